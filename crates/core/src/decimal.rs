@@ -1,0 +1,469 @@
+//! Exact fixed-point prices and sizes, parsed from the text an exchange sent.
+//!
+//! # Scale
+//! One fixed scale per quantity kind, chosen so that every value the supported venues publish
+//! fits exactly in an `i64` and comparisons stay single-instruction:
+//!
+//! | type | unit | range |
+//! |---|---|---|
+//! | [`Price`] | 10^-9 | ±9 223 372 036.854775807 |
+//! | [`Qty`] | 10^-8 | 0 ..= 92 233 720 368.54775807 |
+//!
+//! Prices get nine decimals because the smallest ticks in the wild are 10^-9 (Kraken prints
+//! `"0.000022900"`, Bitfinex `1.7e-8`); sizes get eight because no venue lot is finer than
+//! 10^-8 (Binance, Kraken and Coinbase all print eight decimals) and meme-coin books need sizes
+//! above 10^10. A per-instrument scale would need the instrument's metadata before the first
+//! frame could be parsed; a fixed scale lets a replay start from any line.
+//!
+//! A value that is not an exact multiple of the unit, or is out of range, is a
+//! [`NumberError`], never rounded.
+//!
+//! # Text form
+//! Checksums of OKX, Bitget and Kraken v1 are computed over the strings the venue sent, trailing
+//! zeros included. Instead of keeping the strings, each parsed value records its [`NumText`]:
+//! the number of decimals it was written with. Rendering the value with those decimals gives back
+//! the exact original text for every plain decimal (the only form those venues use).
+
+use std::fmt;
+
+use thiserror::Error;
+
+/// Decimal places of [`Price`]'s fixed-point unit.
+pub const PRICE_DECIMALS: u32 = 9;
+/// Decimal places of [`Qty`]'s fixed-point unit.
+pub const QTY_DECIMALS: u32 = 8;
+
+/// Longest number text accepted, in bytes. Longer text cannot be an exact `i64` at our scales
+/// unless it is padded with zeros, which no venue does; refusing it bounds the parser's work.
+const MAX_TEXT_LEN: usize = 64;
+
+/// Why a decimal text was rejected. The caller should count the frame as a decode error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum NumberError {
+    /// The text is empty.
+    #[error("empty number")]
+    Empty,
+    /// The text is not a JSON number (`NaN`, `inf`, `+1`, `1.`, ` 1`, `0x1`, …).
+    #[error("not a decimal number")]
+    Syntax,
+    /// The text is longer than any exact value could be.
+    #[error("number text longer than {MAX_TEXT_LEN} bytes")]
+    TooLong,
+    /// The value has more decimals than the fixed-point unit holds.
+    #[error("value needs more than {decimals} decimals")]
+    TooPrecise {
+        /// Decimals the fixed-point type holds.
+        decimals: u32,
+    },
+    /// The value does not fit the fixed-point type.
+    #[error("value out of range")]
+    OutOfRange,
+    /// The value is negative where only non-negative values are allowed.
+    #[error("negative value")]
+    Negative,
+}
+
+/// How a number was written, so that its original text can be rebuilt for checksums.
+///
+/// Invariant: `decimals` is the count of digits after the point in the original text, or
+/// [`NumText::NOT_PLAIN`] when the text used an exponent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct NumText {
+    decimals: u8,
+}
+
+impl NumText {
+    /// Marker for text that used an exponent (`5.1e-05`): it cannot be rebuilt verbatim.
+    const NOT_PLAIN: u8 = u8::MAX;
+
+    /// A plain decimal written with `decimals` digits after the point.
+    pub const fn plain(decimals: u8) -> Self {
+        Self { decimals }
+    }
+
+    /// Digits after the point in the original text, `None` if it used an exponent.
+    pub const fn decimals(self) -> Option<u8> {
+        if self.decimals == Self::NOT_PLAIN { None } else { Some(self.decimals) }
+    }
+}
+
+/// A price: an exact decimal in units of 10^-9 ([`PRICE_DECIMALS`]).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Price(i64);
+
+/// A size: an exact non-negative decimal in units of 10^-8 ([`QTY_DECIMALS`]).
+///
+/// Invariant: the raw value is never negative.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Qty(i64);
+
+impl Price {
+    /// The smallest representable step, 10^-9.
+    pub const UNIT: Price = Price(1);
+
+    /// Builds a price from its raw count of 10^-9 units.
+    pub const fn from_raw(raw: i64) -> Self {
+        Self(raw)
+    }
+
+    /// The raw count of 10^-9 units.
+    pub const fn raw(self) -> i64 {
+        self.0
+    }
+
+    /// Parses exchange text (a JSON number or the content of a JSON string).
+    ///
+    /// # Errors
+    /// A [`NumberError`] if the text is not a number or not exactly representable.
+    pub fn parse(text: &str) -> Result<(Self, NumText), NumberError> {
+        parse_fixed(text.as_bytes(), PRICE_DECIMALS).map(|(raw, t)| (Self(raw), t))
+    }
+
+    /// Writes the value with `decimals` digits after the point (the venue's own spelling).
+    pub fn write_text(self, text: NumText, out: &mut NumBuf) -> &[u8] {
+        out.render(self.0, PRICE_DECIMALS, text)
+    }
+
+    /// The value as a `rust_decimal::Decimal`, exact.
+    pub fn to_decimal(self) -> rust_decimal::Decimal {
+        rust_decimal::Decimal::new(self.0, PRICE_DECIMALS)
+    }
+}
+
+impl Qty {
+    /// Zero: the size that deletes a level.
+    pub const ZERO: Qty = Qty(0);
+
+    /// Builds a size from its raw count of 10^-8 units.
+    ///
+    /// # Errors
+    /// [`NumberError::Negative`] for a negative raw value.
+    pub const fn from_raw(raw: i64) -> Result<Self, NumberError> {
+        if raw < 0 { Err(NumberError::Negative) } else { Ok(Self(raw)) }
+    }
+
+    /// The raw count of 10^-8 units.
+    pub const fn raw(self) -> i64 {
+        self.0
+    }
+
+    /// Whether this size deletes a level.
+    pub const fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Parses exchange text; negative sizes are rejected.
+    ///
+    /// # Errors
+    /// A [`NumberError`] if the text is not a non-negative number or not exactly representable.
+    pub fn parse(text: &str) -> Result<(Self, NumText), NumberError> {
+        if text.starts_with('-') {
+            // Includes "-0": a venue never spells a size that way, so it is not trusted either.
+            return Err(NumberError::Negative);
+        }
+        parse_fixed(text.as_bytes(), QTY_DECIMALS).map(|(raw, t)| (Self(raw), t))
+    }
+
+    /// Parses exchange text that may carry a sign (Bitfinex puts the side in the sign), returning
+    /// the magnitude and whether the text was negative.
+    ///
+    /// # Errors
+    /// A [`NumberError`] if the text is not a number or not exactly representable.
+    pub fn parse_signed(text: &str) -> Result<(Self, bool, NumText), NumberError> {
+        let (raw, t) = parse_fixed(text.as_bytes(), QTY_DECIMALS)?;
+        let negative = text.starts_with('-');
+        Ok((Self(raw.checked_abs().ok_or(NumberError::OutOfRange)?), negative, t))
+    }
+
+    /// Writes the value with the venue's own spelling.
+    pub fn write_text(self, text: NumText, out: &mut NumBuf) -> &[u8] {
+        out.render(self.0, QTY_DECIMALS, text)
+    }
+
+    /// The value as a `rust_decimal::Decimal`, exact.
+    pub fn to_decimal(self) -> rust_decimal::Decimal {
+        rust_decimal::Decimal::new(self.0, QTY_DECIMALS)
+    }
+}
+
+impl fmt::Display for Price {
+    /// The shortest exact decimal: no trailing zeros, no exponent.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_canonical(self.0, PRICE_DECIMALS, f)
+    }
+}
+
+impl fmt::Debug for Price {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Price({self})")
+    }
+}
+
+impl fmt::Display for Qty {
+    /// The shortest exact decimal: no trailing zeros, no exponent.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_canonical(self.0, QTY_DECIMALS, f)
+    }
+}
+
+impl fmt::Debug for Qty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Qty({self})")
+    }
+}
+
+fn write_canonical(raw: i64, scale: u32, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let mut buf = NumBuf::new();
+    let text = buf.render(raw, scale, NumText { decimals: NumText::NOT_PLAIN });
+    // The buffer holds only ASCII digits, '-' and '.'.
+    f.write_str(std::str::from_utf8(text).map_err(|_| fmt::Error)?)
+}
+
+/// A stack buffer for rendering one number without allocating.
+#[derive(Debug, Clone)]
+pub struct NumBuf {
+    bytes: [u8; 96],
+}
+
+impl Default for NumBuf {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl NumBuf {
+    /// An empty buffer.
+    pub const fn new() -> Self {
+        Self { bytes: [0; 96] }
+    }
+
+    /// Renders `raw` (in units of 10^-`scale`) with the decimals recorded in `text`. Text that
+    /// used an exponent is rendered in the shortest plain form.
+    fn render(&mut self, raw: i64, scale: u32, text: NumText) -> &[u8] {
+        let (decimals, shortest) = match text.decimals() {
+            Some(d) => (u32::from(d), false),
+            None => (scale, true),
+        };
+        let magnitude = raw.unsigned_abs();
+        let unit = 10u64.pow(scale);
+        let mut int_part = magnitude / unit;
+        let frac = magnitude % unit;
+        // Built right to left. Capacity: 20 integer digits, a sign, a point and at most
+        // MAX_TEXT_LEN decimals, which NumText guarantees.
+        let mut pos = self.bytes.len();
+        let mut end = self.bytes.len();
+        if decimals > 0 {
+            // Digits past the unit's own decimals are zeros by construction of the parse.
+            for _ in scale..decimals {
+                pos -= 1;
+                self.bytes[pos] = b'0';
+            }
+            let shown = decimals.min(scale);
+            let mut f = frac / 10u64.pow(scale - shown);
+            for _ in 0..shown {
+                pos -= 1;
+                self.bytes[pos] = b'0' + (f % 10) as u8;
+                f /= 10;
+            }
+            pos -= 1;
+            self.bytes[pos] = b'.';
+            if shortest {
+                while self.bytes[end - 1] == b'0' {
+                    end -= 1;
+                }
+                if self.bytes[end - 1] == b'.' {
+                    end -= 1;
+                }
+            }
+        }
+        loop {
+            pos -= 1;
+            self.bytes[pos] = b'0' + (int_part % 10) as u8;
+            int_part /= 10;
+            if int_part == 0 {
+                break;
+            }
+        }
+        if raw < 0 {
+            pos -= 1;
+            self.bytes[pos] = b'-';
+        }
+        &self.bytes[pos..end]
+    }
+}
+
+/// Parses `text` as an exact multiple of 10^-`scale`.
+///
+/// Grammar: the JSON number grammar, `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+fn parse_fixed(text: &[u8], scale: u32) -> Result<(i64, NumText), NumberError> {
+    if text.is_empty() {
+        return Err(NumberError::Empty);
+    }
+    if text.len() > MAX_TEXT_LEN {
+        return Err(NumberError::TooLong);
+    }
+    let mut i = 0;
+    let negative = text[0] == b'-';
+    if negative {
+        i += 1;
+    }
+    // Integer digits.
+    let int_start = i;
+    while i < text.len() && text[i].is_ascii_digit() {
+        i += 1;
+    }
+    let int_digits = &text[int_start..i];
+    if int_digits.is_empty() || (int_digits.len() > 1 && int_digits[0] == b'0') {
+        return Err(NumberError::Syntax);
+    }
+    // Fraction digits.
+    let mut frac_digits: &[u8] = &[];
+    if i < text.len() && text[i] == b'.' {
+        i += 1;
+        let start = i;
+        while i < text.len() && text[i].is_ascii_digit() {
+            i += 1;
+        }
+        frac_digits = &text[start..i];
+        if frac_digits.is_empty() {
+            return Err(NumberError::Syntax);
+        }
+    }
+    // Exponent.
+    let mut exponent: i32 = 0;
+    let mut has_exponent = false;
+    if i < text.len() && (text[i] == b'e' || text[i] == b'E') {
+        has_exponent = true;
+        i += 1;
+        let mut exp_negative = false;
+        if i < text.len() && (text[i] == b'+' || text[i] == b'-') {
+            exp_negative = text[i] == b'-';
+            i += 1;
+        }
+        let start = i;
+        while i < text.len() && text[i].is_ascii_digit() {
+            // Bounded by MAX_TEXT_LEN, so this cannot overflow an i32 meaningfully; saturate anyway.
+            exponent = exponent.saturating_mul(10).saturating_add(i32::from(text[i] - b'0'));
+            i += 1;
+        }
+        if i == start {
+            return Err(NumberError::Syntax);
+        }
+        if exp_negative {
+            exponent = -exponent;
+        }
+    }
+    if i != text.len() {
+        return Err(NumberError::Syntax);
+    }
+
+    // value = digits * 10^(exponent - frac_len); find the significant digits.
+    let digits = int_digits.iter().chain(frac_digits.iter());
+    let total = int_digits.len() + frac_digits.len();
+    let trailing_zeros = int_digits
+        .iter()
+        .chain(frac_digits.iter())
+        .rev()
+        .take_while(|&&d| d == b'0')
+        .count();
+    let significant = total - trailing_zeros;
+    // Power of ten that the significant digits must be multiplied by to be in units of 10^-scale.
+    let shift = i64::from(exponent) - frac_digits.len() as i64 + trailing_zeros as i64 + i64::from(scale);
+    let mut mantissa: i64 = 0;
+    if significant > 0 {
+        if shift < 0 {
+            return Err(NumberError::TooPrecise { decimals: scale });
+        }
+        for &d in digits.take(significant) {
+            mantissa = mantissa
+                .checked_mul(10)
+                .and_then(|m| m.checked_add(i64::from(d - b'0')))
+                .ok_or(NumberError::OutOfRange)?;
+        }
+        let factor = u32::try_from(shift).ok().and_then(|s| 10i64.checked_pow(s)).ok_or(NumberError::OutOfRange)?;
+        mantissa = mantissa.checked_mul(factor).ok_or(NumberError::OutOfRange)?;
+        if negative {
+            mantissa = -mantissa;
+        }
+    }
+    let text = if has_exponent {
+        NumText { decimals: NumText::NOT_PLAIN }
+    } else {
+        // MAX_TEXT_LEN keeps this below NOT_PLAIN.
+        NumText::plain(frac_digits.len() as u8)
+    };
+    Ok((mantissa, text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn price(s: &str) -> i64 {
+        Price::parse(s).unwrap().0.raw()
+    }
+    fn qty(s: &str) -> i64 {
+        Qty::parse(s).unwrap().0.raw()
+    }
+
+    #[test]
+    fn venue_spellings_are_exact() {
+        assert_eq!(qty("0"), 0);
+        assert_eq!(qty("0.00000000"), 0);
+        assert_eq!(qty("0.000"), 0);
+        assert_eq!(qty("5.1e-05"), 5_100);
+        assert_eq!(qty("5e-05"), 5_000);
+        assert_eq!(price("85592"), 85_592_000_000_000);
+        assert_eq!(qty("0.5666"), 56_660_000);
+        assert_eq!(price("61837.63000000"), 61_837_630_000_000);
+        assert_eq!(price("0.000022900"), 22_900);
+        assert_eq!(price("1.7e-8"), 17);
+        assert_eq!(price("1E5"), 100_000_000_000_000);
+        assert_eq!(price("1.5E+2"), 150_000_000_000);
+        assert_eq!(price("0.0000000010000"), 1);
+    }
+
+    #[test]
+    fn inexact_and_malformed_text_is_rejected() {
+        assert_eq!(Price::parse("0.0000000001"), Err(NumberError::TooPrecise { decimals: 9 }));
+        assert_eq!(Qty::parse("0.000000001"), Err(NumberError::TooPrecise { decimals: 8 }));
+        assert_eq!(Qty::parse("-1"), Err(NumberError::Negative));
+        assert_eq!(Price::parse("99999999999"), Err(NumberError::OutOfRange));
+        assert_eq!(Price::parse("1e400"), Err(NumberError::OutOfRange));
+        for bad in ["", "NaN", "inf", "+1", "1.", ".5", "01", " 1", "1 ", "1e", "1e+", "--1", "0x10", "1.2.3"] {
+            assert!(Price::parse(bad).is_err(), "{bad:?} must be rejected");
+        }
+        let long = "1".repeat(4_000);
+        assert_eq!(Price::parse(&long), Err(NumberError::TooLong));
+    }
+
+    #[test]
+    fn original_text_is_rebuilt() {
+        let cases = ["6.40", "0.00003530", "30316", "3366.1", "354.80000000", "0", "0.00", "-2.50"];
+        for s in cases.into_iter().chain(["0.000022900", "0.0000000000000"]) {
+            let (p, pt) = Price::parse(s).unwrap();
+            assert_eq!(p.write_text(pt, &mut NumBuf::new()), s.as_bytes(), "price {s}");
+        }
+        for s in cases.into_iter().filter(|s| !s.starts_with('-')) {
+            let (q, qt) = Qty::parse(s).unwrap();
+            assert_eq!(q.write_text(qt, &mut NumBuf::new()), s.as_bytes(), "qty {s}");
+        }
+        let (q, qt) = Qty::parse("5.1e-05").unwrap();
+        assert_eq!(q.write_text(qt, &mut NumBuf::new()), b"0.000051");
+    }
+
+    #[test]
+    fn display_is_shortest_exact() {
+        assert_eq!(Price::parse("61837.63000000").unwrap().0.to_string(), "61837.63");
+        assert_eq!(Qty::parse("5.1e-05").unwrap().0.to_string(), "0.000051");
+        assert_eq!(Price::parse("30316").unwrap().0.to_string(), "30316");
+        assert_eq!(Price::from_raw(-1_500_000_000).to_string(), "-1.5");
+        assert_eq!(Qty::ZERO.to_string(), "0");
+    }
+
+    #[test]
+    fn decimal_edge_conversion_is_exact() {
+        let (p, _) = Price::parse("0.000022900").unwrap();
+        assert_eq!(p.to_decimal().to_string(), "0.000022900");
+    }
+}
