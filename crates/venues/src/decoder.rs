@@ -1,0 +1,138 @@
+//! The one decoder shape: frame in, normalized events out, dispatched per venue.
+
+use crate::error::DecodeError;
+use crate::event::{BookEvent, BookKind, Checksum, Decoded, Frame, FrameKind, Origin, Seq};
+use crate::json::JsonParser;
+use crate::symbols::{InstrumentId, SymbolTable};
+use crate::venue::Venue;
+use crate::{binance, kraken, okx};
+
+/// Bounds on what a decoder accepts from the network or a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest frame parsed; longer frames are [`DecodeError::FrameTooLarge`]. The largest real
+    /// book frame in the fixtures is a Binance REST snapshot of about 300 KB; 16 MiB leaves room
+    /// for 5000-level snapshots of any venue while bounding memory.
+    pub max_frame_bytes: usize,
+    /// Deepest JSON nesting accepted; venue messages nest at most 6 levels.
+    pub max_json_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_frame_bytes: 16 << 20, max_json_depth: 32 }
+    }
+}
+
+/// Decodes one venue's frames into [`Decoded`] output.
+#[derive(Debug)]
+pub struct VenueDecoder {
+    venue: Venue,
+    limits: Limits,
+    parser: JsonParser,
+}
+
+impl VenueDecoder {
+    /// A decoder for `venue` with default [`Limits`].
+    pub fn new(venue: Venue) -> Self {
+        Self::with_limits(venue, Limits::default())
+    }
+
+    /// A decoder for `venue` with the given limits.
+    pub fn with_limits(venue: Venue, limits: Limits) -> Self {
+        let parser = JsonParser::new(venue.numbers_as_json_numbers(), limits.max_json_depth);
+        Self { venue, limits, parser }
+    }
+
+    /// The venue this decoder reads.
+    pub fn venue(&self) -> Venue {
+        self.venue
+    }
+
+    /// Decodes `frame` into `out` (cleared first), registering new instruments in `symbols`.
+    ///
+    /// # Errors
+    /// A [`DecodeError`] when the frame is malformed; `out.failed_instrument` then names the
+    /// instrument whose book message was rejected, if it was identified.
+    pub fn decode(&mut self, frame: &Frame<'_>, symbols: &mut SymbolTable, out: &mut Decoded) -> Result<(), DecodeError> {
+        out.clear();
+        let bytes = frame.bytes;
+        if bytes.len() > self.limits.max_frame_bytes {
+            return Err(DecodeError::FrameTooLarge { len: bytes.len(), max: self.limits.max_frame_bytes });
+        }
+        let bytes = bytes.trim_ascii();
+        match bytes.first() {
+            Some(b'{' | b'[') => {}
+            _ if is_keepalive_word(bytes) => {
+                out.kind = FrameKind::NotBook("keepalive");
+                return Ok(());
+            }
+            _ => return Err(DecodeError::NotJson),
+        }
+        let venue = self.venue;
+        let origin = frame.origin;
+        self.parser.parse(bytes, |root| {
+            let mut ctx = Ctx { symbols, out, origin };
+            match venue {
+                Venue::BinanceSpot | Venue::BinanceUsdm => binance::decode(root, venue, &mut ctx),
+                Venue::Okx => okx::decode(root, &mut ctx),
+                Venue::Kraken => kraken::v2::decode(root, &mut ctx),
+                Venue::KrakenV1 => kraken::v1::decode(root, &mut ctx),
+            }
+        })?;
+        out.failed_instrument = None;
+        Ok(())
+    }
+}
+
+/// Text keepalives some venues send outside JSON (OKX and Bitget answer `ping` with `pong`).
+fn is_keepalive_word(bytes: &[u8]) -> bool {
+    matches!(bytes, b"ping" | b"pong")
+}
+
+/// What a venue's `decode` function works with: the symbol table and the output.
+pub(crate) struct Ctx<'a> {
+    pub(crate) symbols: &'a mut SymbolTable,
+    pub(crate) out: &'a mut Decoded,
+    pub(crate) origin: Origin<'a>,
+}
+
+impl Ctx<'_> {
+    /// Marks the frame as not book data.
+    pub(crate) fn not_book(&mut self, what: &'static str) -> Result<(), DecodeError> {
+        self.out.kind = FrameKind::NotBook(what);
+        Ok(())
+    }
+
+    /// Resolves a symbol; `None` means the instrument is not tracked.
+    pub(crate) fn resolve(&mut self, name: &str) -> Result<Option<InstrumentId>, DecodeError> {
+        self.symbols.resolve(name)
+    }
+
+    /// Starts an event for `instrument`: returns where its levels begin.
+    pub(crate) fn begin(&mut self, instrument: InstrumentId) -> usize {
+        self.out.failed_instrument = Some(instrument);
+        self.out.levels.len()
+    }
+
+    /// Finishes the event started at `start`.
+    pub(crate) fn finish(&mut self, event: EventHead, start: usize) {
+        self.out.events.push(BookEvent {
+            instrument: event.instrument,
+            kind: event.kind,
+            seq: event.seq,
+            checksum: event.checksum,
+            levels: start..self.out.levels.len(),
+            exchange_ms: event.exchange_ms,
+        });
+    }
+}
+
+/// Everything about an event except its levels.
+pub(crate) struct EventHead {
+    pub(crate) instrument: InstrumentId,
+    pub(crate) kind: BookKind,
+    pub(crate) seq: Seq,
+    pub(crate) checksum: Option<Checksum>,
+    pub(crate) exchange_ms: Option<i64>,
+}

@@ -1,0 +1,211 @@
+//! The JSON layer every decoder shares: simd-json into a reused tape, plus typed accessors.
+//!
+//! simd-json parses in place, so each frame is first copied into a scratch buffer (the raw frame
+//! stays untouched for recording). For venues that send prices as JSON numbers, that copy also
+//! wraps every number token in quotes: simd-json's numbers are `f64`, which is not exact, while
+//! a string keeps the venue's own digits for the fixed-point parser.
+
+use depthbook_core::{LevelText, Price, Qty, Side};
+use simd_json::prelude::*;
+use simd_json::tape::{Array, Value};
+use simd_json::{Buffers, INPUT_PADDING, Tape};
+
+use crate::error::DecodeError;
+use crate::event::LevelUpdate;
+
+/// A parsed JSON value borrowed from the tape.
+pub(crate) type Json<'t, 'i> = Value<'t, 'i>;
+
+/// Reusable parsing state: scratch copy of the frame, simd-json buffers and the tape.
+pub(crate) struct JsonParser {
+    scratch: Vec<u8>,
+    buffers: Buffers,
+    // Holds no borrowed data between calls (it is reset before being stored), only capacity.
+    tape: Option<Tape<'static>>,
+    quote_numbers: bool,
+}
+
+impl std::fmt::Debug for JsonParser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonParser").field("quote_numbers", &self.quote_numbers).finish_non_exhaustive()
+    }
+}
+
+impl JsonParser {
+    pub(crate) fn new(quote_numbers: bool, max_depth: usize) -> Self {
+        Self {
+            scratch: Vec::with_capacity(4096),
+            buffers: Buffers::with_max_depth(4096, max_depth),
+            tape: Some(Tape(Vec::with_capacity(1024))),
+            quote_numbers,
+        }
+    }
+
+    /// Parses `frame` and hands the root value to `f`.
+    pub(crate) fn parse<R>(
+        &mut self,
+        frame: &[u8],
+        f: impl FnOnce(Json<'_, '_>) -> Result<R, DecodeError>,
+    ) -> Result<R, DecodeError> {
+        self.scratch.clear();
+        if self.quote_numbers {
+            copy_quoting_numbers(frame, &mut self.scratch);
+        } else {
+            self.scratch.extend_from_slice(frame);
+        }
+        let len = self.scratch.len();
+        self.scratch.resize(len + INPUT_PADDING, 0);
+        let mut tape: Tape<'_> = self.tape.take().unwrap_or_else(|| Tape(Vec::new())).reset();
+        if let Err(e) = simd_json::fill_tape_padded(&mut self.scratch, len, &mut self.buffers, &mut tape) {
+            self.tape = Some(tape.reset());
+            return Err(DecodeError::Json { offset: e.index() });
+        }
+        let result = f(tape.as_value());
+        self.tape = Some(tape.reset());
+        result
+    }
+}
+
+/// Copies `src` to `dst`, wrapping every JSON number token outside strings in quotes.
+fn copy_quoting_numbers(src: &[u8], dst: &mut Vec<u8>) {
+    dst.reserve(src.len() + src.len() / 4);
+    let mut i = 0;
+    while i < src.len() {
+        let b = src[i];
+        match b {
+            b'"' => {
+                // Copy the whole string, honouring escapes.
+                let start = i;
+                i += 1;
+                while i < src.len() {
+                    match src[i] {
+                        b'\\' => i += 2,
+                        b'"' => {
+                            i += 1;
+                            break;
+                        }
+                        _ => i += 1,
+                    }
+                }
+                let end = i.min(src.len());
+                dst.extend_from_slice(&src[start..end]);
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < src.len() && matches!(src[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
+                    i += 1;
+                }
+                dst.push(b'"');
+                dst.extend_from_slice(&src[start..i]);
+                dst.push(b'"');
+            }
+            _ => {
+                dst.push(b);
+                i += 1;
+            }
+        }
+    }
+}
+
+/// A required field.
+#[inline]
+pub(crate) fn field<'t, 'i>(obj: Json<'t, 'i>, key: &'static str) -> Result<Json<'t, 'i>, DecodeError> {
+    obj.get(key).ok_or(DecodeError::MissingField(key))
+}
+
+/// A required string field.
+#[inline]
+pub(crate) fn str_field<'i>(obj: Json<'_, 'i>, key: &'static str) -> Result<&'i str, DecodeError> {
+    field(obj, key)?.into_string().ok_or(DecodeError::WrongType(key))
+}
+
+/// A required array field.
+#[inline]
+pub(crate) fn array_field<'t, 'i>(obj: Json<'t, 'i>, key: &'static str) -> Result<Array<'t, 'i>, DecodeError> {
+    field(obj, key)?.as_array().ok_or(DecodeError::WrongType(key))
+}
+
+/// An integer given as a JSON number or as a string of digits.
+#[inline]
+pub(crate) fn as_int(value: Json<'_, '_>, key: &'static str) -> Result<i64, DecodeError> {
+    if let Some(i) = value.as_i64() {
+        return Ok(i);
+    }
+    if let Some(s) = value.into_string() {
+        return s.parse::<i64>().map_err(|_| DecodeError::BadInteger(key));
+    }
+    Err(DecodeError::BadInteger(key))
+}
+
+/// A required integer field.
+#[inline]
+pub(crate) fn int_field(obj: Json<'_, '_>, key: &'static str) -> Result<i64, DecodeError> {
+    as_int(field(obj, key)?, key)
+}
+
+/// An optional integer field (absent or null is `None`).
+#[inline]
+pub(crate) fn opt_int_field(obj: Json<'_, '_>, key: &'static str) -> Result<Option<i64>, DecodeError> {
+    match obj.get(key) {
+        None => Ok(None),
+        Some(v) if v.is_null() => Ok(None),
+        Some(v) => as_int(v, key).map(Some),
+    }
+}
+
+/// Parses one level from its price and size text; the price must be positive.
+#[inline]
+pub(crate) fn level(side: Side, price: &str, qty: &str, field: &'static str) -> Result<LevelUpdate, DecodeError> {
+    let (price, price_text) = Price::parse(price).map_err(|e| DecodeError::number(field, e))?;
+    if price.raw() <= 0 {
+        return Err(DecodeError::NonPositivePrice);
+    }
+    let (qty, qty_text) = Qty::parse(qty).map_err(|e| DecodeError::number(field, e))?;
+    Ok(LevelUpdate { side, price, qty, text: LevelText::new(price_text, qty_text) })
+}
+
+/// Parses an array of `[price, size, ...]` string arrays into `out`.
+#[inline]
+pub(crate) fn push_pair_levels(
+    levels: Array<'_, '_>,
+    side: Side,
+    field: &'static str,
+    out: &mut Vec<LevelUpdate>,
+) -> Result<(), DecodeError> {
+    for entry in levels.iter() {
+        let pair = entry.as_array().ok_or(DecodeError::WrongType(field))?;
+        let price = pair.get(0).and_then(|v| v.into_string()).ok_or(DecodeError::WrongType(field))?;
+        let qty = pair.get(1).and_then(|v| v.into_string()).ok_or(DecodeError::WrongType(field))?;
+        out.push(level(side, price, qty, field)?);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn quoted(s: &str) -> String {
+        let mut out = Vec::new();
+        copy_quoting_numbers(s.as_bytes(), &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn numbers_outside_strings_are_quoted() {
+        assert_eq!(quoted(r#"{"a":1.50,"b":[-2,5.1e-05],"c":"x1 \"2\" 3","d":true}"#),
+            r#"{"a":"1.50","b":["-2","5.1e-05"],"c":"x1 \"2\" 3","d":true}"#);
+    }
+
+    #[test]
+    fn parser_reuses_its_tape_and_reports_bad_json() {
+        let mut parser = JsonParser::new(false, 16);
+        let got = parser.parse(br#"{"k":"v"}"#, |v| str_field(v, "k").map(str::to_owned)).unwrap();
+        assert_eq!(got, "v");
+        assert!(matches!(parser.parse(b"{\"k\":", |_| Ok(())), Err(DecodeError::Json { .. })));
+        let deep = "[".repeat(10_000);
+        assert!(parser.parse(deep.as_bytes(), |_| Ok(())).is_err());
+        let got = parser.parse(br#"{"k":"w"}"#, |v| str_field(v, "k").map(str::to_owned)).unwrap();
+        assert_eq!(got, "w");
+    }
+}

@@ -1,0 +1,76 @@
+//! Kraken WebSocket v1: `[channelID, {"as"|"bs"|"a"|"b"|"c"}..., channelName, pair]`.
+
+use depthbook_core::Side;
+use simd_json::prelude::*;
+
+use crate::decoder::{Ctx, EventHead};
+use crate::error::DecodeError;
+use crate::event::{BookKind, Checksum, Seq};
+use crate::json::{Json, push_pair_levels, str_field};
+
+pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
+    let Some(message) = root.as_array() else {
+        return event(root, ctx);
+    };
+    let n = message.len();
+    if n < 4 {
+        return Err(DecodeError::WrongType("message"));
+    }
+    let channel = message.get(n - 2).and_then(|v| v.into_string()).ok_or(DecodeError::WrongType("channelName"))?;
+    if !channel.starts_with("book") {
+        return ctx.not_book("non-book channel");
+    }
+    let pair = message.get(n - 1).and_then(|v| v.into_string()).ok_or(DecodeError::WrongType("pair"))?;
+    let Some(instrument) = ctx.resolve(pair)? else {
+        return ctx.not_book("untracked instrument");
+    };
+    let start = ctx.begin(instrument);
+    let mut kind = BookKind::Delta;
+    let mut checksum = None;
+    for part in message.iter().skip(1).take(n - 3) {
+        let part = part.as_object().ok_or(DecodeError::WrongType("book"))?;
+        for (key, value) in &part {
+            match key {
+                "as" | "bs" => {
+                    kind = BookKind::Snapshot;
+                    let side = if key == "as" { Side::Ask } else { Side::Bid };
+                    push_pair_levels(value.as_array().ok_or(DecodeError::WrongType("levels"))?, side, key_name(key), &mut ctx.out.levels)?;
+                }
+                "a" | "b" => {
+                    let side = if key == "a" { Side::Ask } else { Side::Bid };
+                    push_pair_levels(value.as_array().ok_or(DecodeError::WrongType("levels"))?, side, key_name(key), &mut ctx.out.levels)?;
+                }
+                "c" => {
+                    let text = value.into_string().ok_or(DecodeError::WrongType("c"))?;
+                    checksum = Some(Checksum::Unsigned(text.parse().map_err(|_| DecodeError::BadInteger("c"))?));
+                }
+                _ => {}
+            }
+        }
+    }
+    let seq = Seq::default();
+    ctx.finish(EventHead { instrument, kind, seq, checksum, exchange_ms: None }, start);
+    Ok(())
+}
+
+fn key_name(key: &str) -> &'static str {
+    match key {
+        "as" => "as",
+        "bs" => "bs",
+        "a" => "a",
+        _ => "b",
+    }
+}
+
+/// Object frames: heartbeats, system status, subscription status (which carries the depth).
+fn event(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
+    if str_field(root, "event")? == "subscriptionStatus" && root.get("status").and_then(|s| s.into_string()) == Some("subscribed") {
+        let channel = root.get("channelName").and_then(|c| c.into_string()).unwrap_or("");
+        if let (Some(depth), Some(pair)) = (channel.strip_prefix("book-"), root.get("pair").and_then(|p| p.into_string())) {
+            if let Ok(depth) = depth.parse::<u32>() {
+                ctx.symbols.note_meta(pair, |m| m.depth = Some(depth));
+            }
+        }
+    }
+    ctx.not_book("event")
+}

@@ -1,0 +1,90 @@
+//! Kraken WebSocket v2: `{"channel":"book","type":"snapshot"|"update","data":[...]}`.
+//!
+//! Prices and sizes are JSON numbers; the shared JSON layer quotes them before parsing so their
+//! exact text reaches the fixed-point parser.
+
+use depthbook_core::Side;
+use simd_json::prelude::*;
+use simd_json::tape::Array;
+
+use crate::decoder::{Ctx, EventHead};
+use crate::error::DecodeError;
+use crate::event::{BookKind, Checksum, LevelUpdate, Seq};
+use crate::json::{Json, array_field, as_int, field, level, opt_int_field, str_field};
+
+pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
+    if root.get("method").is_some() {
+        return method_response(root, ctx);
+    }
+    match str_field(root, "channel")? {
+        "book" => book(root, ctx),
+        "instrument" => instrument(root, ctx),
+        _ => ctx.not_book("non-book channel"),
+    }
+}
+
+fn book(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
+    let kind = match str_field(root, "type")? {
+        "snapshot" => BookKind::Snapshot,
+        "update" => BookKind::Delta,
+        _ => return Err(DecodeError::WrongType("type")),
+    };
+    for entry in array_field(root, "data")?.iter() {
+        let Some(instrument) = ctx.resolve(str_field(entry, "symbol")?)? else {
+            continue;
+        };
+        let start = ctx.begin(instrument);
+        push_levels(array_field(entry, "bids")?, Side::Bid, "bids", &mut ctx.out.levels)?;
+        push_levels(array_field(entry, "asks")?, Side::Ask, "asks", &mut ctx.out.levels)?;
+        let checksum = match opt_int_field(entry, "checksum")? {
+            Some(cs) => Some(Checksum::Unsigned(u32::try_from(cs).map_err(|_| DecodeError::BadInteger("checksum"))?)),
+            None => None,
+        };
+        ctx.finish(EventHead { instrument, kind, seq: Seq::default(), checksum, exchange_ms: None }, start);
+    }
+    if ctx.out.events.is_empty() {
+        return ctx.not_book("untracked instrument");
+    }
+    Ok(())
+}
+
+/// Levels as `[{"price": n, "qty": n}, ...]`.
+fn push_levels(levels: Array<'_, '_>, side: Side, name: &'static str, out: &mut Vec<LevelUpdate>) -> Result<(), DecodeError> {
+    for entry in levels.iter() {
+        out.push(level(side, str_field(entry, "price")?, str_field(entry, "qty")?, name)?);
+    }
+    Ok(())
+}
+
+/// The instrument channel announces each pair's precisions, which checksums need.
+fn instrument(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
+    let data = field(root, "data")?;
+    if let Some(pairs) = data.get("pairs").and_then(|p| p.as_array()) {
+        for pair in pairs.iter() {
+            let symbol = str_field(pair, "symbol")?;
+            let price = u8::try_from(as_int(field(pair, "price_precision")?, "price_precision")?)
+                .map_err(|_| DecodeError::BadInteger("price_precision"))?;
+            let qty = u8::try_from(as_int(field(pair, "qty_precision")?, "qty_precision")?)
+                .map_err(|_| DecodeError::BadInteger("qty_precision"))?;
+            ctx.symbols.note_meta(symbol, |m| {
+                m.price_precision = Some(price);
+                m.qty_precision = Some(qty);
+            });
+        }
+    }
+    ctx.not_book("instrument")
+}
+
+/// Acks of our requests; a `book` subscribe ack carries the depth.
+fn method_response(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
+    let ok = root.get("success").and_then(|s| s.as_bool()) == Some(true);
+    if let (true, Some(result)) = (ok, root.get("result")) {
+        if result.get("channel").and_then(|c| c.into_string()) == Some("book") {
+            if let (Some(symbol), Some(depth)) = (result.get("symbol").and_then(|s| s.into_string()), result.get("depth")) {
+                let depth = u32::try_from(as_int(depth, "depth")?).map_err(|_| DecodeError::BadInteger("depth"))?;
+                ctx.symbols.note_meta(symbol, |m| m.depth = Some(depth));
+            }
+        }
+    }
+    ctx.not_book("method response")
+}

@@ -1,0 +1,207 @@
+//! Sequence and checksum rules: what each venue says about continuity and integrity.
+//!
+//! The engine owns the state machine; a venue contributes only these rules, as values. Each rule
+//! is a pure function of the cursor (what was applied last) and the incoming message.
+
+use depthbook_core::Book;
+use depthbook_core::checksum::{KrakenSpelling, interleaved_crc32, kraken_crc32};
+
+use crate::event::{Checksum, Seq};
+use crate::symbols::SymbolMeta;
+
+/// How a venue's messages chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeqRule {
+    /// Binance spot diff depth: bridge a REST snapshot with `U <= lastUpdateId + 1 <= u` after
+    /// dropping `u <= lastUpdateId`; then ignore `u < id`, a gap is `U > id + 1`.
+    BinanceSpot,
+    /// Binance USD-M diff depth: bridge with `U <= lastUpdateId <= u` after dropping
+    /// `u < lastUpdateId`; then every `pu` must equal the previous `u`.
+    BinanceUsdm,
+    /// OKX: every update's `prevSeqId` equals the previous `seqId` (heartbeats repeat it,
+    /// maintenance may lower it); messages without `seqId` (pre-2022 feeds) are not chained.
+    PrevEqualsLast,
+    /// No sequence numbers (Kraken): the checksum is the only integrity check.
+    Unsequenced,
+}
+
+/// What was applied last to a book.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Cursor {
+    /// The last id of the last applied message (snapshot or delta).
+    pub last: Option<i64>,
+    /// Whether a delta has been applied since the snapshot (Binance bridges the first one).
+    pub bridged: bool,
+}
+
+/// The rule's decision on one delta.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Apply it.
+    Apply,
+    /// Older than the book: drop it, nothing is wrong.
+    Skip,
+    /// Messages were lost between the book and this delta.
+    Gap {
+        /// The id the rule expected.
+        expected: i64,
+        /// The id the message carried.
+        got: i64,
+    },
+}
+
+impl SeqRule {
+    /// Whether deltas buffered before a snapshot can be bridged onto it (REST snapshots), rather
+    /// than superseded by it (snapshots pushed on the stream itself).
+    pub fn bridges_buffered_deltas(self) -> bool {
+        matches!(self, SeqRule::BinanceSpot | SeqRule::BinanceUsdm)
+    }
+
+    /// The cursor right after a snapshot with `seq`.
+    pub fn after_snapshot(self, seq: &Seq) -> Cursor {
+        Cursor { last: seq.last, bridged: false }
+    }
+
+    /// Decides whether a delta with `seq` continues the book at `cursor`.
+    pub fn check(self, cursor: &Cursor, seq: &Seq) -> Verdict {
+        let (Some(last), Some(first), Some(u)) = (cursor.last, seq.first, seq.last) else {
+            return match self {
+                SeqRule::PrevEqualsLast => self.check_prev(cursor, seq),
+                _ => Verdict::Apply,
+            };
+        };
+        match self {
+            SeqRule::BinanceSpot if !cursor.bridged => {
+                if u <= last {
+                    Verdict::Skip
+                } else if first <= last + 1 {
+                    Verdict::Apply
+                } else {
+                    Verdict::Gap { expected: last + 1, got: first }
+                }
+            }
+            SeqRule::BinanceSpot => {
+                if u < last {
+                    Verdict::Skip
+                } else if first > last + 1 {
+                    Verdict::Gap { expected: last + 1, got: first }
+                } else {
+                    Verdict::Apply
+                }
+            }
+            SeqRule::BinanceUsdm if !cursor.bridged => {
+                if u < last {
+                    Verdict::Skip
+                } else if first <= last {
+                    Verdict::Apply
+                } else {
+                    Verdict::Gap { expected: last, got: first }
+                }
+            }
+            SeqRule::BinanceUsdm => match seq.prev {
+                Some(pu) if pu == last => Verdict::Apply,
+                Some(pu) => Verdict::Gap { expected: last, got: pu },
+                None => Verdict::Gap { expected: last, got: first },
+            },
+            SeqRule::PrevEqualsLast => self.check_prev(cursor, seq),
+            SeqRule::Unsequenced => Verdict::Apply,
+        }
+    }
+
+    fn check_prev(self, cursor: &Cursor, seq: &Seq) -> Verdict {
+        match (cursor.last, seq.prev, seq.last) {
+            (Some(last), Some(prev), Some(_)) if prev != last => Verdict::Gap { expected: last, got: prev },
+            _ => Verdict::Apply,
+        }
+    }
+
+    /// Moves the cursor past an applied delta.
+    pub fn advance(self, cursor: &mut Cursor, seq: &Seq) {
+        if seq.last.is_some() {
+            cursor.last = seq.last;
+        }
+        cursor.bridged = true;
+    }
+}
+
+/// How a venue's checksum is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChecksumRule {
+    /// The venue sends none.
+    None,
+    /// OKX, Bitget: 25 interleaved levels in original spelling, signed CRC32.
+    Interleaved25,
+    /// Kraken v1: 10 asks then 10 bids, spelled as sent, unsigned CRC32.
+    KrakenAsSent,
+    /// Kraken v2: as v1, spelled with the instrument's precisions.
+    KrakenPrecision,
+}
+
+impl ChecksumRule {
+    /// Verifies `expected` against `book` (after the message was applied). `None` when the rule
+    /// cannot check it (no rule, or a kind the venue does not use).
+    pub fn verify(self, book: &Book, expected: Checksum, meta: &SymbolMeta) -> Option<bool> {
+        match (self, expected) {
+            (ChecksumRule::Interleaved25, Checksum::Signed(cs)) => Some(interleaved_crc32(book, 25) == cs),
+            (ChecksumRule::KrakenAsSent, Checksum::Unsigned(cs)) => {
+                Some(kraken_crc32(book, KrakenSpelling::AsSent) == cs)
+            }
+            (ChecksumRule::KrakenPrecision, Checksum::Unsigned(cs)) => {
+                let spelling = match (meta.price_precision, meta.qty_precision) {
+                    (Some(price), Some(qty)) => KrakenSpelling::Precision { price, qty },
+                    _ => KrakenSpelling::AsSent,
+                };
+                Some(kraken_crc32(book, spelling) == cs)
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seq(first: i64, last: i64, prev: Option<i64>) -> Seq {
+        Seq { first: Some(first), last: Some(last), prev }
+    }
+
+    #[test]
+    fn binance_spot_bridge_and_continuity() {
+        let r = SeqRule::BinanceSpot;
+        let c = r.after_snapshot(&Seq { last: Some(100), ..Seq::default() });
+        assert_eq!(r.check(&c, &seq(90, 100, None)), Verdict::Skip);
+        assert_eq!(r.check(&c, &seq(95, 105, None)), Verdict::Apply);
+        assert_eq!(r.check(&c, &seq(102, 105, None)), Verdict::Gap { expected: 101, got: 102 });
+        let live = Cursor { last: Some(105), bridged: true };
+        assert_eq!(r.check(&live, &seq(106, 110, None)), Verdict::Apply);
+        assert_eq!(r.check(&live, &seq(100, 105, None)), Verdict::Apply, "a duplicate of the last is re-applied");
+        assert_eq!(r.check(&live, &seq(90, 104, None)), Verdict::Skip);
+        assert_eq!(r.check(&live, &seq(107, 110, None)), Verdict::Gap { expected: 106, got: 107 });
+    }
+
+    #[test]
+    fn binance_usdm_bridge_and_pu_chain() {
+        let r = SeqRule::BinanceUsdm;
+        let c = r.after_snapshot(&Seq { last: Some(100), ..Seq::default() });
+        assert_eq!(r.check(&c, &seq(90, 99, Some(80))), Verdict::Skip);
+        assert_eq!(r.check(&c, &seq(95, 100, Some(90))), Verdict::Apply, "u == L bridges on USD-M");
+        assert_eq!(r.check(&c, &seq(101, 120, Some(100))), Verdict::Gap { expected: 100, got: 101 });
+        let live = Cursor { last: Some(120), bridged: true };
+        assert_eq!(r.check(&live, &seq(125, 130, Some(120))), Verdict::Apply);
+        assert_eq!(r.check(&live, &seq(101, 120, Some(100))), Verdict::Gap { expected: 120, got: 100 });
+    }
+
+    #[test]
+    fn okx_chain_with_heartbeat_and_reset() {
+        let r = SeqRule::PrevEqualsLast;
+        let mut c = r.after_snapshot(&Seq { last: Some(10), prev: Some(-1), first: None });
+        for (prev, last) in [(10, 15), (15, 15), (15, 3), (3, 5)] {
+            let s = Seq { first: None, last: Some(last), prev: Some(prev) };
+            assert_eq!(r.check(&c, &s), Verdict::Apply);
+            r.advance(&mut c, &s);
+        }
+        let s = Seq { first: None, last: Some(9), prev: Some(6) };
+        assert_eq!(r.check(&c, &s), Verdict::Gap { expected: 5, got: 6 });
+    }
+}

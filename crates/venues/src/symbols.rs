@@ -1,0 +1,140 @@
+//! The instrument registry: venue symbol text to a dense id, plus per-symbol metadata.
+
+use std::collections::HashMap;
+
+use crate::error::DecodeError;
+
+/// A dense index of an instrument within one engine (0, 1, 2, … in order of registration).
+pub type InstrumentId = u32;
+
+/// What the feed itself says about an instrument (subscription depth, number precision).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SymbolMeta {
+    /// The depth the book was subscribed at (Kraken truncates to it after every message).
+    pub depth: Option<u32>,
+    /// Decimals of the instrument's prices (Kraken v2 checksums need them).
+    pub price_precision: Option<u8>,
+    /// Decimals of the instrument's sizes.
+    pub qty_precision: Option<u8>,
+}
+
+/// Most metadata entries kept for symbols that are not (yet) tracked: an instrument list can
+/// name every pair of a venue, and memory must stay bounded whatever a feed sends.
+const MAX_META_ENTRIES: usize = 65_536;
+
+/// Maps the venue's own spelling of an instrument to an [`InstrumentId`].
+///
+/// Invariant: `names[id]` is the symbol of `id`, and `ids[names[id]] == id`.
+#[derive(Debug, Clone)]
+pub struct SymbolTable {
+    ids: HashMap<Box<str>, InstrumentId>,
+    names: Vec<Box<str>>,
+    // When set, only these symbols are tracked; frames for others are not book data for us.
+    only: Option<Vec<Box<str>>>,
+    max_instruments: usize,
+    meta: HashMap<Box<str>, SymbolMeta>,
+}
+
+impl SymbolTable {
+    /// A table that accepts any symbol, up to `max_instruments`.
+    pub fn new(max_instruments: usize) -> Self {
+        Self { ids: HashMap::new(), names: Vec::new(), only: None, max_instruments, meta: HashMap::new() }
+    }
+
+    /// A table that tracks only `symbols` (registered now, in order).
+    pub fn only<S: AsRef<str>>(symbols: &[S], max_instruments: usize) -> Self {
+        let mut table = Self::new(max_instruments.max(symbols.len()));
+        table.only = Some(symbols.iter().map(|s| Box::from(s.as_ref())).collect());
+        for s in symbols {
+            // Cannot fail: the cap was raised to fit.
+            let _ = table.register(s.as_ref());
+        }
+        table
+    }
+
+    fn register(&mut self, name: &str) -> Result<InstrumentId, DecodeError> {
+        if self.names.len() >= self.max_instruments {
+            return Err(DecodeError::TooManyInstruments(self.max_instruments));
+        }
+        let id = self.names.len() as InstrumentId;
+        self.names.push(Box::from(name));
+        self.ids.insert(Box::from(name), id);
+        Ok(id)
+    }
+
+    /// The id of `name`, registering it if it is new and allowed; `None` if it is not tracked.
+    ///
+    /// # Errors
+    /// [`DecodeError::TooManyInstruments`] when a new symbol would exceed the cap.
+    #[inline]
+    pub fn resolve(&mut self, name: &str) -> Result<Option<InstrumentId>, DecodeError> {
+        if let Some(&id) = self.ids.get(name) {
+            return Ok(Some(id));
+        }
+        if self.only.is_some() {
+            return Ok(None);
+        }
+        self.register(name).map(Some)
+    }
+
+    /// The instrument a message that names none belongs to (a REST snapshot body): the only
+    /// symbol the user asked for, else the only symbol seen so far.
+    ///
+    /// # Errors
+    /// [`DecodeError::AmbiguousSnapshot`] when that is not exactly one symbol.
+    pub fn resolve_unnamed(&self) -> Result<InstrumentId, DecodeError> {
+        if self.names.len() == 1 { Ok(0) } else { Err(DecodeError::AmbiguousSnapshot) }
+    }
+
+    /// The id of `name` if it is registered.
+    pub fn lookup(&self, name: &str) -> Option<InstrumentId> {
+        self.ids.get(name).copied()
+    }
+
+    /// The symbol of `id`.
+    pub fn name(&self, id: InstrumentId) -> &str {
+        self.names.get(id as usize).map_or("", |s| s)
+    }
+
+    /// Number of registered instruments.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether no instrument is registered.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// Records metadata the feed announced for `name` (registered or not).
+    pub fn note_meta(&mut self, name: &str, update: impl FnOnce(&mut SymbolMeta)) {
+        if let Some(meta) = self.meta.get_mut(name) {
+            update(meta);
+        } else if self.meta.len() < MAX_META_ENTRIES {
+            let mut meta = SymbolMeta::default();
+            update(&mut meta);
+            self.meta.insert(Box::from(name), meta);
+        }
+    }
+
+    /// Metadata the feed announced for `id`.
+    pub fn meta(&self, id: InstrumentId) -> SymbolMeta {
+        self.meta.get(self.name(id)).copied().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_and_cap() {
+        let mut t = SymbolTable::only(&["BTCUSDT"], 8);
+        assert_eq!(t.resolve("BTCUSDT").unwrap(), Some(0));
+        assert_eq!(t.resolve("ETHUSDT").unwrap(), None);
+        assert_eq!(t.resolve_unnamed().unwrap(), 0);
+        let mut t = SymbolTable::new(1);
+        assert_eq!(t.resolve("A").unwrap(), Some(0));
+        assert_eq!(t.resolve("B"), Err(DecodeError::TooManyInstruments(1)));
+    }
+}
