@@ -1,0 +1,34 @@
+//! What the engine counts. Counters only ever increase.
+
+/// Engine counters (the replay contract's names, see the README).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counters {
+    /// Frames handed to the engine.
+    pub frames: u64,
+    /// Frames recognised as not book data (trades, tickers, heartbeats, acks, status).
+    pub skipped: u64,
+    /// Book events decoded.
+    pub events: u64,
+    /// Book messages applied to a Live book (a snapshot counts when it makes its book Live).
+    pub applied: u64,
+    /// Sequence breaks detected, failed bridges included.
+    pub gaps: u64,
+    /// Checksums that matched.
+    pub checksums_verified: u64,
+    /// Checksums that did not match.
+    pub checksum_failures: u64,
+    /// Books that returned to Live after being Stale.
+    pub resyncs: u64,
+    /// Frames rejected by the decoder.
+    pub decode_errors: u64,
+    /// Messages after which a book was crossed (best bid >= best ask).
+    pub crossed: u64,
+    /// Levels evicted by the per-side cap.
+    pub evicted: u64,
+    /// Views published.
+    pub published: u64,
+    /// Buffered deltas dropped because the buffer was full (the newest are kept).
+    pub buffer_overflows: u64,
+    /// Views a full consumer channel did not take.
+    pub views_dropped: u64,
+}

@@ -1,0 +1,399 @@
+//! The ingest loop's step: one frame in, books updated, views out.
+
+use crossbeam_channel::Receiver;
+use depthbook_core::{Book, Side};
+use depthbook_venues::{
+    BookEvent, BookKind, ChecksumRule, Cursor, Decoded, FrameKind, Frame, InstrumentId, LevelUpdate, Limits, SeqRule,
+    SymbolMeta, SymbolTable, Venue, VenueDecoder, Verdict,
+};
+
+use crate::counters::Counters;
+use crate::publish::{Publisher, SlowConsumer, Status, StatusEvent, TopOfBook, Update};
+use crate::ring::DeltaRing;
+use crate::state::{BookState, StaleReason};
+
+/// How an engine is set up.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// The venue whose frames this engine decodes.
+    pub venue: Venue,
+    /// Track only these symbols (as the venue spells them); `None` tracks every symbol seen.
+    pub symbols: Option<Vec<String>>,
+    /// Most instruments one engine holds.
+    pub max_instruments: usize,
+    /// Most levels per side of one book; beyond it the farthest levels are evicted.
+    pub max_levels_per_side: usize,
+    /// Most deltas buffered per book while it awaits a snapshot (the newest are kept).
+    pub max_buffered_deltas: usize,
+    /// Most levels in those buffered deltas, per book.
+    pub max_buffered_levels: usize,
+    /// Subscribed depth when the feed does not announce it (Kraken truncates to it).
+    pub default_depth: Option<u32>,
+    /// Price and size decimals when the feed does not announce them (Kraken v2 checksums).
+    pub default_precision: Option<(u8, u8)>,
+    /// Decoder limits.
+    pub limits: Limits,
+}
+
+impl EngineConfig {
+    /// Defaults for `venue`: every symbol, 4096 instruments, 20 000 levels a side, 4096 buffered
+    /// deltas holding at most 1 000 000 levels.
+    pub fn new(venue: Venue) -> Self {
+        Self {
+            venue,
+            symbols: None,
+            max_instruments: 4_096,
+            max_levels_per_side: 20_000,
+            max_buffered_deltas: 4_096,
+            max_buffered_levels: 1_000_000,
+            default_depth: None,
+            default_precision: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// One instrument's book and sync state.
+#[derive(Debug)]
+struct Instrument {
+    book: Book,
+    state: BookState,
+    cursor: Cursor,
+    pending: DeltaRing,
+    // Increments each time the book goes Live from a snapshot.
+    generation: u64,
+    last_exchange_ms: Option<i64>,
+}
+
+/// Everything but the decoder: split out so the decoder's output can be read while books change.
+#[derive(Debug)]
+struct Books {
+    venue: Venue,
+    seq_rule: SeqRule,
+    checksum_rule: ChecksumRule,
+    config: EngineConfig,
+    instruments: Vec<Instrument>,
+    counters: Counters,
+    publisher: Publisher,
+}
+
+/// The single-threaded ingest loop's state: decoder, books, counters and consumers.
+///
+/// Feed it frames with [`Engine::ingest`]; it decodes, checks each message against the venue's
+/// sequence rule, applies it, verifies the venue's checksum, and publishes a [`TopOfBook`] for
+/// every change to a Live book. It does no IO and reads no clock: receive times come in with
+/// the frames.
+#[derive(Debug)]
+pub struct Engine {
+    decoder: VenueDecoder,
+    symbols: SymbolTable,
+    decoded: Decoded,
+    books: Books,
+}
+
+impl Engine {
+    /// An engine set up by `config`.
+    pub fn new(config: EngineConfig) -> Self {
+        let symbols = match &config.symbols {
+            Some(only) => SymbolTable::only(only, config.max_instruments),
+            None => SymbolTable::new(config.max_instruments),
+        };
+        let venue = config.venue;
+        let mut books = Books {
+            venue,
+            seq_rule: venue.seq_rule(),
+            checksum_rule: venue.checksum_rule(),
+            instruments: Vec::new(),
+            counters: Counters::default(),
+            publisher: Publisher::default(),
+            config,
+        };
+        books.grow_to(symbols.len());
+        Self { decoder: VenueDecoder::with_limits(venue, books.config.limits), symbols, decoded: Decoded::default(), books }
+    }
+
+    /// The venue.
+    pub fn venue(&self) -> Venue {
+        self.books.venue
+    }
+
+    /// A new consumer of views and status events, with a channel of `capacity` and the given
+    /// policy for when it falls behind.
+    pub fn subscribe(&mut self, capacity: usize, policy: SlowConsumer) -> Receiver<Update> {
+        self.books.publisher.subscribe(capacity, policy)
+    }
+
+    /// Processes one frame received at `recv_ns`.
+    pub fn ingest(&mut self, frame: &Frame<'_>, recv_ns: i64) {
+        let books = &mut self.books;
+        books.counters.frames += 1;
+        let result = self.decoder.decode(frame, &mut self.symbols, &mut self.decoded);
+        books.grow_to(self.symbols.len());
+        if let Err(_error) = result {
+            books.counters.decode_errors += 1;
+            if let Some(id) = self.decoded.failed_instrument {
+                books.go_stale(id, StaleReason::BadMessage);
+            }
+            return;
+        }
+        if let FrameKind::NotBook(_) = self.decoded.kind {
+            books.counters.skipped += 1;
+            return;
+        }
+        for event in &self.decoded.events {
+            books.counters.events += 1;
+            let meta = books.meta(&self.symbols, event.instrument);
+            books.on_event(event, self.decoded.levels_of(event), &meta, recv_ns);
+        }
+    }
+
+    /// The connection (or capture) was interrupted: every book goes Stale.
+    pub fn disconnect(&mut self) {
+        for id in 0..self.books.instruments.len() {
+            self.books.go_stale(id as InstrumentId, StaleReason::Disconnect);
+        }
+    }
+
+    /// The counters so far.
+    pub fn counters(&self) -> &Counters {
+        &self.books.counters
+    }
+
+    /// Number of instruments.
+    pub fn n_instruments(&self) -> usize {
+        self.books.instruments.len()
+    }
+
+    /// The symbol of `id`, as the venue spells it.
+    pub fn symbol(&self, id: InstrumentId) -> &str {
+        self.symbols.name(id)
+    }
+
+    /// The id of `symbol`, if the engine has seen it.
+    pub fn instrument(&self, symbol: &str) -> Option<InstrumentId> {
+        self.symbols.lookup(symbol)
+    }
+
+    /// The book of `id` (its levels are informative only unless [`Engine::state`] is Live).
+    pub fn book(&self, id: InstrumentId) -> Option<&Book> {
+        self.books.instruments.get(id as usize).map(|i| &i.book)
+    }
+
+    /// The state of `id`'s book.
+    pub fn state(&self, id: InstrumentId) -> Option<BookState> {
+        self.books.instruments.get(id as usize).map(|i| i.state)
+    }
+
+    /// The sequence of the last message applied to `id`'s book.
+    pub fn last_seq(&self, id: InstrumentId) -> Option<i64> {
+        self.books.instruments.get(id as usize).and_then(|i| i.cursor.last)
+    }
+}
+
+impl Books {
+    fn grow_to(&mut self, n: usize) {
+        while self.instruments.len() < n {
+            self.instruments.push(Instrument {
+                book: Book::new(self.config.max_levels_per_side),
+                state: BookState::AwaitingSnapshot,
+                cursor: Cursor::default(),
+                pending: DeltaRing::new(self.config.max_buffered_deltas, self.config.max_buffered_levels),
+                generation: 0,
+                last_exchange_ms: None,
+            });
+        }
+    }
+
+    /// The feed's metadata for `id`, completed with the configured and venue defaults.
+    fn meta(&self, symbols: &SymbolTable, id: InstrumentId) -> SymbolMeta {
+        let mut meta = symbols.meta(id);
+        meta.depth = meta.depth.or(self.config.default_depth).or(self.venue.default_depth());
+        if let Some((price, qty)) = self.config.default_precision {
+            meta.price_precision = meta.price_precision.or(Some(price));
+            meta.qty_precision = meta.qty_precision.or(Some(qty));
+        }
+        meta
+    }
+
+    fn on_event(&mut self, event: &BookEvent, levels: &[LevelUpdate], meta: &SymbolMeta, recv_ns: i64) {
+        let id = event.instrument;
+        match event.kind {
+            BookKind::Snapshot => self.on_snapshot(event, levels, meta, recv_ns),
+            BookKind::Delta => {
+                let inst = &mut self.instruments[id as usize];
+                if !inst.state.is_live() {
+                    if self.seq_rule.bridges_buffered_deltas() {
+                        self.counters.buffer_overflows += inst.pending.push(event.seq, event.exchange_ms, levels);
+                    }
+                    return;
+                }
+                match self.seq_rule.check(&inst.cursor, &event.seq) {
+                    Verdict::Skip => {}
+                    Verdict::Gap { expected, got } => {
+                        self.counters.gaps += 1;
+                        self.go_stale(id, StaleReason::Gap { expected, got });
+                        if self.seq_rule.bridges_buffered_deltas() {
+                            let inst = &mut self.instruments[id as usize];
+                            self.counters.buffer_overflows += inst.pending.push(event.seq, event.exchange_ms, levels);
+                        }
+                    }
+                    Verdict::Apply => {
+                        self.apply_levels(id, levels);
+                        let inst = &mut self.instruments[id as usize];
+                        self.seq_rule.advance(&mut inst.cursor, &event.seq);
+                        inst.last_exchange_ms = event.exchange_ms.or(inst.last_exchange_ms);
+                        self.counters.applied += 1;
+                        if self.finish_message(id, event, meta) && !levels.is_empty() {
+                            self.publish_view(id, recv_ns);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_snapshot(&mut self, event: &BookEvent, levels: &[LevelUpdate], meta: &SymbolMeta, recv_ns: i64) {
+        let id = event.instrument;
+        let bridges = self.seq_rule.bridges_buffered_deltas();
+        {
+            let inst = &self.instruments[id as usize];
+            // A REST snapshot older than a Live book tells nothing new.
+            if bridges && inst.state.is_live() {
+                if let (Some(book_at), Some(snap_at)) = (inst.cursor.last, event.seq.last) {
+                    if snap_at <= book_at {
+                        return;
+                    }
+                }
+            }
+        }
+        let was_stale = matches!(self.instruments[id as usize].state, BookState::Stale(_));
+        self.instruments[id as usize].book.clear();
+        self.apply_levels(id, levels);
+        let inst = &mut self.instruments[id as usize];
+        inst.cursor = self.seq_rule.after_snapshot(&event.seq);
+        inst.last_exchange_ms = event.exchange_ms;
+        if bridges {
+            if let Err((expected, got)) = self.bridge_buffered(id) {
+                self.counters.gaps += 1;
+                self.go_stale(id, StaleReason::Gap { expected, got });
+                return;
+            }
+        } else {
+            inst.pending.clear();
+        }
+        if !self.finish_message(id, event, meta) {
+            return;
+        }
+        let inst = &mut self.instruments[id as usize];
+        inst.generation += 1;
+        if !inst.state.is_live() {
+            inst.state = BookState::Live;
+            if was_stale {
+                self.counters.resyncs += 1;
+            }
+            let generation = inst.generation;
+            self.send(Update::Status(StatusEvent { instrument: id, status: Status::Live, generation }));
+        }
+        self.counters.applied += 1;
+        self.publish_view(id, recv_ns);
+    }
+
+    /// Applies the deltas buffered before a REST snapshot, by the venue's bridging rule.
+    /// Returns the expected and found ids of the first delta that does not continue the book.
+    fn bridge_buffered(&mut self, id: InstrumentId) -> Result<(), (i64, i64)> {
+        let rule = self.seq_rule;
+        while let Some(delta) = self.instruments[id as usize].pending.pop() {
+            let inst = &mut self.instruments[id as usize];
+            let verdict = rule.check(&inst.cursor, &delta.seq);
+            match verdict {
+                Verdict::Skip => {}
+                Verdict::Apply => {
+                    self.apply_levels(id, &delta.levels);
+                    let inst = &mut self.instruments[id as usize];
+                    rule.advance(&mut inst.cursor, &delta.seq);
+                    inst.last_exchange_ms = delta.exchange_ms.or(inst.last_exchange_ms);
+                }
+                Verdict::Gap { expected, got } => {
+                    let inst = &mut self.instruments[id as usize];
+                    inst.pending.give_back(delta);
+                    inst.pending.clear();
+                    return Err((expected, got));
+                }
+            }
+            self.instruments[id as usize].pending.give_back(delta);
+        }
+        Ok(())
+    }
+
+    fn apply_levels(&mut self, id: InstrumentId, levels: &[LevelUpdate]) {
+        let book = &mut self.instruments[id as usize].book;
+        let mut evicted = 0;
+        for level in levels {
+            evicted += book.set(level.side, level.price, level.qty, level.text).evicted;
+        }
+        self.counters.evicted += evicted as u64;
+    }
+
+    /// After a message's levels are applied: truncate to depth, verify the checksum, note a
+    /// crossed book. Returns whether the book is still trusted.
+    fn finish_message(&mut self, id: InstrumentId, event: &BookEvent, meta: &SymbolMeta) -> bool {
+        let inst = &mut self.instruments[id as usize];
+        if self.venue.truncates_to_depth() {
+            if let Some(depth) = meta.depth {
+                inst.book.truncate(depth as usize);
+            }
+        }
+        if let Some(expected) = event.checksum {
+            match self.checksum_rule.verify(&inst.book, expected, meta) {
+                Some(true) => self.counters.checksums_verified += 1,
+                Some(false) => {
+                    self.counters.checksum_failures += 1;
+                    self.go_stale(id, StaleReason::ChecksumMismatch);
+                    return false;
+                }
+                None => {}
+            }
+        }
+        if inst.book.is_crossed() {
+            self.counters.crossed += 1;
+        }
+        true
+    }
+
+    fn go_stale(&mut self, id: InstrumentId, reason: StaleReason) {
+        let Some(inst) = self.instruments.get_mut(id as usize) else { return };
+        inst.pending.clear();
+        let was_live = inst.state.is_live();
+        match inst.state {
+            BookState::Live => inst.state = BookState::Stale(reason),
+            BookState::Stale(_) => {}
+            // A book that was never trusted stays awaiting its snapshot.
+            BookState::AwaitingSnapshot => {}
+        }
+        if was_live {
+            let generation = inst.generation;
+            self.send(Update::Status(StatusEvent { instrument: id, status: Status::Stale(reason), generation }));
+        }
+    }
+
+    fn publish_view(&mut self, id: InstrumentId, recv_ns: i64) {
+        let inst = &self.instruments[id as usize];
+        let top = |side| inst.book.best(side).map(|l| (l.price, l.qty));
+        let view = TopOfBook {
+            instrument: id,
+            seq: inst.cursor.last,
+            exchange_ms: inst.last_exchange_ms,
+            recv_ns,
+            bid: top(Side::Bid),
+            ask: top(Side::Ask),
+            generation: inst.generation,
+            crossed: inst.book.is_crossed(),
+        };
+        self.counters.published += 1;
+        self.send(Update::Book(view));
+    }
+
+    fn send(&mut self, update: Update) {
+        self.counters.views_dropped += self.publisher.send(update);
+    }
+}
