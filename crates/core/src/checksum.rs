@@ -115,7 +115,7 @@ fn kraken_walk(book: &Book, spelling: KrakenSpelling, sink: &mut impl Sink) {
 
 /// Writes `text` without its `.` and without leading zeros.
 fn put_kraken_digits(text: &[u8], sink: &mut impl Sink) {
-    let mut digits = [0u8; 96];
+    let mut digits = [0u8; 128];
     let mut n = 0;
     for &b in text {
         if b == b'.' || (n == 0 && b == b'0') {

@@ -1,19 +1,19 @@
 //! Exact fixed-point prices and sizes, parsed from the text an exchange sent.
 //!
 //! # Scale
-//! One fixed scale per quantity kind, chosen so that every value the supported venues publish
-//! fits exactly in an `i64` and comparisons stay single-instruction:
+//! One fixed scale per quantity kind, so that a replay can start from any line without knowing
+//! an instrument's metadata, and comparisons are plain integer comparisons:
 //!
-//! | type | unit | range |
-//! |---|---|---|
-//! | [`Price`] | 10^-9 | ±9 223 372 036.854775807 |
-//! | [`Qty`] | 10^-8 | 0 ..= 92 233 720 368.54775807 |
+//! | type | unit | range | storage |
+//! |---|---|---|---|
+//! | [`Price`] | 10^-18 | ±1.7 × 10^20 | `i128` |
+//! | [`Qty`] | 10^-8 | 0 ..= 92 233 720 368.54775807 | `i64` |
 //!
-//! Prices get nine decimals because the smallest ticks in the wild are 10^-9 (Kraken prints
-//! `"0.000022900"`, Bitfinex `1.7e-8`); sizes get eight because no venue lot is finer than
-//! 10^-8 (Binance, Kraken and Coinbase all print eight decimals) and meme-coin books need sizes
-//! above 10^10. A per-instrument scale would need the instrument's metadata before the first
-//! frame could be parsed; a fixed scale lets a replay start from any line.
+//! Prices need both ends: Kraken's XBT/CHF book holds a `9999999997.00000` ask (above an `i64`
+//! at 10^-9), while meme-coin ticks on Gate.io and Bitfinex reach 10^-10 and below. An `i128` at
+//! 10^-18 holds both with room to spare and costs one extra compare per search step. Sizes fit an
+//! `i64` at 10^-8, the same representation Binance uses for its own quantity limits
+//! (`92233720368` is its maximum order size); no venue publishes lots finer than 10^-8.
 //!
 //! A value that is not an exact multiple of the unit, or is out of range, is a
 //! [`NumberError`], never rounded.
@@ -29,11 +29,11 @@ use std::fmt;
 use thiserror::Error;
 
 /// Decimal places of [`Price`]'s fixed-point unit.
-pub const PRICE_DECIMALS: u32 = 9;
+pub const PRICE_DECIMALS: u32 = 18;
 /// Decimal places of [`Qty`]'s fixed-point unit.
 pub const QTY_DECIMALS: u32 = 8;
 
-/// Longest number text accepted, in bytes. Longer text cannot be an exact `i64` at our scales
+/// Longest number text accepted, in bytes. Longer text cannot be an exact value at our scales
 /// unless it is padded with zeros, which no venue does; refusing it bounds the parser's work.
 const MAX_TEXT_LEN: usize = 64;
 
@@ -87,9 +87,9 @@ impl NumText {
     }
 }
 
-/// A price: an exact decimal in units of 10^-9 ([`PRICE_DECIMALS`]).
+/// A price: an exact decimal in units of 10^-18 ([`PRICE_DECIMALS`]).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Price(i64);
+pub struct Price(i128);
 
 /// A size: an exact non-negative decimal in units of 10^-8 ([`QTY_DECIMALS`]).
 ///
@@ -98,16 +98,16 @@ pub struct Price(i64);
 pub struct Qty(i64);
 
 impl Price {
-    /// The smallest representable step, 10^-9.
+    /// The smallest representable step, 10^-18.
     pub const UNIT: Price = Price(1);
 
-    /// Builds a price from its raw count of 10^-9 units.
-    pub const fn from_raw(raw: i64) -> Self {
+    /// Builds a price from its raw count of 10^-18 units.
+    pub const fn from_raw(raw: i128) -> Self {
         Self(raw)
     }
 
-    /// The raw count of 10^-9 units.
-    pub const fn raw(self) -> i64 {
+    /// The raw count of 10^-18 units.
+    pub const fn raw(self) -> i128 {
         self.0
     }
 
@@ -124,9 +124,10 @@ impl Price {
         out.render(self.0, PRICE_DECIMALS, text)
     }
 
-    /// The value as a `rust_decimal::Decimal`, exact.
-    pub fn to_decimal(self) -> rust_decimal::Decimal {
-        rust_decimal::Decimal::new(self.0, PRICE_DECIMALS)
+    /// The value as a `rust_decimal::Decimal`, exact; `None` beyond `Decimal`'s 96-bit mantissa
+    /// (prices above about 7.9 × 10^10 with 18 significant decimals).
+    pub fn to_decimal(self) -> Option<rust_decimal::Decimal> {
+        rust_decimal::Decimal::try_from_i128_with_scale(self.0, PRICE_DECIMALS).ok().map(|d| d.normalize())
     }
 }
 
@@ -161,7 +162,8 @@ impl Qty {
             // Includes "-0": a venue never spells a size that way, so it is not trusted either.
             return Err(NumberError::Negative);
         }
-        parse_fixed(text.as_bytes(), QTY_DECIMALS).map(|(raw, t)| (Self(raw), t))
+        let (raw, t) = parse_fixed(text.as_bytes(), QTY_DECIMALS)?;
+        Ok((Self(i64::try_from(raw).map_err(|_| NumberError::OutOfRange)?), t))
     }
 
     /// Parses exchange text that may carry a sign (Bitfinex puts the side in the sign), returning
@@ -172,12 +174,13 @@ impl Qty {
     pub fn parse_signed(text: &str) -> Result<(Self, bool, NumText), NumberError> {
         let (raw, t) = parse_fixed(text.as_bytes(), QTY_DECIMALS)?;
         let negative = text.starts_with('-');
-        Ok((Self(raw.checked_abs().ok_or(NumberError::OutOfRange)?), negative, t))
+        let magnitude = i64::try_from(raw.unsigned_abs()).map_err(|_| NumberError::OutOfRange)?;
+        Ok((Self(magnitude), negative, t))
     }
 
     /// Writes the value with the venue's own spelling.
     pub fn write_text(self, text: NumText, out: &mut NumBuf) -> &[u8] {
-        out.render(self.0, QTY_DECIMALS, text)
+        out.render(i128::from(self.0), QTY_DECIMALS, text)
     }
 
     /// The value as a `rust_decimal::Decimal`, exact.
@@ -202,7 +205,7 @@ impl fmt::Debug for Price {
 impl fmt::Display for Qty {
     /// The shortest exact decimal: no trailing zeros, no exponent.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_canonical(self.0, QTY_DECIMALS, f)
+        write_canonical(i128::from(self.0), QTY_DECIMALS, f)
     }
 }
 
@@ -212,7 +215,7 @@ impl fmt::Debug for Qty {
     }
 }
 
-fn write_canonical(raw: i64, scale: u32, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+fn write_canonical(raw: i128, scale: u32, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let mut buf = NumBuf::new();
     let text = buf.render(raw, scale, NumText { decimals: NumText::NOT_PLAIN });
     // The buffer holds only ASCII digits, '-' and '.'.
@@ -222,7 +225,7 @@ fn write_canonical(raw: i64, scale: u32, f: &mut fmt::Formatter<'_>) -> fmt::Res
 /// A stack buffer for rendering one number without allocating.
 #[derive(Debug, Clone)]
 pub struct NumBuf {
-    bytes: [u8; 96],
+    bytes: [u8; 128],
 }
 
 impl Default for NumBuf {
@@ -234,21 +237,21 @@ impl Default for NumBuf {
 impl NumBuf {
     /// An empty buffer.
     pub const fn new() -> Self {
-        Self { bytes: [0; 96] }
+        Self { bytes: [0; 128] }
     }
 
     /// Renders `raw` (in units of 10^-`scale`) with the decimals recorded in `text`. Text that
     /// used an exponent is rendered in the shortest plain form.
-    fn render(&mut self, raw: i64, scale: u32, text: NumText) -> &[u8] {
+    fn render(&mut self, raw: i128, scale: u32, text: NumText) -> &[u8] {
         let (decimals, shortest) = match text.decimals() {
             Some(d) => (u32::from(d), false),
             None => (scale, true),
         };
         let magnitude = raw.unsigned_abs();
-        let unit = 10u64.pow(scale);
+        let unit = 10u128.pow(scale);
         let mut int_part = magnitude / unit;
         let frac = magnitude % unit;
-        // Built right to left. Capacity: 20 integer digits, a sign, a point and at most
+        // Built right to left. Capacity: 39 integer digits, a sign, a point and at most
         // MAX_TEXT_LEN decimals, which NumText guarantees.
         let mut pos = self.bytes.len();
         let mut end = self.bytes.len();
@@ -259,7 +262,7 @@ impl NumBuf {
                 self.bytes[pos] = b'0';
             }
             let shown = decimals.min(scale);
-            let mut f = frac / 10u64.pow(scale - shown);
+            let mut f = frac / 10u128.pow(scale - shown);
             for _ in 0..shown {
                 pos -= 1;
                 self.bytes[pos] = b'0' + (f % 10) as u8;
@@ -295,7 +298,7 @@ impl NumBuf {
 /// Parses `text` as an exact multiple of 10^-`scale`.
 ///
 /// Grammar: the JSON number grammar, `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
-fn parse_fixed(text: &[u8], scale: u32) -> Result<(i64, NumText), NumberError> {
+fn parse_fixed(text: &[u8], scale: u32) -> Result<(i128, NumText), NumberError> {
     if text.is_empty() {
         return Err(NumberError::Empty);
     }
@@ -369,7 +372,7 @@ fn parse_fixed(text: &[u8], scale: u32) -> Result<(i64, NumText), NumberError> {
     let significant = total - trailing_zeros;
     // Power of ten that the significant digits must be multiplied by to be in units of 10^-scale.
     let shift = i64::from(exponent) - frac_digits.len() as i64 + trailing_zeros as i64 + i64::from(scale);
-    let mut mantissa: i64 = 0;
+    let mut mantissa: i128 = 0;
     if significant > 0 {
         if shift < 0 {
             return Err(NumberError::TooPrecise { decimals: scale });
@@ -377,10 +380,10 @@ fn parse_fixed(text: &[u8], scale: u32) -> Result<(i64, NumText), NumberError> {
         for &d in digits.take(significant) {
             mantissa = mantissa
                 .checked_mul(10)
-                .and_then(|m| m.checked_add(i64::from(d - b'0')))
+                .and_then(|m| m.checked_add(i128::from(d - b'0')))
                 .ok_or(NumberError::OutOfRange)?;
         }
-        let factor = u32::try_from(shift).ok().and_then(|s| 10i64.checked_pow(s)).ok_or(NumberError::OutOfRange)?;
+        let factor = u32::try_from(shift).ok().and_then(|s| 10i128.checked_pow(s)).ok_or(NumberError::OutOfRange)?;
         mantissa = mantissa.checked_mul(factor).ok_or(NumberError::OutOfRange)?;
         if negative {
             mantissa = -mantissa;
@@ -399,7 +402,9 @@ fn parse_fixed(text: &[u8], scale: u32) -> Result<(i64, NumText), NumberError> {
 mod tests {
     use super::*;
 
-    fn price(s: &str) -> i64 {
+    const E18: i128 = 1_000_000_000_000_000_000;
+
+    fn price(s: &str) -> i128 {
         Price::parse(s).unwrap().0.raw()
     }
     fn qty(s: &str) -> i64 {
@@ -413,22 +418,24 @@ mod tests {
         assert_eq!(qty("0.000"), 0);
         assert_eq!(qty("5.1e-05"), 5_100);
         assert_eq!(qty("5e-05"), 5_000);
-        assert_eq!(price("85592"), 85_592_000_000_000);
+        assert_eq!(price("85592"), 85_592 * E18);
         assert_eq!(qty("0.5666"), 56_660_000);
-        assert_eq!(price("61837.63000000"), 61_837_630_000_000);
-        assert_eq!(price("0.000022900"), 22_900);
-        assert_eq!(price("1.7e-8"), 17);
-        assert_eq!(price("1E5"), 100_000_000_000_000);
-        assert_eq!(price("1.5E+2"), 150_000_000_000);
-        assert_eq!(price("0.0000000010000"), 1);
+        assert_eq!(price("61837.63000000"), 6_183_763 * E18 / 100);
+        assert_eq!(price("0.000022900"), 22_900_000_000_000);
+        assert_eq!(price("1.7e-8"), 17_000_000_000);
+        assert_eq!(price("1E5"), 100_000 * E18);
+        assert_eq!(price("1.5E+2"), 150 * E18);
+        assert_eq!(price("0.0000000000000000010000"), 1);
+        assert_eq!(price("9999999997.00000"), 9_999_999_997 * E18);
     }
 
     #[test]
     fn inexact_and_malformed_text_is_rejected() {
-        assert_eq!(Price::parse("0.0000000001"), Err(NumberError::TooPrecise { decimals: 9 }));
+        assert_eq!(Price::parse("0.0000000000000000001"), Err(NumberError::TooPrecise { decimals: 18 }));
         assert_eq!(Qty::parse("0.000000001"), Err(NumberError::TooPrecise { decimals: 8 }));
         assert_eq!(Qty::parse("-1"), Err(NumberError::Negative));
-        assert_eq!(Price::parse("99999999999"), Err(NumberError::OutOfRange));
+        assert_eq!(Price::parse("999999999999999999999"), Err(NumberError::OutOfRange));
+        assert_eq!(Qty::parse("99999999999"), Err(NumberError::OutOfRange));
         assert_eq!(Price::parse("1e400"), Err(NumberError::OutOfRange));
         for bad in ["", "NaN", "inf", "+1", "1.", ".5", "01", " 1", "1 ", "1e", "1e+", "--1", "0x10", "1.2.3"] {
             assert!(Price::parse(bad).is_err(), "{bad:?} must be rejected");
@@ -440,7 +447,7 @@ mod tests {
     #[test]
     fn original_text_is_rebuilt() {
         let cases = ["6.40", "0.00003530", "30316", "3366.1", "354.80000000", "0", "0.00", "-2.50"];
-        for s in cases.into_iter().chain(["0.000022900", "0.0000000000000"]) {
+        for s in cases.into_iter().chain(["0.000022900", "0.0000000000000", "9999999997.00000"]) {
             let (p, pt) = Price::parse(s).unwrap();
             assert_eq!(p.write_text(pt, &mut NumBuf::new()), s.as_bytes(), "price {s}");
         }
@@ -457,13 +464,14 @@ mod tests {
         assert_eq!(Price::parse("61837.63000000").unwrap().0.to_string(), "61837.63");
         assert_eq!(Qty::parse("5.1e-05").unwrap().0.to_string(), "0.000051");
         assert_eq!(Price::parse("30316").unwrap().0.to_string(), "30316");
-        assert_eq!(Price::from_raw(-1_500_000_000).to_string(), "-1.5");
+        assert_eq!(Price::from_raw(-15 * E18 / 10).to_string(), "-1.5");
         assert_eq!(Qty::ZERO.to_string(), "0");
     }
 
     #[test]
     fn decimal_edge_conversion_is_exact() {
         let (p, _) = Price::parse("0.000022900").unwrap();
-        assert_eq!(p.to_decimal().to_string(), "0.000022900");
+        assert_eq!(p.to_decimal().unwrap().to_string(), "0.0000229");
+        assert_eq!(Price::from_raw(i128::MAX).to_decimal(), None);
     }
 }

@@ -71,8 +71,8 @@ pub enum SetOutcome {
 pub struct Ladder {
     side: Side,
     // Invariant: strictly ascending. The key is the raw price for bids and its bitwise complement
-    // for asks (an order-reversing bijection on i64 with no overflow), so the best level is last.
-    keys: Vec<i64>,
+    // for asks (an order-reversing bijection on i128 with no overflow), so the best level is last.
+    keys: Vec<i128>,
     // Invariant: same length as `keys`; no zero sizes.
     qtys: Vec<Qty>,
     // Invariant: same length as `keys`.
@@ -111,7 +111,7 @@ impl Ladder {
     }
 
     #[inline]
-    fn key(&self, price: Price) -> i64 {
+    fn key(&self, price: Price) -> i128 {
         match self.side {
             Side::Bid => price.raw(),
             Side::Ask => !price.raw(),
@@ -119,7 +119,7 @@ impl Ladder {
     }
 
     #[inline]
-    fn price_of(&self, key: i64) -> Price {
+    fn price_of(&self, key: i128) -> Price {
         match self.side {
             Side::Bid => Price::from_raw(key),
             Side::Ask => Price::from_raw(!key),
@@ -128,7 +128,7 @@ impl Ladder {
 
     /// Finds `key`, searching the touch first: most updates land within a few levels of it.
     #[inline]
-    fn locate(&self, key: i64) -> Result<usize, usize> {
+    fn locate(&self, key: i128) -> Result<usize, usize> {
         const NEAR_TOUCH: usize = 8;
         let n = self.keys.len();
         let tail = n.saturating_sub(NEAR_TOUCH);
@@ -268,10 +268,10 @@ mod tests {
     #[test]
     fn extreme_prices_keep_their_order() {
         let mut asks = Ladder::new(Side::Ask);
-        for raw in [i64::MAX, i64::MIN, 0, -1, 1] {
+        for raw in [i128::MAX, i128::MIN, 0, -1, 1] {
             asks.set(Price::from_raw(raw), q("1"), LevelText::default());
         }
         let got: Vec<_> = asks.iter().map(|l| l.price.raw()).collect();
-        assert_eq!(got, vec![i64::MIN, -1, 0, 1, i64::MAX]);
+        assert_eq!(got, vec![i128::MIN, -1, 0, 1, i128::MAX]);
     }
 }

@@ -9,7 +9,8 @@ pub struct Counters {
     pub skipped: u64,
     /// Book events decoded.
     pub events: u64,
-    /// Book messages applied to a Live book (a snapshot counts when it makes its book Live).
+    /// Book messages applied to a Live book: deltas, snapshots, and the buffered deltas a REST
+    /// snapshot is bridged with as it makes its book Live.
     pub applied: u64,
     /// Sequence breaks detected, failed bridges included.
     pub gaps: u64,

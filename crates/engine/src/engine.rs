@@ -312,6 +312,7 @@ impl Books {
                     let inst = &mut self.instruments[id as usize];
                     rule.advance(&mut inst.cursor, &delta.seq);
                     inst.last_exchange_ms = delta.exchange_ms.or(inst.last_exchange_ms);
+                    self.counters.applied += 1;
                 }
                 Verdict::Gap { expected, got } => {
                     let inst = &mut self.instruments[id as usize];

@@ -1,0 +1,85 @@
+//! The replay contract's JSON lines, written by hand: a few fixed shapes, exact decimal strings.
+
+use std::fmt::Write as _;
+
+use depthbook_core::{Book, Level, Price, Qty, Side};
+use depthbook_engine::Counters;
+
+/// Appends `s` as a JSON string (symbols come from the feed, so escape everything needed).
+pub(crate) fn push_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Appends `["price","size"]` or `null`.
+pub(crate) fn push_level(out: &mut String, level: Option<(Price, Qty)>) {
+    match level {
+        Some((price, qty)) => {
+            let _ = write!(out, "[\"{price}\",\"{qty}\"]");
+        }
+        None => out.push_str("null"),
+    }
+}
+
+/// Appends `[["p","s"],...]` with at most `n` levels of `side`, best first.
+pub(crate) fn push_levels(out: &mut String, book: &Book, side: Side, n: usize) {
+    out.push('[');
+    for (i, Level { price, qty, .. }) in book.side(side).iter().take(n).enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "[\"{price}\",\"{qty}\"]");
+    }
+    out.push(']');
+}
+
+/// Appends an optional integer.
+pub(crate) fn push_opt_int(out: &mut String, v: Option<i64>) {
+    match v {
+        Some(v) => {
+            let _ = write!(out, "{v}");
+        }
+        None => out.push_str("null"),
+    }
+}
+
+/// The counters line printed on stderr at the end of a replay.
+pub(crate) fn counters_line(lines: u64, c: &Counters) -> String {
+    format!(
+        "{{\"lines\":{lines},\"frames\":{},\"skipped\":{},\"events\":{},\"applied\":{},\"gaps\":{},\"checksums_verified\":{},\"checksum_failures\":{},\"resyncs\":{},\"decode_errors\":{},\"crossed\":{},\"evicted\":{},\"published\":{}}}",
+        c.frames,
+        c.skipped,
+        c.events,
+        c.applied,
+        c.gaps,
+        c.checksums_verified,
+        c.checksum_failures,
+        c.resyncs,
+        c.decode_errors,
+        c.crossed,
+        c.evicted,
+        c.published
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped() {
+        let mut out = String::new();
+        push_str(&mut out, "a\"b\\c\u{1}");
+        assert_eq!(out, r#""a\"b\\c\u0001""#);
+    }
+}

@@ -1,0 +1,166 @@
+//! `depthbook replay` and the default run.
+
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use depthbook_capture::{CaptureReader, RecordKind};
+use depthbook_core::Side;
+use depthbook_engine::{BookState, Engine, EngineConfig, SlowConsumer, TopOfBook, Update};
+use depthbook_venues::{Frame, Venue};
+
+use crate::args::{Emit, ReplayArgs};
+use crate::json;
+use crate::ladder;
+
+/// The capture `depthbook` replays when run without arguments.
+const DEFAULT_CAPTURE: &str = "fixtures/binance_spot/hftbacktest_spot_btcusdt_20240808.gz";
+
+/// Levels per side shown by the default run.
+const LADDER_DEPTH: usize = 10;
+
+/// What a replay ends with.
+struct Outcome {
+    engine: Engine,
+    lines: u64,
+}
+
+/// Runs `depthbook replay`.
+pub(crate) fn run(args: &ReplayArgs) -> anyhow::Result<()> {
+    let stdout = io::stdout().lock();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout);
+    let outcome = replay(args, &mut out)?;
+    if args.final_books {
+        write_final(&mut out, &outcome.engine)?;
+    }
+    out.flush()?;
+    eprintln!("{}", json::counters_line(outcome.lines, outcome.engine.counters()));
+    Ok(())
+}
+
+/// Runs the default replay: the bundled capture, then the final ladder and counters.
+pub(crate) fn default_replay() -> anyhow::Result<()> {
+    let path = locate_default_capture()?;
+    let args = ReplayArgs {
+        venue: Venue::BinanceSpot,
+        symbols: Vec::new(),
+        emit: Emit::None,
+        final_books: false,
+        depth: None,
+        precision: None,
+        files: vec![path.clone()],
+    };
+    let outcome = replay(&args, &mut io::sink())?;
+    let mut out = io::stdout().lock();
+    writeln!(out, "depthbook: replayed {} ({})\n", path.display(), args.venue)?;
+    let engine = &outcome.engine;
+    for id in 0..engine.n_instruments() as u32 {
+        if let (Some(book), Some(state)) = (engine.book(id), engine.state(id)) {
+            ladder::write_ladder(&mut out, engine.symbol(id), state, engine.last_seq(id), book, LADDER_DEPTH)?;
+            writeln!(out)?;
+        }
+    }
+    writeln!(out, "counters:")?;
+    ladder::write_counters(&mut out, outcome.lines, engine.counters())?;
+    Ok(())
+}
+
+/// Finds the bundled capture from the working directory or from the source tree.
+fn locate_default_capture() -> anyhow::Result<PathBuf> {
+    let candidates = [PathBuf::from(DEFAULT_CAPTURE), Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(DEFAULT_CAPTURE)];
+    match candidates.iter().find(|p| p.is_file()) {
+        Some(p) => Ok(p.clone()),
+        None => bail!("the bundled capture {DEFAULT_CAPTURE} is missing; run from the repository root"),
+    }
+}
+
+fn replay(args: &ReplayArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
+    let mut config = EngineConfig::new(args.venue);
+    if !args.symbols.is_empty() {
+        config.symbols = Some(args.symbols.clone());
+    }
+    config.default_depth = args.depth;
+    config.default_precision = args.precision;
+    // A line one byte longer than a frame may be is enough to know it is too long.
+    let max_line = config.limits.max_frame_bytes + 1;
+    let mut engine = Engine::new(config);
+    // Drained after every input line, which publishes at most a few views: never full.
+    let views = engine.subscribe(1 << 16, SlowConsumer::DropNewest);
+    let mut reader = CaptureReader::open(&args.files, max_line).context("cannot read the capture")?;
+    let several_files = args.files.len() > 1;
+    let venue_name = args.venue.name();
+    let mut lines = 0u64;
+    let mut text = String::with_capacity(4096);
+    while let Some(record) = reader.next()? {
+        lines += 1;
+        match record.kind {
+            RecordKind::Frame(bytes) => engine.ingest(&Frame::stream(bytes), record.recv_ns),
+            RecordKind::Rest { body, url } => engine.ingest(&Frame::rest(body, url), record.recv_ns),
+            RecordKind::Disconnect => engine.disconnect(),
+            RecordKind::Skip => {}
+        }
+        for update in views.try_iter() {
+            let Update::Book(view) = update else { continue };
+            if args.emit == Emit::None {
+                continue;
+            }
+            text.clear();
+            let file = several_files.then_some(record.file);
+            emit_line(&mut text, &engine, venue_name, &view, record.line, file, args.emit);
+            out.write_all(text.as_bytes())?;
+        }
+    }
+    for file in reader.truncated_files() {
+        eprintln!("depthbook: warning: {} ends in a truncated gzip stream", args.files[file].display());
+    }
+    Ok(Outcome { engine, lines })
+}
+
+fn emit_line(out: &mut String, engine: &Engine, venue: &str, view: &TopOfBook, line: u64, file: Option<usize>, emit: Emit) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "{{\"line\":{line},");
+    if let Some(file) = file {
+        let _ = write!(out, "\"file\":{file},");
+    }
+    out.push_str("\"venue\":");
+    json::push_str(out, venue);
+    out.push_str(",\"symbol\":");
+    json::push_str(out, engine.symbol(view.instrument));
+    out.push_str(",\"seq\":");
+    json::push_opt_int(out, view.seq);
+    match (emit, engine.book(view.instrument)) {
+        (Emit::Depth(n), Some(book)) => {
+            out.push_str(",\"bids\":");
+            json::push_levels(out, book, Side::Bid, n);
+            out.push_str(",\"asks\":");
+            json::push_levels(out, book, Side::Ask, n);
+        }
+        _ => {
+            out.push_str(",\"bid\":");
+            json::push_level(out, view.bid);
+            out.push_str(",\"ask\":");
+            json::push_level(out, view.ask);
+        }
+    }
+    out.push_str("}\n");
+}
+
+fn write_final(out: &mut impl Write, engine: &Engine) -> io::Result<()> {
+    let mut text = String::new();
+    for id in 0..engine.n_instruments() as u32 {
+        let (Some(book), Some(state)) = (engine.book(id), engine.state(id)) else { continue };
+        text.clear();
+        text.push_str("{\"venue\":");
+        json::push_str(&mut text, engine.venue().name());
+        text.push_str(",\"symbol\":");
+        json::push_str(&mut text, engine.symbol(id));
+        text.push_str(if state == BookState::Live { ",\"state\":\"live\"" } else { ",\"state\":\"stale\"" });
+        text.push_str(",\"bids\":");
+        json::push_levels(&mut text, book, Side::Bid, usize::MAX);
+        text.push_str(",\"asks\":");
+        json::push_levels(&mut text, book, Side::Ask, usize::MAX);
+        text.push_str("}\n");
+        out.write_all(text.as_bytes())?;
+    }
+    Ok(())
+}
