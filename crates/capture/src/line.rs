@@ -83,13 +83,12 @@ pub fn classify(line: &[u8]) -> LineFormat<'_> {
         if rest.starts_with(b"<- ") || rest.starts_with(b"<-> ") {
             return LineFormat::CryptofeedClient;
         }
-        if let Some(after) = rest.strip_prefix(b"-> ") {
-            if let Some(colon) = after.windows(2).position(|w| w == b": ") {
-                let (time, body) = (&after[..colon], &after[colon + 2..]);
-                if let (Some(recv_ns), Ok(url)) = (parse_epoch_seconds(time), std::str::from_utf8(head)) {
-                    return LineFormat::CryptofeedRest { url, recv_ns, payload: body };
-                }
-            }
+        if let Some(after) = rest.strip_prefix(b"-> ")
+            && let Some(colon) = after.windows(2).position(|w| w == b": ")
+            && let (Some(recv_ns), Ok(url)) =
+                (parse_epoch_seconds(&after[..colon]), std::str::from_utf8(head))
+        {
+            return LineFormat::CryptofeedRest { url, recv_ns, payload: &after[colon + 2..] };
         }
     }
     LineFormat::Unknown { payload: line }
@@ -127,8 +126,14 @@ mod tests {
                 payload: b"{\"l\":1}"
             }
         );
-        assert_eq!(classify(b"wss://ws.okx.com:8443/ws/v5/public <-> 1652459224.53"), LineFormat::CryptofeedClient);
-        assert_eq!(classify(b"wss://x <- 1.5: {\"op\":\"subscribe\"}"), LineFormat::CryptofeedClient);
+        assert_eq!(
+            classify(b"wss://ws.okx.com:8443/ws/v5/public <-> 1652459224.53"),
+            LineFormat::CryptofeedClient
+        );
+        assert_eq!(
+            classify(b"wss://x <- 1.5: {\"op\":\"subscribe\"}"),
+            LineFormat::CryptofeedClient
+        );
         assert_eq!(classify(b""), LineFormat::Empty);
         assert_eq!(classify(b"\r"), LineFormat::Empty);
         assert_eq!(classify(b"garbage here"), LineFormat::Unknown { payload: b"garbage here" });

@@ -79,7 +79,16 @@ struct Source {
 
 impl Source {
     fn new(reader: Box<dyn BufRead>, gzip: bool) -> Self {
-        Self { reader, gzip, buf: Vec::new(), ready: false, line_no: 0, last_ns: 0, seen_tardis: false, truncated: false }
+        Self {
+            reader,
+            gzip,
+            buf: Vec::new(),
+            ready: false,
+            line_no: 0,
+            last_ns: 0,
+            seen_tardis: false,
+            truncated: false,
+        }
     }
 
     /// Reads the next line into `buf`; at end of input `ready` stays false.
@@ -106,7 +115,15 @@ impl Source {
             }
             Ok(false) => Ok(()),
             // A collector that crashed leaves a truncated gzip member: the file ends there.
-            Err(e) if self.gzip && matches!(e.kind(), io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData) => {
+            Err(e)
+                if self.gzip
+                    && matches!(
+                        e.kind(),
+                        io::ErrorKind::UnexpectedEof
+                            | io::ErrorKind::InvalidInput
+                            | io::ErrorKind::InvalidData
+                    ) =>
+            {
                 self.truncated = true;
                 Ok(())
             }
@@ -183,7 +200,8 @@ impl CaptureReader {
             if path == Path::new("-") {
                 readers.push(Box::new(io::stdin()));
             } else {
-                let file = File::open(path).map_err(|source| CaptureError::Open { path: path.to_owned(), source })?;
+                let file = File::open(path)
+                    .map_err(|source| CaptureError::Open { path: path.to_owned(), source })?;
                 readers.push(Box::new(file));
             }
         }
@@ -194,12 +212,23 @@ impl CaptureReader {
     ///
     /// # Errors
     /// [`CaptureError::Read`] if the first line of a reader cannot be read.
-    pub fn from_readers(readers: Vec<Box<dyn Read>>, max_line: usize) -> Result<Self, CaptureError> {
+    pub fn from_readers(
+        readers: Vec<Box<dyn Read>>,
+        max_line: usize,
+    ) -> Result<Self, CaptureError> {
         let mut sources = Vec::with_capacity(readers.len());
         for (file, reader) in readers.into_iter().enumerate() {
-            let (reader, gzip) = open_maybe_gzip(reader).map_err(|source| CaptureError::Read { file, line: 0, source })?;
+            let (reader, gzip) = open_maybe_gzip(reader).map_err(|source| CaptureError::Read {
+                file,
+                line: 0,
+                source,
+            })?;
             let mut source = Source::new(reader, gzip);
-            source.advance(max_line).map_err(|e| CaptureError::Read { file, line: 0, source: e })?;
+            source.advance(max_line).map_err(|e| CaptureError::Read {
+                file,
+                line: 0,
+                source: e,
+            })?;
             sources.push(source);
         }
         Ok(Self { sources, max_line, yielded: None })
@@ -213,7 +242,11 @@ impl CaptureReader {
     pub fn next(&mut self) -> Result<Option<Record<'_>>, CaptureError> {
         if let Some(i) = self.yielded.take() {
             let source = &mut self.sources[i];
-            source.advance(self.max_line).map_err(|e| CaptureError::Read { file: i, line: source.line_no, source: e })?;
+            source.advance(self.max_line).map_err(|e| CaptureError::Read {
+                file: i,
+                line: source.line_no,
+                source: e,
+            })?;
         }
         let Some(i) = (0..self.sources.len())
             .filter(|&i| self.sources[i].ready)
@@ -229,7 +262,9 @@ impl CaptureReader {
             | LineFormat::Tardis { payload, .. }
             | LineFormat::Cryptofeed { payload, .. }
             | LineFormat::Unknown { payload } => RecordKind::Frame(payload),
-            LineFormat::CryptofeedRest { url, payload, .. } => RecordKind::Rest { body: payload, url: Some(url) },
+            LineFormat::CryptofeedRest { url, payload, .. } => {
+                RecordKind::Rest { body: payload, url: Some(url) }
+            }
             LineFormat::CryptofeedClient => RecordKind::Skip,
             LineFormat::Empty if source.seen_tardis => RecordKind::Disconnect,
             LineFormat::Empty => RecordKind::Skip,
@@ -249,7 +284,8 @@ mod tests {
     use std::io::Write;
 
     fn reader(parts: &[&[u8]], max_line: usize) -> CaptureReader {
-        let readers: Vec<Box<dyn Read>> = parts.iter().map(|p| Box::new(io::Cursor::new(p.to_vec())) as Box<dyn Read>).collect();
+        let readers: Vec<Box<dyn Read>> =
+            parts.iter().map(|p| Box::new(io::Cursor::new(p.to_vec())) as Box<dyn Read>).collect();
         CaptureReader::from_readers(readers, max_line).unwrap()
     }
 
@@ -258,7 +294,9 @@ mod tests {
         while let Some(rec) = r.next().unwrap() {
             let what = match rec.kind {
                 RecordKind::Frame(b) => String::from_utf8_lossy(b).into_owned(),
-                RecordKind::Rest { body, url } => format!("REST {} {}", url.unwrap_or("-"), String::from_utf8_lossy(body)),
+                RecordKind::Rest { body, url } => {
+                    format!("REST {} {}", url.unwrap_or("-"), String::from_utf8_lossy(body))
+                }
                 RecordKind::Disconnect => "DISCONNECT".into(),
                 RecordKind::Skip => "SKIP".into(),
             };
@@ -275,7 +313,12 @@ mod tests {
         let lines: Vec<_> = got.iter().map(|(f, l, _, w)| (*f, *l, w.as_str())).collect();
         assert_eq!(
             lines,
-            vec![(0, 1, "SKIP"), (0, 2, "{\"a\":1}"), (1, 1, "REST https://x/depth?symbol=A {\"r\":1}"), (0, 3, "{\"a\":2}")]
+            vec![
+                (0, 1, "SKIP"),
+                (0, 2, "{\"a\":1}"),
+                (1, 1, "REST https://x/depth?symbol=A {\"r\":1}"),
+                (0, 3, "{\"a\":2}")
+            ]
         );
     }
 

@@ -24,7 +24,13 @@ pub fn parse_epoch_seconds(text: &[u8]) -> Option<i64> {
 /// Parses an ISO-8601 UTC timestamp (`2019-10-01T00:00:00.1234567Z`) to epoch nanoseconds.
 pub fn parse_iso8601(text: &[u8]) -> Option<i64> {
     // YYYY-MM-DDTHH:MM:SS[.f+]Z
-    if text.len() < 20 || text[4] != b'-' || text[7] != b'-' || text[10] != b'T' || text[13] != b':' || text[16] != b':' {
+    if text.len() < 20
+        || text[4] != b'-'
+        || text[7] != b'-'
+        || text[10] != b'T'
+        || text[13] != b':'
+        || text[16] != b':'
+    {
         return None;
     }
     let num = |range: std::ops::Range<usize>| -> Option<i64> {
@@ -33,13 +39,19 @@ pub fn parse_iso8601(text: &[u8]) -> Option<i64> {
     };
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return None;
     }
     let rest = &text[19..];
     let (frac, zone) = match rest.first() {
         Some(b'.') => {
-            let end = rest.iter().skip(1).position(|b| !b.is_ascii_digit()).map_or(rest.len(), |p| p + 1);
+            let end =
+                rest.iter().skip(1).position(|b| !b.is_ascii_digit()).map_or(rest.len(), |p| p + 1);
             (&rest[1..end], &rest[end..])
         }
         _ => (&[][..], rest),

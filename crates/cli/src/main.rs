@@ -32,13 +32,19 @@ fn main() -> ExitCode {
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// `depthbook venues`: the capability table, generated from the code.
 fn print_venues() -> anyhow::Result<()> {
     let mut out = io::stdout().lock();
-    writeln!(out, "{:<14} {:<9} {:<42} {:<36} depth", "venue", "snapshot", "sequence rule", "checksum")?;
+    writeln!(
+        out,
+        "{:<14} {:<9} {:<42} {:<36} depth",
+        "venue", "snapshot", "sequence rule", "checksum"
+    )?;
     for venue in depthbook_venues::Venue::ALL {
         let snapshot = match venue.snapshot_source() {
             depthbook_venues::SnapshotSource::Rest => "REST",
@@ -52,11 +58,16 @@ fn print_venues() -> anyhow::Result<()> {
         };
         let checksum = match venue.checksum_rule() {
             depthbook_venues::ChecksumRule::None => "none",
-            depthbook_venues::ChecksumRule::Interleaved25 => "CRC32 signed, 25 interleaved (0 = absent)",
+            depthbook_venues::ChecksumRule::Interleaved25 => {
+                "CRC32 signed, 25 interleaved (0 = absent)"
+            }
             depthbook_venues::ChecksumRule::KrakenAsSent => "CRC32 unsigned, top 10, text as sent",
-            depthbook_venues::ChecksumRule::KrakenPrecision => "CRC32 unsigned, top 10, at precision",
+            depthbook_venues::ChecksumRule::KrakenPrecision => {
+                "CRC32 unsigned, top 10, at precision"
+            }
         };
-        let depth = if venue.truncates_to_depth() { "truncated to subscription" } else { "as sent" };
+        let depth =
+            if venue.truncates_to_depth() { "truncated to subscription" } else { "as sent" };
         writeln!(out, "{:<14} {:<9} {:<42} {:<36} {depth}", venue.name(), snapshot, seq, checksum)?;
     }
     Ok(())

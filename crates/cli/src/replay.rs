@@ -56,7 +56,14 @@ pub(crate) fn default_replay() -> anyhow::Result<()> {
     let engine = &outcome.engine;
     for id in 0..engine.n_instruments() as u32 {
         if let (Some(book), Some(state)) = (engine.book(id), engine.state(id)) {
-            ladder::write_ladder(&mut out, engine.symbol(id), state, engine.last_seq(id), book, LADDER_DEPTH)?;
+            ladder::write_ladder(
+                &mut out,
+                engine.symbol(id),
+                state,
+                engine.last_seq(id),
+                book,
+                LADDER_DEPTH,
+            )?;
             writeln!(out)?;
         }
     }
@@ -67,10 +74,15 @@ pub(crate) fn default_replay() -> anyhow::Result<()> {
 
 /// Finds the bundled capture from the working directory or from the source tree.
 fn locate_default_capture() -> anyhow::Result<PathBuf> {
-    let candidates = [PathBuf::from(DEFAULT_CAPTURE), Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(DEFAULT_CAPTURE)];
+    let candidates = [
+        PathBuf::from(DEFAULT_CAPTURE),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(DEFAULT_CAPTURE),
+    ];
     match candidates.iter().find(|p| p.is_file()) {
         Some(p) => Ok(p.clone()),
-        None => bail!("the bundled capture {DEFAULT_CAPTURE} is missing; run from the repository root"),
+        None => {
+            bail!("the bundled capture {DEFAULT_CAPTURE} is missing; run from the repository root")
+        }
     }
 }
 
@@ -86,7 +98,8 @@ fn replay(args: &ReplayArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let mut engine = Engine::new(config);
     // Drained after every input line, which publishes at most a few views: never full.
     let views = engine.subscribe(1 << 16, SlowConsumer::DropNewest);
-    let mut reader = CaptureReader::open(&args.files, max_line).context("cannot read the capture")?;
+    let mut reader =
+        CaptureReader::open(&args.files, max_line).context("cannot read the capture")?;
     let several_files = args.files.len() > 1;
     let venue_name = args.venue.name();
     let mut lines = 0u64;
@@ -95,7 +108,9 @@ fn replay(args: &ReplayArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
         lines += 1;
         match record.kind {
             RecordKind::Frame(bytes) => engine.ingest(&Frame::stream(bytes), record.recv_ns),
-            RecordKind::Rest { body, url } => engine.ingest(&Frame::rest(body, url), record.recv_ns),
+            RecordKind::Rest { body, url } => {
+                engine.ingest(&Frame::rest(body, url), record.recv_ns)
+            }
             RecordKind::Disconnect => engine.disconnect(),
             RecordKind::Skip => {}
         }
@@ -111,12 +126,23 @@ fn replay(args: &ReplayArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
         }
     }
     for file in reader.truncated_files() {
-        eprintln!("depthbook: warning: {} ends in a truncated gzip stream", args.files[file].display());
+        eprintln!(
+            "depthbook: warning: {} ends in a truncated gzip stream",
+            args.files[file].display()
+        );
     }
     Ok(Outcome { engine, lines })
 }
 
-fn emit_line(out: &mut String, engine: &Engine, venue: &str, view: &TopOfBook, line: u64, file: Option<usize>, emit: Emit) {
+fn emit_line(
+    out: &mut String,
+    engine: &Engine,
+    venue: &str,
+    view: &TopOfBook,
+    line: u64,
+    file: Option<usize>,
+    emit: Emit,
+) {
     use std::fmt::Write as _;
     let _ = write!(out, "{{\"line\":{line},");
     if let Some(file) = file {
@@ -154,7 +180,11 @@ fn write_final(out: &mut impl Write, engine: &Engine) -> io::Result<()> {
         json::push_str(&mut text, engine.venue().name());
         text.push_str(",\"symbol\":");
         json::push_str(&mut text, engine.symbol(id));
-        text.push_str(if state == BookState::Live { ",\"state\":\"live\"" } else { ",\"state\":\"stale\"" });
+        text.push_str(if state == BookState::Live {
+            ",\"state\":\"live\""
+        } else {
+            ",\"state\":\"stale\""
+        });
         text.push_str(",\"bids\":");
         json::push_levels(&mut text, book, Side::Bid, usize::MAX);
         text.push_str(",\"asks\":");

@@ -105,7 +105,9 @@ fn kraken_walk(book: &Book, spelling: KrakenSpelling, sink: &mut impl Sink) {
         for level in book.side(side).iter().take(KRAKEN_LEVELS) {
             let (price_text, qty_text) = match spelling {
                 KrakenSpelling::AsSent => (level.text.price, level.text.qty),
-                KrakenSpelling::Precision { price, qty } => (NumText::plain(price), NumText::plain(qty)),
+                KrakenSpelling::Precision { price, qty } => {
+                    (NumText::plain(price), NumText::plain(qty))
+                }
             };
             put_kraken_digits(level.price.write_text(price_text, &mut buf), sink);
             put_kraken_digits(level.qty.write_text(qty_text, &mut buf), sink);

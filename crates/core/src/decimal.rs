@@ -127,7 +127,9 @@ impl Price {
     /// The value as a `rust_decimal::Decimal`, exact; `None` beyond `Decimal`'s 96-bit mantissa
     /// (prices above about 7.9 × 10^10 with 18 significant decimals).
     pub fn to_decimal(self) -> Option<rust_decimal::Decimal> {
-        rust_decimal::Decimal::try_from_i128_with_scale(self.0, PRICE_DECIMALS).ok().map(|d| d.normalize())
+        rust_decimal::Decimal::try_from_i128_with_scale(self.0, PRICE_DECIMALS)
+            .ok()
+            .map(|d| d.normalize())
     }
 }
 
@@ -363,15 +365,12 @@ fn parse_fixed(text: &[u8], scale: u32) -> Result<(i128, NumText), NumberError> 
     // value = digits * 10^(exponent - frac_len); find the significant digits.
     let digits = int_digits.iter().chain(frac_digits.iter());
     let total = int_digits.len() + frac_digits.len();
-    let trailing_zeros = int_digits
-        .iter()
-        .chain(frac_digits.iter())
-        .rev()
-        .take_while(|&&d| d == b'0')
-        .count();
+    let trailing_zeros =
+        int_digits.iter().chain(frac_digits.iter()).rev().take_while(|&&d| d == b'0').count();
     let significant = total - trailing_zeros;
     // Power of ten that the significant digits must be multiplied by to be in units of 10^-scale.
-    let shift = i64::from(exponent) - frac_digits.len() as i64 + trailing_zeros as i64 + i64::from(scale);
+    let shift =
+        i64::from(exponent) - frac_digits.len() as i64 + trailing_zeros as i64 + i64::from(scale);
     let mut mantissa: i128 = 0;
     if significant > 0 {
         if shift < 0 {
@@ -383,7 +382,10 @@ fn parse_fixed(text: &[u8], scale: u32) -> Result<(i128, NumText), NumberError> 
                 .and_then(|m| m.checked_add(i128::from(d - b'0')))
                 .ok_or(NumberError::OutOfRange)?;
         }
-        let factor = u32::try_from(shift).ok().and_then(|s| 10i128.checked_pow(s)).ok_or(NumberError::OutOfRange)?;
+        let factor = u32::try_from(shift)
+            .ok()
+            .and_then(|s| 10i128.checked_pow(s))
+            .ok_or(NumberError::OutOfRange)?;
         mantissa = mantissa.checked_mul(factor).ok_or(NumberError::OutOfRange)?;
         if negative {
             mantissa = -mantissa;
@@ -431,13 +433,19 @@ mod tests {
 
     #[test]
     fn inexact_and_malformed_text_is_rejected() {
-        assert_eq!(Price::parse("0.0000000000000000001"), Err(NumberError::TooPrecise { decimals: 18 }));
+        assert_eq!(
+            Price::parse("0.0000000000000000001"),
+            Err(NumberError::TooPrecise { decimals: 18 })
+        );
         assert_eq!(Qty::parse("0.000000001"), Err(NumberError::TooPrecise { decimals: 8 }));
         assert_eq!(Qty::parse("-1"), Err(NumberError::Negative));
         assert_eq!(Price::parse("999999999999999999999"), Err(NumberError::OutOfRange));
         assert_eq!(Qty::parse("99999999999"), Err(NumberError::OutOfRange));
         assert_eq!(Price::parse("1e400"), Err(NumberError::OutOfRange));
-        for bad in ["", "NaN", "inf", "+1", "1.", ".5", "01", " 1", "1 ", "1e", "1e+", "--1", "0x10", "1.2.3"] {
+        for bad in [
+            "", "NaN", "inf", "+1", "1.", ".5", "01", " 1", "1 ", "1e", "1e+", "--1", "0x10",
+            "1.2.3",
+        ] {
             assert!(Price::parse(bad).is_err(), "{bad:?} must be rejected");
         }
         let long = "1".repeat(4_000);

@@ -3,8 +3,8 @@
 use crossbeam_channel::Receiver;
 use depthbook_core::{Book, Side};
 use depthbook_venues::{
-    BookEvent, BookKind, ChecksumRule, Cursor, Decoded, FrameKind, Frame, InstrumentId, LevelUpdate, Limits, SeqRule,
-    SymbolMeta, SymbolTable, Venue, VenueDecoder, Verdict,
+    BookEvent, BookKind, ChecksumRule, Cursor, Decoded, Frame, FrameKind, InstrumentId,
+    LevelUpdate, Limits, SeqRule, SymbolMeta, SymbolTable, Venue, VenueDecoder, Verdict,
 };
 
 use crate::counters::Counters;
@@ -109,7 +109,12 @@ impl Engine {
             config,
         };
         books.grow_to(symbols.len());
-        Self { decoder: VenueDecoder::with_limits(venue, books.config.limits), symbols, decoded: Decoded::default(), books }
+        Self {
+            decoder: VenueDecoder::with_limits(venue, books.config.limits),
+            symbols,
+            decoded: Decoded::default(),
+            books,
+        }
     }
 
     /// The venue.
@@ -197,7 +202,10 @@ impl Books {
                 book: Book::new(self.config.max_levels_per_side),
                 state: BookState::AwaitingSnapshot,
                 cursor: Cursor::default(),
-                pending: DeltaRing::new(self.config.max_buffered_deltas, self.config.max_buffered_levels),
+                pending: DeltaRing::new(
+                    self.config.max_buffered_deltas,
+                    self.config.max_buffered_levels,
+                ),
                 generation: 0,
                 last_exchange_ms: None,
             });
@@ -215,7 +223,13 @@ impl Books {
         meta
     }
 
-    fn on_event(&mut self, event: &BookEvent, levels: &[LevelUpdate], meta: &SymbolMeta, recv_ns: i64) {
+    fn on_event(
+        &mut self,
+        event: &BookEvent,
+        levels: &[LevelUpdate],
+        meta: &SymbolMeta,
+        recv_ns: i64,
+    ) {
         let id = event.instrument;
         match event.kind {
             BookKind::Snapshot => self.on_snapshot(event, levels, meta, recv_ns),
@@ -223,7 +237,8 @@ impl Books {
                 let inst = &mut self.instruments[id as usize];
                 if !inst.state.is_live() {
                     if self.seq_rule.bridges_buffered_deltas() {
-                        self.counters.buffer_overflows += inst.pending.push(event.seq, event.exchange_ms, levels);
+                        self.counters.buffer_overflows +=
+                            inst.pending.push(event.seq, event.exchange_ms, levels);
                     }
                     return;
                 }
@@ -234,7 +249,8 @@ impl Books {
                         self.go_stale(id, StaleReason::Gap { expected, got });
                         if self.seq_rule.bridges_buffered_deltas() {
                             let inst = &mut self.instruments[id as usize];
-                            self.counters.buffer_overflows += inst.pending.push(event.seq, event.exchange_ms, levels);
+                            self.counters.buffer_overflows +=
+                                inst.pending.push(event.seq, event.exchange_ms, levels);
                         }
                     }
                     Verdict::Apply => {
@@ -252,18 +268,24 @@ impl Books {
         }
     }
 
-    fn on_snapshot(&mut self, event: &BookEvent, levels: &[LevelUpdate], meta: &SymbolMeta, recv_ns: i64) {
+    fn on_snapshot(
+        &mut self,
+        event: &BookEvent,
+        levels: &[LevelUpdate],
+        meta: &SymbolMeta,
+        recv_ns: i64,
+    ) {
         let id = event.instrument;
         let bridges = self.seq_rule.bridges_buffered_deltas();
         {
             let inst = &self.instruments[id as usize];
             // A REST snapshot older than a Live book tells nothing new.
-            if bridges && inst.state.is_live() {
-                if let (Some(book_at), Some(snap_at)) = (inst.cursor.last, event.seq.last) {
-                    if snap_at <= book_at {
-                        return;
-                    }
-                }
+            if bridges
+                && inst.state.is_live()
+                && let (Some(book_at), Some(snap_at)) = (inst.cursor.last, event.seq.last)
+                && snap_at <= book_at
+            {
+                return;
             }
         }
         let was_stale = matches!(self.instruments[id as usize].state, BookState::Stale(_));
@@ -292,7 +314,11 @@ impl Books {
                 self.counters.resyncs += 1;
             }
             let generation = inst.generation;
-            self.send(Update::Status(StatusEvent { instrument: id, status: Status::Live, generation }));
+            self.send(Update::Status(StatusEvent {
+                instrument: id,
+                status: Status::Live,
+                generation,
+            }));
         }
         self.counters.applied += 1;
         self.publish_view(id, recv_ns);
@@ -339,10 +365,10 @@ impl Books {
     /// crossed book. Returns whether the book is still trusted.
     fn finish_message(&mut self, id: InstrumentId, event: &BookEvent, meta: &SymbolMeta) -> bool {
         let inst = &mut self.instruments[id as usize];
-        if self.venue.truncates_to_depth() {
-            if let Some(depth) = meta.depth {
-                inst.book.truncate(depth as usize);
-            }
+        if self.venue.truncates_to_depth()
+            && let Some(depth) = meta.depth
+        {
+            inst.book.truncate(depth as usize);
         }
         if let Some(expected) = event.checksum {
             match self.checksum_rule.verify(&inst.book, expected, meta) {
@@ -373,7 +399,11 @@ impl Books {
         }
         if was_live {
             let generation = inst.generation;
-            self.send(Update::Status(StatusEvent { instrument: id, status: Status::Stale(reason), generation }));
+            self.send(Update::Status(StatusEvent {
+                instrument: id,
+                status: Status::Stale(reason),
+                generation,
+            }));
         }
     }
 

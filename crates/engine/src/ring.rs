@@ -32,17 +32,29 @@ pub(crate) struct DeltaRing {
 
 impl DeltaRing {
     pub(crate) fn new(max_deltas: usize, max_levels: usize) -> Self {
-        Self { queue: VecDeque::new(), spare: Vec::new(), n_levels: 0, max_deltas: max_deltas.max(1), max_levels }
+        Self {
+            queue: VecDeque::new(),
+            spare: Vec::new(),
+            n_levels: 0,
+            max_deltas: max_deltas.max(1),
+            max_levels,
+        }
     }
 
     /// Buffers a delta; returns how many older deltas were dropped to make room (or 1 if this one
     /// alone exceeds the level cap and was not kept).
-    pub(crate) fn push(&mut self, seq: Seq, exchange_ms: Option<i64>, levels: &[LevelUpdate]) -> u64 {
+    pub(crate) fn push(
+        &mut self,
+        seq: Seq,
+        exchange_ms: Option<i64>,
+        levels: &[LevelUpdate],
+    ) -> u64 {
         if levels.len() > self.max_levels {
             return 1;
         }
         let mut dropped = 0;
-        while self.queue.len() >= self.max_deltas || self.n_levels + levels.len() > self.max_levels {
+        while self.queue.len() >= self.max_deltas || self.n_levels + levels.len() > self.max_levels
+        {
             match self.queue.pop_front() {
                 Some(old) => {
                     self.recycle(old);
@@ -123,6 +135,10 @@ mod tests {
         assert_eq!(ring.len(), 2);
         assert_eq!(dropped, 3);
         assert_eq!(ring.pop().unwrap().seq, seq(3));
-        assert_eq!(ring.push(seq(9), None, &[lv[0]; 11]), 1, "a delta above the level cap is refused");
+        assert_eq!(
+            ring.push(seq(9), None, &[lv[0]; 11]),
+            1,
+            "a delta above the level cap is refused"
+        );
     }
 }

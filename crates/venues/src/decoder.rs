@@ -54,11 +54,19 @@ impl VenueDecoder {
     /// # Errors
     /// A [`DecodeError`] when the frame is malformed; `out.failed_instrument` then names the
     /// instrument whose book message was rejected, if it was identified.
-    pub fn decode(&mut self, frame: &Frame<'_>, symbols: &mut SymbolTable, out: &mut Decoded) -> Result<(), DecodeError> {
+    pub fn decode(
+        &mut self,
+        frame: &Frame<'_>,
+        symbols: &mut SymbolTable,
+        out: &mut Decoded,
+    ) -> Result<(), DecodeError> {
         out.clear();
         let bytes = frame.bytes;
         if bytes.len() > self.limits.max_frame_bytes {
-            return Err(DecodeError::FrameTooLarge { len: bytes.len(), max: self.limits.max_frame_bytes });
+            return Err(DecodeError::FrameTooLarge {
+                len: bytes.len(),
+                max: self.limits.max_frame_bytes,
+            });
         }
         let bytes = bytes.trim_ascii();
         match bytes.first() {

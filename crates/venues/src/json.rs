@@ -27,7 +27,9 @@ pub(crate) struct JsonParser {
 
 impl std::fmt::Debug for JsonParser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JsonParser").field("quote_numbers", &self.quote_numbers).finish_non_exhaustive()
+        f.debug_struct("JsonParser")
+            .field("quote_numbers", &self.quote_numbers)
+            .finish_non_exhaustive()
     }
 }
 
@@ -56,7 +58,9 @@ impl JsonParser {
         let len = self.scratch.len();
         self.scratch.resize(len + INPUT_PADDING, 0);
         let mut tape: Tape<'_> = self.tape.take().unwrap_or_else(|| Tape(Vec::new())).reset();
-        if let Err(e) = simd_json::fill_tape_padded(&mut self.scratch, len, &mut self.buffers, &mut tape) {
+        if let Err(e) =
+            simd_json::fill_tape_padded(&mut self.scratch, len, &mut self.buffers, &mut tape)
+        {
             self.tape = Some(tape.reset());
             return Err(DecodeError::Json { offset: e.index() });
         }
@@ -92,7 +96,9 @@ fn copy_quoting_numbers(src: &[u8], dst: &mut Vec<u8>) {
             }
             b'-' | b'0'..=b'9' => {
                 let start = i;
-                while i < src.len() && matches!(src[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
+                while i < src.len()
+                    && matches!(src[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                {
                     i += 1;
                 }
                 dst.push(b'"');
@@ -109,7 +115,10 @@ fn copy_quoting_numbers(src: &[u8], dst: &mut Vec<u8>) {
 
 /// A required field.
 #[inline]
-pub(crate) fn field<'t, 'i>(obj: Json<'t, 'i>, key: &'static str) -> Result<Json<'t, 'i>, DecodeError> {
+pub(crate) fn field<'t, 'i>(
+    obj: Json<'t, 'i>,
+    key: &'static str,
+) -> Result<Json<'t, 'i>, DecodeError> {
     obj.get(key).ok_or(DecodeError::MissingField(key))
 }
 
@@ -121,7 +130,10 @@ pub(crate) fn str_field<'i>(obj: Json<'_, 'i>, key: &'static str) -> Result<&'i 
 
 /// A required array field.
 #[inline]
-pub(crate) fn array_field<'t, 'i>(obj: Json<'t, 'i>, key: &'static str) -> Result<Array<'t, 'i>, DecodeError> {
+pub(crate) fn array_field<'t, 'i>(
+    obj: Json<'t, 'i>,
+    key: &'static str,
+) -> Result<Array<'t, 'i>, DecodeError> {
     field(obj, key)?.as_array().ok_or(DecodeError::WrongType(key))
 }
 
@@ -145,7 +157,10 @@ pub(crate) fn int_field(obj: Json<'_, '_>, key: &'static str) -> Result<i64, Dec
 
 /// An optional integer field (absent or null is `None`).
 #[inline]
-pub(crate) fn opt_int_field(obj: Json<'_, '_>, key: &'static str) -> Result<Option<i64>, DecodeError> {
+pub(crate) fn opt_int_field(
+    obj: Json<'_, '_>,
+    key: &'static str,
+) -> Result<Option<i64>, DecodeError> {
     match obj.get(key) {
         None => Ok(None),
         Some(v) if v.is_null() => Ok(None),
@@ -155,7 +170,12 @@ pub(crate) fn opt_int_field(obj: Json<'_, '_>, key: &'static str) -> Result<Opti
 
 /// Parses one level from its price and size text; the price must be positive.
 #[inline]
-pub(crate) fn level(side: Side, price: &str, qty: &str, field: &'static str) -> Result<LevelUpdate, DecodeError> {
+pub(crate) fn level(
+    side: Side,
+    price: &str,
+    qty: &str,
+    field: &'static str,
+) -> Result<LevelUpdate, DecodeError> {
     let (price, price_text) = Price::parse(price).map_err(|e| DecodeError::number(field, e))?;
     if price.raw() <= 0 {
         return Err(DecodeError::NonPositivePrice);
@@ -174,7 +194,8 @@ pub(crate) fn push_pair_levels(
 ) -> Result<(), DecodeError> {
     for entry in levels.iter() {
         let pair = entry.as_array().ok_or(DecodeError::WrongType(field))?;
-        let price = pair.get(0).and_then(|v| v.into_string()).ok_or(DecodeError::WrongType(field))?;
+        let price =
+            pair.get(0).and_then(|v| v.into_string()).ok_or(DecodeError::WrongType(field))?;
         let qty = pair.get(1).and_then(|v| v.into_string()).ok_or(DecodeError::WrongType(field))?;
         out.push(level(side, price, qty, field)?);
     }
@@ -193,8 +214,10 @@ mod tests {
 
     #[test]
     fn numbers_outside_strings_are_quoted() {
-        assert_eq!(quoted(r#"{"a":1.50,"b":[-2,5.1e-05],"c":"x1 \"2\" 3","d":true}"#),
-            r#"{"a":"1.50","b":["-2","5.1e-05"],"c":"x1 \"2\" 3","d":true}"#);
+        assert_eq!(
+            quoted(r#"{"a":1.50,"b":[-2,5.1e-05],"c":"x1 \"2\" 3","d":true}"#),
+            r#"{"a":"1.50","b":["-2","5.1e-05"],"c":"x1 \"2\" 3","d":true}"#
+        );
     }
 
     #[test]

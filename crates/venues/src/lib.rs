@@ -40,7 +40,9 @@ mod venue;
 
 pub use decoder::{Limits, VenueDecoder};
 pub use error::DecodeError;
-pub use event::{BookEvent, BookKind, Checksum, Decoded, FrameKind, Frame, LevelUpdate, Origin, Seq};
+pub use event::{
+    BookEvent, BookKind, Checksum, Decoded, Frame, FrameKind, LevelUpdate, Origin, Seq,
+};
 pub use rules::{ChecksumRule, Cursor, SeqRule, Verdict};
 pub use symbols::{InstrumentId, SymbolMeta, SymbolTable};
 pub use venue::{SnapshotSource, Venue};

@@ -110,7 +110,9 @@ impl SeqRule {
 
     fn check_prev(self, cursor: &Cursor, seq: &Seq) -> Verdict {
         match (cursor.last, seq.prev, seq.last) {
-            (Some(last), Some(prev), Some(_)) if prev != last => Verdict::Gap { expected: last, got: prev },
+            (Some(last), Some(prev), Some(_)) if prev != last => {
+                Verdict::Gap { expected: last, got: prev }
+            }
             _ => Verdict::Apply,
         }
     }
@@ -142,7 +144,9 @@ impl ChecksumRule {
     /// cannot check it (no rule, or a kind the venue does not use).
     pub fn verify(self, book: &Book, expected: Checksum, meta: &SymbolMeta) -> Option<bool> {
         match (self, expected) {
-            (ChecksumRule::Interleaved25, Checksum::Signed(cs)) => Some(interleaved_crc32(book, 25) == cs),
+            (ChecksumRule::Interleaved25, Checksum::Signed(cs)) => {
+                Some(interleaved_crc32(book, 25) == cs)
+            }
             (ChecksumRule::KrakenAsSent, Checksum::Unsigned(cs)) => {
                 Some(kraken_crc32(book, KrakenSpelling::AsSent) == cs)
             }
@@ -175,7 +179,11 @@ mod tests {
         assert_eq!(r.check(&c, &seq(102, 105, None)), Verdict::Gap { expected: 101, got: 102 });
         let live = Cursor { last: Some(105), bridged: true };
         assert_eq!(r.check(&live, &seq(106, 110, None)), Verdict::Apply);
-        assert_eq!(r.check(&live, &seq(100, 105, None)), Verdict::Apply, "a duplicate of the last is re-applied");
+        assert_eq!(
+            r.check(&live, &seq(100, 105, None)),
+            Verdict::Apply,
+            "a duplicate of the last is re-applied"
+        );
         assert_eq!(r.check(&live, &seq(90, 104, None)), Verdict::Skip);
         assert_eq!(r.check(&live, &seq(107, 110, None)), Verdict::Gap { expected: 106, got: 107 });
     }
@@ -186,10 +194,16 @@ mod tests {
         let c = r.after_snapshot(&Seq { last: Some(100), ..Seq::default() });
         assert_eq!(r.check(&c, &seq(90, 99, Some(80))), Verdict::Skip);
         assert_eq!(r.check(&c, &seq(95, 100, Some(90))), Verdict::Apply, "u == L bridges on USD-M");
-        assert_eq!(r.check(&c, &seq(101, 120, Some(100))), Verdict::Gap { expected: 100, got: 101 });
+        assert_eq!(
+            r.check(&c, &seq(101, 120, Some(100))),
+            Verdict::Gap { expected: 100, got: 101 }
+        );
         let live = Cursor { last: Some(120), bridged: true };
         assert_eq!(r.check(&live, &seq(125, 130, Some(120))), Verdict::Apply);
-        assert_eq!(r.check(&live, &seq(101, 120, Some(100))), Verdict::Gap { expected: 120, got: 100 });
+        assert_eq!(
+            r.check(&live, &seq(101, 120, Some(100))),
+            Verdict::Gap { expected: 120, got: 100 }
+        );
     }
 
     #[test]

@@ -38,7 +38,13 @@ pub struct SymbolTable {
 impl SymbolTable {
     /// A table that accepts any symbol, up to `max_instruments`.
     pub fn new(max_instruments: usize) -> Self {
-        Self { ids: HashMap::new(), names: Vec::new(), only: None, max_instruments, meta: HashMap::new() }
+        Self {
+            ids: HashMap::new(),
+            names: Vec::new(),
+            only: None,
+            max_instruments,
+            meta: HashMap::new(),
+        }
     }
 
     /// A table that tracks only `symbols` (registered now, in order).

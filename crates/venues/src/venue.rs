@@ -30,7 +30,8 @@ pub enum SnapshotSource {
 
 impl Venue {
     /// Every venue, in the order of the capability table.
-    pub const ALL: [Venue; 5] = [Venue::BinanceSpot, Venue::BinanceUsdm, Venue::Okx, Venue::Kraken, Venue::KrakenV1];
+    pub const ALL: [Venue; 5] =
+        [Venue::BinanceSpot, Venue::BinanceUsdm, Venue::Okx, Venue::Kraken, Venue::KrakenV1];
 
     /// The venue's name on the command line.
     pub const fn name(self) -> &'static str {

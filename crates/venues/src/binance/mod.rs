@@ -13,7 +13,11 @@ use crate::json::{Json, array_field, int_field, opt_int_field, push_pair_levels,
 use crate::venue::Venue;
 use simd_json::prelude::*;
 
-pub(crate) fn decode(root: Json<'_, '_>, venue: Venue, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
+pub(crate) fn decode(
+    root: Json<'_, '_>,
+    venue: Venue,
+    ctx: &mut Ctx<'_>,
+) -> Result<(), DecodeError> {
     // Combined streams wrap each event as {"stream": name, "data": event}.
     let (data, combined) = match (root.get("stream"), root.get("data")) {
         (Some(_), Some(data)) => (data, true),
@@ -27,7 +31,9 @@ pub(crate) fn decode(root: Json<'_, '_>, venue: Venue, ctx: &mut Ctx<'_>) -> Res
     match data.get("e").and_then(|e| e.into_string()) {
         Some("depthUpdate") => delta(data, venue, ctx),
         Some(_) => ctx.not_book("non-book event"),
-        None if data.get("result").is_some() || data.get("id").is_some() => ctx.not_book("request ack"),
+        None if data.get("result").is_some() || data.get("id").is_some() => {
+            ctx.not_book("request ack")
+        }
         None if data.get("B").is_some() && data.get("A").is_some() => ctx.not_book("bookTicker"),
         None => Err(DecodeError::UnknownMessage),
     }
@@ -51,7 +57,10 @@ fn snapshot(data: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
     push_pair_levels(array_field(data, "asks")?, Side::Ask, "asks", &mut ctx.out.levels)?;
     let seq = Seq { first: None, last: Some(int_field(data, "lastUpdateId")?), prev: None };
     let exchange_ms = opt_int_field(data, "E")?;
-    ctx.finish(EventHead { instrument, kind: BookKind::Snapshot, seq, checksum: None, exchange_ms }, start);
+    ctx.finish(
+        EventHead { instrument, kind: BookKind::Snapshot, seq, checksum: None, exchange_ms },
+        start,
+    );
     Ok(())
 }
 
@@ -71,7 +80,10 @@ fn delta(data: Json<'_, '_>, venue: Venue, ctx: &mut Ctx<'_>) -> Result<(), Deco
     push_pair_levels(array_field(data, "b")?, Side::Bid, "b", &mut ctx.out.levels)?;
     push_pair_levels(array_field(data, "a")?, Side::Ask, "a", &mut ctx.out.levels)?;
     let exchange_ms = opt_int_field(data, "E")?;
-    ctx.finish(EventHead { instrument, kind: BookKind::Delta, seq, checksum: None, exchange_ms }, start);
+    ctx.finish(
+        EventHead { instrument, kind: BookKind::Delta, seq, checksum: None, exchange_ms },
+        start,
+    );
     Ok(())
 }
 

@@ -16,11 +16,15 @@ pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), Decode
     if n < 4 {
         return Err(DecodeError::WrongType("message"));
     }
-    let channel = message.get(n - 2).and_then(|v| v.into_string()).ok_or(DecodeError::WrongType("channelName"))?;
+    let channel = message
+        .get(n - 2)
+        .and_then(|v| v.into_string())
+        .ok_or(DecodeError::WrongType("channelName"))?;
     if !channel.starts_with("book") {
         return ctx.not_book("non-book channel");
     }
-    let pair = message.get(n - 1).and_then(|v| v.into_string()).ok_or(DecodeError::WrongType("pair"))?;
+    let pair =
+        message.get(n - 1).and_then(|v| v.into_string()).ok_or(DecodeError::WrongType("pair"))?;
     let Some(instrument) = ctx.resolve(pair)? else {
         return ctx.not_book("untracked instrument");
     };
@@ -34,15 +38,27 @@ pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), Decode
                 "as" | "bs" => {
                     kind = BookKind::Snapshot;
                     let side = if key == "as" { Side::Ask } else { Side::Bid };
-                    push_pair_levels(value.as_array().ok_or(DecodeError::WrongType("levels"))?, side, key_name(key), &mut ctx.out.levels)?;
+                    push_pair_levels(
+                        value.as_array().ok_or(DecodeError::WrongType("levels"))?,
+                        side,
+                        key_name(key),
+                        &mut ctx.out.levels,
+                    )?;
                 }
                 "a" | "b" => {
                     let side = if key == "a" { Side::Ask } else { Side::Bid };
-                    push_pair_levels(value.as_array().ok_or(DecodeError::WrongType("levels"))?, side, key_name(key), &mut ctx.out.levels)?;
+                    push_pair_levels(
+                        value.as_array().ok_or(DecodeError::WrongType("levels"))?,
+                        side,
+                        key_name(key),
+                        &mut ctx.out.levels,
+                    )?;
                 }
                 "c" => {
                     let text = value.into_string().ok_or(DecodeError::WrongType("c"))?;
-                    checksum = Some(Checksum::Unsigned(text.parse().map_err(|_| DecodeError::BadInteger("c"))?));
+                    checksum = Some(Checksum::Unsigned(
+                        text.parse().map_err(|_| DecodeError::BadInteger("c"))?,
+                    ));
                 }
                 _ => {}
             }
@@ -64,12 +80,13 @@ fn key_name(key: &str) -> &'static str {
 
 /// Object frames: heartbeats, system status, subscription status (which carries the depth).
 fn event(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
-    if str_field(root, "event")? == "subscriptionStatus" && root.get("status").and_then(|s| s.into_string()) == Some("subscribed") {
+    if str_field(root, "event")? == "subscriptionStatus"
+        && root.get("status").and_then(|s| s.into_string()) == Some("subscribed")
+    {
         let channel = root.get("channelName").and_then(|c| c.into_string()).unwrap_or("");
-        if let (Some(depth), Some(pair)) = (channel.strip_prefix("book-"), root.get("pair").and_then(|p| p.into_string())) {
-            if let Ok(depth) = depth.parse::<u32>() {
-                ctx.symbols.note_meta(pair, |m| m.depth = Some(depth));
-            }
+        let depth = channel.strip_prefix("book-").and_then(|d| d.parse::<u32>().ok());
+        if let (Some(depth), Some(pair)) = (depth, root.get("pair").and_then(|p| p.into_string())) {
+            ctx.symbols.note_meta(pair, |m| m.depth = Some(depth));
         }
     }
     ctx.not_book("event")

@@ -37,10 +37,15 @@ fn book(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
         push_levels(array_field(entry, "bids")?, Side::Bid, "bids", &mut ctx.out.levels)?;
         push_levels(array_field(entry, "asks")?, Side::Ask, "asks", &mut ctx.out.levels)?;
         let checksum = match opt_int_field(entry, "checksum")? {
-            Some(cs) => Some(Checksum::Unsigned(u32::try_from(cs).map_err(|_| DecodeError::BadInteger("checksum"))?)),
+            Some(cs) => Some(Checksum::Unsigned(
+                u32::try_from(cs).map_err(|_| DecodeError::BadInteger("checksum"))?,
+            )),
             None => None,
         };
-        ctx.finish(EventHead { instrument, kind, seq: Seq::default(), checksum, exchange_ms: None }, start);
+        ctx.finish(
+            EventHead { instrument, kind, seq: Seq::default(), checksum, exchange_ms: None },
+            start,
+        );
     }
     if ctx.out.events.is_empty() {
         return ctx.not_book("untracked instrument");
@@ -49,7 +54,12 @@ fn book(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
 }
 
 /// Levels as `[{"price": n, "qty": n}, ...]`.
-fn push_levels(levels: Array<'_, '_>, side: Side, name: &'static str, out: &mut Vec<LevelUpdate>) -> Result<(), DecodeError> {
+fn push_levels(
+    levels: Array<'_, '_>,
+    side: Side,
+    name: &'static str,
+    out: &mut Vec<LevelUpdate>,
+) -> Result<(), DecodeError> {
     for entry in levels.iter() {
         out.push(level(side, str_field(entry, "price")?, str_field(entry, "qty")?, name)?);
     }
@@ -78,13 +88,16 @@ fn instrument(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> 
 /// Acks of our requests; a `book` subscribe ack carries the depth.
 fn method_response(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
     let ok = root.get("success").and_then(|s| s.as_bool()) == Some(true);
-    if let (true, Some(result)) = (ok, root.get("result")) {
-        if result.get("channel").and_then(|c| c.into_string()) == Some("book") {
-            if let (Some(symbol), Some(depth)) = (result.get("symbol").and_then(|s| s.into_string()), result.get("depth")) {
-                let depth = u32::try_from(as_int(depth, "depth")?).map_err(|_| DecodeError::BadInteger("depth"))?;
-                ctx.symbols.note_meta(symbol, |m| m.depth = Some(depth));
-            }
-        }
+    let book_ack = root
+        .get("result")
+        .filter(|r| ok && r.get("channel").and_then(|c| c.into_string()) == Some("book"));
+    if let Some(result) = book_ack
+        && let (Some(symbol), Some(depth)) =
+            (result.get("symbol").and_then(|s| s.into_string()), result.get("depth"))
+    {
+        let depth =
+            u32::try_from(as_int(depth, "depth")?).map_err(|_| DecodeError::BadInteger("depth"))?;
+        ctx.symbols.note_meta(symbol, |m| m.depth = Some(depth));
     }
     ctx.not_book("method response")
 }

@@ -17,11 +17,13 @@ pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), Decode
     }
     let arg = field(root, "arg")?;
     let kind = match str_field(arg, "channel")? {
-        "books" | "books-l2-tbt" | "books50-l2-tbt" | "books-elp" => match str_field(root, "action")? {
-            "snapshot" => BookKind::Snapshot,
-            "update" => BookKind::Delta,
-            _ => return Err(DecodeError::WrongType("action")),
-        },
+        "books" | "books-l2-tbt" | "books50-l2-tbt" | "books-elp" => {
+            match str_field(root, "action")? {
+                "snapshot" => BookKind::Snapshot,
+                "update" => BookKind::Delta,
+                _ => return Err(DecodeError::WrongType("action")),
+            }
+        }
         "books5" | "bbo-tbt" => BookKind::Snapshot,
         _ => return ctx.not_book("non-book channel"),
     };
@@ -32,10 +34,16 @@ pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), Decode
         let start = ctx.begin(instrument);
         push_pair_levels(array_field(entry, "bids")?, Side::Bid, "bids", &mut ctx.out.levels)?;
         push_pair_levels(array_field(entry, "asks")?, Side::Ask, "asks", &mut ctx.out.levels)?;
-        let seq = Seq { first: None, last: opt_int_field(entry, "seqId")?, prev: opt_int_field(entry, "prevSeqId")? };
+        let seq = Seq {
+            first: None,
+            last: opt_int_field(entry, "seqId")?,
+            prev: opt_int_field(entry, "prevSeqId")?,
+        };
         let checksum = match opt_int_field(entry, "checksum")? {
             None | Some(0) => None,
-            Some(cs) => Some(Checksum::Signed(i32::try_from(cs).map_err(|_| DecodeError::BadInteger("checksum"))?)),
+            Some(cs) => Some(Checksum::Signed(
+                i32::try_from(cs).map_err(|_| DecodeError::BadInteger("checksum"))?,
+            )),
         };
         let exchange_ms = opt_int_field(entry, "ts")?;
         ctx.finish(EventHead { instrument, kind, seq, checksum, exchange_ms }, start);

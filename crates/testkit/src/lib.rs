@@ -1,0 +1,184 @@
+//! Test support: fixtures, in-memory replays through the real capture reader and engine, and
+//! builders of snapshot frames from a book (to heal a faulty feed in tests).
+
+#![forbid(unsafe_code)]
+// Test support: a missing or broken fixture must fail the test that asked for it, loudly.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use std::io::{Read, Write as _};
+use std::path::PathBuf;
+
+use depthbook_capture::{CaptureReader, RecordKind};
+use depthbook_core::decimal::NumBuf;
+use depthbook_core::{Book, Side};
+use depthbook_engine::{Engine, EngineConfig, SlowConsumer, StatusEvent, TopOfBook, Update};
+use depthbook_venues::Frame;
+
+/// The path of a file under `fixtures/`.
+pub fn fixture(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(relative)
+}
+
+/// The lines of a fixture (gunzipped if needed), without terminators.
+pub fn fixture_lines(relative: &str) -> Vec<Vec<u8>> {
+    let path = fixture(relative);
+    let raw = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut out).expect("gzip fixture");
+        out
+    } else {
+        raw
+    };
+    let mut lines: Vec<Vec<u8>> = text.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+    if lines.last().is_some_and(Vec::is_empty) {
+        lines.pop();
+    }
+    lines
+}
+
+/// What one input line produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineOutcome {
+    /// Views published while processing the line.
+    pub views: Vec<TopOfBook>,
+    /// State changes announced while processing the line.
+    pub statuses: Vec<StatusEvent>,
+}
+
+/// A finished in-memory replay.
+#[derive(Debug)]
+pub struct Replay {
+    /// The engine after the last line.
+    pub engine: Engine,
+    /// `outcomes[i]` is what line `i + 1` (1-based, as in the replay contract) produced.
+    pub outcomes: Vec<LineOutcome>,
+    /// `books[i]`: every instrument's top `depth_kept` levels a side after line `i + 1`, when
+    /// requested.
+    pub books: Vec<Vec<BookLevels>>,
+}
+
+/// Bids and asks, best first, as (price, size) text.
+pub type BookLevels = (Vec<(String, String)>, Vec<(String, String)>);
+
+/// Replays `lines` (one capture file) through the real capture reader and a fresh engine.
+/// With `depth_kept > 0`, also records every book's best `depth_kept` levels after each line.
+pub fn replay(config: EngineConfig, lines: &[Vec<u8>], depth_kept: usize) -> Replay {
+    replay_files(config, &[lines], depth_kept)
+}
+
+/// Replays several capture files merged by receive time, as `depthbook replay` does.
+pub fn replay_files(config: EngineConfig, files: &[&[Vec<u8>]], depth_kept: usize) -> Replay {
+    let readers: Vec<Box<dyn Read>> = files
+        .iter()
+        .map(|lines| {
+            let mut buf = Vec::new();
+            for line in lines.iter() {
+                buf.extend_from_slice(line);
+                buf.push(b'\n');
+            }
+            Box::new(std::io::Cursor::new(buf)) as Box<dyn Read>
+        })
+        .collect();
+    let max_line = config.limits.max_frame_bytes + 1;
+    let mut engine = Engine::new(config);
+    let rx = engine.subscribe(1 << 16, SlowConsumer::DropNewest);
+    let mut reader = CaptureReader::from_readers(readers, max_line).expect("in-memory capture");
+    let mut outcomes = Vec::new();
+    let mut books = Vec::new();
+    while let Some(record) = reader.next().expect("in-memory read") {
+        match record.kind {
+            RecordKind::Frame(bytes) => engine.ingest(&Frame::stream(bytes), record.recv_ns),
+            RecordKind::Rest { body, url } => {
+                engine.ingest(&Frame::rest(body, url), record.recv_ns)
+            }
+            RecordKind::Disconnect => engine.disconnect(),
+            RecordKind::Skip => {}
+        }
+        let mut outcome = LineOutcome::default();
+        for update in rx.try_iter() {
+            match update {
+                Update::Book(view) => outcome.views.push(view),
+                Update::Status(status) => outcome.statuses.push(status),
+            }
+        }
+        outcomes.push(outcome);
+        if depth_kept > 0 {
+            let all = (0..engine.n_instruments() as u32)
+                .map(|id| engine.book(id).map(|b| levels(b, depth_kept)).unwrap_or_default())
+                .collect();
+            books.push(all);
+        }
+    }
+    Replay { engine, outcomes, books }
+}
+
+/// A book's best `n` levels a side, as canonical (price, size) text.
+pub fn levels(book: &Book, n: usize) -> BookLevels {
+    let side =
+        |s| book.side(s).iter().take(n).map(|l| (l.price.to_string(), l.qty.to_string())).collect();
+    (side(Side::Bid), side(Side::Ask))
+}
+
+/// Levels of one side in the venue's own spelling, best first.
+fn spelled(book: &Book, side: Side) -> Vec<(String, String)> {
+    let mut buf = NumBuf::new();
+    book.side(side)
+        .iter()
+        .map(|l| {
+            let p =
+                String::from_utf8_lossy(l.price.write_text(l.text.price, &mut buf)).into_owned();
+            let q = String::from_utf8_lossy(l.qty.write_text(l.text.qty, &mut buf)).into_owned();
+            (p, q)
+        })
+        .collect()
+}
+
+fn json_pairs(levels: &[(String, String)], extra: &str) -> String {
+    let items: Vec<String> =
+        levels.iter().map(|(p, q)| format!("[\"{p}\",\"{q}\"{extra}]")).collect();
+    format!("[{}]", items.join(","))
+}
+
+/// A Binance REST depth body holding `book` as of `last_update_id`.
+pub fn binance_snapshot(book: &Book, last_update_id: i64) -> Vec<u8> {
+    format!(
+        "{{\"lastUpdateId\":{last_update_id},\"bids\":{},\"asks\":{}}}",
+        json_pairs(&spelled(book, Side::Bid), ""),
+        json_pairs(&spelled(book, Side::Ask), "")
+    )
+    .into_bytes()
+}
+
+/// An OKX `books` snapshot push of `book` (checksum 0: absent).
+pub fn okx_snapshot(inst_id: &str, book: &Book, seq_id: Option<i64>) -> Vec<u8> {
+    let seq = seq_id.map_or(String::new(), |s| format!(",\"prevSeqId\":-1,\"seqId\":{s}"));
+    format!(
+        "{{\"arg\":{{\"channel\":\"books\",\"instId\":\"{inst_id}\"}},\"action\":\"snapshot\",\"data\":[{{\"asks\":{},\"bids\":{},\"ts\":\"0\",\"checksum\":0{seq}}}]}}",
+        json_pairs(&spelled(book, Side::Ask), ",\"0\",\"1\""),
+        json_pairs(&spelled(book, Side::Bid), ",\"0\",\"1\"")
+    )
+    .into_bytes()
+}
+
+/// A Kraken v1 book snapshot of `book` for `pair` on channel `book-{depth}`.
+pub fn kraken_v1_snapshot(pair: &str, book: &Book, depth: usize) -> Vec<u8> {
+    format!(
+        "[0,{{\"as\":{},\"bs\":{}}},\"book-{depth}\",\"{pair}\"]",
+        json_pairs(&spelled(book, Side::Ask), ",\"0.0\""),
+        json_pairs(&spelled(book, Side::Bid), ",\"0.0\"")
+    )
+    .into_bytes()
+}
+
+/// Writes `lines` as a gzip capture file under a fresh temporary directory; returns its path.
+pub fn write_temp_capture(name: &str, lines: &[Vec<u8>]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("depthbook-test-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    let mut file = std::fs::File::create(&path).expect("temp file");
+    for line in lines {
+        file.write_all(line).and_then(|()| file.write_all(b"\n")).expect("write temp capture");
+    }
+    path
+}
