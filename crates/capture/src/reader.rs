@@ -13,7 +13,7 @@ use crate::line::{LineFormat, classify};
 #[derive(Debug, Error)]
 pub enum CaptureError {
     /// A file could not be opened.
-    #[error("cannot open {path}: {source}")]
+    #[error("cannot open {path}")]
     Open {
         /// The path.
         path: PathBuf,
@@ -22,7 +22,7 @@ pub enum CaptureError {
         source: io::Error,
     },
     /// A file could not be read.
-    #[error("cannot read file {file} after line {line}: {source}")]
+    #[error("cannot read file {file} after line {line}")]
     Read {
         /// Index of the file on the command line.
         file: usize,

@@ -2,7 +2,8 @@
 
 use std::io::{self, Write};
 
-use depthbook_core::{Book, Side};
+use depthbook_core::decimal::NumBuf;
+use depthbook_core::{Book, Level, Side};
 use depthbook_engine::{BookState, Counters};
 
 /// Writes the best `depth` levels of both sides as a ladder, asks above bids.
@@ -25,7 +26,7 @@ pub(crate) fn write_ladder(
     writeln!(out, "  {:>20}  {:>20}", "price", "size")?;
     let asks: Vec<_> = book.side(Side::Ask).iter().take(depth).collect();
     for level in asks.iter().rev() {
-        writeln!(out, "  {:>20}  {:>20}  ask", level.price.to_string(), level.qty.to_string())?;
+        write_level(out, level, "ask")?;
     }
     match (book.best(Side::Bid), book.best(Side::Ask)) {
         (Some(bid), Some(ask)) => {
@@ -37,9 +38,17 @@ pub(crate) fn write_ladder(
         _ => writeln!(out, "  {:>20}", "-")?,
     }
     for level in book.side(Side::Bid).iter().take(depth) {
-        writeln!(out, "  {:>20}  {:>20}  bid", level.price.to_string(), level.qty.to_string())?;
+        write_level(out, &level, "bid")?;
     }
     Ok(())
+}
+
+/// One ladder row, in the venue's own spelling (so decimals line up as on the exchange).
+fn write_level(out: &mut impl Write, level: &Level, side: &str) -> io::Result<()> {
+    let (mut price_buf, mut qty_buf) = (NumBuf::new(), NumBuf::new());
+    let price = String::from_utf8_lossy(level.price.write_text(level.text.price, &mut price_buf)).into_owned();
+    let qty = String::from_utf8_lossy(level.qty.write_text(level.text.qty, &mut qty_buf)).into_owned();
+    writeln!(out, "  {price:>20}  {qty:>20}  {side}")
 }
 
 /// Writes the counters as aligned `name value` pairs.
