@@ -46,8 +46,10 @@ pub(crate) fn write_ladder(
 /// One ladder row, in the venue's own spelling (so decimals line up as on the exchange).
 fn write_level(out: &mut impl Write, level: &Level, side: &str) -> io::Result<()> {
     let (mut price_buf, mut qty_buf) = (NumBuf::new(), NumBuf::new());
-    let price = String::from_utf8_lossy(level.price.write_text(level.text.price, &mut price_buf)).into_owned();
-    let qty = String::from_utf8_lossy(level.qty.write_text(level.text.qty, &mut qty_buf)).into_owned();
+    let price = String::from_utf8_lossy(level.price.write_text(level.text.price, &mut price_buf))
+        .into_owned();
+    let qty =
+        String::from_utf8_lossy(level.qty.write_text(level.text.qty, &mut qty_buf)).into_owned();
     writeln!(out, "  {price:>20}  {qty:>20}  {side}")
 }
 

@@ -21,7 +21,8 @@ fn main() -> ExitCode {
         Err(e) => {
             // One clear line: clap's first line names the problem; its usage hints follow.
             let rendered = e.render().to_string();
-            let first: Vec<&str> = rendered.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
+            let first: Vec<&str> =
+                rendered.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
             eprintln!("depthbook: {}", first.join(" ").trim_start_matches("error: "));
             return ExitCode::from(2);
         }

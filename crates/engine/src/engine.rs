@@ -366,7 +366,7 @@ impl Books {
     fn finish_message(&mut self, id: InstrumentId, event: &BookEvent, meta: &SymbolMeta) -> bool {
         let inst = &mut self.instruments[id as usize];
         if self.venue.truncates_to_depth()
-            && let Some(depth) = meta.depth
+            && let Some(depth) = event.depth.or(meta.depth)
         {
             inst.book.truncate(depth as usize);
         }

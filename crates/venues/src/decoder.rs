@@ -132,6 +132,7 @@ impl Ctx<'_> {
             checksum: event.checksum,
             levels: start..self.out.levels.len(),
             exchange_ms: event.exchange_ms,
+            depth: event.depth,
         });
     }
 }
@@ -143,4 +144,5 @@ pub(crate) struct EventHead {
     pub(crate) seq: Seq,
     pub(crate) checksum: Option<Checksum>,
     pub(crate) exchange_ms: Option<i64>,
+    pub(crate) depth: Option<u32>,
 }

@@ -96,6 +96,8 @@ pub struct BookEvent {
     pub levels: Range<usize>,
     /// The venue's event time in milliseconds since the epoch, if sent.
     pub exchange_ms: Option<i64>,
+    /// The subscribed depth named by the message itself (Kraken v1's `book-1000` channel).
+    pub depth: Option<u32>,
 }
 
 /// What a frame turned out to be.

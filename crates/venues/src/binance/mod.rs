@@ -58,7 +58,14 @@ fn snapshot(data: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
     let seq = Seq { first: None, last: Some(int_field(data, "lastUpdateId")?), prev: None };
     let exchange_ms = opt_int_field(data, "E")?;
     ctx.finish(
-        EventHead { instrument, kind: BookKind::Snapshot, seq, checksum: None, exchange_ms },
+        EventHead {
+            instrument,
+            kind: BookKind::Snapshot,
+            seq,
+            checksum: None,
+            exchange_ms,
+            depth: None,
+        },
         start,
     );
     Ok(())
@@ -81,7 +88,14 @@ fn delta(data: Json<'_, '_>, venue: Venue, ctx: &mut Ctx<'_>) -> Result<(), Deco
     push_pair_levels(array_field(data, "a")?, Side::Ask, "a", &mut ctx.out.levels)?;
     let exchange_ms = opt_int_field(data, "E")?;
     ctx.finish(
-        EventHead { instrument, kind: BookKind::Delta, seq, checksum: None, exchange_ms },
+        EventHead {
+            instrument,
+            kind: BookKind::Delta,
+            seq,
+            checksum: None,
+            exchange_ms,
+            depth: None,
+        },
         start,
     );
     Ok(())

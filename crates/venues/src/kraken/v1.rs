@@ -64,8 +64,11 @@ pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), Decode
             }
         }
     }
-    let seq = Seq::default();
-    ctx.finish(EventHead { instrument, kind, seq, checksum, exchange_ms: None }, start);
+    let depth = channel.strip_prefix("book-").and_then(|d| d.parse().ok());
+    ctx.finish(
+        EventHead { instrument, kind, seq: Seq::default(), checksum, exchange_ms: None, depth },
+        start,
+    );
     Ok(())
 }
 

@@ -43,7 +43,14 @@ fn book(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
             None => None,
         };
         ctx.finish(
-            EventHead { instrument, kind, seq: Seq::default(), checksum, exchange_ms: None },
+            EventHead {
+                instrument,
+                kind,
+                seq: Seq::default(),
+                checksum,
+                exchange_ms: None,
+                depth: None,
+            },
             start,
         );
     }

@@ -46,7 +46,7 @@ pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), Decode
             )),
         };
         let exchange_ms = opt_int_field(entry, "ts")?;
-        ctx.finish(EventHead { instrument, kind, seq, checksum, exchange_ms }, start);
+        ctx.finish(EventHead { instrument, kind, seq, checksum, exchange_ms, depth: None }, start);
     }
     Ok(())
 }

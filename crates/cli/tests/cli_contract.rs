@@ -1,0 +1,191 @@
+//! The `depthbook` command-line contract that scripts and automated checks parse.
+
+// Helpers of a test file panic on broken fixtures by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn fixture(relative: &str) -> String {
+    repo().join("fixtures").join(relative).to_string_lossy().into_owned()
+}
+
+fn depthbook(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_depthbook")).args(args).current_dir(repo()).output().unwrap()
+}
+
+fn json_lines(bytes: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8(bytes.to_vec())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect()
+}
+
+fn counters(output: &Output) -> serde_json::Value {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let last = stderr.lines().last().expect("a counters line");
+    serde_json::from_str(last).unwrap()
+}
+
+const COUNTERS: [&str; 13] = [
+    "lines",
+    "frames",
+    "skipped",
+    "events",
+    "applied",
+    "gaps",
+    "checksums_verified",
+    "checksum_failures",
+    "resyncs",
+    "decode_errors",
+    "crossed",
+    "evicted",
+    "published",
+];
+
+#[test]
+fn replay_emits_one_tob_line_per_applied_message_and_counters_on_stderr() {
+    let out = depthbook(&[
+        "replay",
+        "--venue",
+        "okx",
+        "--emit",
+        "tob",
+        &fixture("okx/cryptofeed_OKX.ws.1.0.txt"),
+    ]);
+    assert!(out.status.success());
+    let first = String::from_utf8_lossy(&out.stdout).lines().next().unwrap().to_owned();
+    assert!(
+        first.starts_with(
+            r#"{"line":29,"venue":"okx","symbol":"BTC-USD-220527","seq":null,"bid":["#
+        ),
+        "{first}"
+    );
+    let lines = json_lines(&out.stdout);
+    assert_eq!(lines.len(), 290);
+    assert_eq!(lines[0]["line"], 29, "1-based physical line, skipped lines counted");
+    assert_eq!(lines[0]["symbol"], "BTC-USD-220527");
+    assert_eq!(lines[0]["bid"], serde_json::json!(["30233.6", "3"]));
+    assert!(lines[0]["seq"].is_null(), "the 2022 OKX feed has no seqId");
+    let c = counters(&out);
+    for key in COUNTERS {
+        assert!(c[key].is_u64(), "counter {key}");
+    }
+    assert_eq!(c["lines"], 414);
+    assert_eq!(c["published"], 290);
+    assert_eq!(c["checksums_verified"], 290);
+}
+
+#[test]
+fn depth_emission_and_final_books() {
+    let out = depthbook(&[
+        "replay",
+        "--venue",
+        "kraken-v1",
+        "--emit",
+        "depth:3",
+        "--final",
+        &fixture("kraken/kraken_v1_book1000_XMR-USD_extract.jsonl"),
+    ]);
+    assert!(out.status.success());
+    let lines = json_lines(&out.stdout);
+    let (views, finals): (Vec<_>, Vec<_>) = lines.iter().partition(|l| l.get("line").is_some());
+    assert!(!views.is_empty());
+    for view in &views {
+        assert_eq!(view["bids"].as_array().unwrap().len(), 3);
+        assert_eq!(view["asks"].as_array().unwrap().len(), 3);
+        assert!(view["seq"].is_null());
+        assert!(view.get("bid").is_none());
+    }
+    assert_eq!(finals.len(), 1);
+    assert_eq!(finals[0]["symbol"], "XMR/USD");
+    assert_eq!(finals[0]["state"], "live");
+    assert!(finals[0]["asks"].as_array().unwrap().len() > 3);
+    assert_eq!(counters(&out)["checksum_failures"], 0);
+}
+
+#[test]
+fn several_files_merge_by_time_and_name_their_file() {
+    let out = depthbook(&[
+        "replay",
+        "--venue",
+        "binance-spot",
+        "--emit",
+        "tob",
+        &fixture("binance_spot/cryptofeed_BINANCE.ws.1.0.txt"),
+        &fixture("binance_spot/cryptofeed_BINANCE.http.0.0.txt"),
+    ]);
+    assert!(out.status.success());
+    let lines = json_lines(&out.stdout);
+    assert!(!lines.is_empty());
+    assert!(lines.iter().all(|l| l["file"].is_u64()));
+    // Snapshots come from the REST file (1), deltas from the stream file (0).
+    assert!(lines.iter().any(|l| l["file"] == 1) && lines.iter().any(|l| l["file"] == 0));
+    let c = counters(&out);
+    assert_eq!(c["gaps"], 0);
+}
+
+#[test]
+fn standard_input_and_gzip_are_read() {
+    let gz = std::fs::read(fixture("binance_usdm/hftbacktest_usdm_btcusdt_20240808.gz")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_depthbook"))
+        .args(["replay", "--venue", "binance-usdm", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &gz));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty(), "--emit none prints nothing on stdout");
+    let c = counters(&out);
+    assert_eq!(c["lines"], 93954);
+    assert_eq!(c["gaps"], 0);
+}
+
+#[test]
+fn bad_invocations_fail_with_one_line() {
+    for args in [
+        vec!["replay", "--venue", "okx", "no-such-file.txt"],
+        vec!["replay", "--venue", "nasdaq", "x"],
+        vec!["replay", "--venue", "okx", "--emit", "depth:0", "x"],
+        vec!["replay", "--venue", "kraken", "--precision", "1-8", "x"],
+        vec!["replay", "--venue", "okx"],
+        vec!["replay", "--bogus"],
+    ] {
+        let out = depthbook(&args);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn default_run_shows_the_ladder_and_counters() {
+    let out = depthbook(&[]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("BTCUSDT  live"), "{stdout}");
+    assert_eq!(stdout.lines().filter(|l| l.ends_with(" ask")).count(), 10);
+    assert_eq!(stdout.lines().filter(|l| l.ends_with(" bid")).count(), 10);
+    assert!(stdout.contains("gaps                 0"));
+}
+
+#[test]
+fn venues_table_lists_every_venue() {
+    let out = depthbook(&["venues"]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    for name in ["binance-spot", "binance-usdm", "okx", "kraken ", "kraken-v1"] {
+        assert!(stdout.contains(name), "{name}");
+    }
+}
