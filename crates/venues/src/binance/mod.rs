@@ -23,6 +23,10 @@ pub(crate) fn decode(
         (Some(_), Some(data)) => (data, true),
         _ => (root, false),
     };
+    // Extracts made from hftbacktest captures wrap the REST body as {"rest_snapshot": body}.
+    if let Some(body) = data.get("rest_snapshot") {
+        return snapshot(body, ctx);
+    }
     if data.get("lastUpdateId").is_some() {
         // On a stream, `lastUpdateId` marks the partial book depth stream: whole top-N books
         // that need no sync and are not what this decoder maintains.
