@@ -1,0 +1,138 @@
+//! Property tests: the book against a `BTreeMap` reference under random operations, and the
+//! decimal parser against `rust_decimal`.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use depthbook_core::{Book, LevelText, Price, Qty, SetOutcome, Side};
+use proptest::prelude::*;
+
+/// The reference: a map per side, price to size; nothing clever.
+#[derive(Default)]
+struct Model {
+    bids: BTreeMap<i128, i64>,
+    asks: BTreeMap<i128, i64>,
+}
+
+impl Model {
+    fn side(&mut self, side: Side) -> &mut BTreeMap<i128, i64> {
+        match side {
+            Side::Bid => &mut self.bids,
+            Side::Ask => &mut self.asks,
+        }
+    }
+
+    /// Best first.
+    fn levels(&self, side: Side) -> Vec<(i128, i64)> {
+        match side {
+            Side::Bid => self.bids.iter().rev().map(|(&p, &q)| (p, q)).collect(),
+            Side::Ask => self.asks.iter().map(|(&p, &q)| (p, q)).collect(),
+        }
+    }
+
+    fn truncate(&mut self, depth: usize) {
+        for side in [Side::Bid, Side::Ask] {
+            let keep: Vec<_> = self.levels(side).into_iter().take(depth).collect();
+            *self.side(side) = keep.into_iter().collect();
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Set { side: Side, price: i128, qty: i64 },
+    Truncate(usize),
+    Clear,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let side = prop_oneof![Just(Side::Bid), Just(Side::Ask)];
+    // A narrow price range makes updates hit existing levels often; a third of sizes delete.
+    let set = (side, -50i128..50, prop_oneof![Just(0i64), 1i64..1_000]).prop_map(|(side, price, qty)| Op::Set {
+        side,
+        price,
+        qty,
+    });
+    prop_oneof![20 => set, 1 => (0usize..30).prop_map(Op::Truncate), 1 => Just(Op::Clear)]
+}
+
+fn book_levels(book: &Book, side: Side) -> Vec<(i128, i64)> {
+    book.side(side).iter().map(|l| (l.price.raw(), l.qty.raw())).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    #[test]
+    fn prop_book_matches_btreemap_model(ops in prop::collection::vec(op(), 1..300), cap in 1usize..64) {
+        let mut book = Book::new(cap);
+        let mut model = Model::default();
+        for op in ops {
+            match op {
+                Op::Set { side, price, qty } => {
+                    let had = model.side(side).contains_key(&price);
+                    let applied = book.set(side, Price::from_raw(price), Qty::from_raw(qty).unwrap(), LevelText::default());
+                    let expected = match (had, qty == 0) {
+                        (true, true) => SetOutcome::Deleted,
+                        (true, false) => SetOutcome::Updated,
+                        (false, true) => SetOutcome::DeletedAbsent,
+                        (false, false) => SetOutcome::Inserted,
+                    };
+                    prop_assert_eq!(applied.outcome, expected);
+                    if qty == 0 {
+                        model.side(side).remove(&price);
+                    } else {
+                        model.side(side).insert(price, qty);
+                    }
+                    // The cap evicts the level farthest from the touch.
+                    let over = model.side(side).len().saturating_sub(cap);
+                    prop_assert_eq!(applied.evicted, over);
+                    if over > 0 {
+                        let farthest = *model.levels(side).last().map(|(p, _)| p).unwrap();
+                        model.side(side).remove(&farthest);
+                    }
+                }
+                Op::Truncate(depth) => {
+                    book.truncate(depth);
+                    model.truncate(depth);
+                }
+                Op::Clear => {
+                    book.clear();
+                    model = Model::default();
+                }
+            }
+            for side in [Side::Bid, Side::Ask] {
+                prop_assert_eq!(book_levels(&book, side), model.levels(side));
+                prop_assert_eq!(book.best(side).map(|l| (l.price.raw(), l.qty.raw())), model.levels(side).first().copied());
+                prop_assert!(book.side(side).len() <= cap);
+            }
+        }
+    }
+
+    #[test]
+    fn prop_price_parse_agrees_with_rust_decimal(
+        int in 0u64..10_000_000_000,
+        frac in prop::collection::vec(0u8..10, 0..18),
+        negative in any::<bool>(),
+    ) {
+        let mut text = format!("{}{int}", if negative { "-" } else { "" });
+        if !frac.is_empty() {
+            text.push('.');
+            text.extend(frac.iter().map(|d| char::from(b'0' + d)));
+        }
+        let (price, spelling) = Price::parse(&text).unwrap();
+        let reference = rust_decimal::Decimal::from_str(&text).unwrap();
+        prop_assert_eq!(price.to_decimal().unwrap(), reference.normalize());
+        prop_assert_eq!(spelling.decimals(), Some(frac.len() as u8));
+        // The original spelling is rebuilt exactly.
+        let mut buf = depthbook_core::decimal::NumBuf::new();
+        prop_assert_eq!(price.write_text(spelling, &mut buf), text.as_bytes());
+    }
+
+    #[test]
+    fn prop_parse_never_panics(text in "\\PC{0,80}") {
+        let _ = Price::parse(&text);
+        let _ = Qty::parse(&text);
+        let _ = Qty::parse_signed(&text);
+    }
+}
