@@ -48,11 +48,8 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     let side = prop_oneof![Just(Side::Bid), Just(Side::Ask)];
     // A narrow price range makes updates hit existing levels often; a third of sizes delete.
-    let set = (side, -50i128..50, prop_oneof![Just(0i64), 1i64..1_000]).prop_map(|(side, price, qty)| Op::Set {
-        side,
-        price,
-        qty,
-    });
+    let set = (side, -50i128..50, prop_oneof![Just(0i64), 1i64..1_000])
+        .prop_map(|(side, price, qty)| Op::Set { side, price, qty });
     prop_oneof![20 => set, 1 => (0usize..30).prop_map(Op::Truncate), 1 => Just(Op::Clear)]
 }
 

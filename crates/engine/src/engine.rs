@@ -37,7 +37,7 @@ pub struct EngineConfig {
 
 impl EngineConfig {
     /// Defaults for `venue`: every symbol, 4096 instruments, 20 000 levels a side, 4096 buffered
-    /// deltas holding at most 1 000 000 levels.
+    /// deltas holding at most 262 144 levels per book.
     pub fn new(venue: Venue) -> Self {
         Self {
             venue,
@@ -45,7 +45,7 @@ impl EngineConfig {
             max_instruments: 4_096,
             max_levels_per_side: 20_000,
             max_buffered_deltas: 4_096,
-            max_buffered_levels: 1_000_000,
+            max_buffered_levels: 262_144,
             default_depth: None,
             default_precision: None,
             limits: Limits::default(),
@@ -328,37 +328,28 @@ impl Books {
     /// Returns the expected and found ids of the first delta that does not continue the book.
     fn bridge_buffered(&mut self, id: InstrumentId) -> Result<(), (i64, i64)> {
         let rule = self.seq_rule;
-        while let Some(delta) = self.instruments[id as usize].pending.pop() {
-            let inst = &mut self.instruments[id as usize];
-            let verdict = rule.check(&inst.cursor, &delta.seq);
-            match verdict {
+        let Instrument { book, cursor, pending, last_exchange_ms, .. } =
+            &mut self.instruments[id as usize];
+        while let Some(delta) = pending.pop() {
+            match rule.check(cursor, &delta.seq) {
                 Verdict::Skip => {}
                 Verdict::Apply => {
-                    self.apply_levels(id, &delta.levels);
-                    let inst = &mut self.instruments[id as usize];
-                    rule.advance(&mut inst.cursor, &delta.seq);
-                    inst.last_exchange_ms = delta.exchange_ms.or(inst.last_exchange_ms);
+                    apply_levels(book, pending.levels_of(&delta), &mut self.counters);
+                    rule.advance(cursor, &delta.seq);
+                    *last_exchange_ms = delta.exchange_ms.or(*last_exchange_ms);
                     self.counters.applied += 1;
                 }
                 Verdict::Gap { expected, got } => {
-                    let inst = &mut self.instruments[id as usize];
-                    inst.pending.give_back(delta);
-                    inst.pending.clear();
+                    pending.clear();
                     return Err((expected, got));
                 }
             }
-            self.instruments[id as usize].pending.give_back(delta);
         }
         Ok(())
     }
 
     fn apply_levels(&mut self, id: InstrumentId, levels: &[LevelUpdate]) {
-        let book = &mut self.instruments[id as usize].book;
-        let mut evicted = 0;
-        for level in levels {
-            evicted += book.set(level.side, level.price, level.qty, level.text).evicted;
-        }
-        self.counters.evicted += evicted as u64;
+        apply_levels(&mut self.instruments[id as usize].book, levels, &mut self.counters);
     }
 
     /// After a message's levels are applied: truncate to depth, verify the checksum, note a
@@ -427,4 +418,13 @@ impl Books {
     fn send(&mut self, update: Update) {
         self.counters.views_dropped += self.publisher.send(update);
     }
+}
+
+/// Applies `levels` in order, counting evictions by the level cap.
+fn apply_levels(book: &mut Book, levels: &[LevelUpdate], counters: &mut Counters) {
+    let mut evicted = 0;
+    for level in levels {
+        evicted += book.set(level.side, level.price, level.qty, level.text).evicted;
+    }
+    counters.evicted += evicted as u64;
 }

@@ -4,28 +4,28 @@ use std::collections::VecDeque;
 
 use depthbook_venues::{LevelUpdate, Seq};
 
-/// Levels a slot keeps allocated after it is recycled; larger vectors are shrunk so that one
-/// burst of huge deltas cannot pin memory for the life of the engine.
-const RETAINED_SLOT_LEVELS: usize = 1_024;
-
-/// One buffered delta.
-#[derive(Debug, Default)]
+/// One buffered delta; its levels live in the ring's shared level buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct BufferedDelta {
     pub(crate) seq: Seq,
     pub(crate) exchange_ms: Option<i64>,
-    pub(crate) levels: Vec<LevelUpdate>,
+    start: usize,
+    len: usize,
 }
 
 /// Deltas received while a book awaits its snapshot, oldest first.
 ///
-/// Invariant: at most `max_deltas` deltas and `max_levels` levels are held; pushing beyond either
-/// drops the oldest deltas (each drop counted by the caller). Recycled slots keep their
-/// allocation, so a steady stream of buffering allocates nothing.
+/// Invariant: at most `max_deltas` deltas holding at most `max_levels` levels are buffered;
+/// pushing beyond either drops the oldest deltas (each drop counted by the caller). All levels
+/// sit in one vector that is appended to and consumed from the front; the consumed prefix is
+/// reclaimed when the ring empties or outgrows the live part, so the vector's length stays under
+/// twice the level cap and, once warm, buffering allocates nothing.
 #[derive(Debug)]
 pub(crate) struct DeltaRing {
-    queue: VecDeque<BufferedDelta>,
-    spare: Vec<BufferedDelta>,
-    n_levels: usize,
+    deltas: VecDeque<BufferedDelta>,
+    levels: Vec<LevelUpdate>,
+    // Index in `levels` of the first level of the oldest buffered delta.
+    head: usize,
     max_deltas: usize,
     max_levels: usize,
 }
@@ -33,16 +33,20 @@ pub(crate) struct DeltaRing {
 impl DeltaRing {
     pub(crate) fn new(max_deltas: usize, max_levels: usize) -> Self {
         Self {
-            queue: VecDeque::new(),
-            spare: Vec::new(),
-            n_levels: 0,
+            deltas: VecDeque::new(),
+            levels: Vec::new(),
+            head: 0,
             max_deltas: max_deltas.max(1),
             max_levels,
         }
     }
 
-    /// Buffers a delta; returns how many older deltas were dropped to make room (or 1 if this one
-    /// alone exceeds the level cap and was not kept).
+    fn live_levels(&self) -> usize {
+        self.levels.len() - self.head
+    }
+
+    /// Buffers a delta; returns how many deltas were dropped to respect the caps (the oldest, or
+    /// this one alone when it exceeds the level cap by itself).
     pub(crate) fn push(
         &mut self,
         seq: Seq,
@@ -53,60 +57,55 @@ impl DeltaRing {
             return 1;
         }
         let mut dropped = 0;
-        while self.queue.len() >= self.max_deltas || self.n_levels + levels.len() > self.max_levels
+        while self.deltas.len() >= self.max_deltas
+            || self.live_levels() + levels.len() > self.max_levels
         {
-            match self.queue.pop_front() {
-                Some(old) => {
-                    self.recycle(old);
-                    dropped += 1;
-                }
-                None => break,
+            if self.pop().is_none() {
+                break;
             }
+            dropped += 1;
         }
-        let mut slot = self.spare.pop().unwrap_or_default();
-        slot.seq = seq;
-        slot.exchange_ms = exchange_ms;
-        slot.levels.extend_from_slice(levels);
-        self.n_levels += levels.len();
-        self.queue.push_back(slot);
+        if self.deltas.is_empty() {
+            self.levels.clear();
+            self.head = 0;
+        } else if self.head > self.live_levels() {
+            // Reclaim the consumed prefix in place (a move, not an allocation).
+            let head = self.head;
+            self.levels.drain(..head);
+            for delta in &mut self.deltas {
+                delta.start -= head;
+            }
+            self.head = 0;
+        }
+        let start = self.levels.len();
+        self.levels.extend_from_slice(levels);
+        self.deltas.push_back(BufferedDelta { seq, exchange_ms, start, len: levels.len() });
         dropped
     }
 
-    fn recycle(&mut self, mut slot: BufferedDelta) {
-        self.n_levels -= slot.levels.len();
-        slot.levels.clear();
-        slot.levels.shrink_to(RETAINED_SLOT_LEVELS);
-        if self.spare.len() < self.max_deltas {
-            self.spare.push(slot);
-        }
-    }
-
-    /// Takes the oldest delta; hand it back with [`DeltaRing::give_back`] once used.
+    /// Takes the oldest delta. Its levels stay readable with [`DeltaRing::levels_of`] until the
+    /// next push or clear.
     pub(crate) fn pop(&mut self) -> Option<BufferedDelta> {
-        let slot = self.queue.pop_front()?;
-        self.n_levels -= slot.levels.len();
-        Some(slot)
+        let delta = self.deltas.pop_front()?;
+        self.head = delta.start + delta.len;
+        Some(delta)
     }
 
-    /// Returns a slot taken with [`DeltaRing::pop`] for reuse.
-    pub(crate) fn give_back(&mut self, mut slot: BufferedDelta) {
-        slot.levels.clear();
-        slot.levels.shrink_to(RETAINED_SLOT_LEVELS);
-        if self.spare.len() < self.max_deltas {
-            self.spare.push(slot);
-        }
+    /// The levels of a delta taken with [`DeltaRing::pop`].
+    pub(crate) fn levels_of(&self, delta: &BufferedDelta) -> &[LevelUpdate] {
+        &self.levels[delta.start..delta.start + delta.len]
     }
 
-    /// Drops everything buffered.
+    /// Drops everything buffered, keeping the allocations.
     pub(crate) fn clear(&mut self) {
-        while let Some(slot) = self.pop() {
-            self.give_back(slot);
-        }
+        self.deltas.clear();
+        self.levels.clear();
+        self.head = 0;
     }
 
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.queue.len()
+        self.deltas.len()
     }
 }
 
@@ -118,27 +117,52 @@ mod tests {
         Seq { first: Some(n), last: Some(n), prev: None }
     }
 
+    fn level(raw: i128) -> LevelUpdate {
+        LevelUpdate {
+            side: depthbook_core::Side::Bid,
+            price: depthbook_core::Price::from_raw(raw),
+            qty: depthbook_core::Qty::ZERO,
+            text: Default::default(),
+        }
+    }
+
     #[test]
     fn keeps_the_newest_within_both_caps() {
         let mut ring = DeltaRing::new(3, 10);
-        let lv = [LevelUpdate {
-            side: depthbook_core::Side::Bid,
-            price: depthbook_core::Price::from_raw(1),
-            qty: depthbook_core::Qty::ZERO,
-            text: Default::default(),
-        }; 4];
         let mut dropped = 0;
         for n in 0..5 {
-            dropped += ring.push(seq(n), None, &lv);
+            dropped += ring.push(seq(n), None, &[level(n.into()); 4]);
         }
-        // Level cap 10 holds two 4-level deltas.
+        // The level cap of 10 holds two 4-level deltas.
         assert_eq!(ring.len(), 2);
         assert_eq!(dropped, 3);
-        assert_eq!(ring.pop().unwrap().seq, seq(3));
+        let oldest = ring.pop().unwrap();
+        assert_eq!(oldest.seq, seq(3));
+        assert_eq!(ring.levels_of(&oldest), &[level(3); 4]);
         assert_eq!(
-            ring.push(seq(9), None, &[lv[0]; 11]),
+            ring.push(seq(9), None, &[level(9); 11]),
             1,
             "a delta above the level cap is refused"
         );
+    }
+
+    #[test]
+    fn consumed_levels_are_reclaimed_and_order_is_kept() {
+        let mut ring = DeltaRing::new(1_000, 10_000);
+        let mut next_out = 0;
+        for n in 0..500i64 {
+            ring.push(seq(n), None, &[level(n.into()); 3]);
+            if n % 3 == 0 {
+                let d = ring.pop().unwrap();
+                assert_eq!(d.seq, seq(next_out));
+                assert_eq!(ring.levels_of(&d), &[level(next_out.into()); 3]);
+                next_out += 1;
+            }
+            // The consumed prefix never outgrows the live part by more than one delta.
+            assert!(ring.levels.len() <= 2 * ring.live_levels() + 3);
+        }
+        while let Some(d) = ring.pop() {
+            assert_eq!(ring.levels_of(&d), &[level(d.seq.last.unwrap().into()); 3]);
+        }
     }
 }

@@ -1,0 +1,99 @@
+//! Steady state allocates nothing: on a second pass over a real capture, from a frame entering
+//! the engine to its view being published, the heap is not touched. Allocation counts are
+//! deterministic, so this is a pass/fail test (timing never is). One test in this file: the
+//! counting allocator is global to the test binary.
+
+// Helpers of a test file panic on broken fixtures by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::alloc::System;
+
+use crossbeam_channel::Receiver;
+use depthbook_capture::{LineFormat, classify};
+use depthbook_engine::{Engine, EngineConfig, SlowConsumer, Update};
+use depthbook_testkit::fixture_lines;
+use depthbook_venues::{Frame, Venue};
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// A capture's frames, split from their line prefixes once, outside the measured region.
+struct Capture {
+    frames: Vec<(Vec<u8>, Option<String>)>,
+}
+
+fn capture(relative: &str) -> Capture {
+    let mut frames = Vec::new();
+    for line in fixture_lines(relative) {
+        match classify(&line) {
+            LineFormat::Json { payload }
+            | LineFormat::Collector { payload, .. }
+            | LineFormat::Tardis { payload, .. }
+            | LineFormat::Cryptofeed { payload, .. }
+            | LineFormat::Unknown { payload } => frames.push((payload.to_vec(), None)),
+            LineFormat::CryptofeedRest { url, payload, .. } => {
+                frames.push((payload.to_vec(), Some(url.to_owned())))
+            }
+            LineFormat::CryptofeedClient | LineFormat::Empty => {}
+        }
+    }
+    Capture { frames }
+}
+
+/// Feeds every frame and drains the consumer after each, as a strategy thread would.
+fn pass(engine: &mut Engine, capture: &Capture, views: &Receiver<Update>) -> u64 {
+    let mut seen = 0;
+    for (i, (bytes, url)) in capture.frames.iter().enumerate() {
+        let frame = match url {
+            Some(url) => Frame::rest(bytes, Some(url)),
+            None => Frame::stream(bytes),
+        };
+        engine.ingest(&frame, i as i64);
+        for update in views.try_iter() {
+            if let Update::Book(view) = update {
+                seen += view.generation;
+            }
+        }
+    }
+    seen
+}
+
+#[test]
+fn second_pass_over_real_captures_allocates_nothing() {
+    for (venue, relative) in [
+        (Venue::BinanceUsdm, "binance_usdm/hftbacktest_usdm_btcusdt_20240808.gz"),
+        (Venue::BinanceSpot, "binance_spot/hftbacktest_spot_btcusdt_20240808.gz"),
+        (Venue::Okx, "okx/cryptofeed_OKX.ws.1.0.txt"),
+        (Venue::KrakenV1, "kraken/cryptofeed_KRAKEN.ws.50.0.txt"),
+    ] {
+        let capture = capture(relative);
+        let mut engine = Engine::new(EngineConfig::new(venue));
+        let views = engine.subscribe(1 << 12, SlowConsumer::KeepLatest);
+        pass(&mut engine, &capture, &views);
+        // A disconnect between passes: every book goes Stale and the second pass rebuilds them
+        // from the capture's own snapshots, exercising buffering and bridging too.
+        engine.disconnect();
+        views.try_iter().for_each(drop);
+        let published_before = engine.counters().published;
+
+        let region = Region::new(GLOBAL);
+        let seen = pass(&mut engine, &capture, &views);
+        let stats = region.change();
+
+        let published = engine.counters().published - published_before;
+        assert!(
+            published > 100 && seen > 0,
+            "{venue}: the second pass published {published} views"
+        );
+        assert_eq!(engine.counters().checksum_failures, 0, "{venue}");
+        assert_eq!(
+            (stats.allocations, stats.reallocations),
+            (0, 0),
+            "{venue}: {} allocations and {} reallocations over {} frames",
+            stats.allocations,
+            stats.reallocations,
+            capture.frames.len()
+        );
+    }
+}
