@@ -66,7 +66,7 @@ pub enum NumberError {
 /// How a number was written, so that its original text can be rebuilt for checksums.
 ///
 /// Invariant: `decimals` is the count of digits after the point in the original text, or
-/// [`NumText::NOT_PLAIN`] when the text used an exponent.
+/// a marker value when the text used an exponent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct NumText {
     decimals: u8,
