@@ -1,0 +1,195 @@
+//! The state machine, frame by frame, on small hand-written feeds.
+
+// Helpers of a test file panic on broken input by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use crossbeam_channel::Receiver;
+use depthbook_engine::{
+    BookState, Engine, EngineConfig, SlowConsumer, StaleReason, Status, TopOfBook, Update,
+};
+use depthbook_venues::{Frame, Venue};
+
+fn spot_delta(first: i64, last: i64, bid: &str) -> String {
+    format!(
+        r#"{{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":{first},"u":{last},"b":[["{bid}","1.0"]],"a":[["200.0","1.0"]]}}"#
+    )
+}
+
+fn spot_snapshot(last: i64) -> String {
+    format!(r#"{{"lastUpdateId":{last},"bids":[["99.0","2.0"]],"asks":[["201.0","2.0"]]}}"#)
+}
+
+fn feed(engine: &mut Engine, frame: &str) {
+    engine.ingest(&Frame::stream(frame.as_bytes()), 0);
+}
+
+fn drain(rx: &Receiver<Update>) -> (Vec<TopOfBook>, Vec<Status>) {
+    let (mut views, mut statuses) = (Vec::new(), Vec::new());
+    for update in rx.try_iter() {
+        match update {
+            Update::Book(v) => views.push(v),
+            Update::Status(s) => statuses.push(s.status),
+        }
+    }
+    (views, statuses)
+}
+
+#[test]
+fn binance_spot_buffers_bridges_goes_stale_on_a_gap_and_heals() {
+    let mut engine = Engine::new(EngineConfig::new(Venue::BinanceSpot));
+    let rx = engine.subscribe(64, SlowConsumer::DropNewest);
+
+    // Deltas before the snapshot are buffered, not published.
+    feed(&mut engine, &spot_delta(1, 5, "100.0"));
+    feed(&mut engine, &spot_delta(6, 12, "100.5"));
+    assert_eq!(engine.state(0), Some(BookState::AwaitingSnapshot));
+    assert_eq!(drain(&rx), (vec![], vec![]));
+
+    // Snapshot at 8: the first delta is dropped (u <= 8), the second bridges (6 <= 9 <= 12).
+    feed(&mut engine, &spot_snapshot(8));
+    assert_eq!(engine.state(0), Some(BookState::Live));
+    let (views, statuses) = drain(&rx);
+    assert_eq!(statuses, vec![Status::Live]);
+    assert_eq!(views.len(), 1);
+    assert_eq!(views[0].seq, Some(12));
+    assert_eq!(views[0].bid.unwrap().0.to_string(), "100.5");
+    assert_eq!(views[0].generation, 1);
+
+    // Continuity, then a lost message: 13..15 applies, 20.. is a gap (expected 16).
+    feed(&mut engine, &spot_delta(13, 15, "101.0"));
+    feed(&mut engine, &spot_delta(20, 22, "102.0"));
+    let (views, statuses) = drain(&rx);
+    assert_eq!(views.len(), 1);
+    assert_eq!(statuses, vec![Status::Stale(StaleReason::Gap { expected: 16, got: 20 })]);
+    assert_eq!(engine.counters().gaps, 1);
+
+    // Nothing is published while stale; the next snapshot bridges the buffered delta.
+    feed(&mut engine, &spot_delta(23, 25, "103.0"));
+    assert_eq!(drain(&rx).0, vec![]);
+    feed(&mut engine, &spot_snapshot(21));
+    let (views, statuses) = drain(&rx);
+    assert_eq!(statuses, vec![Status::Live]);
+    assert_eq!(views.len(), 1);
+    assert_eq!(views[0].seq, Some(25));
+    assert_eq!(views[0].generation, 2);
+    assert_eq!(engine.counters().resyncs, 1);
+}
+
+#[test]
+fn a_snapshot_older_than_the_first_buffered_delta_is_a_failed_bridge() {
+    let mut engine = Engine::new(EngineConfig::new(Venue::BinanceSpot));
+    feed(&mut engine, &spot_delta(10, 12, "100.0"));
+    feed(&mut engine, &spot_snapshot(5));
+    assert_eq!(engine.state(0), Some(BookState::AwaitingSnapshot));
+    assert_eq!(engine.counters().gaps, 1);
+    assert_eq!(engine.counters().published, 0);
+}
+
+fn okx(action: &str, prev: i64, seq: i64, bids: &str) -> String {
+    format!(
+        r#"{{"arg":{{"channel":"books","instId":"BTC-USDT"}},"action":"{action}","data":[{{"asks":[["200","1","0","1"]],"bids":{bids},"ts":"1","checksum":0,"prevSeqId":{prev},"seqId":{seq}}}]}}"#
+    )
+}
+
+#[test]
+fn okx_heartbeats_and_maintenance_resets_continue_the_chain() {
+    let mut engine = Engine::new(EngineConfig::new(Venue::Okx));
+    let rx = engine.subscribe(64, SlowConsumer::DropNewest);
+    feed(&mut engine, &okx("snapshot", -1, 10, r#"[["100","1","0","1"]]"#));
+    feed(&mut engine, &okx("update", 10, 15, r#"[["101","1","0","1"]]"#));
+    // Heartbeat: same id, no levels: applied, nothing published.
+    feed(
+        &mut engine,
+        r#"{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"update","data":[{"asks":[],"bids":[],"ts":"2","checksum":0,"prevSeqId":15,"seqId":15}]}"#,
+    );
+    // Maintenance: the id goes down but the chain holds.
+    feed(&mut engine, &okx("update", 15, 3, r#"[["102","1","0","1"]]"#));
+    feed(&mut engine, &okx("update", 3, 5, r#"[["103","1","0","1"]]"#));
+    let (views, statuses) = drain(&rx);
+    assert_eq!(statuses, vec![Status::Live]);
+    assert_eq!(views.iter().map(|v| v.seq.unwrap()).collect::<Vec<_>>(), vec![10, 15, 3, 5]);
+    assert_eq!(
+        engine.counters().checksums_verified + engine.counters().checksum_failures,
+        0,
+        "checksum 0 is absent"
+    );
+    // A break in the chain.
+    feed(&mut engine, &okx("update", 6, 9, r#"[["104","1","0","1"]]"#));
+    assert_eq!(engine.state(0), Some(BookState::Stale(StaleReason::Gap { expected: 5, got: 6 })));
+    // A stale book ignores deltas until the resubscription's snapshot.
+    feed(&mut engine, &okx("snapshot", -1, 40, r#"[["105","1","0","1"]]"#));
+    assert_eq!(engine.state(0), Some(BookState::Live));
+    assert_eq!(engine.counters().resyncs, 1);
+}
+
+#[test]
+fn a_nonzero_okx_checksum_is_verified() {
+    // Docs example: bids 3366.1:7, 3366:6; asks 3366.8:9, 3368:8 => -1881014294.
+    let frame = |cs: i64| {
+        format!(
+            r#"{{"arg":{{"channel":"books","instId":"ETH-USDT"}},"action":"snapshot","data":[{{"asks":[["3366.8","9","10","3"],["3368","8","3","4"]],"bids":[["3366.1","7","0","3"],["3366","6","3","4"]],"ts":"1","checksum":{cs}}}]}}"#
+        )
+    };
+    let mut engine = Engine::new(EngineConfig::new(Venue::Okx));
+    feed(&mut engine, &frame(-1_881_014_294));
+    assert_eq!(engine.counters().checksums_verified, 1);
+    assert_eq!(engine.state(0), Some(BookState::Live));
+    feed(&mut engine, &frame(12_345));
+    assert_eq!(engine.counters().checksum_failures, 1);
+    assert_eq!(engine.state(0), Some(BookState::Stale(StaleReason::ChecksumMismatch)));
+}
+
+#[test]
+fn a_gap_on_one_instrument_never_touches_another() {
+    // REST bodies without a URL need a single known symbol; use URLs instead.
+    let mut engine = Engine::new(EngineConfig::new(Venue::BinanceUsdm));
+    for sym in ["AAA", "BBB"] {
+        let url = format!("https://fapi.binance.com/fapi/v1/depth?symbol={sym}&limit=1000");
+        let body = r#"{"lastUpdateId":10,"bids":[["1.0","1.0"]],"asks":[["2.0","1.0"]]}"#;
+        engine.ingest(&Frame::rest(body.as_bytes(), Some(&url)), 0);
+    }
+    let usdm = |sym: &str, first: i64, last: i64, prev: i64| {
+        format!(
+            r#"{{"e":"depthUpdate","E":1,"T":1,"s":"{sym}","U":{first},"u":{last},"pu":{prev},"b":[["1.5","1.0"]],"a":[]}}"#
+        )
+    };
+    feed(&mut engine, &usdm("AAA", 9, 12, 8));
+    feed(&mut engine, &usdm("BBB", 9, 12, 8));
+    feed(&mut engine, &usdm("AAA", 20, 25, 19));
+    feed(&mut engine, &usdm("BBB", 13, 14, 12));
+    let (a, b) = (engine.instrument("AAA").unwrap(), engine.instrument("BBB").unwrap());
+    assert_eq!(engine.state(a), Some(BookState::Stale(StaleReason::Gap { expected: 12, got: 19 })));
+    assert_eq!(engine.state(b), Some(BookState::Live));
+    assert_eq!(engine.last_seq(b), Some(14));
+}
+
+#[test]
+fn disconnect_makes_every_book_stale() {
+    let mut engine = Engine::new(EngineConfig::new(Venue::Okx));
+    let rx = engine.subscribe(64, SlowConsumer::DropNewest);
+    feed(&mut engine, &okx("snapshot", -1, 10, r#"[["100","1","0","1"]]"#));
+    engine.disconnect();
+    assert_eq!(engine.state(0), Some(BookState::Stale(StaleReason::Disconnect)));
+    assert_eq!(drain(&rx).1, vec![Status::Live, Status::Stale(StaleReason::Disconnect)]);
+}
+
+#[test]
+fn slow_consumers_never_block_the_loop() {
+    let mut engine = Engine::new(EngineConfig::new(Venue::Okx));
+    let dropping = engine.subscribe(2, SlowConsumer::DropNewest);
+    let latest = engine.subscribe(1, SlowConsumer::KeepLatest);
+    feed(&mut engine, &okx("snapshot", -1, 10, r#"[["100","1","0","1"]]"#));
+    for seq in 11..20 {
+        feed(&mut engine, &okx("update", seq - 1, seq, &format!(r#"[["{seq}","1","0","1"]]"#)));
+    }
+    // The dropping consumer got the first two updates (the Live status and the first view).
+    let got: Vec<_> = dropping.try_iter().collect();
+    assert_eq!(got.len(), 2);
+    assert!(matches!(got[0], Update::Status(_)));
+    // The conflating consumer holds only the newest view.
+    let got: Vec<_> = latest.try_iter().collect();
+    assert_eq!(got.len(), 1);
+    let Update::Book(view) = got[0] else { panic!("a view") };
+    assert_eq!(view.seq, Some(19));
+    assert!(engine.counters().views_dropped >= 9);
+}
