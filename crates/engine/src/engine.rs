@@ -330,7 +330,12 @@ impl Books {
         let rule = self.seq_rule;
         let Instrument { book, cursor, pending, last_exchange_ms, .. } =
             &mut self.instruments[id as usize];
+        let snapshot_last = cursor.last;
         while let Some(delta) = pending.pop() {
+            // Deltas the snapshot already covers are dropped wherever they sit in the buffer.
+            if snapshot_last.is_some_and(|last| rule.precedes_snapshot(last, &delta.seq)) {
+                continue;
+            }
             match rule.check(cursor, &delta.seq) {
                 Verdict::Skip => {}
                 Verdict::Apply => {

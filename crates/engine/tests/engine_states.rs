@@ -193,3 +193,38 @@ fn slow_consumers_never_block_the_loop() {
     assert_eq!(view.seq, Some(19));
     assert!(engine.counters().views_dropped >= 9);
 }
+
+/// Regression: a USD-M delta that arrives late (after a newer one broke the chain) must be dropped
+/// by the next REST snapshot's `u < lastUpdateId` rule, not fail the `pu` chain during bridging.
+#[test]
+fn usdm_bridging_drops_late_deltas_the_snapshot_covers() {
+    let mut engine = Engine::new(EngineConfig::new(Venue::BinanceUsdm));
+    let rest = |engine: &mut Engine, last: i64| {
+        let body =
+            format!(r#"{{"lastUpdateId":{last},"bids":[["1.0","1.0"]],"asks":[["2.0","1.0"]]}}"#);
+        let url = "https://fapi.binance.com/fapi/v1/depth?symbol=BTCUSDT&limit=1000";
+        engine.ingest(&Frame::rest(body.as_bytes(), Some(url)), 0);
+    };
+    let delta = |engine: &mut Engine, first: i64, last: i64, prev: i64| {
+        feed(
+            engine,
+            &format!(
+                r#"{{"e":"depthUpdate","E":1,"T":1,"s":"BTCUSDT","U":{first},"u":{last},"pu":{prev},"b":[["1.5","1.0"]],"a":[]}}"#
+            ),
+        );
+    };
+    delta(&mut engine, 95, 100, 90);
+    rest(&mut engine, 100);
+    delta(&mut engine, 101, 110, 100);
+    delta(&mut engine, 121, 130, 120);
+    assert_eq!(
+        engine.state(0),
+        Some(BookState::Stale(StaleReason::Gap { expected: 110, got: 120 }))
+    );
+    delta(&mut engine, 111, 120, 110);
+    rest(&mut engine, 130);
+    assert_eq!(engine.state(0), Some(BookState::Live));
+    delta(&mut engine, 131, 140, 130);
+    assert_eq!(engine.last_seq(0), Some(140));
+    assert_eq!((engine.counters().gaps, engine.counters().resyncs), (1, 1));
+}

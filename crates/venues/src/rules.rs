@@ -57,6 +57,17 @@ impl SeqRule {
         matches!(self, SeqRule::BinanceSpot | SeqRule::BinanceUsdm)
     }
 
+    /// Whether a buffered delta is entirely covered by a REST snapshot taken at `snapshot_last`,
+    /// so bridging drops it wherever it sits in the buffer (Binance spot: `u <= lastUpdateId`;
+    /// USD-M: `u < lastUpdateId`).
+    pub fn precedes_snapshot(self, snapshot_last: i64, seq: &Seq) -> bool {
+        match (self, seq.last) {
+            (SeqRule::BinanceSpot, Some(u)) => u <= snapshot_last,
+            (SeqRule::BinanceUsdm, Some(u)) => u < snapshot_last,
+            _ => false,
+        }
+    }
+
     /// The cursor right after a snapshot with `seq`.
     pub fn after_snapshot(self, seq: &Seq) -> Cursor {
         Cursor { last: seq.last, bridged: false }
