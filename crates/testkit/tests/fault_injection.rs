@@ -1,0 +1,1152 @@
+//! Faults injected into real captures: each must be detected exactly where the venue's rules
+//! say, by the first message that can reveal it, and healed by a fresh snapshot.
+//!
+//! Every test replays a clean capture and a faulty copy of it and compares them line by line.
+//! Where the fault must be detected is not taken from the engine: a small reference model (a
+//! `BTreeMap` book per side, the venues' sequence rules as protocols.md states them, and the
+//! venues' checksum strings CRC'd with `crc32fast`) replays the faulty feed on its own and names
+//! the first line whose sequence or checksum does not fit. The engine must go Stale at exactly
+//! that line, publish nothing for that instrument until a healing snapshot (built from the clean
+//! run's book at that point) is inserted, then publish exactly what the clean run published;
+//! every other instrument's output must be identical to the clean run's throughout.
+//!
+//! Line numbers in failure messages are 0-based indices into the faulty feed (`outcomes[i]`).
+
+// Helpers of a test file panic on broken fixtures by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::sync::OnceLock;
+
+use depthbook_capture::CaptureReader;
+use depthbook_core::{Price, Qty, Side};
+use depthbook_engine::{
+    BookState, Counters, Engine, EngineConfig, StaleReason, Status, StatusEvent, TopOfBook,
+};
+use depthbook_testkit::{
+    BookLevels, LineOutcome, binance_snapshot, fixture_lines, kraken_v1_snapshot, levels,
+    okx_snapshot, replay, replay_files,
+};
+use depthbook_venues::{InstrumentId, Venue};
+use serde_json::Value;
+
+// ---------------------------------------------------------------------------------------------
+// Feeds
+// ---------------------------------------------------------------------------------------------
+
+/// One clean capture (as a single file) and the instrument faults are injected into.
+struct Feed {
+    /// Index into [`CLEAN`].
+    slot: usize,
+    venue: Venue,
+    /// The instrument the faults hit, as the venue spells it.
+    target: &'static str,
+    /// Levels a side a fault must touch to be observable (the checksum's depth).
+    top_n: usize,
+    /// The clean lines, one file.
+    load: fn() -> Vec<Vec<u8>>,
+}
+
+const BINANCE_SPOT: Feed = Feed {
+    slot: 0,
+    venue: Venue::BinanceSpot,
+    target: "NKNUSDT",
+    top_n: 10,
+    load: || {
+        merged(&[
+            &fixture_lines("binance_spot/cryptofeed_BINANCE.ws.1.0.txt"),
+            &fixture_lines("binance_spot/cryptofeed_BINANCE.http.0.0.txt"),
+        ])
+    },
+};
+
+const BINANCE_USDM: Feed = Feed {
+    slot: 1,
+    venue: Venue::BinanceUsdm,
+    target: "SUSHIUSDT",
+    top_n: 10,
+    load: || {
+        merged(&[
+            &fixture_lines("binance_usdm/cryptofeed_BINANCE_FUTURES.ws.1.0.txt"),
+            &fixture_lines("binance_usdm/cryptofeed_BINANCE_FUTURES.http.0.0.txt"),
+        ])
+    },
+};
+
+const OKX: Feed = Feed {
+    slot: 2,
+    venue: Venue::Okx,
+    target: "BTC-USD-220527",
+    top_n: 25,
+    load: || fixture_lines("okx/cryptofeed_OKX.ws.1.0.txt"),
+};
+
+/// The OKX extract with `seqId`/`prevSeqId` added, as OKX sends them today.
+const OKX_SEQ: Feed = Feed {
+    slot: 3,
+    venue: Venue::Okx,
+    target: "BTC-USD-220527",
+    top_n: 25,
+    load: okx_with_seq_ids,
+};
+
+const KRAKEN: Feed = Feed {
+    slot: 4,
+    venue: Venue::KrakenV1,
+    target: "XMR/USD",
+    top_n: 10,
+    load: || fixture_lines("kraken/cryptofeed_KRAKEN.ws.50.0.txt"),
+};
+
+const FEEDS: [&Feed; 5] = [&BINANCE_SPOT, &BINANCE_USDM, &OKX, &OKX_SEQ, &KRAKEN];
+
+/// Faults are injected at or after this many of the target's deltas past its Live line.
+const SETTLE: usize = 5;
+
+/// Several capture files merged into one, in the order the capture reader replays them (by
+/// receive time, ties to the earlier file): a fault then has one line number.
+fn merged(files: &[&[Vec<u8>]]) -> Vec<Vec<u8>> {
+    let readers: Vec<Box<dyn Read>> = files
+        .iter()
+        .map(|lines| {
+            let text: Vec<u8> = lines.iter().flat_map(|l| l.iter().chain(b"\n")).copied().collect();
+            Box::new(std::io::Cursor::new(text)) as Box<dyn Read>
+        })
+        .collect();
+    let mut reader = CaptureReader::from_readers(readers, 16 << 20).unwrap();
+    let mut out = Vec::new();
+    while let Some(record) = reader.next().unwrap() {
+        out.push(files[record.file][record.line as usize - 1].clone());
+    }
+    out
+}
+
+/// The OKX extract (1 snapshot + 40 updates) with a `prevSeqId`/`seqId` chain: the snapshot
+/// has `prevSeqId` -1, every update's `prevSeqId` is the previous `seqId`.
+fn okx_with_seq_ids() -> Vec<Vec<u8>> {
+    let mut prev = -1;
+    fixture_lines("okx/okx_books_BTC-USD-220527_extract.jsonl")
+        .into_iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let text = String::from_utf8(line).unwrap();
+            let seq = 1000 + 7 * i as i64;
+            let body = text.strip_suffix("}]}").expect("one data entry per line");
+            let out = format!("{body},\"prevSeqId\":{prev},\"seqId\":{seq}}}]}}");
+            prev = seq;
+            out.into_bytes()
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The reference model: parsing, book, sequence and checksum rules
+// ---------------------------------------------------------------------------------------------
+
+/// One book message of the capture, as the reference reads it.
+#[derive(Debug, Clone, Default)]
+struct Msg {
+    symbol: String,
+    snapshot: bool,
+    bids: Vec<(String, String)>,
+    asks: Vec<(String, String)>,
+    first: Option<i64>,
+    last: Option<i64>,
+    prev: Option<i64>,
+    checksum: Option<i64>,
+    depth: Option<usize>,
+}
+
+impl Msg {
+    fn n_levels(&self) -> usize {
+        self.bids.len() + self.asks.len()
+    }
+
+    /// Whether every price and size is a non-negative decimal.
+    fn valid(&self) -> bool {
+        self.bids.iter().chain(&self.asks).all(|(p, q)| key(p).is_some() && key(q).is_some())
+    }
+}
+
+/// The payload of a capture line and the REST URL if it is an HTTP body.
+fn payload(line: &[u8]) -> Option<(Option<&str>, &str)> {
+    let text = std::str::from_utf8(line).ok()?;
+    if text.starts_with(['{', '[']) {
+        return Some((None, text));
+    }
+    if let Some((url, rest)) = text.split_once(" -> ") {
+        return Some((Some(url), rest.split_once(": ")?.1));
+    }
+    let (secs, body) = text.split_once(": ")?;
+    secs.parse::<f64>().ok()?;
+    Some((None, body))
+}
+
+/// The receive time prefix (`<secs>`) of a cryptofeed line, if it has one.
+fn stamp(line: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(line).ok()?;
+    let text = text.split_once(" -> ").map_or(text, |(_, rest)| rest);
+    let (secs, _) = text.split_once(": ")?;
+    secs.parse::<f64>().ok()?;
+    Some(secs.to_owned())
+}
+
+fn pairs(v: &Value) -> Vec<(String, String)> {
+    v.as_array()
+        .map(|levels| {
+            levels
+                .iter()
+                .map(|l| (l[0].as_str().unwrap().to_owned(), l[1].as_str().unwrap().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The book messages of a line (empty for anything else, unparseable lines included).
+fn parse(venue: Venue, line: &[u8]) -> Vec<Msg> {
+    let Some((url, body)) = payload(line) else { return Vec::new() };
+    let Ok(v) = serde_json::from_str::<Value>(body) else { return Vec::new() };
+    match venue {
+        Venue::BinanceSpot | Venue::BinanceUsdm => {
+            if let Some(url) = url {
+                let symbol = url.split("symbol=").nth(1).unwrap().split('&').next().unwrap();
+                return vec![Msg {
+                    symbol: symbol.to_owned(),
+                    snapshot: true,
+                    bids: pairs(&v["bids"]),
+                    asks: pairs(&v["asks"]),
+                    last: v["lastUpdateId"].as_i64(),
+                    ..Msg::default()
+                }];
+            }
+            let d = if v.get("stream").is_some() { &v["data"] } else { &v };
+            if d["e"] != "depthUpdate" {
+                return Vec::new();
+            }
+            vec![Msg {
+                symbol: d["s"].as_str().unwrap().to_owned(),
+                bids: pairs(&d["b"]),
+                asks: pairs(&d["a"]),
+                first: d["U"].as_i64(),
+                last: d["u"].as_i64(),
+                prev: d["pu"].as_i64(),
+                ..Msg::default()
+            }]
+        }
+        Venue::Okx => {
+            if v.get("event").is_some() || v["arg"]["channel"] != "books" {
+                return Vec::new();
+            }
+            let symbol = v["arg"]["instId"].as_str().unwrap();
+            let snapshot = v["action"] == "snapshot";
+            v["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| Msg {
+                    symbol: symbol.to_owned(),
+                    snapshot,
+                    bids: pairs(&d["bids"]),
+                    asks: pairs(&d["asks"]),
+                    last: d["seqId"].as_i64(),
+                    prev: d["prevSeqId"].as_i64(),
+                    checksum: d["checksum"].as_i64().filter(|&c| c != 0),
+                    ..Msg::default()
+                })
+                .collect()
+        }
+        Venue::KrakenV1 => {
+            let Some(a) = v.as_array() else { return Vec::new() };
+            let n = a.len();
+            let Some(channel) = a[n - 2].as_str().filter(|c| c.starts_with("book")) else {
+                return Vec::new();
+            };
+            let mut msg = Msg {
+                symbol: a[n - 1].as_str().unwrap().to_owned(),
+                depth: channel.strip_prefix("book-").map(|d| d.parse().unwrap()),
+                ..Msg::default()
+            };
+            for part in &a[1..n - 2] {
+                for (k, value) in part.as_object().unwrap() {
+                    match k.as_str() {
+                        "as" | "bs" => msg.snapshot = true,
+                        "c" => msg.checksum = Some(value.as_str().unwrap().parse().unwrap()),
+                        _ => {}
+                    }
+                    match k.as_str() {
+                        "as" | "a" => msg.asks.extend(pairs(value)),
+                        "bs" | "b" => msg.bids.extend(pairs(value)),
+                        _ => {}
+                    }
+                }
+            }
+            vec![msg]
+        }
+        Venue::Kraken => unreachable!("not used here"),
+    }
+}
+
+/// A non-negative decimal as an integer of 10^-18 units; `None` if the text is not one.
+fn key(text: &str) -> Option<u128> {
+    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int.len() + frac.len() == 0 || !digits(int) || !digits(frac) || frac.len() > 18 {
+        return None;
+    }
+    let int: u128 = if int.is_empty() { 0 } else { int.parse().ok()? };
+    let frac: u128 = format!("{frac:0<18}").parse().ok()?;
+    Some(int * 10u128.pow(18) + frac)
+}
+
+/// Best bid and best ask, as a view carries them.
+type Top = (Option<(Price, Qty)>, Option<(Price, Qty)>);
+
+/// A book keyed by exact decimal price, keeping the venue's original strings.
+#[derive(Debug, Default)]
+struct RefBook {
+    bids: BTreeMap<u128, (String, String)>,
+    asks: BTreeMap<u128, (String, String)>,
+}
+
+impl RefBook {
+    fn side(&mut self, bid: bool) -> &mut BTreeMap<u128, (String, String)> {
+        if bid { &mut self.bids } else { &mut self.asks }
+    }
+
+    fn apply(&mut self, msg: &Msg) {
+        for (bid, levels) in [(true, &msg.bids), (false, &msg.asks)] {
+            for (p, q) in levels {
+                let side = self.side(bid);
+                if key(q) == Some(0) {
+                    side.remove(&key(p).unwrap());
+                } else {
+                    side.insert(key(p).unwrap(), (p.clone(), q.clone()));
+                }
+            }
+        }
+        if let Some(depth) = msg.depth {
+            while self.bids.len() > depth {
+                self.bids.pop_first();
+            }
+            while self.asks.len() > depth {
+                self.asks.pop_last();
+            }
+        }
+    }
+
+    /// Best first.
+    fn best_bids(&self) -> impl Iterator<Item = (&u128, &(String, String))> {
+        self.bids.iter().rev()
+    }
+
+    fn best_asks(&self) -> impl Iterator<Item = (&u128, &(String, String))> {
+        self.asks.iter()
+    }
+
+    fn top_keys(&self, n: usize) -> (Vec<u128>, Vec<u128>) {
+        (
+            self.best_bids().take(n).map(|l| *l.0).collect(),
+            self.best_asks().take(n).map(|l| *l.0).collect(),
+        )
+    }
+
+    fn top(&self) -> Top {
+        let conv = |l: Option<(&u128, &(String, String))>| {
+            l.map(|(_, (p, q))| (Price::parse(p).unwrap().0, Qty::parse(q).unwrap().0))
+        };
+        (conv(self.best_bids().next()), conv(self.best_asks().next()))
+    }
+
+    /// OKX: top 25 bids and asks interleaved, `bidpx:bidsz:askpx:asksz:...`, signed CRC32.
+    fn okx_checksum(&self) -> i64 {
+        let bids: Vec<_> = self.best_bids().take(25).map(|l| l.1).collect();
+        let asks: Vec<_> = self.best_asks().take(25).map(|l| l.1).collect();
+        let mut parts = Vec::new();
+        for i in 0..25 {
+            for side in [&bids, &asks] {
+                if let Some((p, q)) = side.get(i) {
+                    parts.push(p.as_str());
+                    parts.push(q.as_str());
+                }
+            }
+        }
+        i64::from(crc32fast::hash(parts.join(":").as_bytes()) as i32)
+    }
+
+    /// Kraken: top 10 asks ascending then top 10 bids descending, each price then size with
+    /// the '.' removed and leading zeros stripped, unsigned CRC32.
+    fn kraken_checksum(&self) -> i64 {
+        let strip = |s: &str| s.replace('.', "").trim_start_matches('0').to_owned();
+        let text: String = self
+            .best_asks()
+            .take(10)
+            .chain(self.best_bids().take(10))
+            .map(|(_, (p, q))| strip(p) + &strip(q))
+            .collect();
+        i64::from(crc32fast::hash(text.as_bytes()))
+    }
+}
+
+/// What the sequence rule says of a delta.
+enum Verdict {
+    Apply,
+    Skip,
+    Gap { expected: i64, got: i64 },
+}
+
+/// The venue's sequence rule (protocols.md sections 1-5) for a delta after `last`.
+fn verdict(venue: Venue, last: Option<i64>, bridged: bool, m: &Msg) -> Verdict {
+    match venue {
+        Venue::BinanceSpot | Venue::BinanceUsdm => {
+            let (last, first, u) = (last.unwrap(), m.first.unwrap(), m.last.unwrap());
+            let spot = venue == Venue::BinanceSpot;
+            match (spot, bridged) {
+                // Drop u <= lastUpdateId; the first kept event has U <= lastUpdateId + 1 <= u.
+                (true, false) if u <= last => Verdict::Skip,
+                (true, false) if first <= last + 1 => Verdict::Apply,
+                (true, false) => Verdict::Gap { expected: last + 1, got: first },
+                // Then: ignore u < id; a gap is U > id + 1.
+                (true, true) if u < last => Verdict::Skip,
+                (true, true) if first > last + 1 => Verdict::Gap { expected: last + 1, got: first },
+                (true, true) => Verdict::Apply,
+                // USD-M: drop u < lastUpdateId; the first kept event has U <= lastUpdateId <= u.
+                (false, false) if u < last => Verdict::Skip,
+                (false, false) if first <= last => Verdict::Apply,
+                (false, false) => Verdict::Gap { expected: last, got: first },
+                // Then every pu equals the previous u.
+                (false, true) => match m.prev.unwrap() {
+                    pu if pu == last => Verdict::Apply,
+                    pu => Verdict::Gap { expected: last, got: pu },
+                },
+            }
+        }
+        // prevSeqId must equal the last seqId, when the feed sends them.
+        Venue::Okx => match (last, m.prev, m.last) {
+            (Some(last), Some(prev), Some(_)) if prev != last => {
+                Verdict::Gap { expected: last, got: prev }
+            }
+            _ => Verdict::Apply,
+        },
+        _ => Verdict::Apply,
+    }
+}
+
+/// What the reference saw of the target on one line.
+#[derive(Debug, Clone, Default)]
+struct RefLine {
+    /// A delta of the target (parseable) is on this line.
+    delta: bool,
+    /// A level of the delta is within the top `top_n` of its side, before or after it.
+    touches: bool,
+    /// Levels of the delta, sized non-zero, within the top `top_n` after it (price appearing
+    /// once in the message).
+    visible: Vec<(String, String)>,
+    /// The top of book a view must show after this line, if one is published.
+    top: Option<Top>,
+}
+
+/// The reference's replay of one feed, for its target instrument.
+#[derive(Debug, Default)]
+struct RefRun {
+    /// The first line that reveals a fault, with the reason the venue's rules give.
+    detect: Option<(usize, StaleReason)>,
+    lines: Vec<RefLine>,
+    /// The line the target first went Live on.
+    live_line: Option<usize>,
+    /// Checksums of the target that matched.
+    checksums: u64,
+}
+
+fn reference(feed: &Feed, lines: &[Vec<u8>]) -> RefRun {
+    let venue = feed.venue;
+    let binance = matches!(venue, Venue::BinanceSpot | Venue::BinanceUsdm);
+    let mut run = RefRun::default();
+    let mut book = RefBook::default();
+    let (mut live, mut last, mut bridged) = (false, None, false);
+    let mut buffered: Vec<Msg> = Vec::new();
+    let verify = |book: &RefBook, m: &Msg| match (venue, m.checksum) {
+        (_, None) => None,
+        (Venue::Okx, Some(cs)) => Some(book.okx_checksum() == cs),
+        (_, Some(cs)) => Some(book.kraken_checksum() == cs),
+    };
+    for (i, line) in lines.iter().enumerate() {
+        let mut rl = RefLine::default();
+        for m in parse(venue, line).into_iter().filter(|m| m.symbol == feed.target) {
+            if run.detect.is_some() {
+                break;
+            }
+            if m.snapshot {
+                book = RefBook::default();
+                book.apply(&m);
+                last = m.last;
+                bridged = false;
+                for b in std::mem::take(&mut buffered) {
+                    match verdict(venue, last, bridged, &b) {
+                        Verdict::Skip => {}
+                        Verdict::Apply => {
+                            book.apply(&b);
+                            last = b.last;
+                            bridged = true;
+                        }
+                        Verdict::Gap { expected, got } => {
+                            run.detect = Some((i, StaleReason::Gap { expected, got }));
+                        }
+                    }
+                }
+                match verify(&book, &m) {
+                    Some(false) => run.detect = Some((i, StaleReason::ChecksumMismatch)),
+                    Some(true) => run.checksums += 1,
+                    None => {}
+                }
+                live = true;
+                run.live_line.get_or_insert(i);
+                rl.top = Some(book.top());
+                continue;
+            }
+            rl.delta = true;
+            if !live {
+                if binance {
+                    buffered.push(m);
+                }
+                continue;
+            }
+            if !m.valid() {
+                run.detect = Some((i, StaleReason::BadMessage));
+                break;
+            }
+            match verdict(venue, last, bridged, &m) {
+                Verdict::Skip => continue,
+                Verdict::Gap { expected, got } => {
+                    run.detect = Some((i, StaleReason::Gap { expected, got }));
+                    break;
+                }
+                Verdict::Apply => {}
+            }
+            let (bids_before, asks_before) = book.top_keys(feed.top_n);
+            book.apply(&m);
+            if m.last.is_some() {
+                last = m.last;
+            }
+            bridged = true;
+            let (bids_after, asks_after) = book.top_keys(feed.top_n);
+            for (levels, before, after) in
+                [(&m.bids, &bids_before, &bids_after), (&m.asks, &asks_before, &asks_after)]
+            {
+                for (p, q) in levels {
+                    let k = key(p).unwrap();
+                    rl.touches |= before.contains(&k) || after.contains(&k);
+                    let once = levels.iter().filter(|(p2, _)| p2 == p).count() == 1;
+                    if once && after.contains(&k) && key(q) != Some(0) {
+                        rl.visible.push((p.clone(), q.clone()));
+                    }
+                }
+            }
+            match verify(&book, &m) {
+                Some(false) => {
+                    run.detect = Some((i, StaleReason::ChecksumMismatch));
+                    break;
+                }
+                Some(true) => run.checksums += 1,
+                None => {}
+            }
+            if m.n_levels() > 0 {
+                rl.top = Some(book.top());
+            }
+        }
+        run.lines.push(rl);
+    }
+    run
+}
+
+fn is_target_msg(feed: &Feed, line: &[u8]) -> bool {
+    parse(feed.venue, line).iter().any(|m| m.symbol == feed.target)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clean runs (computed once per feed)
+// ---------------------------------------------------------------------------------------------
+
+struct Clean {
+    lines: Vec<Vec<u8>>,
+    outcomes: Vec<LineOutcome>,
+    counters: Counters,
+    symbols: Vec<String>,
+    states: Vec<Option<BookState>>,
+    /// Every instrument's whole book at the end.
+    books: Vec<BookLevels>,
+    target: InstrumentId,
+    reference: RefRun,
+}
+
+static CLEAN: [OnceLock<Clean>; 5] = [const { OnceLock::new() }; 5];
+
+fn symbols(engine: &Engine) -> Vec<String> {
+    (0..engine.n_instruments() as InstrumentId).map(|id| engine.symbol(id).to_owned()).collect()
+}
+
+fn books(engine: &Engine) -> Vec<BookLevels> {
+    (0..engine.n_instruments() as InstrumentId)
+        .map(|id| levels(engine.book(id).unwrap(), usize::MAX))
+        .collect()
+}
+
+fn states(engine: &Engine) -> Vec<Option<BookState>> {
+    (0..engine.n_instruments() as InstrumentId).map(|id| engine.state(id)).collect()
+}
+
+fn clean(feed: &Feed) -> &'static Clean {
+    CLEAN[feed.slot].get_or_init(|| {
+        let lines = (feed.load)();
+        let run = replay(EngineConfig::new(feed.venue), &lines, 0);
+        let reference = reference(feed, &lines);
+        Clean {
+            outcomes: run.outcomes,
+            counters: *run.engine.counters(),
+            symbols: symbols(&run.engine),
+            states: states(&run.engine),
+            books: books(&run.engine),
+            target: run.engine.instrument(feed.target).expect("target in the feed"),
+            lines,
+            reference,
+        }
+    })
+}
+
+/// The part of an outcome about `id` (`mine`) or about every other instrument.
+fn part(outcome: &LineOutcome, id: InstrumentId, mine: bool) -> LineOutcome {
+    LineOutcome {
+        views: outcome.views.iter().filter(|v| (v.instrument == id) == mine).copied().collect(),
+        statuses: outcome
+            .statuses
+            .iter()
+            .filter(|s| (s.instrument == id) == mine)
+            .copied()
+            .collect(),
+    }
+}
+
+fn tops(views: &[TopOfBook]) -> Vec<Top> {
+    views.iter().map(|v| (v.bid, v.ask)).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Faults
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    /// Drop this many consecutive deltas of the target.
+    Drop(usize),
+    /// Replace a size with this text, which is not a valid size.
+    BadSize(&'static str),
+    /// Replace a size within the checksummed top levels with a different valid number.
+    OtherSize,
+    /// Send a delta twice in a row.
+    Duplicate,
+    /// Swap two consecutive deltas of the target.
+    Swap,
+    /// Cut a delta's JSON in half.
+    Truncate,
+    /// Insert a line that is not JSON before a delta.
+    NotJson,
+}
+
+impl Fault {
+    /// Decode errors the fault causes.
+    fn decode_errors(self) -> u64 {
+        u64::from(matches!(self, Fault::BadSize(_) | Fault::Truncate | Fault::NotJson))
+    }
+}
+
+/// The kind of detection the venue's rules call for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Detect {
+    Gap,
+    Checksum,
+    BadMessage,
+    /// Nothing is lost: the book equals the clean run's throughout.
+    Harmless,
+}
+
+/// Where the detection must happen, beyond "where the reference says".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum At {
+    /// At the faulty line itself.
+    TheFault,
+    /// At the target's next message after the fault.
+    NextMessage,
+    /// Nowhere.
+    Never,
+}
+
+/// A line of a faulty feed, with the clean line it came from.
+#[derive(Debug, Clone)]
+struct Line {
+    origin: Option<usize>,
+    bytes: Vec<u8>,
+}
+
+/// A size of `bytes`' level (`price`, `size`) replaced with `new`.
+fn replace_size(bytes: &[u8], price: &str, size: &str, new: &str) -> Vec<u8> {
+    let text = std::str::from_utf8(bytes).unwrap();
+    let old = format!("\"{price}\",\"{size}\"");
+    assert!(text.contains(&old), "level {old} in {text}");
+    text.replacen(&old, &format!("\"{price}\",\"{new}\""), 1).into_bytes()
+}
+
+/// A different valid, non-zero size: the first digit changed.
+fn other_size(size: &str) -> String {
+    let first = size.as_bytes()[0];
+    let changed = if first == b'9' { b'8' } else { first + 1 };
+    format!("{}{}", changed as char, &size[1..])
+}
+
+/// The faulty feed and the index of the line where the fault is (for a drop: the line that
+/// took the dropped lines' place).
+fn inject(feed: &Feed, clean: &Clean, fault: Fault) -> (Vec<Line>, usize) {
+    let r = &clean.reference;
+    let live = r.live_line.expect("target goes Live");
+    let deltas: Vec<usize> = (live + 1..clean.lines.len()).filter(|&i| r.lines[i].delta).collect();
+    let checksummed = !matches!(feed.venue, Venue::BinanceSpot | Venue::BinanceUsdm);
+    // Checksum venues: a delta that touches the top levels, so that the fault is observable.
+    let pick = |ok: &dyn Fn(usize) -> bool| -> usize {
+        (SETTLE..deltas.len()).find(|&j| ok(deltas[j])).expect("a suitable delta")
+    };
+    let j = match fault {
+        Fault::OtherSize => pick(&|i| !r.lines[i].visible.is_empty()),
+        Fault::BadSize(_) => pick(&|i| parse(feed.venue, &clean.lines[i])[0].n_levels() > 0),
+        _ if checksummed => pick(&|i| r.lines[i].touches),
+        _ => SETTLE,
+    };
+    let at = deltas[j];
+    let mut lines: Vec<Line> = clean
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, bytes)| Line { origin: Some(i), bytes: bytes.clone() })
+        .collect();
+    match fault {
+        Fault::Drop(n) => {
+            for &i in deltas[j..j + n].iter().rev() {
+                lines.remove(i);
+            }
+        }
+        Fault::BadSize(new) => {
+            let m = &parse(feed.venue, &clean.lines[at])[0];
+            let (p, q) = m.bids.first().or(m.asks.first()).unwrap();
+            lines[at].bytes = replace_size(&clean.lines[at], p, q, new);
+        }
+        Fault::OtherSize => {
+            let (p, q) = &r.lines[at].visible[0];
+            lines[at].bytes = replace_size(&clean.lines[at], p, q, &other_size(q));
+        }
+        Fault::Duplicate => {
+            let copy = lines[at].clone();
+            lines.insert(at + 1, copy);
+            return (lines, at + 1);
+        }
+        Fault::Swap => {
+            let next = deltas[j + 1];
+            lines.swap(at, next);
+        }
+        Fault::Truncate => {
+            let text = std::str::from_utf8(&clean.lines[at]).unwrap();
+            let start = text.find(['{', '[']).unwrap();
+            let cut = start + (text.len() - start) / 2;
+            lines[at].bytes = text.as_bytes()[..cut].to_vec();
+        }
+        Fault::NotJson => {
+            lines.insert(at, Line { origin: None, bytes: b"this line is not JSON".to_vec() });
+        }
+    }
+    (lines, at)
+}
+
+/// The snapshot line that heals the target from `engine` (the clean feed replayed up to the
+/// healing point), stamped with `prev`'s receive time.
+fn heal_line(feed: &Feed, engine: &Engine, id: InstrumentId, prev: &[u8]) -> Vec<u8> {
+    let book = engine.book(id).unwrap();
+    let secs = stamp(prev);
+    let stamped = |body: Vec<u8>| match &secs {
+        Some(secs) => [format!("{secs}: ").into_bytes(), body].concat(),
+        None => body,
+    };
+    let sym = feed.target;
+    match feed.venue {
+        Venue::BinanceSpot | Venue::BinanceUsdm => {
+            let url = if feed.venue == Venue::BinanceSpot {
+                format!("https://api.binance.com/api/v3/depth?symbol={sym}&limit=1000")
+            } else {
+                format!("https://fapi.binance.com/fapi/v1/depth?symbol={sym}&limit=1000")
+            };
+            let body = binance_snapshot(book, engine.last_seq(id).expect("a last applied u"));
+            [format!("{url} -> {}: ", secs.expect("a receive time")).into_bytes(), body].concat()
+        }
+        Venue::Okx => stamped(okx_snapshot(sym, book, engine.last_seq(id))),
+        _ => stamped(kraken_v1_snapshot(sym, book, 1000)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The check shared by every test
+// ---------------------------------------------------------------------------------------------
+
+fn check(feed: &Feed, fault: Fault, detect: Detect, at: At) {
+    let clean = clean(feed);
+    let id = clean.target;
+    let (mut lines, fault_at) = inject(feed, clean, fault);
+    let faulty: Vec<Vec<u8>> = lines.iter().map(|l| l.bytes.clone()).collect();
+
+    // Where the venue's rules say the fault shows, independently of the engine.
+    let reference = reference(feed, &faulty);
+    let found = reference.detect;
+    let next_msg = (fault_at..faulty.len()).find(|&i| is_target_msg(feed, &faulty[i]));
+    match (detect, found) {
+        (Detect::Harmless, None) => assert_eq!(at, At::Never),
+        (Detect::Gap, Some((_, StaleReason::Gap { .. })))
+        | (Detect::Checksum, Some((_, StaleReason::ChecksumMismatch)))
+        | (Detect::BadMessage, Some((_, StaleReason::BadMessage))) => {}
+        _ => panic!("the reference finds {found:?}, the test expects {detect:?}"),
+    }
+    if let Some((line, _)) = found {
+        assert!(line >= fault_at, "detected at {line}, before the fault at {fault_at}");
+        match at {
+            At::TheFault => assert_eq!(line, fault_at, "detected at the faulty line"),
+            At::NextMessage => assert_eq!(Some(line), next_msg, "detected at the next message"),
+            At::Never => panic!("a detection was expected nowhere"),
+        }
+    }
+
+    // Heal: a snapshot from the clean run's book, before the target's second message after
+    // the detection line (so that at least one message of the target is not published).
+    let heal = found.map(|(d, _)| {
+        let after: Vec<usize> =
+            (d + 1..faulty.len()).filter(|&i| is_target_msg(feed, &faulty[i])).collect();
+        assert!(after.len() >= 3, "room to heal after line {d}");
+        let h = after[1];
+        let upto = lines[h].origin.unwrap();
+        let prefix = replay(EngineConfig::new(feed.venue), &clean.lines[..upto], 0);
+        let book = prefix.engine.book(id).unwrap();
+        let top = (
+            book.best(Side::Bid).map(|l| (l.price, l.qty)),
+            book.best(Side::Ask).map(|l| (l.price, l.qty)),
+        );
+        let line = heal_line(feed, &prefix.engine, id, &lines[h - 1].bytes);
+        lines.insert(h, Line { origin: None, bytes: line });
+        (h, top, prefix.engine.last_seq(id))
+    });
+    let faulty: Vec<Vec<u8>> = lines.iter().map(|l| l.bytes.clone()).collect();
+    let run = replay(EngineConfig::new(feed.venue), &faulty, 0);
+    assert_eq!(run.outcomes.len(), faulty.len());
+    assert_eq!(symbols(&run.engine), clean.symbols, "same instruments, same ids");
+    let generation = clean.outcomes.iter().flat_map(|o| &o.statuses).find(|s| s.instrument == id);
+    let generation = generation.expect("the target goes Live in the clean run").generation;
+
+    let mut compared_after_heal = 0;
+    for (i, (line, got)) in lines.iter().zip(&run.outcomes).enumerate() {
+        let want = line.origin.map(|c| &clean.outcomes[c]);
+        // Every other instrument: exactly the clean run's output.
+        let others = want.map(|w| part(w, id, false)).unwrap_or_default();
+        assert_eq!(part(got, id, false), others, "other instruments at line {i}");
+        // The target.
+        let mine = part(got, id, true);
+        let clean_mine = want.map(|w| part(w, id, true)).unwrap_or_default();
+        let Some((d, reason)) = found else {
+            assert_eq!(mine, clean_mine, "harmless fault: the target at line {i}");
+            continue;
+        };
+        let (h, heal_top, heal_seq) = heal.unwrap();
+        if i < fault_at {
+            assert_eq!(mine, clean_mine, "before the fault: the target at line {i}");
+        } else if i < d {
+            // Not yet detectable: the engine publishes the book the faulty feed leads to.
+            assert_eq!(mine.statuses, vec![], "line {i}");
+            let want: Vec<Top> = reference.lines[i].top.into_iter().collect();
+            assert_eq!(tops(&mine.views), want, "undetected fault: the target at line {i}");
+        } else if i == d {
+            let stale = StatusEvent { instrument: id, status: Status::Stale(reason), generation };
+            assert_eq!(mine.statuses, vec![stale], "Stale at the detection line {d}");
+            assert_eq!(mine.views, vec![], "nothing published at the detection line {d}");
+        } else if i < h {
+            assert_eq!(mine, LineOutcome::default(), "nothing while Stale: line {i}");
+        } else if i == h {
+            let live =
+                StatusEvent { instrument: id, status: Status::Live, generation: generation + 1 };
+            assert_eq!(mine.statuses, vec![live], "Live again at the healing line {h}");
+            assert_eq!(tops(&mine.views), vec![heal_top], "the snapshot's top at line {h}");
+            assert_eq!(mine.views[0].seq, heal_seq);
+        } else {
+            let mut want = clean_mine;
+            for v in &mut want.views {
+                v.generation += 1;
+            }
+            compared_after_heal += want.views.len();
+            assert_eq!(mine, want, "after healing: the target at line {i}");
+        }
+    }
+
+    // Final books, states and counters.
+    assert_eq!(books(&run.engine), clean.books, "every final book equals the clean run's");
+    assert_eq!(states(&run.engine), clean.states);
+    let (c, k) = (run.engine.counters(), &clean.counters);
+    let detected = u64::from(found.is_some());
+    assert_eq!(c.decode_errors, k.decode_errors + fault.decode_errors(), "decode errors");
+    assert_eq!(c.gaps, k.gaps + u64::from(detect == Detect::Gap), "gaps");
+    assert_eq!(
+        c.checksum_failures,
+        k.checksum_failures + u64::from(detect == Detect::Checksum),
+        "checksum failures"
+    );
+    assert_eq!(c.resyncs, k.resyncs + detected, "resyncs");
+    assert_eq!(c.frames, k.frames + faulty.len() as u64 - clean.lines.len() as u64);
+    if found.is_some() {
+        assert!(compared_after_heal > 0, "views compared after healing");
+    } else {
+        // Harmless: the only differences are the extra line's own.
+        let extra = match fault {
+            Fault::Duplicate => part(&clean.outcomes[fault_at - 1], id, true).views.len() as u64,
+            _ => 0,
+        };
+        let dup = u64::from(fault == Fault::Duplicate);
+        let checksummed =
+            parse(feed.venue, &faulty[fault_at]).iter().filter(|m| m.checksum.is_some()).count()
+                as u64;
+        let mut want = *k;
+        want.frames += 1;
+        want.decode_errors += fault.decode_errors();
+        want.events += dup;
+        want.applied += dup;
+        want.published += extra;
+        want.checksums_verified += dup * checksummed;
+        assert_eq!(*c, want, "counters of a harmless fault");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sanity: the inputs and the reference model
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn merged_binance_captures_replay_like_the_two_files() {
+    for (feed, ws, http) in [
+        (
+            &BINANCE_SPOT,
+            "binance_spot/cryptofeed_BINANCE.ws.1.0.txt",
+            "binance_spot/cryptofeed_BINANCE.http.0.0.txt",
+        ),
+        (
+            &BINANCE_USDM,
+            "binance_usdm/cryptofeed_BINANCE_FUTURES.ws.1.0.txt",
+            "binance_usdm/cryptofeed_BINANCE_FUTURES.http.0.0.txt",
+        ),
+    ] {
+        let (ws, http) = (fixture_lines(ws), fixture_lines(http));
+        let two = replay_files(EngineConfig::new(feed.venue), &[&ws, &http], 0);
+        let clean = clean(feed);
+        assert_eq!(clean.lines.len(), ws.len() + http.len());
+        assert_eq!(clean.outcomes, two.outcomes, "{}", feed.venue);
+        assert_eq!(clean.counters, *two.engine.counters());
+    }
+}
+
+#[test]
+fn the_reference_model_reproduces_every_clean_feed() {
+    for feed in FEEDS {
+        let clean = clean(feed);
+        let r = &clean.reference;
+        assert_eq!(r.detect, None, "{}: no fault in the clean feed", feed.target);
+        let k = &clean.counters;
+        assert_eq!((k.gaps, k.checksum_failures, k.decode_errors, k.resyncs), (0, 0, 0, 0));
+        let mut views = 0;
+        for (i, outcome) in clean.outcomes.iter().enumerate() {
+            let mine = part(outcome, clean.target, true);
+            let want: Vec<Top> = r.lines[i].top.into_iter().collect();
+            assert_eq!(tops(&mine.views), want, "{} line {i}", feed.target);
+            views += mine.views.len();
+        }
+        assert!(views > 30, "{}: {views} views", feed.target);
+        // Every checksum the target's messages carry matched the reference book.
+        let carried = (clean.lines.iter())
+            .flat_map(|l| parse(feed.venue, l))
+            .filter(|m| m.symbol == feed.target && m.checksum.is_some())
+            .count() as u64;
+        assert_eq!(r.checksums, carried, "{}", feed.target);
+        if feed.venue == Venue::Okx || feed.venue == Venue::KrakenV1 {
+            assert!(carried >= views as u64 - 1, "{}: {carried} checksums", feed.target);
+        }
+    }
+    // The synthetic OKX feed chains and still verifies its 41 checksums.
+    let okx_seq = clean(&OKX_SEQ);
+    assert_eq!((okx_seq.counters.checksums_verified, okx_seq.reference.checksums), (41, 41));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Binance spot: U/u continuity (U == previous u + 1)
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn binance_spot_drop_one_delta_is_a_gap_at_the_next_delta() {
+    check(&BINANCE_SPOT, Fault::Drop(1), Detect::Gap, At::NextMessage);
+}
+
+#[test]
+fn binance_spot_drop_three_deltas_is_a_gap_at_the_next_delta() {
+    check(&BINANCE_SPOT, Fault::Drop(3), Detect::Gap, At::NextMessage);
+}
+
+#[test]
+fn binance_spot_negative_size_makes_the_book_stale_at_that_line() {
+    check(&BINANCE_SPOT, Fault::BadSize("-5"), Detect::BadMessage, At::TheFault);
+}
+
+#[test]
+fn binance_spot_duplicate_delta_is_reapplied_harmlessly() {
+    check(&BINANCE_SPOT, Fault::Duplicate, Detect::Harmless, At::Never);
+}
+
+#[test]
+fn binance_spot_swapped_deltas_are_a_gap_at_the_first_of_them() {
+    check(&BINANCE_SPOT, Fault::Swap, Detect::Gap, At::TheFault);
+}
+
+#[test]
+fn binance_spot_truncated_delta_is_a_decode_error_then_a_gap_at_the_next_delta() {
+    check(&BINANCE_SPOT, Fault::Truncate, Detect::Gap, At::NextMessage);
+}
+
+#[test]
+fn binance_spot_non_json_line_is_a_decode_error_that_changes_nothing() {
+    check(&BINANCE_SPOT, Fault::NotJson, Detect::Harmless, At::Never);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Binance USD-M: pu == previous u
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn binance_usdm_drop_one_delta_is_a_gap_at_the_next_delta() {
+    check(&BINANCE_USDM, Fault::Drop(1), Detect::Gap, At::NextMessage);
+}
+
+#[test]
+fn binance_usdm_drop_three_deltas_is_a_gap_at_the_next_delta() {
+    check(&BINANCE_USDM, Fault::Drop(3), Detect::Gap, At::NextMessage);
+}
+
+#[test]
+fn binance_usdm_non_numeric_size_makes_the_book_stale_at_that_line() {
+    check(&BINANCE_USDM, Fault::BadSize("abc"), Detect::BadMessage, At::TheFault);
+}
+
+#[test]
+fn binance_usdm_duplicate_delta_is_a_gap_at_the_duplicate() {
+    check(&BINANCE_USDM, Fault::Duplicate, Detect::Gap, At::TheFault);
+}
+
+#[test]
+fn binance_usdm_swapped_deltas_are_a_gap_at_the_first_of_them() {
+    check(&BINANCE_USDM, Fault::Swap, Detect::Gap, At::TheFault);
+}
+
+#[test]
+fn binance_usdm_truncated_delta_is_a_decode_error_then_a_gap_at_the_next_delta() {
+    check(&BINANCE_USDM, Fault::Truncate, Detect::Gap, At::NextMessage);
+}
+
+#[test]
+fn binance_usdm_non_json_line_is_a_decode_error_that_changes_nothing() {
+    check(&BINANCE_USDM, Fault::NotJson, Detect::Harmless, At::Never);
+}
+
+// ---------------------------------------------------------------------------------------------
+// OKX, 2022 capture: a checksum on every message, no seqId
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn okx_drop_one_update_is_a_checksum_mismatch_at_the_next_update() {
+    check(&OKX, Fault::Drop(1), Detect::Checksum, At::NextMessage);
+}
+
+#[test]
+fn okx_drop_three_updates_is_a_checksum_mismatch_at_the_next_update() {
+    check(&OKX, Fault::Drop(3), Detect::Checksum, At::NextMessage);
+}
+
+#[test]
+fn okx_changed_size_is_a_checksum_mismatch_at_that_line() {
+    check(&OKX, Fault::OtherSize, Detect::Checksum, At::TheFault);
+}
+
+#[test]
+fn okx_duplicate_update_without_seq_ids_is_reapplied_harmlessly() {
+    check(&OKX, Fault::Duplicate, Detect::Harmless, At::Never);
+}
+
+#[test]
+fn okx_swapped_updates_are_a_checksum_mismatch_at_the_first_of_them() {
+    check(&OKX, Fault::Swap, Detect::Checksum, At::TheFault);
+}
+
+#[test]
+fn okx_truncated_update_is_a_decode_error_then_a_checksum_mismatch_at_the_next_update() {
+    check(&OKX, Fault::Truncate, Detect::Checksum, At::NextMessage);
+}
+
+#[test]
+fn okx_non_json_line_is_a_decode_error_that_changes_nothing() {
+    check(&OKX, Fault::NotJson, Detect::Harmless, At::Never);
+}
+
+// ---------------------------------------------------------------------------------------------
+// OKX with seqId/prevSeqId (the extract, chained): prevSeqId == previous seqId
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn okx_with_seq_ids_duplicate_update_is_a_gap_at_the_duplicate() {
+    check(&OKX_SEQ, Fault::Duplicate, Detect::Gap, At::TheFault);
+}
+
+#[test]
+fn okx_with_seq_ids_drop_one_update_is_a_gap_at_the_next_update() {
+    check(&OKX_SEQ, Fault::Drop(1), Detect::Gap, At::NextMessage);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kraken v1: no sequence, a checksum on every update, books truncated to depth 1000
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn kraken_drop_one_update_is_a_checksum_mismatch_at_the_next_update() {
+    check(&KRAKEN, Fault::Drop(1), Detect::Checksum, At::NextMessage);
+}
+
+#[test]
+fn kraken_drop_three_updates_is_a_checksum_mismatch_at_the_next_update() {
+    check(&KRAKEN, Fault::Drop(3), Detect::Checksum, At::NextMessage);
+}
+
+#[test]
+fn kraken_changed_size_is_a_checksum_mismatch_at_that_line() {
+    check(&KRAKEN, Fault::OtherSize, Detect::Checksum, At::TheFault);
+}
+
+#[test]
+fn kraken_duplicate_update_is_reapplied_harmlessly() {
+    check(&KRAKEN, Fault::Duplicate, Detect::Harmless, At::Never);
+}
+
+#[test]
+fn kraken_swapped_updates_are_a_checksum_mismatch_at_the_first_of_them() {
+    check(&KRAKEN, Fault::Swap, Detect::Checksum, At::TheFault);
+}
+
+#[test]
+fn kraken_truncated_update_is_a_decode_error_then_a_checksum_mismatch_at_the_next_update() {
+    check(&KRAKEN, Fault::Truncate, Detect::Checksum, At::NextMessage);
+}
+
+#[test]
+fn kraken_non_json_line_is_a_decode_error_that_changes_nothing() {
+    check(&KRAKEN, Fault::NotJson, Detect::Harmless, At::Never);
+}
