@@ -1,0 +1,162 @@
+//! Workloads shared by the benches: a seeded synthetic Binance-style diff stream and the real
+//! captures from `fixtures/`.
+
+#![forbid(unsafe_code)]
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use depthbook_capture::{LineFormat, classify};
+use depthbook_core::{LevelText, Price, Qty, Side};
+
+/// One level change of the synthetic stream.
+#[derive(Debug, Clone, Copy)]
+pub struct LevelChange {
+    /// The side.
+    pub side: Side,
+    /// The price.
+    pub price: Price,
+    /// The new size; zero deletes.
+    pub qty: Qty,
+    /// The spelling (8 decimals, as Binance spot writes them).
+    pub text: LevelText,
+}
+
+/// A small, fast, seeded generator (xorshift64*), so every run sees the same stream.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from a non-zero seed.
+    pub fn new(seed: u64) -> Self {
+        Self(seed.max(1))
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A value in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+}
+
+/// The shape of a synthetic diff stream.
+#[derive(Debug, Clone, Copy)]
+pub struct Workload {
+    /// Events in the stream.
+    pub events: usize,
+    /// Level changes per event.
+    pub levels_per_event: usize,
+    /// Percentage of changes that delete a level.
+    pub delete_percent: u64,
+    /// Largest distance from the mid, in ticks; changes cluster near the touch (the distance is
+    /// the square of a uniform draw, scaled).
+    pub max_distance: u64,
+}
+
+impl Workload {
+    /// The reference stream: BTCUSDT-like, 9 changes per event, 20% deletions,
+    /// concentrated near the top.
+    pub const BINANCE_LIKE: Workload = Workload {
+        events: 1_000_000,
+        levels_per_event: 9,
+        delete_percent: 20,
+        max_distance: 1_000,
+    };
+
+    /// Generates the stream's level changes; the mid drifts by a tick now and then.
+    pub fn generate(&self, seed: u64) -> Vec<LevelChange> {
+        let mut rng = Rng::new(seed);
+        let tick: i128 = 10_000_000_000_000_000; // 0.01 at 10^-18
+        let mut mid: i128 = 6_000_000; // 60 000.00 in ticks
+        let text =
+            LevelText::new(depthbook_core::NumText::plain(8), depthbook_core::NumText::plain(8));
+        let mut out = Vec::with_capacity(self.events * self.levels_per_event);
+        for _ in 0..self.events {
+            if rng.below(8) == 0 {
+                mid += rng.below(5) as i128 - 2;
+            }
+            for _ in 0..self.levels_per_event {
+                let side = if rng.below(2) == 0 { Side::Bid } else { Side::Ask };
+                let u = rng.below(1_000) as u128;
+                let distance = (u * u * u128::from(self.max_distance) / 1_000_000) as i128 + 1;
+                let ticks = match side {
+                    Side::Bid => mid - distance,
+                    Side::Ask => mid + distance,
+                };
+                let qty = if rng.below(100) < self.delete_percent {
+                    0
+                } else {
+                    rng.below(100_000_000) as i64 + 1
+                };
+                out.push(LevelChange {
+                    side,
+                    price: Price::from_raw(ticks * tick),
+                    qty: Qty::from_raw(qty).unwrap_or(Qty::ZERO),
+                    text,
+                });
+            }
+        }
+        out
+    }
+}
+
+/// The path of a file under `fixtures/`.
+pub fn fixture(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(relative)
+}
+
+/// A fixture's bytes, gunzipped if needed.
+///
+/// # Panics
+/// If the fixture is missing or corrupt: a bench without its input has nothing to measure.
+pub fn fixture_bytes(relative: &str) -> Vec<u8> {
+    let path = fixture(relative);
+    let raw = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        if let Err(e) = flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut out) {
+            panic!("{}: {e}", path.display());
+        }
+        out
+    } else {
+        raw
+    }
+}
+
+/// One frame of a capture, split from its line prefix.
+#[derive(Debug, Clone)]
+pub struct RecordedFrame {
+    /// The frame exactly as received.
+    pub bytes: Vec<u8>,
+    /// The request URL, for a REST body.
+    pub url: Option<String>,
+}
+
+/// A capture's frames and their total size in bytes, split from the line prefixes before
+/// anything is measured.
+pub fn capture_frames(relative: &str) -> (Vec<RecordedFrame>, u64) {
+    let bytes = fixture_bytes(relative);
+    let mut frames = Vec::new();
+    let mut total = 0;
+    for line in bytes.split(|&b| b == b'\n') {
+        let (payload, url) = match classify(line) {
+            LineFormat::Json { payload }
+            | LineFormat::Collector { payload, .. }
+            | LineFormat::Tardis { payload, .. }
+            | LineFormat::Cryptofeed { payload, .. }
+            | LineFormat::Unknown { payload } => (payload, None),
+            LineFormat::CryptofeedRest { url, payload, .. } => (payload, Some(url.to_owned())),
+            LineFormat::CryptofeedClient | LineFormat::Empty => continue,
+        };
+        total += payload.len() as u64;
+        frames.push(RecordedFrame { bytes: payload.to_vec(), url });
+    }
+    (frames, total)
+}
