@@ -35,24 +35,14 @@ pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), Decode
         let part = part.as_object().ok_or(DecodeError::WrongType("book"))?;
         for (key, value) in &part {
             match key {
-                "as" | "bs" => {
-                    kind = BookKind::Snapshot;
-                    let side = if key == "as" { Side::Ask } else { Side::Bid };
-                    push_pair_levels(
-                        value.as_array().ok_or(DecodeError::WrongType("levels"))?,
-                        side,
-                        key_name(key),
-                        &mut ctx.out.levels,
-                    )?;
-                }
-                "a" | "b" => {
-                    let side = if key == "a" { Side::Ask } else { Side::Bid };
-                    push_pair_levels(
-                        value.as_array().ok_or(DecodeError::WrongType("levels"))?,
-                        side,
-                        key_name(key),
-                        &mut ctx.out.levels,
-                    )?;
+                // "as"/"bs" hold a snapshot's asks and bids, "a"/"b" an update's.
+                "as" | "bs" | "a" | "b" => {
+                    if key.len() == 2 {
+                        kind = BookKind::Snapshot;
+                    }
+                    let side = if key.starts_with('a') { Side::Ask } else { Side::Bid };
+                    let levels = value.as_array().ok_or(DecodeError::WrongType("levels"))?;
+                    push_pair_levels(levels, side, key_name(key), &mut ctx.out.levels)?;
                 }
                 "c" => {
                     let text = value.into_string().ok_or(DecodeError::WrongType("c"))?;
