@@ -20,7 +20,7 @@ fn apply(c: &mut Criterion) {
         // Warm book: the stream applied once, so the measured pass sees a steady-state book.
         let mut warm = Book::new(1 << 20);
         for ch in &changes {
-            warm.set(ch.side, ch.price, ch.qty, ch.text);
+            let _ = warm.set(ch.side, ch.price, ch.qty, ch.text);
         }
         group.throughput(Throughput::Elements(changes.len() as u64));
         group.bench_function(name, |b| {
@@ -28,7 +28,7 @@ fn apply(c: &mut Criterion) {
                 || warm.clone(),
                 |book| {
                     for ch in &changes {
-                        book.set(ch.side, ch.price, ch.qty, ch.text);
+                        let _ = black_box(book.set(ch.side, ch.price, ch.qty, ch.text));
                     }
                 },
                 BatchSize::LargeInput,
@@ -42,7 +42,7 @@ fn top_n(c: &mut Criterion) {
     let changes = Workload { events: 100_000, ..Workload::BINANCE_LIKE }.generate(7);
     let mut book = Book::new(1 << 20);
     for ch in &changes {
-        book.set(ch.side, ch.price, ch.qty, ch.text);
+        let _ = book.set(ch.side, ch.price, ch.qty, ch.text);
     }
     let mut group = c.benchmark_group("book_read");
     group.bench_function("best_bid_ask", |b| {
@@ -51,9 +51,9 @@ fn top_n(c: &mut Criterion) {
     group.bench_function("top_10_both_sides", |b| {
         b.iter(|| {
             let bids =
-                book.side(Side::Bid).iter().take(10).fold(0i128, |acc, l| acc ^ l.price.raw());
+                book.side(Side::Bid).iter().take(10).fold(0i64, |acc, l| acc ^ l.price.mantissa());
             let asks =
-                book.side(Side::Ask).iter().take(10).fold(0i128, |acc, l| acc ^ l.price.raw());
+                book.side(Side::Ask).iter().take(10).fold(0i64, |acc, l| acc ^ l.price.mantissa());
             black_box((bids, asks))
         })
     });

@@ -73,19 +73,19 @@ impl Workload {
     /// Generates the stream's level changes; the mid drifts by a tick now and then.
     pub fn generate(&self, seed: u64) -> Vec<LevelChange> {
         let mut rng = Rng::new(seed);
-        let tick: i128 = 10_000_000_000_000_000; // 0.01 at 10^-18
-        let mut mid: i128 = 6_000_000; // 60 000.00 in ticks
+        // Prices in cents (scale 2), as BTCUSDT's 0.01 tick.
+        let mut mid: i64 = 6_000_000; // 60 000.00
         let text =
             LevelText::new(depthbook_core::NumText::plain(8), depthbook_core::NumText::plain(8));
         let mut out = Vec::with_capacity(self.events * self.levels_per_event);
         for _ in 0..self.events {
             if rng.below(8) == 0 {
-                mid += rng.below(5) as i128 - 2;
+                mid += rng.below(5) as i64 - 2;
             }
             for _ in 0..self.levels_per_event {
                 let side = if rng.below(2) == 0 { Side::Bid } else { Side::Ask };
-                let u = rng.below(1_000) as u128;
-                let distance = (u * u * u128::from(self.max_distance) / 1_000_000) as i128 + 1;
+                let u = rng.below(1_000);
+                let distance = (u * u * self.max_distance / 1_000_000) as i64 + 1;
                 let ticks = match side {
                     Side::Bid => mid - distance,
                     Side::Ask => mid + distance,
@@ -97,7 +97,7 @@ impl Workload {
                 };
                 out.push(LevelChange {
                     side,
-                    price: Price::from_raw(ticks * tick),
+                    price: Price::from_scaled(ticks, 2),
                     qty: Qty::from_raw(qty).unwrap_or(Qty::ZERO),
                     text,
                 });

@@ -30,8 +30,7 @@ pub(crate) fn write_ladder(
     }
     match (book.best(Side::Bid), book.best(Side::Ask)) {
         (Some(bid), Some(ask)) => {
-            let spread =
-                ask.price.raw().checked_sub(bid.price.raw()).map(depthbook_core::Price::from_raw);
+            let spread = ask.price.checked_sub(bid.price);
             let spread = spread.map_or_else(|| "-".to_string(), |s| s.to_string());
             writeln!(out, "  {spread:>20}  spread")?;
         }

@@ -1,7 +1,7 @@
 //! A two-sided price-level book with a cap on levels per side.
 
-use crate::decimal::{Price, Qty};
-use crate::ladder::{Ladder, Level, LevelText, SetOutcome, Side};
+use crate::decimal::{NumberError, Price, Qty};
+use crate::ladder::{DEFAULT_WINDOW, Ladder, Level, LevelText, SetOutcome, Side};
 
 /// A bid and an ask [`Ladder`].
 ///
@@ -27,8 +27,18 @@ pub struct Applied {
 impl Book {
     /// An empty book holding at most `max_levels` levels per side (at least 1).
     pub fn new(max_levels: usize) -> Self {
+        Self::with_window(max_levels, DEFAULT_WINDOW)
+    }
+
+    /// An empty book whose ladders keep `window` price slots around the touch in a dense array
+    /// (see [`Ladder`]).
+    pub fn with_window(max_levels: usize, window: usize) -> Self {
         let max_levels = max_levels.max(1);
-        Self { bids: Ladder::new(Side::Bid), asks: Ladder::new(Side::Ask), max_levels }
+        Self {
+            bids: Ladder::with_window(Side::Bid, window),
+            asks: Ladder::with_window(Side::Ask, window),
+            max_levels,
+        }
     }
 
     /// The cap on levels per side.
@@ -55,13 +65,27 @@ impl Book {
 
     /// Sets the size at `price` on `side` (zero deletes), evicting the farthest level if the
     /// side would exceed the cap.
+    ///
+    /// # Errors
+    /// [`NumberError::OutOfRange`] if the price cannot share its ladder with the prices already
+    /// in it; the book is unchanged.
     #[inline]
-    pub fn set(&mut self, side: Side, price: Price, qty: Qty, text: LevelText) -> Applied {
+    pub fn set(
+        &mut self,
+        side: Side,
+        price: Price,
+        qty: Qty,
+        text: LevelText,
+    ) -> Result<Applied, NumberError> {
         let max = self.max_levels;
         let ladder = self.side_mut(side);
-        let outcome = ladder.set(price, qty, text);
-        let evicted = if outcome == SetOutcome::Inserted { ladder.truncate(max) } else { 0 };
-        Applied { outcome, evicted }
+        let outcome = ladder.set(price, qty, text)?;
+        let evicted = if outcome == SetOutcome::Inserted && ladder.len() > max {
+            usize::from(ladder.evict_farthest())
+        } else {
+            0
+        };
+        Ok(Applied { outcome, evicted })
     }
 
     /// The best level of `side`.
@@ -104,16 +128,20 @@ impl Book {
 mod tests {
     use super::*;
 
+    fn px(i: i64) -> Price {
+        Price::new(i, 0).unwrap()
+    }
+
     #[test]
     fn cap_evicts_farthest_from_touch() {
         let mut book = Book::new(3);
         let one = Qty::from_raw(1).unwrap();
         let mut evicted = 0;
         for raw in [10, 11, 12, 13, 9] {
-            evicted += book.set(Side::Bid, Price::from_raw(raw), one, LevelText::default()).evicted;
+            evicted += book.set(Side::Bid, px(raw), one, LevelText::default()).unwrap().evicted;
         }
-        let kept: Vec<_> = book.side(Side::Bid).iter().map(|l| l.price.raw()).collect();
-        assert_eq!(kept, vec![13, 12, 11]);
+        let kept: Vec<_> = book.side(Side::Bid).iter().map(|l| l.price).collect();
+        assert_eq!(kept, vec![px(13), px(12), px(11)]);
         assert_eq!(evicted, 2);
     }
 
@@ -121,10 +149,10 @@ mod tests {
     fn crossed_is_detected() {
         let mut book = Book::new(10);
         let one = Qty::from_raw(1).unwrap();
-        book.set(Side::Bid, Price::from_raw(10), one, LevelText::default());
-        book.set(Side::Ask, Price::from_raw(11), one, LevelText::default());
+        book.set(Side::Bid, px(10), one, LevelText::default()).unwrap();
+        book.set(Side::Ask, px(11), one, LevelText::default()).unwrap();
         assert!(!book.is_crossed());
-        book.set(Side::Bid, Price::from_raw(11), one, LevelText::default());
+        book.set(Side::Bid, px(11), one, LevelText::default()).unwrap();
         assert!(book.is_crossed());
     }
 }

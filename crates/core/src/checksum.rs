@@ -44,10 +44,10 @@ pub fn interleaved_string(book: &Book, levels: usize) -> String {
 
 fn interleaved_walk(book: &Book, levels: usize, sink: &mut impl Sink) {
     let mut buf = NumBuf::new();
-    let (bids, asks) = (book.side(Side::Bid), book.side(Side::Ask));
+    let (mut bids, mut asks) = (book.side(Side::Bid).iter(), book.side(Side::Ask).iter());
     let mut first = true;
-    for n in 0..levels {
-        let (bid, ask) = (bids.nth_best(n), asks.nth_best(n));
+    for _ in 0..levels {
+        let (bid, ask) = (bids.next(), asks.next());
         if bid.is_none() && ask.is_none() {
             break;
         }
@@ -141,7 +141,7 @@ mod tests {
             for (px, sz) in levels {
                 let (p, pt) = Price::parse(px).unwrap();
                 let (q, qt) = Qty::parse(sz).unwrap();
-                book.set(side, p, q, LevelText::new(pt, qt));
+                book.set(side, p, q, LevelText::new(pt, qt)).unwrap();
             }
         }
         book

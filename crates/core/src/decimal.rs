@@ -1,22 +1,23 @@
 //! Exact fixed-point prices and sizes, parsed from the text an exchange sent.
 //!
-//! # Scale
-//! One fixed scale per quantity kind, so that a replay can start from any line without knowing
-//! an instrument's metadata, and comparisons are plain integer comparisons:
+//! # Representation
 //!
-//! | type | unit | range | storage |
+//! | type | value | range | storage |
 //! |---|---|---|---|
-//! | [`Price`] | 10^-18 | ±1.7 × 10^20 | `i128` |
-//! | [`Qty`] | 10^-8 | 0 ..= 92 233 720 368.54775807 | `i64` |
+//! | [`Price`] | `mantissa × 10^-scale`, normalized | 10^-18 ..= 9.2 × 10^18, 18 significant digits | `i64` + `u8` |
+//! | [`Qty`] | a count of 10^-8 | 0 ..= 92 233 720 368.54775807 | `i64` |
 //!
-//! Prices need both ends: Kraken's XBT/CHF book holds a `9999999997.00000` ask (above an `i64`
-//! at 10^-9), while meme-coin ticks on Gate.io and Bitfinex reach 10^-10 and below. An `i128` at
-//! 10^-18 holds both with room to spare and costs one extra compare per search step. Sizes fit an
-//! `i64` at 10^-8, the same representation Binance uses for its own quantity limits
-//! (`92233720368` is its maximum order size); no venue publishes lots finer than 10^-8.
+//! Prices span more than an `i64` at any one fixed scale: Kraken's XBT/CHF book holds a
+//! `9999999997.00000` ask, while meme-coin ticks on Gate.io and Bitfinex reach 10^-10 and below.
+//! So a price carries its own decimal scale, normalized (no trailing zero digits), which makes
+//! every value's representation unique: equality and hashing are plain field comparisons, and a
+//! price ladder can key its levels by the `i64` mantissa at the ladder's scale (see
+//! [`Price::scaled_to`]), which for a venue's tick grid is the tick index itself. No arithmetic on
+//! the hot path divides. Sizes fit an `i64` at 10^-8, the same representation Binance uses for its
+//! own quantity limits (`92233720368` is its largest order size); no venue publishes lots finer
+//! than 10^-8.
 //!
-//! A value that is not an exact multiple of the unit, or is out of range, is a
-//! [`NumberError`], never rounded.
+//! A value that is not exactly representable is a [`NumberError`], never rounded.
 //!
 //! # Text form
 //! Checksums of OKX, Bitget and Kraken v1 are computed over the strings the venue sent, trailing
@@ -28,7 +29,7 @@ use std::fmt;
 
 use thiserror::Error;
 
-/// Decimal places of [`Price`]'s fixed-point unit.
+/// Most decimal places a [`Price`] carries.
 pub const PRICE_DECIMALS: u32 = 18;
 /// Decimal places of [`Qty`]'s fixed-point unit.
 pub const QTY_DECIMALS: u32 = 8;
@@ -87,28 +88,90 @@ impl NumText {
     }
 }
 
-/// A price: an exact decimal in units of 10^-18 ([`PRICE_DECIMALS`]).
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Price(i128);
-
+/// A price: an exact decimal, `mantissa × 10^-scale`.
+///
+/// Invariant: normalized. The mantissa has no trailing zero digit unless the scale is 0, and zero
+/// is `0 × 10^0`; so each value has exactly one representation and the derived `Eq` and `Hash`
+/// are value equality. `scale <= 18`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Price {
+    mantissa: i64,
+    scale: u8,
+}
 /// A size: an exact non-negative decimal in units of 10^-8 ([`QTY_DECIMALS`]).
 ///
 /// Invariant: the raw value is never negative.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Qty(i64);
 
-impl Price {
-    /// The smallest representable step, 10^-18.
-    pub const UNIT: Price = Price(1);
+/// Powers of ten that fit an `i64`.
+const POW10: [i64; 19] = {
+    let mut table = [1i64; 19];
+    let mut i = 1;
+    while i < 19 {
+        table[i] = table[i - 1] * 10;
+        i += 1;
+    }
+    table
+};
 
-    /// Builds a price from its raw count of 10^-18 units.
-    pub const fn from_raw(raw: i128) -> Self {
-        Self(raw)
+impl Price {
+    /// Zero.
+    pub const ZERO: Price = Price { mantissa: 0, scale: 0 };
+
+    /// `mantissa × 10^-scale`, normalized.
+    ///
+    /// # Errors
+    /// [`NumberError::TooPrecise`] for a scale above 18.
+    pub const fn new(mantissa: i64, scale: u8) -> Result<Self, NumberError> {
+        if scale as u32 > PRICE_DECIMALS {
+            return Err(NumberError::TooPrecise { decimals: PRICE_DECIMALS });
+        }
+        let (mut mantissa, mut scale) = (mantissa, scale);
+        while scale > 0 && mantissa % 10 == 0 {
+            mantissa /= 10;
+            scale -= 1;
+        }
+        Ok(Self { mantissa, scale })
     }
 
-    /// The raw count of 10^-18 units.
-    pub const fn raw(self) -> i128 {
-        self.0
+    /// The normalized mantissa.
+    pub const fn mantissa(self) -> i64 {
+        self.mantissa
+    }
+
+    /// The normalized scale: decimals after the point, trailing zeros dropped.
+    pub const fn scale(self) -> u8 {
+        self.scale
+    }
+
+    /// Whether the price is above zero.
+    pub const fn is_positive(self) -> bool {
+        self.mantissa > 0
+    }
+
+    /// The value as a count of 10^-`scale` (the key of a ladder at that scale); `None` if
+    /// `scale` is coarser than the price or the count overflows an `i64`.
+    #[inline]
+    pub const fn scaled_to(self, scale: u8) -> Option<i64> {
+        if scale < self.scale || scale as u32 > PRICE_DECIMALS {
+            return None;
+        }
+        self.mantissa.checked_mul(POW10[(scale - self.scale) as usize])
+    }
+
+    /// The price `count × 10^-scale` (the inverse of [`Price::scaled_to`]); a scale above 18
+    /// is taken as 18.
+    #[inline]
+    pub const fn from_scaled(count: i64, scale: u8) -> Self {
+        let (mut mantissa, mut scale) =
+            (count, if scale as u32 > PRICE_DECIMALS { PRICE_DECIMALS as u8 } else { scale });
+        // Usually one test: a price on its ladder's finest grid rarely ends in a zero.
+        while scale > 0 && mantissa % 10 == 0 {
+            mantissa /= 10;
+            scale -= 1;
+        }
+        Self { mantissa, scale }
     }
 
     /// Parses exchange text (a JSON number or the content of a JSON string).
@@ -116,20 +179,62 @@ impl Price {
     /// # Errors
     /// A [`NumberError`] if the text is not a number or not exactly representable.
     pub fn parse(text: &str) -> Result<(Self, NumText), NumberError> {
-        parse_fixed(text.as_bytes(), PRICE_DECIMALS).map(|(raw, t)| (Self(raw), t))
+        let parsed = parse_decimal(text.as_bytes())?;
+        // value = digits × 10^exp, with no trailing zeros in digits.
+        let (mantissa, scale) = if parsed.exp >= 0 {
+            let factor = u32::try_from(parsed.exp)
+                .ok()
+                .and_then(|e| 10i128.checked_pow(e))
+                .ok_or(NumberError::OutOfRange)?;
+            (parsed.digits.checked_mul(factor).ok_or(NumberError::OutOfRange)?, 0)
+        } else {
+            let scale = parsed.exp.unsigned_abs();
+            if scale > PRICE_DECIMALS {
+                return Err(NumberError::TooPrecise { decimals: PRICE_DECIMALS });
+            }
+            (parsed.digits, scale as u8)
+        };
+        let mantissa = i64::try_from(mantissa).map_err(|_| NumberError::OutOfRange)?;
+        Ok((Self { mantissa, scale }, parsed.text))
+    }
+
+    /// `self - other`, exactly; `None` on overflow.
+    pub fn checked_sub(self, other: Price) -> Option<Price> {
+        let scale = self.scale.max(other.scale);
+        let a = self.scaled_to(scale)?;
+        let b = other.scaled_to(scale)?;
+        Price::new(a.checked_sub(b)?, scale).ok()
     }
 
     /// Writes the value with `decimals` digits after the point (the venue's own spelling).
     pub fn write_text(self, text: NumText, out: &mut NumBuf) -> &[u8] {
-        out.render(self.0, PRICE_DECIMALS, text)
+        out.render(i128::from(self.mantissa), u32::from(self.scale), text)
     }
 
-    /// The value as a `rust_decimal::Decimal`, exact; `None` beyond `Decimal`'s 96-bit mantissa
-    /// (prices above about 7.9 × 10^10 with 18 significant decimals).
-    pub fn to_decimal(self) -> Option<rust_decimal::Decimal> {
-        rust_decimal::Decimal::try_from_i128_with_scale(self.0, PRICE_DECIMALS)
-            .ok()
-            .map(|d| d.normalize())
+    /// The value as a `rust_decimal::Decimal`, exact.
+    pub fn to_decimal(self) -> rust_decimal::Decimal {
+        rust_decimal::Decimal::new(self.mantissa, u32::from(self.scale))
+    }
+}
+
+impl Ord for Price {
+    #[inline]
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        if self.scale == other.scale {
+            return self.mantissa.cmp(&other.mantissa);
+        }
+        // At the finer scale in i128: |mantissa| × 10^18 stays far below 2^127.
+        let scale = self.scale.max(other.scale);
+        let a = i128::from(self.mantissa) * i128::from(POW10[usize::from(scale - self.scale)]);
+        let b = i128::from(other.mantissa) * i128::from(POW10[usize::from(scale - other.scale)]);
+        a.cmp(&b)
+    }
+}
+
+impl PartialOrd for Price {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -165,7 +270,7 @@ impl Qty {
             return Err(NumberError::Negative);
         }
         let (raw, t) = parse_fixed(text.as_bytes(), QTY_DECIMALS)?;
-        Ok((Self(i64::try_from(raw).map_err(|_| NumberError::OutOfRange)?), t))
+        Ok((Self(raw), t))
     }
 
     /// Parses exchange text that may carry a sign (Bitfinex puts the side in the sign), returning
@@ -176,8 +281,7 @@ impl Qty {
     pub fn parse_signed(text: &str) -> Result<(Self, bool, NumText), NumberError> {
         let (raw, t) = parse_fixed(text.as_bytes(), QTY_DECIMALS)?;
         let negative = text.starts_with('-');
-        let magnitude = i64::try_from(raw.unsigned_abs()).map_err(|_| NumberError::OutOfRange)?;
-        Ok((Self(magnitude), negative, t))
+        Ok((Self(raw.checked_abs().ok_or(NumberError::OutOfRange)?), negative, t))
     }
 
     /// Writes the value with the venue's own spelling.
@@ -194,7 +298,7 @@ impl Qty {
 impl fmt::Display for Price {
     /// The shortest exact decimal: no trailing zeros, no exponent.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_canonical(self.0, PRICE_DECIMALS, f)
+        write_canonical(i128::from(self.mantissa), u32::from(self.scale), f)
     }
 }
 
@@ -297,10 +401,15 @@ impl NumBuf {
     }
 }
 
-/// Parses `text` as an exact multiple of 10^-`scale`.
-///
-/// Grammar: the JSON number grammar, `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
-fn parse_fixed(text: &[u8], scale: u32) -> Result<(i128, NumText), NumberError> {
+/// A decimal as written: `digits × 10^exp`, trailing zeros moved into `exp`.
+struct Parsed {
+    digits: i128,
+    exp: i32,
+    text: NumText,
+}
+
+/// Parses the JSON number grammar, `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, exactly.
+fn parse_decimal(text: &[u8]) -> Result<Parsed, NumberError> {
     if text.is_empty() {
         return Err(NumberError::Empty);
     }
@@ -312,7 +421,6 @@ fn parse_fixed(text: &[u8], scale: u32) -> Result<(i128, NumText), NumberError> 
     if negative {
         i += 1;
     }
-    // Integer digits.
     let int_start = i;
     while i < text.len() && text[i].is_ascii_digit() {
         i += 1;
@@ -321,7 +429,6 @@ fn parse_fixed(text: &[u8], scale: u32) -> Result<(i128, NumText), NumberError> 
     if int_digits.is_empty() || (int_digits.len() > 1 && int_digits[0] == b'0') {
         return Err(NumberError::Syntax);
     }
-    // Fraction digits.
     let mut frac_digits: &[u8] = &[];
     if i < text.len() && text[i] == b'.' {
         i += 1;
@@ -334,7 +441,6 @@ fn parse_fixed(text: &[u8], scale: u32) -> Result<(i128, NumText), NumberError> 
             return Err(NumberError::Syntax);
         }
     }
-    // Exponent.
     let mut exponent: i32 = 0;
     let mut has_exponent = false;
     if i < text.len() && (text[i] == b'e' || text[i] == b'E') {
@@ -347,7 +453,7 @@ fn parse_fixed(text: &[u8], scale: u32) -> Result<(i128, NumText), NumberError> 
         }
         let start = i;
         while i < text.len() && text[i].is_ascii_digit() {
-            // Bounded by MAX_TEXT_LEN, so this cannot overflow an i32 meaningfully; saturate anyway.
+            // Bounded by MAX_TEXT_LEN; saturating keeps absurd exponents absurd, not wrapped.
             exponent = exponent.saturating_mul(10).saturating_add(i32::from(text[i] - b'0'));
             i += 1;
         }
@@ -361,53 +467,59 @@ fn parse_fixed(text: &[u8], scale: u32) -> Result<(i128, NumText), NumberError> 
     if i != text.len() {
         return Err(NumberError::Syntax);
     }
-
-    // value = digits * 10^(exponent - frac_len); find the significant digits.
-    let digits = int_digits.iter().chain(frac_digits.iter());
     let total = int_digits.len() + frac_digits.len();
     let trailing_zeros =
-        int_digits.iter().chain(frac_digits.iter()).rev().take_while(|&&d| d == b'0').count();
+        int_digits.iter().chain(frac_digits).rev().take_while(|&&d| d == b'0').count();
     let significant = total - trailing_zeros;
-    // Power of ten that the significant digits must be multiplied by to be in units of 10^-scale.
-    let shift =
-        i64::from(exponent) - frac_digits.len() as i64 + trailing_zeros as i64 + i64::from(scale);
-    let mut mantissa: i128 = 0;
-    if significant > 0 {
-        if shift < 0 {
-            return Err(NumberError::TooPrecise { decimals: scale });
-        }
-        for &d in digits.take(significant) {
-            mantissa = mantissa
-                .checked_mul(10)
-                .and_then(|m| m.checked_add(i128::from(d - b'0')))
-                .ok_or(NumberError::OutOfRange)?;
-        }
-        let factor = u32::try_from(shift)
-            .ok()
-            .and_then(|s| 10i128.checked_pow(s))
+    let mut digits: i128 = 0;
+    for &d in int_digits.iter().chain(frac_digits).take(significant) {
+        digits = digits
+            .checked_mul(10)
+            .and_then(|m| m.checked_add(i128::from(d - b'0')))
             .ok_or(NumberError::OutOfRange)?;
-        mantissa = mantissa.checked_mul(factor).ok_or(NumberError::OutOfRange)?;
-        if negative {
-            mantissa = -mantissa;
-        }
     }
+    let exp = if digits == 0 {
+        0
+    } else {
+        exponent.saturating_sub(frac_digits.len() as i32).saturating_add(trailing_zeros as i32)
+    };
+    if negative {
+        digits = -digits;
+    }
+    // MAX_TEXT_LEN keeps the count of decimals below NOT_PLAIN.
     let text = if has_exponent {
         NumText { decimals: NumText::NOT_PLAIN }
     } else {
-        // MAX_TEXT_LEN keeps this below NOT_PLAIN.
         NumText::plain(frac_digits.len() as u8)
     };
-    Ok((mantissa, text))
+    Ok(Parsed { digits, exp, text })
+}
+
+/// Parses `text` as an exact count of 10^-`scale` that fits an `i64`.
+fn parse_fixed(text: &[u8], scale: u32) -> Result<(i64, NumText), NumberError> {
+    let parsed = parse_decimal(text)?;
+    let shift = i64::from(parsed.exp) + i64::from(scale);
+    if parsed.digits == 0 {
+        return Ok((0, parsed.text));
+    }
+    if shift < 0 {
+        return Err(NumberError::TooPrecise { decimals: scale });
+    }
+    let factor = u32::try_from(shift)
+        .ok()
+        .and_then(|s| 10i128.checked_pow(s))
+        .ok_or(NumberError::OutOfRange)?;
+    let value = parsed.digits.checked_mul(factor).ok_or(NumberError::OutOfRange)?;
+    Ok((i64::try_from(value).map_err(|_| NumberError::OutOfRange)?, parsed.text))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const E18: i128 = 1_000_000_000_000_000_000;
-
-    fn price(s: &str) -> i128 {
-        Price::parse(s).unwrap().0.raw()
+    fn price(s: &str) -> (i64, u8) {
+        let (p, _) = Price::parse(s).unwrap();
+        (p.mantissa(), p.scale())
     }
     fn qty(s: &str) -> i64 {
         Qty::parse(s).unwrap().0.raw()
@@ -420,15 +532,17 @@ mod tests {
         assert_eq!(qty("0.000"), 0);
         assert_eq!(qty("5.1e-05"), 5_100);
         assert_eq!(qty("5e-05"), 5_000);
-        assert_eq!(price("85592"), 85_592 * E18);
+        assert_eq!(price("85592"), (85_592, 0));
         assert_eq!(qty("0.5666"), 56_660_000);
-        assert_eq!(price("61837.63000000"), 6_183_763 * E18 / 100);
-        assert_eq!(price("0.000022900"), 22_900_000_000_000);
-        assert_eq!(price("1.7e-8"), 17_000_000_000);
-        assert_eq!(price("1E5"), 100_000 * E18);
-        assert_eq!(price("1.5E+2"), 150 * E18);
-        assert_eq!(price("0.0000000000000000010000"), 1);
-        assert_eq!(price("9999999997.00000"), 9_999_999_997 * E18);
+        assert_eq!(price("61837.63000000"), (6_183_763, 2));
+        assert_eq!(price("0.000022900"), (229, 7));
+        assert_eq!(price("1.7e-8"), (17, 9));
+        assert_eq!(price("1E5"), (100_000, 0));
+        assert_eq!(price("1.5E+2"), (150, 0));
+        assert_eq!(price("0.0000000000000000010000"), (1, 18));
+        assert_eq!(price("9999999997.00000"), (9_999_999_997, 0));
+        assert_eq!(price("0.00"), (0, 0));
+        assert_eq!(price("-0"), (0, 0));
     }
 
     #[test]
@@ -439,7 +553,8 @@ mod tests {
         );
         assert_eq!(Qty::parse("0.000000001"), Err(NumberError::TooPrecise { decimals: 8 }));
         assert_eq!(Qty::parse("-1"), Err(NumberError::Negative));
-        assert_eq!(Price::parse("999999999999999999999"), Err(NumberError::OutOfRange));
+        assert_eq!(Price::parse("99999999999999999999"), Err(NumberError::OutOfRange));
+        assert_eq!(Price::parse("1e19"), Err(NumberError::OutOfRange));
         assert_eq!(Qty::parse("99999999999"), Err(NumberError::OutOfRange));
         assert_eq!(Price::parse("1e400"), Err(NumberError::OutOfRange));
         for bad in [
@@ -472,14 +587,28 @@ mod tests {
         assert_eq!(Price::parse("61837.63000000").unwrap().0.to_string(), "61837.63");
         assert_eq!(Qty::parse("5.1e-05").unwrap().0.to_string(), "0.000051");
         assert_eq!(Price::parse("30316").unwrap().0.to_string(), "30316");
-        assert_eq!(Price::from_raw(-15 * E18 / 10).to_string(), "-1.5");
+        assert_eq!(Price::new(-15, 1).unwrap().to_string(), "-1.5");
+        assert_eq!(Price::new(1_500, 3).unwrap(), Price::new(15, 1).unwrap());
         assert_eq!(Qty::ZERO.to_string(), "0");
     }
 
     #[test]
     fn decimal_edge_conversion_is_exact() {
         let (p, _) = Price::parse("0.000022900").unwrap();
-        assert_eq!(p.to_decimal().unwrap().to_string(), "0.0000229");
-        assert_eq!(Price::from_raw(i128::MAX).to_decimal(), None);
+        assert_eq!(p.to_decimal().to_string(), "0.0000229");
+        let big = Price::new(i64::MAX, 0).unwrap();
+        assert_eq!(big.to_decimal().to_string(), i64::MAX.to_string());
+    }
+
+    #[test]
+    fn order_and_scaling_across_scales() {
+        let p = |s: &str| Price::parse(s).unwrap().0;
+        assert!(p("1.5") < p("1.51"));
+        assert!(p("-1.5") < p("-1.49"));
+        assert!(p("9999999997") > p("0.000000001"));
+        assert_eq!(p("61837.63").scaled_to(8), Some(6_183_763_000_000));
+        assert_eq!(p("61837.63").scaled_to(1), None);
+        assert_eq!(Price::from_scaled(6_183_763_000_000, 8), p("61837.63"));
+        assert_eq!(p("61837.64").checked_sub(p("61837.63")), Some(p("0.01")));
     }
 }

@@ -1,11 +1,22 @@
-//! One side of a book: price levels kept sorted so that the best level is last.
+//! One side of a book: a dense window of price slots around the touch, deeper levels in a
+//! sorted overflow.
 //!
-//! Updates from every venue concentrate near the touch, so the layout puts the touch at the end of
-//! contiguous arrays: an insert or delete near the top moves a handful of elements, and a read of
-//! the top N levels walks the last N entries backwards. Prices, sizes and text forms live in
-//! separate arrays so that the search touches only prices.
+//! Every level is keyed by its price as an `i64` count of the ladder's smallest unit
+//! (10^-scale, where scale is the most decimals any of its prices needs; for a venue's tick grid
+//! the key is the tick index). Keys become *ranks*, `key` for bids and `-key` for asks, so that
+//! on both sides a higher rank is a better price.
+//!
+//! Updates cluster at the touch, so the ranks `base .. base + window` live in a dense array
+//! indexed by `rank - base`, with a bitset of occupied slots: setting, updating or deleting a
+//! level there is an index computation and a store, and finding the next best level after the
+//! best is deleted is a scan of a few bitset words. Levels ranked below the window sit in a
+//! sorted deque, best last, so the ones just below the window are the cheapest to touch. When a
+//! better price arrives above the window, the window moves up (rare: it keeps a quarter of its
+//! width above the touch); when the window empties, it moves down to the new touch.
 
-use crate::decimal::{NumText, Price, Qty};
+use std::collections::VecDeque;
+
+use crate::decimal::{NumberError, Price, Qty};
 
 /// Which side of the book a level is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -30,14 +41,14 @@ impl Side {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct LevelText {
     /// The price's spelling.
-    pub price: NumText,
+    pub price: crate::decimal::NumText,
     /// The size's spelling.
-    pub qty: NumText,
+    pub qty: crate::decimal::NumText,
 }
 
 impl LevelText {
     /// Pairs a price's and a size's spelling.
-    pub const fn new(price: NumText, qty: NumText) -> Self {
+    pub const fn new(price: crate::decimal::NumText, qty: crate::decimal::NumText) -> Self {
         Self { price, qty }
     }
 }
@@ -66,32 +77,62 @@ pub enum SetOutcome {
     DeletedAbsent,
 }
 
+/// Slots in the dense window unless configured otherwise (a multiple of 64).
+pub const DEFAULT_WINDOW: usize = 2_048;
+
+/// Keys are kept within ±2^62 so rank arithmetic (`rank - base`, window moves) cannot overflow.
+const MAX_KEY: i64 = 1 << 62;
+
+/// A level below the dense window.
+#[derive(Debug, Clone, Copy)]
+struct DeepLevel {
+    rank: i64,
+    qty: Qty,
+    text: LevelText,
+}
+
 /// The levels of one side.
 #[derive(Debug, Clone)]
 pub struct Ladder {
     side: Side,
-    // Invariant: strictly ascending. The key is the raw price for bids and its bitwise complement
-    // for asks (an order-reversing bijection on i128 with no overflow), so the best level is last.
-    keys: Vec<i128>,
-    // Invariant: same length as `keys`; no zero sizes.
-    qtys: Vec<Qty>,
-    // Invariant: same length as `keys`.
-    texts: Vec<LevelText>,
+    // Keys count 10^-scale. Only ever raised (every key rescaled) when a finer price arrives.
+    scale: u8,
+    window: usize,
+    // Slot i of the dense window holds the level ranked `base + i`.
+    base: i64,
+    // Invariant: `qty[i] == 0` exactly when bit i of `occupied` is clear; allocated on first use.
+    qty: Box<[i64]>,
+    text: Box<[LevelText]>,
+    occupied: Box<[u64]>,
+    // Number of occupied slots.
+    n_window: usize,
+    // The best occupied slot, meaningful while `n_window > 0`.
+    top: usize,
+    // Invariant: every level ranked below `base` is here, strictly ascending by rank (the best
+    // last); every level ranked `base` or higher is in the window; no zero sizes anywhere.
+    deep: VecDeque<DeepLevel>,
 }
 
 impl Ladder {
-    /// An empty ladder for `side`.
+    /// An empty ladder for `side` with the default window.
     pub fn new(side: Side) -> Self {
-        Self { side, keys: Vec::new(), qtys: Vec::new(), texts: Vec::new() }
+        Self::with_window(side, DEFAULT_WINDOW)
     }
 
-    /// An empty ladder with room for `capacity` levels before it allocates.
-    pub fn with_capacity(side: Side, capacity: usize) -> Self {
+    /// An empty ladder whose dense window has `window` slots (rounded up to a multiple of 64).
+    pub fn with_window(side: Side, window: usize) -> Self {
+        let window = window.max(64).div_ceil(64) * 64;
         Self {
             side,
-            keys: Vec::with_capacity(capacity),
-            qtys: Vec::with_capacity(capacity),
-            texts: Vec::with_capacity(capacity),
+            scale: 0,
+            window,
+            base: 0,
+            qty: Box::default(),
+            text: Box::default(),
+            occupied: Box::default(),
+            n_window: 0,
+            top: 0,
+            deep: VecDeque::new(),
         }
     }
 
@@ -102,117 +143,364 @@ impl Ladder {
 
     /// Number of levels.
     pub fn len(&self) -> usize {
-        self.keys.len()
+        self.n_window + self.deep.len()
     }
 
     /// Whether the ladder has no levels.
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.len() == 0
     }
 
     #[inline]
-    fn key(&self, price: Price) -> i128 {
-        match self.side {
-            Side::Bid => price.raw(),
-            Side::Ask => !price.raw(),
+    fn price_of(&self, rank: i64) -> Price {
+        let key = match self.side {
+            Side::Bid => rank,
+            Side::Ask => -rank,
+        };
+        Price::from_scaled(key, self.scale)
+    }
+
+    /// The rank of `price` at the current scale, if it can be expressed there.
+    #[inline]
+    fn rank_at_scale(&self, price: Price) -> Option<i64> {
+        let key = price.scaled_to(self.scale).filter(|k| k.unsigned_abs() < MAX_KEY as u64)?;
+        Some(match self.side {
+            Side::Bid => key,
+            Side::Ask => -key,
+        })
+    }
+
+    /// The rank of `price`, raising the ladder's scale first if the price is finer.
+    #[inline]
+    fn rank_of(&mut self, price: Price) -> Result<i64, NumberError> {
+        if price.scale() > self.scale {
+            self.rescale(price.scale())?;
         }
+        self.rank_at_scale(price).ok_or(NumberError::OutOfRange)
     }
 
-    #[inline]
-    fn price_of(&self, key: i128) -> Price {
-        match self.side {
-            Side::Bid => Price::from_raw(key),
-            Side::Ask => Price::from_raw(!key),
+    /// Re-keys every level at a finer scale (rare: a venue's first finer price).
+    #[cold]
+    fn rescale(&mut self, scale: u8) -> Result<(), NumberError> {
+        let levels: Vec<Level> = self.iter().collect();
+        let old = self.scale;
+        self.scale = scale;
+        if levels.iter().any(|l| self.rank_at_scale(l.price).is_none()) {
+            self.scale = old;
+            return Err(NumberError::OutOfRange);
         }
+        self.clear();
+        for level in levels {
+            // Cannot fail: every rank was checked at the new scale above.
+            let _ = self.set(level.price, level.qty, level.text);
+        }
+        Ok(())
     }
 
-    /// Finds `key`, searching the touch first: most updates land within a few levels of it.
-    #[inline]
-    fn locate(&self, key: i128) -> Result<usize, usize> {
-        const NEAR_TOUCH: usize = 8;
-        let n = self.keys.len();
-        let tail = n.saturating_sub(NEAR_TOUCH);
-        match self.keys.get(tail) {
-            Some(&first_near) if key >= first_near => {
-                let mut i = n;
-                while i > tail && self.keys[i - 1] > key {
-                    i -= 1;
-                }
-                if i > tail && self.keys[i - 1] == key { Ok(i - 1) } else { Err(i) }
-            }
-            _ => self.keys[..tail].binary_search(&key),
+    fn ensure_window(&mut self) {
+        if self.qty.is_empty() {
+            self.qty = vec![0; self.window].into_boxed_slice();
+            self.text = vec![LevelText::default(); self.window].into_boxed_slice();
+            self.occupied = vec![0; self.window / 64].into_boxed_slice();
         }
     }
 
     /// Sets the size at `price`; size zero deletes the level (deleting an absent level is fine).
+    ///
+    /// # Errors
+    /// [`NumberError::OutOfRange`] if the price cannot share this ladder with the prices already
+    /// in it (they would need more than 18 significant digits together); nothing changes.
     #[inline]
-    pub fn set(&mut self, price: Price, qty: Qty, text: LevelText) -> SetOutcome {
-        let key = self.key(price);
-        match self.locate(key) {
+    pub fn set(
+        &mut self,
+        price: Price,
+        qty: Qty,
+        text: LevelText,
+    ) -> Result<SetOutcome, NumberError> {
+        let rank = self.rank_of(price)?;
+        self.ensure_window();
+        let window = self.window as i64;
+        if self.n_window == 0 {
+            if qty.is_zero() && rank >= self.base {
+                // Nothing in the window to delete, and the deep levels are all below `base`.
+                return Ok(SetOutcome::DeletedAbsent);
+            }
+            if !qty.is_zero() && (rank >= self.base + window || rank < self.base) {
+                // An empty window goes where the action is: this level at three quarters of it,
+                // and never below a deep level (which must stay below the window).
+                let top = self.deep.back().map_or(rank, |d| d.rank.max(rank));
+                self.move_window(top - window * 3 / 4);
+            }
+        } else if rank >= self.base + window {
+            if qty.is_zero() {
+                return Ok(SetOutcome::DeletedAbsent);
+            }
+            self.move_window(rank - window * 3 / 4);
+        }
+        if rank >= self.base {
+            Ok(self.set_slot((rank - self.base) as usize, qty, text))
+        } else {
+            Ok(self.set_deep(rank, qty, text))
+        }
+    }
+
+    #[inline]
+    fn set_slot(&mut self, i: usize, qty: Qty, text: LevelText) -> SetOutcome {
+        let (word, bit) = (i / 64, 1u64 << (i % 64));
+        let was = self.qty[i];
+        if qty.is_zero() {
+            if was == 0 {
+                return SetOutcome::DeletedAbsent;
+            }
+            self.qty[i] = 0;
+            self.occupied[word] &= !bit;
+            self.n_window -= 1;
+            if i == self.top && self.n_window > 0 {
+                self.top = self.occupied_below(i).unwrap_or(0);
+            }
+            return SetOutcome::Deleted;
+        }
+        self.qty[i] = qty.raw();
+        self.text[i] = text;
+        if was != 0 {
+            return SetOutcome::Updated;
+        }
+        self.occupied[word] |= bit;
+        self.n_window += 1;
+        if self.n_window == 1 || i > self.top {
+            self.top = i;
+        }
+        SetOutcome::Inserted
+    }
+
+    fn set_deep(&mut self, rank: i64, qty: Qty, text: LevelText) -> SetOutcome {
+        match self.deep.binary_search_by_key(&rank, |d| d.rank) {
             Ok(i) if qty.is_zero() => {
-                self.keys.remove(i);
-                self.qtys.remove(i);
-                self.texts.remove(i);
+                self.deep.remove(i);
                 SetOutcome::Deleted
             }
             Ok(i) => {
-                self.qtys[i] = qty;
-                self.texts[i] = text;
+                self.deep[i].qty = qty;
+                self.deep[i].text = text;
                 SetOutcome::Updated
             }
             Err(_) if qty.is_zero() => SetOutcome::DeletedAbsent,
             Err(i) => {
-                self.keys.insert(i, key);
-                self.qtys.insert(i, qty);
-                self.texts.insert(i, text);
+                self.deep.insert(i, DeepLevel { rank, qty, text });
                 SetOutcome::Inserted
             }
         }
     }
 
+    /// The highest occupied slot below `i`.
+    #[inline]
+    fn occupied_below(&self, i: usize) -> Option<usize> {
+        let mut word = i / 64;
+        let mut bits = self.occupied[word] & ((1u64 << (i % 64)) - 1);
+        loop {
+            if bits != 0 {
+                return Some(word * 64 + 63 - bits.leading_zeros() as usize);
+            }
+            if word == 0 {
+                return None;
+            }
+            word -= 1;
+            bits = self.occupied[word];
+        }
+    }
+
+    /// The lowest occupied slot.
+    fn lowest_occupied(&self) -> Option<usize> {
+        self.occupied
+            .iter()
+            .enumerate()
+            .find(|(_, w)| **w != 0)
+            .map(|(i, w)| i * 64 + w.trailing_zeros() as usize)
+    }
+
+    /// Moves the window to start at `new_base`, moving levels between it and the deep deque so
+    /// that the invariant holds again. O(window).
+    #[cold]
+    fn move_window(&mut self, new_base: i64) {
+        let window = self.window as i64;
+        if new_base > self.base {
+            // Levels now below the window go to the deep deque, in ascending order.
+            let shift = new_base - self.base;
+            let keep_from = shift.min(window) as usize;
+            for i in 0..keep_from {
+                if self.qty[i] != 0 {
+                    let qty = Qty::from_raw(self.qty[i]).unwrap_or(Qty::ZERO);
+                    self.deep.push_back(DeepLevel {
+                        rank: self.base + i as i64,
+                        qty,
+                        text: self.text[i],
+                    });
+                    self.qty[i] = 0;
+                }
+            }
+            self.qty.copy_within(keep_from.., 0);
+            self.text.copy_within(keep_from.., 0);
+            let vacated = self.window - keep_from;
+            self.qty[vacated..].fill(0);
+        } else if new_base < self.base {
+            // The window is empty when it moves down; deep levels at or above the new base
+            // come up into it.
+            debug_assert_eq!(self.n_window, 0, "Invariant: the window only moves down when empty");
+            self.qty.fill(0);
+        }
+        self.base = new_base;
+        while let Some(deep) = self.deep.back().copied() {
+            if deep.rank < new_base {
+                break;
+            }
+            self.deep.pop_back();
+            let i = (deep.rank - new_base) as usize;
+            self.qty[i] = deep.qty.raw();
+            self.text[i] = deep.text;
+        }
+        self.rebuild_occupancy();
+    }
+
+    fn rebuild_occupancy(&mut self) {
+        self.occupied.fill(0);
+        self.n_window = 0;
+        for (i, &q) in self.qty.iter().enumerate() {
+            if q != 0 {
+                self.occupied[i / 64] |= 1 << (i % 64);
+                self.n_window += 1;
+                self.top = i;
+            }
+        }
+    }
+
+    #[inline]
+    fn slot_level(&self, i: usize) -> Level {
+        Level {
+            price: self.price_of(self.base + i as i64),
+            qty: Qty::from_raw(self.qty[i]).unwrap_or(Qty::ZERO),
+            text: self.text[i],
+        }
+    }
+
+    #[inline]
+    fn deep_level(&self, d: &DeepLevel) -> Level {
+        Level { price: self.price_of(d.rank), qty: d.qty, text: d.text }
+    }
+
     /// The best level, if any.
     #[inline]
     pub fn best(&self) -> Option<Level> {
-        self.nth_best(0)
+        if self.n_window > 0 {
+            Some(self.slot_level(self.top))
+        } else {
+            self.deep.back().map(|d| self.deep_level(d))
+        }
     }
 
-    /// The `n`-th best level (0 is the best).
-    #[inline]
+    /// The `n`-th best level (0 is the best). O(n).
     pub fn nth_best(&self, n: usize) -> Option<Level> {
-        let i = self.keys.len().checked_sub(n + 1)?;
-        Some(Level { price: self.price_of(self.keys[i]), qty: self.qtys[i], text: self.texts[i] })
+        self.iter().nth(n)
     }
 
     /// The levels, best first.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = Level> + '_ {
-        (0..self.keys.len()).rev().map(move |i| Level {
-            price: self.price_of(self.keys[i]),
-            qty: self.qtys[i],
-            text: self.texts[i],
-        })
+    pub fn iter(&self) -> Levels<'_> {
+        Levels {
+            ladder: self,
+            next_slot: (self.n_window > 0).then_some(self.top),
+            deep_left: self.deep.len(),
+        }
     }
 
     /// The size at `price`, if the ladder holds it.
     pub fn qty_at(&self, price: Price) -> Option<Qty> {
-        self.locate(self.key(price)).ok().map(|i| self.qtys[i])
+        let rank = self.rank_at_scale(price)?;
+        if rank >= self.base && rank < self.base + self.window as i64 {
+            let q = *self.qty.get((rank - self.base) as usize)?;
+            (q != 0).then(|| Qty::from_raw(q).unwrap_or(Qty::ZERO))
+        } else {
+            self.deep.binary_search_by_key(&rank, |d| d.rank).ok().map(|i| self.deep[i].qty)
+        }
     }
 
     /// Keeps the best `depth` levels and drops the rest; returns how many were dropped.
     pub fn truncate(&mut self, depth: usize) -> usize {
-        let excess = self.keys.len().saturating_sub(depth);
-        if excess > 0 {
-            self.keys.drain(..excess);
-            self.qtys.drain(..excess);
-            self.texts.drain(..excess);
+        let len = self.len();
+        if len <= depth {
+            return 0;
         }
-        excess
+        if depth > self.n_window {
+            let drop = len - depth;
+            self.deep.drain(..drop);
+            return drop;
+        }
+        self.deep.clear();
+        // Keep the top `depth` window slots: clear every occupied slot below the depth-th best.
+        let mut kept = 0;
+        let mut slot = (self.n_window > 0).then_some(self.top);
+        while let Some(i) = slot {
+            if kept == depth {
+                self.qty[i] = 0;
+                self.occupied[i / 64] &= !(1u64 << (i % 64));
+                self.n_window -= 1;
+            } else {
+                kept += 1;
+            }
+            slot = self.occupied_below(i);
+        }
+        len - depth
     }
 
-    /// Removes every level, keeping the allocation.
+    /// Removes the level farthest from the touch; returns whether there was one.
+    pub fn evict_farthest(&mut self) -> bool {
+        if self.deep.pop_front().is_some() {
+            return true;
+        }
+        let Some(i) = self.lowest_occupied() else { return false };
+        self.qty[i] = 0;
+        self.occupied[i / 64] &= !(1u64 << (i % 64));
+        self.n_window -= 1;
+        true
+    }
+
+    /// Removes every level, keeping the allocations (and the scale).
     pub fn clear(&mut self) {
-        self.keys.clear();
-        self.qtys.clear();
-        self.texts.clear();
+        for (w, word) in self.occupied.iter_mut().enumerate() {
+            let mut bits = *word;
+            while bits != 0 {
+                self.qty[w * 64 + bits.trailing_zeros() as usize] = 0;
+                bits &= bits - 1;
+            }
+            *word = 0;
+        }
+        self.n_window = 0;
+        self.deep.clear();
+    }
+}
+
+/// The levels of a ladder, best first.
+#[derive(Debug, Clone)]
+pub struct Levels<'a> {
+    ladder: &'a Ladder,
+    // The next window slot to yield, if any remain.
+    next_slot: Option<usize>,
+    // Deep levels not yet yielded (they come after the window, from the back).
+    deep_left: usize,
+}
+
+impl Iterator for Levels<'_> {
+    type Item = Level;
+
+    #[inline]
+    fn next(&mut self) -> Option<Level> {
+        if let Some(i) = self.next_slot {
+            self.next_slot = self.ladder.occupied_below(i);
+            return Some(self.ladder.slot_level(i));
+        }
+        if self.deep_left == 0 {
+            return None;
+        }
+        self.deep_left -= 1;
+        Some(self.ladder.deep_level(&self.ladder.deep[self.deep_left]))
     }
 }
 
@@ -226,52 +514,93 @@ mod tests {
     fn q(s: &str) -> Qty {
         Qty::parse(s).unwrap().0
     }
+    fn prices(l: &Ladder) -> Vec<String> {
+        l.iter().map(|l| l.price.to_string()).collect()
+    }
 
     #[test]
     fn bids_best_is_highest_asks_best_is_lowest() {
         let mut bids = Ladder::new(Side::Bid);
         let mut asks = Ladder::new(Side::Ask);
         for px in ["10", "12", "11"] {
-            bids.set(p(px), q("1"), LevelText::default());
-            asks.set(p(px), q("1"), LevelText::default());
+            bids.set(p(px), q("1"), LevelText::default()).unwrap();
+            asks.set(p(px), q("1"), LevelText::default()).unwrap();
         }
         assert_eq!(bids.best().unwrap().price, p("12"));
         assert_eq!(asks.best().unwrap().price, p("10"));
-        let bid_prices: Vec<_> = bids.iter().map(|l| l.price).collect();
-        assert_eq!(bid_prices, vec![p("12"), p("11"), p("10")]);
-        let ask_prices: Vec<_> = asks.iter().map(|l| l.price).collect();
-        assert_eq!(ask_prices, vec![p("10"), p("11"), p("12")]);
+        assert_eq!(prices(&bids), ["12", "11", "10"]);
+        assert_eq!(prices(&asks), ["10", "11", "12"]);
     }
 
     #[test]
     fn zero_deletes_and_absent_delete_is_harmless() {
         let mut bids = Ladder::new(Side::Bid);
-        assert_eq!(bids.set(p("1"), q("2"), LevelText::default()), SetOutcome::Inserted);
-        assert_eq!(bids.set(p("1"), q("3"), LevelText::default()), SetOutcome::Updated);
+        assert_eq!(bids.set(p("1"), q("2"), LevelText::default()), Ok(SetOutcome::Inserted));
+        assert_eq!(bids.set(p("1"), q("3"), LevelText::default()), Ok(SetOutcome::Updated));
         assert_eq!(bids.qty_at(p("1")), Some(q("3")));
-        assert_eq!(bids.set(p("1"), Qty::ZERO, LevelText::default()), SetOutcome::Deleted);
-        assert_eq!(bids.set(p("1"), Qty::ZERO, LevelText::default()), SetOutcome::DeletedAbsent);
+        assert_eq!(bids.set(p("1"), Qty::ZERO, LevelText::default()), Ok(SetOutcome::Deleted));
+        assert_eq!(
+            bids.set(p("1"), Qty::ZERO, LevelText::default()),
+            Ok(SetOutcome::DeletedAbsent)
+        );
         assert!(bids.is_empty());
     }
 
     #[test]
     fn truncate_keeps_the_best() {
-        let mut asks = Ladder::new(Side::Ask);
-        for i in 1..=20 {
-            asks.set(Price::from_raw(i), q("1"), LevelText::default());
+        let mut asks = Ladder::with_window(Side::Ask, 64);
+        for i in 1..=200 {
+            asks.set(Price::new(i, 0).unwrap(), q("1"), LevelText::default()).unwrap();
         }
-        assert_eq!(asks.truncate(5), 15);
-        let kept: Vec<_> = asks.iter().map(|l| l.price.raw()).collect();
-        assert_eq!(kept, vec![1, 2, 3, 4, 5]);
+        assert_eq!(asks.truncate(5), 195);
+        assert_eq!(prices(&asks), ["1", "2", "3", "4", "5"]);
+    }
+
+    #[test]
+    fn a_finer_price_rescales_the_ladder() {
+        let mut bids = Ladder::with_window(Side::Bid, 64);
+        for px in ["100", "99", "98.5"] {
+            bids.set(p(px), q("1"), LevelText::default()).unwrap();
+        }
+        bids.set(p("99.25"), q("2"), LevelText::default()).unwrap();
+        assert_eq!(prices(&bids), ["100", "99.25", "99", "98.5"]);
+        assert_eq!(bids.qty_at(p("99.25")), Some(q("2")));
+    }
+
+    #[test]
+    fn the_window_follows_the_touch_both_ways() {
+        let mut bids = Ladder::with_window(Side::Bid, 64);
+        for i in 0..1_000 {
+            bids.set(Price::new(i, 0).unwrap(), q("1"), LevelText::default()).unwrap();
+        }
+        assert_eq!(bids.len(), 1_000);
+        assert_eq!(bids.best().unwrap().price, Price::new(999, 0).unwrap());
+        // Crash: delete everything from the top down; the best follows.
+        for i in (500..1_000).rev() {
+            bids.set(Price::new(i, 0).unwrap(), Qty::ZERO, LevelText::default()).unwrap();
+            assert_eq!(bids.best().unwrap().price, Price::new(i - 1, 0).unwrap());
+        }
+        let expected: Vec<String> = (0..500).rev().map(|i| i.to_string()).collect();
+        assert_eq!(prices(&bids), expected);
     }
 
     #[test]
     fn extreme_prices_keep_their_order() {
         let mut asks = Ladder::new(Side::Ask);
-        for raw in [i128::MAX, i128::MIN, 0, -1, 1] {
-            asks.set(Price::from_raw(raw), q("1"), LevelText::default());
+        for s in ["9999999997", "0.0001", "1", "-5", "1e12"] {
+            asks.set(p(s), q("1"), LevelText::default()).unwrap();
         }
-        let got: Vec<_> = asks.iter().map(|l| l.price.raw()).collect();
-        assert_eq!(got, vec![i128::MIN, -1, 0, 1, i128::MAX]);
+        assert_eq!(prices(&asks), ["-5", "0.0001", "1", "9999999997", "1000000000000"]);
+        assert_eq!(asks.set(p("1e18"), q("1"), LevelText::default()), Err(NumberError::OutOfRange));
+        assert_eq!(asks.len(), 5, "a rejected price changes nothing");
+        assert_eq!(
+            asks.set(p("1e-18"), q("1"), LevelText::default()),
+            Err(NumberError::OutOfRange)
+        );
+        assert_eq!(
+            prices(&asks),
+            ["-5", "0.0001", "1", "9999999997", "1000000000000"],
+            "nor does a failed rescale"
+        );
     }
 }

@@ -10,7 +10,7 @@
 //! let mut book = Book::new(1_000);
 //! let (px, px_text) = Price::parse("61837.63000000")?;
 //! let (sz, sz_text) = Qty::parse("3.78826000")?;
-//! book.set(Side::Bid, px, sz, LevelText::new(px_text, sz_text));
+//! book.set(Side::Bid, px, sz, LevelText::new(px_text, sz_text))?;
 //! assert_eq!(book.best(Side::Bid).map(|l| l.price.to_string()), Some("61837.63".to_string()));
 //! # Ok::<(), depthbook_core::NumberError>(())
 //! ```
@@ -28,4 +28,4 @@ pub mod ladder;
 
 pub use book::{Applied, Book};
 pub use decimal::{NumText, NumberError, PRICE_DECIMALS, Price, QTY_DECIMALS, Qty};
-pub use ladder::{Ladder, Level, LevelText, SetOutcome, Side};
+pub use ladder::{DEFAULT_WINDOW, Ladder, Level, LevelText, Levels, SetOutcome, Side};

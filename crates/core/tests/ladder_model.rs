@@ -10,12 +10,12 @@ use proptest::prelude::*;
 /// The reference: a map per side, price to size; nothing clever.
 #[derive(Default)]
 struct Model {
-    bids: BTreeMap<i128, i64>,
-    asks: BTreeMap<i128, i64>,
+    bids: BTreeMap<Price, i64>,
+    asks: BTreeMap<Price, i64>,
 }
 
 impl Model {
-    fn side(&mut self, side: Side) -> &mut BTreeMap<i128, i64> {
+    fn side(&mut self, side: Side) -> &mut BTreeMap<Price, i64> {
         match side {
             Side::Bid => &mut self.bids,
             Side::Ask => &mut self.asks,
@@ -23,7 +23,7 @@ impl Model {
     }
 
     /// Best first.
-    fn levels(&self, side: Side) -> Vec<(i128, i64)> {
+    fn levels(&self, side: Side) -> Vec<(Price, i64)> {
         match side {
             Side::Bid => self.bids.iter().rev().map(|(&p, &q)| (p, q)).collect(),
             Side::Ask => self.asks.iter().map(|(&p, &q)| (p, q)).collect(),
@@ -40,35 +40,45 @@ impl Model {
 
 #[derive(Debug, Clone)]
 enum Op {
-    Set { side: Side, price: i128, qty: i64 },
+    Set { side: Side, price: Price, qty: i64 },
     Truncate(usize),
     Clear,
 }
 
-fn op() -> impl Strategy<Value = Op> {
+/// Prices on a grid that walks: mostly near a moving touch (so the dense window slides both
+/// ways), sometimes far away (the deep deque), sometimes with an extra decimal (a rescale).
+fn op(spread: i64) -> impl Strategy<Value = Op> {
     let side = prop_oneof![Just(Side::Bid), Just(Side::Ask)];
-    // A narrow price range makes updates hit existing levels often; a third of sizes delete.
-    let set = (side, -50i128..50, prop_oneof![Just(0i64), 1i64..1_000])
+    let price = prop_oneof![
+        6 => (-spread..spread).prop_map(|m| Price::from_scaled(m, 0)),
+        1 => (-spread * 10..spread * 10, 0u8..3).prop_map(|(m, s)| Price::from_scaled(m, s)),
+    ];
+    // A third of sizes delete.
+    let set = (side, price, prop_oneof![Just(0i64), 1i64..1_000])
         .prop_map(|(side, price, qty)| Op::Set { side, price, qty });
-    prop_oneof![20 => set, 1 => (0usize..30).prop_map(Op::Truncate), 1 => Just(Op::Clear)]
+    prop_oneof![30 => set, 1 => (0usize..40).prop_map(Op::Truncate), 1 => Just(Op::Clear)]
 }
 
-fn book_levels(book: &Book, side: Side) -> Vec<(i128, i64)> {
-    book.side(side).iter().map(|l| (l.price.raw(), l.qty.raw())).collect()
+fn book_levels(book: &Book, side: Side) -> Vec<(Price, i64)> {
+    book.side(side).iter().map(|l| (l.price, l.qty.raw())).collect()
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2_000))]
 
     #[test]
-    fn prop_book_matches_btreemap_model(ops in prop::collection::vec(op(), 1..300), cap in 1usize..64) {
-        let mut book = Book::new(cap);
+    fn prop_book_matches_btreemap_model(
+        (_spread, ops) in (1i64..5_000).prop_flat_map(|spread| (Just(spread), prop::collection::vec(op(spread), 1..400))),
+        cap in 1usize..300,
+        window in prop_oneof![Just(64usize), Just(128), Just(2_048)],
+    ) {
+        let mut book = Book::with_window(cap, window);
         let mut model = Model::default();
         for op in ops {
             match op {
                 Op::Set { side, price, qty } => {
                     let had = model.side(side).contains_key(&price);
-                    let applied = book.set(side, Price::from_raw(price), Qty::from_raw(qty).unwrap(), LevelText::default());
+                    let applied = book.set(side, price, Qty::from_raw(qty).unwrap(), LevelText::default()).unwrap();
                     let expected = match (had, qty == 0) {
                         (true, true) => SetOutcome::Deleted,
                         (true, false) => SetOutcome::Updated,
@@ -100,7 +110,10 @@ proptest! {
             }
             for side in [Side::Bid, Side::Ask] {
                 prop_assert_eq!(book_levels(&book, side), model.levels(side));
-                prop_assert_eq!(book.best(side).map(|l| (l.price.raw(), l.qty.raw())), model.levels(side).first().copied());
+                prop_assert_eq!(book.best(side).map(|l| (l.price, l.qty.raw())), model.levels(side).first().copied());
+                for (price, qty) in model.levels(side) {
+                    prop_assert_eq!(book.side(side).qty_at(price).map(Qty::raw), Some(qty));
+                }
                 prop_assert!(book.side(side).len() <= cap);
             }
         }
@@ -109,7 +122,7 @@ proptest! {
     #[test]
     fn prop_price_parse_agrees_with_rust_decimal(
         int in 0u64..10_000_000_000,
-        frac in prop::collection::vec(0u8..10, 0..18),
+        frac in prop::collection::vec(0u8..10, 0..9),
         negative in any::<bool>(),
     ) {
         let mut text = format!("{}{int}", if negative { "-" } else { "" });
@@ -119,7 +132,7 @@ proptest! {
         }
         let (price, spelling) = Price::parse(&text).unwrap();
         let reference = rust_decimal::Decimal::from_str(&text).unwrap();
-        prop_assert_eq!(price.to_decimal().unwrap(), reference.normalize());
+        prop_assert_eq!(price.to_decimal(), reference.normalize());
         prop_assert_eq!(spelling.decimals(), Some(frac.len() as u8));
         // The original spelling is rebuilt exactly.
         let mut buf = depthbook_core::decimal::NumBuf::new();

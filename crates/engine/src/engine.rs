@@ -1,7 +1,7 @@
 //! The ingest loop's step: one frame in, books updated, views out.
 
 use crossbeam_channel::Receiver;
-use depthbook_core::{Book, Side};
+use depthbook_core::{Book, NumberError, Side};
 use depthbook_venues::{
     BookEvent, BookKind, ChecksumRule, Cursor, Decoded, Frame, FrameKind, InstrumentId,
     LevelUpdate, Limits, SeqRule, SymbolMeta, SymbolTable, Venue, VenueDecoder, Verdict,
@@ -254,7 +254,10 @@ impl Books {
                         }
                     }
                     Verdict::Apply => {
-                        self.apply_levels(id, levels);
+                        if !self.apply_levels(id, levels) {
+                            self.go_stale(id, StaleReason::BadMessage);
+                            return;
+                        }
                         let inst = &mut self.instruments[id as usize];
                         self.seq_rule.advance(&mut inst.cursor, &event.seq);
                         inst.last_exchange_ms = event.exchange_ms.or(inst.last_exchange_ms);
@@ -290,14 +293,16 @@ impl Books {
         }
         let was_stale = matches!(self.instruments[id as usize].state, BookState::Stale(_));
         self.instruments[id as usize].book.clear();
-        self.apply_levels(id, levels);
+        if !self.apply_levels(id, levels) {
+            self.go_stale(id, StaleReason::BadMessage);
+            return;
+        }
         let inst = &mut self.instruments[id as usize];
         inst.cursor = self.seq_rule.after_snapshot(&event.seq);
         inst.last_exchange_ms = event.exchange_ms;
         if bridges {
-            if let Err((expected, got)) = self.bridge_buffered(id) {
-                self.counters.gaps += 1;
-                self.go_stale(id, StaleReason::Gap { expected, got });
+            if let Err(reason) = self.bridge_buffered(id) {
+                self.go_stale(id, reason);
                 return;
             }
         } else {
@@ -324,9 +329,10 @@ impl Books {
         self.publish_view(id, recv_ns);
     }
 
-    /// Applies the deltas buffered before a REST snapshot, by the venue's bridging rule.
-    /// Returns the expected and found ids of the first delta that does not continue the book.
-    fn bridge_buffered(&mut self, id: InstrumentId) -> Result<(), (i64, i64)> {
+    /// Applies the deltas buffered before a REST snapshot, by the venue's bridging rule. Fails
+    /// with the reason the book cannot go Live: the first delta that does not continue it (a
+    /// counted gap), or one that cannot be applied (a counted decode error).
+    fn bridge_buffered(&mut self, id: InstrumentId) -> Result<(), StaleReason> {
         let rule = self.seq_rule;
         let Instrument { book, cursor, pending, last_exchange_ms, .. } =
             &mut self.instruments[id as usize];
@@ -339,22 +345,34 @@ impl Books {
             match rule.check(cursor, &delta.seq) {
                 Verdict::Skip => {}
                 Verdict::Apply => {
-                    apply_levels(book, pending.levels_of(&delta), &mut self.counters);
+                    if apply_levels(book, pending.levels_of(&delta), &mut self.counters).is_err() {
+                        self.counters.decode_errors += 1;
+                        pending.clear();
+                        return Err(StaleReason::BadMessage);
+                    }
                     rule.advance(cursor, &delta.seq);
                     *last_exchange_ms = delta.exchange_ms.or(*last_exchange_ms);
                     self.counters.applied += 1;
                 }
                 Verdict::Gap { expected, got } => {
+                    self.counters.gaps += 1;
                     pending.clear();
-                    return Err((expected, got));
+                    return Err(StaleReason::Gap { expected, got });
                 }
             }
         }
         Ok(())
     }
 
-    fn apply_levels(&mut self, id: InstrumentId, levels: &[LevelUpdate]) {
-        apply_levels(&mut self.instruments[id as usize].book, levels, &mut self.counters);
+    /// Applies `levels` to `id`'s book; a price the book cannot hold is a counted decode error
+    /// (the caller makes the book Stale).
+    fn apply_levels(&mut self, id: InstrumentId, levels: &[LevelUpdate]) -> bool {
+        let applied =
+            apply_levels(&mut self.instruments[id as usize].book, levels, &mut self.counters);
+        if applied.is_err() {
+            self.counters.decode_errors += 1;
+        }
+        applied.is_ok()
     }
 
     /// After a message's levels are applied: truncate to depth, verify the checksum, note a
@@ -426,10 +444,14 @@ impl Books {
 }
 
 /// Applies `levels` in order, counting evictions by the level cap.
-fn apply_levels(book: &mut Book, levels: &[LevelUpdate], counters: &mut Counters) {
-    let mut evicted = 0;
+fn apply_levels(
+    book: &mut Book,
+    levels: &[LevelUpdate],
+    counters: &mut Counters,
+) -> Result<(), NumberError> {
     for level in levels {
-        evicted += book.set(level.side, level.price, level.qty, level.text).evicted;
+        let applied = book.set(level.side, level.price, level.qty, level.text)?;
+        counters.evicted += applied.evicted as u64;
     }
-    counters.evicted += evicted as u64;
+    Ok(())
 }

@@ -117,10 +117,10 @@ mod tests {
         Seq { first: Some(n), last: Some(n), prev: None }
     }
 
-    fn level(raw: i128) -> LevelUpdate {
+    fn level(raw: i64) -> LevelUpdate {
         LevelUpdate {
             side: depthbook_core::Side::Bid,
-            price: depthbook_core::Price::from_raw(raw),
+            price: depthbook_core::Price::new(raw, 0).unwrap(),
             qty: depthbook_core::Qty::ZERO,
             text: Default::default(),
         }
@@ -131,7 +131,7 @@ mod tests {
         let mut ring = DeltaRing::new(3, 10);
         let mut dropped = 0;
         for n in 0..5 {
-            dropped += ring.push(seq(n), None, &[level(n.into()); 4]);
+            dropped += ring.push(seq(n), None, &[level(n); 4]);
         }
         // The level cap of 10 holds two 4-level deltas.
         assert_eq!(ring.len(), 2);
@@ -151,18 +151,18 @@ mod tests {
         let mut ring = DeltaRing::new(1_000, 10_000);
         let mut next_out = 0;
         for n in 0..500i64 {
-            ring.push(seq(n), None, &[level(n.into()); 3]);
+            ring.push(seq(n), None, &[level(n); 3]);
             if n % 3 == 0 {
                 let d = ring.pop().unwrap();
                 assert_eq!(d.seq, seq(next_out));
-                assert_eq!(ring.levels_of(&d), &[level(next_out.into()); 3]);
+                assert_eq!(ring.levels_of(&d), &[level(next_out); 3]);
                 next_out += 1;
             }
             // The consumed prefix never outgrows the live part by more than one delta.
             assert!(ring.levels.len() <= 2 * ring.live_levels() + 3);
         }
         while let Some(d) = ring.pop() {
-            assert_eq!(ring.levels_of(&d), &[level(d.seq.last.unwrap().into()); 3]);
+            assert_eq!(ring.levels_of(&d), &[level(d.seq.last.unwrap()); 3]);
         }
     }
 }

@@ -177,7 +177,7 @@ pub(crate) fn level(
     field: &'static str,
 ) -> Result<LevelUpdate, DecodeError> {
     let (price, price_text) = Price::parse(price).map_err(|e| DecodeError::number(field, e))?;
-    if price.raw() <= 0 {
+    if !price.is_positive() {
         return Err(DecodeError::NonPositivePrice);
     }
     let (qty, qty_text) = Qty::parse(qty).map_err(|e| DecodeError::number(field, e))?;
