@@ -160,3 +160,49 @@ pub fn capture_frames(relative: &str) -> (Vec<RecordedFrame>, u64) {
     }
     (frames, total)
 }
+
+/// Renders level changes as Binance spot `depthUpdate` frames of `per_event` changes each, with
+/// contiguous update ids from `first_id`, plus a REST snapshot body at `first_id - 1` holding
+/// nothing (every change then lands on a live book).
+pub fn binance_frames(
+    changes: &[LevelChange],
+    per_event: usize,
+    first_id: i64,
+) -> (Vec<Vec<u8>>, Vec<u8>) {
+    use std::fmt::Write as _;
+    let mut frames = Vec::with_capacity(changes.len() / per_event.max(1) + 1);
+    let mut id = first_id;
+    let mut buf = depthbook_core::decimal::NumBuf::new();
+    for event in changes.chunks(per_event.max(1)) {
+        let mut text = String::with_capacity(512);
+        let _ = write!(
+            text,
+            r#"{{"e":"depthUpdate","E":1723161255208,"s":"BTCUSDT","U":{id},"u":{},"b":["#,
+            id + 2
+        );
+        let mut first = true;
+        for side in [Side::Bid, Side::Ask] {
+            if side == Side::Ask {
+                text.push_str(r#"],"a":["#);
+                first = true;
+            }
+            for ch in event.iter().filter(|c| c.side == side) {
+                if !first {
+                    text.push(',');
+                }
+                first = false;
+                let price = String::from_utf8_lossy(ch.price.write_text(ch.text.price, &mut buf))
+                    .into_owned();
+                let qty =
+                    String::from_utf8_lossy(ch.qty.write_text(ch.text.qty, &mut buf)).into_owned();
+                let _ = write!(text, r#"["{price}","{qty}"]"#);
+            }
+        }
+        text.push_str("]}");
+        frames.push(text.into_bytes());
+        id += 3;
+    }
+    let snapshot =
+        format!(r#"{{"lastUpdateId":{},"bids":[],"asks":[]}}"#, first_id - 1).into_bytes();
+    (frames, snapshot)
+}

@@ -1,8 +1,9 @@
 //! Venue checksum builders: the exact strings each venue CRCs, fed straight into CRC32.
 //!
-//! The strings are never materialised on the hot path: each level's text is rendered into a stack
-//! buffer and streamed into a `crc32fast::Hasher`. The same walk can fill a `Vec<u8>` instead, so
-//! tests compare the very bytes hashed against published check strings.
+//! The strings are never allocated on the hot path: each level's text is rendered into a stack
+//! buffer that is handed to a `crc32fast::Hasher` in large chunks (its SIMD kernel wants long
+//! inputs; one call per number would cost more than the CRC itself). The same walk can fill a
+//! `Vec<u8>` instead, so tests compare the very bytes hashed against published check strings.
 
 use crate::book::Book;
 use crate::decimal::{NumBuf, NumText};
@@ -13,10 +14,37 @@ trait Sink {
     fn put(&mut self, bytes: &[u8]);
 }
 
-impl Sink for crc32fast::Hasher {
+/// A CRC32 fed through a 2 KiB stack buffer (a 25-level OKX string is about 1 KiB).
+struct BufferedCrc {
+    hasher: crc32fast::Hasher,
+    buf: [u8; 2048],
+    len: usize,
+}
+
+impl BufferedCrc {
+    fn new() -> Self {
+        Self { hasher: crc32fast::Hasher::new(), buf: [0; 2048], len: 0 }
+    }
+
+    fn finalize(mut self) -> u32 {
+        self.hasher.update(&self.buf[..self.len]);
+        self.hasher.finalize()
+    }
+}
+
+impl Sink for BufferedCrc {
     #[inline]
     fn put(&mut self, bytes: &[u8]) {
-        self.update(bytes);
+        if self.len + bytes.len() > self.buf.len() {
+            self.hasher.update(&self.buf[..self.len]);
+            self.len = 0;
+            if bytes.len() > self.buf.len() {
+                self.hasher.update(bytes);
+                return;
+            }
+        }
+        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
     }
 }
 
@@ -30,9 +58,9 @@ impl Sink for Vec<u8> {
 /// `price:size` in the venue's original spelling (trailing zeros kept), joined by `:`; a side that
 /// runs out is skipped. The venue compares the CRC32 as a signed 32-bit integer.
 pub fn interleaved_crc32(book: &Book, levels: usize) -> i32 {
-    let mut hasher = crc32fast::Hasher::new();
-    interleaved_walk(book, levels, &mut hasher);
-    hasher.finalize() as i32
+    let mut crc = BufferedCrc::new();
+    interleaved_walk(book, levels, &mut crc);
+    crc.finalize() as i32
 }
 
 /// The string [`interleaved_crc32`] hashes, for tests and diagnostics.
@@ -85,9 +113,9 @@ pub enum KrakenSpelling {
 /// highest; each level is its price then its size with the `.` removed and leading zeros
 /// stripped, all concatenated. The venue compares the CRC32 unsigned.
 pub fn kraken_crc32(book: &Book, spelling: KrakenSpelling) -> u32 {
-    let mut hasher = crc32fast::Hasher::new();
-    kraken_walk(book, spelling, &mut hasher);
-    hasher.finalize()
+    let mut crc = BufferedCrc::new();
+    kraken_walk(book, spelling, &mut crc);
+    crc.finalize()
 }
 
 /// The string [`kraken_crc32`] hashes, for tests and diagnostics.
@@ -117,16 +145,15 @@ fn kraken_walk(book: &Book, spelling: KrakenSpelling, sink: &mut impl Sink) {
 
 /// Writes `text` without its `.` and without leading zeros.
 fn put_kraken_digits(text: &[u8], sink: &mut impl Sink) {
-    let mut digits = [0u8; 128];
-    let mut n = 0;
-    for &b in text {
-        if b == b'.' || (n == 0 && b == b'0') {
-            continue;
+    let start = text.iter().position(|&b| b != b'0' && b != b'.').unwrap_or(text.len());
+    let rest = &text[start..];
+    match rest.iter().position(|&b| b == b'.') {
+        Some(dot) => {
+            sink.put(&rest[..dot]);
+            sink.put(&rest[dot + 1..]);
         }
-        digits[n] = b;
-        n += 1;
+        None => sink.put(rest),
     }
-    sink.put(&digits[..n]);
 }
 
 #[cfg(test)]
@@ -161,6 +188,19 @@ mod tests {
     fn bitget_keeps_trailing_zeros() {
         let book = book_of(&[("6.40", "0.00003530")], &[("6.50", "12.000")]);
         assert_eq!(interleaved_string(&book, 25), "6.40:0.00003530:6.50:12.000");
+    }
+
+    #[test]
+    fn strings_longer_than_the_stack_buffer_hash_the_same() {
+        let long = format!("1.{}", "0".repeat(60));
+        let levels: Vec<(String, String)> =
+            (1..=30).map(|i| (format!("{i}.{}", "0".repeat(60)), long.clone())).collect();
+        let refs: Vec<(&str, &str)> =
+            levels.iter().map(|(p, q)| (p.as_str(), q.as_str())).collect();
+        let book = book_of(&refs, &refs);
+        let text = interleaved_string(&book, 25);
+        assert!(text.len() > 2048);
+        assert_eq!(interleaved_crc32(&book, 25), crc32fast::hash(text.as_bytes()) as i32);
     }
 
     #[test]

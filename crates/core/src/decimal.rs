@@ -182,11 +182,11 @@ impl Price {
         let parsed = parse_decimal(text.as_bytes())?;
         // value = digits × 10^exp, with no trailing zeros in digits.
         let (mantissa, scale) = if parsed.exp >= 0 {
-            let factor = u32::try_from(parsed.exp)
+            let factor = usize::try_from(parsed.exp)
                 .ok()
-                .and_then(|e| 10i128.checked_pow(e))
+                .and_then(|e| POW10.get(e))
                 .ok_or(NumberError::OutOfRange)?;
-            (parsed.digits.checked_mul(factor).ok_or(NumberError::OutOfRange)?, 0)
+            (parsed.digits.checked_mul(*factor).ok_or(NumberError::OutOfRange)?, 0)
         } else {
             let scale = parsed.exp.unsigned_abs();
             if scale > PRICE_DECIMALS {
@@ -194,7 +194,6 @@ impl Price {
             }
             (parsed.digits, scale as u8)
         };
-        let mantissa = i64::try_from(mantissa).map_err(|_| NumberError::OutOfRange)?;
         Ok((Self { mantissa, scale }, parsed.text))
     }
 
@@ -208,7 +207,7 @@ impl Price {
 
     /// Writes the value with `decimals` digits after the point (the venue's own spelling).
     pub fn write_text(self, text: NumText, out: &mut NumBuf) -> &[u8] {
-        out.render(i128::from(self.mantissa), u32::from(self.scale), text)
+        out.render(self.mantissa, u32::from(self.scale), text)
     }
 
     /// The value as a `rust_decimal::Decimal`, exact.
@@ -286,7 +285,7 @@ impl Qty {
 
     /// Writes the value with the venue's own spelling.
     pub fn write_text(self, text: NumText, out: &mut NumBuf) -> &[u8] {
-        out.render(i128::from(self.0), QTY_DECIMALS, text)
+        out.render(self.0, QTY_DECIMALS, text)
     }
 
     /// The value as a `rust_decimal::Decimal`, exact.
@@ -298,7 +297,7 @@ impl Qty {
 impl fmt::Display for Price {
     /// The shortest exact decimal: no trailing zeros, no exponent.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_canonical(i128::from(self.mantissa), u32::from(self.scale), f)
+        write_canonical(self.mantissa, u32::from(self.scale), f)
     }
 }
 
@@ -311,7 +310,7 @@ impl fmt::Debug for Price {
 impl fmt::Display for Qty {
     /// The shortest exact decimal: no trailing zeros, no exponent.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_canonical(i128::from(self.0), QTY_DECIMALS, f)
+        write_canonical(self.0, QTY_DECIMALS, f)
     }
 }
 
@@ -321,7 +320,7 @@ impl fmt::Debug for Qty {
     }
 }
 
-fn write_canonical(raw: i128, scale: u32, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+fn write_canonical(raw: i64, scale: u32, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let mut buf = NumBuf::new();
     let text = buf.render(raw, scale, NumText { decimals: NumText::NOT_PLAIN });
     // The buffer holds only ASCII digits, '-' and '.'.
@@ -346,34 +345,36 @@ impl NumBuf {
         Self { bytes: [0; 128] }
     }
 
-    /// Renders `raw` (in units of 10^-`scale`) with the decimals recorded in `text`. Text that
-    /// used an exponent is rendered in the shortest plain form.
-    fn render(&mut self, raw: i128, scale: u32, text: NumText) -> &[u8] {
+    /// Renders `raw × 10^-scale` with the decimals recorded in `text`. Text that used an
+    /// exponent is rendered in the shortest plain form.
+    fn render(&mut self, raw: i64, scale: u32, text: NumText) -> &[u8] {
         let (decimals, shortest) = match text.decimals() {
             Some(d) => (u32::from(d), false),
             None => (scale, true),
         };
-        let magnitude = raw.unsigned_abs();
-        let unit = 10u128.pow(scale);
-        let mut int_part = magnitude / unit;
-        let frac = magnitude % unit;
-        // Built right to left. Capacity: 39 integer digits, a sign, a point and at most
+        let mut m = raw.unsigned_abs();
+        // Built right to left. Capacity: 20 integer digits, a sign, a point and at most
         // MAX_TEXT_LEN decimals, which NumText guarantees.
         let mut pos = self.bytes.len();
         let mut end = self.bytes.len();
+        // Decimals written beyond the value's own scale are zeros by construction of the parse;
+        // decimals the text did not write are zero digits of the value.
+        for _ in scale..decimals {
+            pos -= 1;
+            self.bytes[pos] = b'0';
+        }
+        let shown = decimals.min(scale);
+        if shown < scale {
+            // The text wrote fewer decimals than the unit holds (sizes at 10^-8): those digits
+            // are zeros. Rare enough that the division's cost does not matter.
+            m /= POW10[(scale - shown) as usize] as u64;
+        }
+        for _ in 0..shown {
+            pos -= 1;
+            self.bytes[pos] = b'0' + (m % 10) as u8;
+            m /= 10;
+        }
         if decimals > 0 {
-            // Digits past the unit's own decimals are zeros by construction of the parse.
-            for _ in scale..decimals {
-                pos -= 1;
-                self.bytes[pos] = b'0';
-            }
-            let shown = decimals.min(scale);
-            let mut f = frac / 10u128.pow(scale - shown);
-            for _ in 0..shown {
-                pos -= 1;
-                self.bytes[pos] = b'0' + (f % 10) as u8;
-                f /= 10;
-            }
             pos -= 1;
             self.bytes[pos] = b'.';
             if shortest {
@@ -387,9 +388,9 @@ impl NumBuf {
         }
         loop {
             pos -= 1;
-            self.bytes[pos] = b'0' + (int_part % 10) as u8;
-            int_part /= 10;
-            if int_part == 0 {
+            self.bytes[pos] = b'0' + (m % 10) as u8;
+            m /= 10;
+            if m == 0 {
                 break;
             }
         }
@@ -401,14 +402,19 @@ impl NumBuf {
     }
 }
 
-/// A decimal as written: `digits × 10^exp`, trailing zeros moved into `exp`.
+/// A decimal as written: `digits × 10^exp`, with no trailing zero in `digits`.
 struct Parsed {
-    digits: i128,
+    digits: i64,
     exp: i32,
     text: NumText,
 }
 
 /// Parses the JSON number grammar, `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, exactly.
+/// Values with more than 18 significant digits are out of range for every type here.
+///
+/// Two short passes: one finds the digit runs, the other accumulates the significant digits
+/// (from the first non-zero digit to the last) with one multiply-add each.
+#[inline]
 fn parse_decimal(text: &[u8]) -> Result<Parsed, NumberError> {
     if text.is_empty() {
         return Err(NumberError::Empty);
@@ -416,39 +422,34 @@ fn parse_decimal(text: &[u8]) -> Result<Parsed, NumberError> {
     if text.len() > MAX_TEXT_LEN {
         return Err(NumberError::TooLong);
     }
-    let mut i = 0;
     let negative = text[0] == b'-';
-    if negative {
-        i += 1;
-    }
-    let int_start = i;
+    let int_start = usize::from(negative);
+    let mut i = int_start;
     while i < text.len() && text[i].is_ascii_digit() {
         i += 1;
     }
-    let int_digits = &text[int_start..i];
-    if int_digits.is_empty() || (int_digits.len() > 1 && int_digits[0] == b'0') {
+    let int_end = i;
+    if int_end == int_start || (int_end - int_start > 1 && text[int_start] == b'0') {
         return Err(NumberError::Syntax);
     }
-    let mut frac_digits: &[u8] = &[];
+    let mut frac_end = int_end;
     if i < text.len() && text[i] == b'.' {
         i += 1;
-        let start = i;
         while i < text.len() && text[i].is_ascii_digit() {
             i += 1;
         }
-        frac_digits = &text[start..i];
-        if frac_digits.is_empty() {
+        if i == int_end + 1 {
             return Err(NumberError::Syntax);
         }
+        frac_end = i;
     }
+    let frac_len = frac_end.saturating_sub(int_end + 1);
     let mut exponent: i32 = 0;
-    let mut has_exponent = false;
-    if i < text.len() && (text[i] == b'e' || text[i] == b'E') {
-        has_exponent = true;
+    let has_exponent = i < text.len() && (text[i] | 0x20) == b'e';
+    if has_exponent {
         i += 1;
-        let mut exp_negative = false;
-        if i < text.len() && (text[i] == b'+' || text[i] == b'-') {
-            exp_negative = text[i] == b'-';
+        let exp_negative = text.get(i) == Some(&b'-');
+        if matches!(text.get(i), Some(b'+' | b'-')) {
             i += 1;
         }
         let start = i;
@@ -467,32 +468,37 @@ fn parse_decimal(text: &[u8]) -> Result<Parsed, NumberError> {
     if i != text.len() {
         return Err(NumberError::Syntax);
     }
-    let total = int_digits.len() + frac_digits.len();
-    let trailing_zeros =
-        int_digits.iter().chain(frac_digits).rev().take_while(|&&d| d == b'0').count();
-    let significant = total - trailing_zeros;
-    let mut digits: i128 = 0;
-    for &d in int_digits.iter().chain(frac_digits).take(significant) {
-        digits = digits
-            .checked_mul(10)
-            .and_then(|m| m.checked_add(i128::from(d - b'0')))
-            .ok_or(NumberError::OutOfRange)?;
-    }
-    let exp = if digits == 0 {
-        0
-    } else {
-        exponent.saturating_sub(frac_digits.len() as i32).saturating_add(trailing_zeros as i32)
-    };
-    if negative {
-        digits = -digits;
+    // The significant digits run from the first non-zero digit to the last, across the point.
+    let digits_region = &text[int_start..frac_end];
+    let first = digits_region.iter().position(|&b| b != b'0' && b != b'.');
+    let mut digits: i64 = 0;
+    let mut exp = 0;
+    if let Some(first) = first {
+        let last = digits_region.iter().rposition(|&b| b != b'0' && b != b'.').unwrap_or(first);
+        let mut n_significant = 0u32;
+        for &b in &digits_region[first..=last] {
+            if b != b'.' {
+                n_significant += 1;
+                if n_significant > 18 {
+                    return Err(NumberError::OutOfRange);
+                }
+                digits = digits * 10 + i64::from(b - b'0');
+            }
+        }
+        // Digits after the last significant one: trailing zeros, minus the point if among them.
+        let point = int_end - int_start;
+        let after_last = digits_region.len() - 1 - last;
+        let trailing_zeros =
+            if frac_end > int_end && last < point { after_last - 1 } else { after_last };
+        exp = exponent.saturating_sub(frac_len as i32).saturating_add(trailing_zeros as i32);
     }
     // MAX_TEXT_LEN keeps the count of decimals below NOT_PLAIN.
     let text = if has_exponent {
         NumText { decimals: NumText::NOT_PLAIN }
     } else {
-        NumText::plain(frac_digits.len() as u8)
+        NumText::plain(frac_len as u8)
     };
-    Ok(Parsed { digits, exp, text })
+    Ok(Parsed { digits: if negative { -digits } else { digits }, exp, text })
 }
 
 /// Parses `text` as an exact count of 10^-`scale` that fits an `i64`.
@@ -505,12 +511,10 @@ fn parse_fixed(text: &[u8], scale: u32) -> Result<(i64, NumText), NumberError> {
     if shift < 0 {
         return Err(NumberError::TooPrecise { decimals: scale });
     }
-    let factor = u32::try_from(shift)
-        .ok()
-        .and_then(|s| 10i128.checked_pow(s))
-        .ok_or(NumberError::OutOfRange)?;
-    let value = parsed.digits.checked_mul(factor).ok_or(NumberError::OutOfRange)?;
-    Ok((i64::try_from(value).map_err(|_| NumberError::OutOfRange)?, parsed.text))
+    let factor =
+        usize::try_from(shift).ok().and_then(|s| POW10.get(s)).ok_or(NumberError::OutOfRange)?;
+    let value = parsed.digits.checked_mul(*factor).ok_or(NumberError::OutOfRange)?;
+    Ok((value, parsed.text))
 }
 
 #[cfg(test)]
