@@ -49,14 +49,22 @@ impl JsonParser {
         frame: &[u8],
         f: impl FnOnce(Json<'_, '_>) -> Result<R, DecodeError>,
     ) -> Result<R, DecodeError> {
-        self.scratch.clear();
-        if self.quote_numbers {
+        let len = if self.quote_numbers {
+            self.scratch.clear();
             copy_quoting_numbers(frame, &mut self.scratch);
+            self.scratch.len()
         } else {
-            self.scratch.extend_from_slice(frame);
+            // The padding may hold anything (simd-json reads past the end, never interprets
+            // it), so a scratch buffer that is already long enough is reused without zeroing.
+            if self.scratch.len() < frame.len() + INPUT_PADDING {
+                self.scratch.resize(frame.len() + INPUT_PADDING, 0);
+            }
+            self.scratch[..frame.len()].copy_from_slice(frame);
+            frame.len()
+        };
+        if self.scratch.len() < len + INPUT_PADDING {
+            self.scratch.resize(len + INPUT_PADDING, 0);
         }
-        let len = self.scratch.len();
-        self.scratch.resize(len + INPUT_PADDING, 0);
         let mut tape: Tape<'_> = self.tape.take().unwrap_or_else(|| Tape(Vec::new())).reset();
         if let Err(e) =
             simd_json::fill_tape_padded(&mut self.scratch, len, &mut self.buffers, &mut tape)
@@ -147,12 +155,6 @@ pub(crate) fn as_int(value: Json<'_, '_>, key: &'static str) -> Result<i64, Deco
         return s.parse::<i64>().map_err(|_| DecodeError::BadInteger(key));
     }
     Err(DecodeError::BadInteger(key))
-}
-
-/// A required integer field.
-#[inline]
-pub(crate) fn int_field(obj: Json<'_, '_>, key: &'static str) -> Result<i64, DecodeError> {
-    as_int(field(obj, key)?, key)
 }
 
 /// An optional integer field (absent or null is `None`).

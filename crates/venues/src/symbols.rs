@@ -33,6 +33,9 @@ pub struct SymbolTable {
     only: Option<Vec<Box<str>>>,
     max_instruments: usize,
     meta: HashMap<Box<str>, SymbolMeta>,
+    // The id resolved last: feeds repeat one symbol for long runs, and comparing a few bytes
+    // beats hashing them.
+    last_hit: Option<InstrumentId>,
 }
 
 impl SymbolTable {
@@ -44,6 +47,7 @@ impl SymbolTable {
             only: None,
             max_instruments,
             meta: HashMap::new(),
+            last_hit: None,
         }
     }
 
@@ -74,7 +78,13 @@ impl SymbolTable {
     /// [`DecodeError::TooManyInstruments`] when a new symbol would exceed the cap.
     #[inline]
     pub fn resolve(&mut self, name: &str) -> Result<Option<InstrumentId>, DecodeError> {
+        if let Some(id) = self.last_hit
+            && *self.names[id as usize] == *name
+        {
+            return Ok(Some(id));
+        }
         if let Some(&id) = self.ids.get(name) {
+            self.last_hit = Some(id);
             return Ok(Some(id));
         }
         if self.only.is_some() {
