@@ -169,6 +169,16 @@ pub fn binance_frames(
     per_event: usize,
     first_id: i64,
 ) -> (Vec<Vec<u8>>, Vec<u8>) {
+    binance_frames_for("BTCUSDT", changes, per_event, first_id)
+}
+
+/// [`binance_frames`] for the instrument `symbol`.
+pub fn binance_frames_for(
+    symbol: &str,
+    changes: &[LevelChange],
+    per_event: usize,
+    first_id: i64,
+) -> (Vec<Vec<u8>>, Vec<u8>) {
     use std::fmt::Write as _;
     let mut frames = Vec::with_capacity(changes.len() / per_event.max(1) + 1);
     let mut id = first_id;
@@ -177,7 +187,7 @@ pub fn binance_frames(
         let mut text = String::with_capacity(512);
         let _ = write!(
             text,
-            r#"{{"e":"depthUpdate","E":1723161255208,"s":"BTCUSDT","U":{id},"u":{},"b":["#,
+            r#"{{"e":"depthUpdate","E":1723161255208,"s":"{symbol}","U":{id},"u":{},"b":["#,
             id + 2
         );
         let mut first = true;
@@ -205,4 +215,11 @@ pub fn binance_frames(
     let snapshot =
         format!(r#"{{"lastUpdateId":{},"bids":[],"asks":[]}}"#, first_id - 1).into_bytes();
     (frames, snapshot)
+}
+
+/// Where the benches write their reports and plots: `target/depthbook-bench/`.
+pub fn report_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/depthbook-bench");
+    let _ = std::fs::create_dir_all(&dir);
+    dir
 }
