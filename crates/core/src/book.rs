@@ -88,6 +88,12 @@ impl Book {
         Ok(Applied { outcome, evicted })
     }
 
+    /// Tells both ladders the venue's checksum spelling (see [`Ladder::set_checksum_spelling`]).
+    pub fn set_checksum_spelling(&mut self, spelling: Option<crate::checksum::Spelling>) {
+        self.bids.set_checksum_spelling(spelling);
+        self.asks.set_checksum_spelling(spelling);
+    }
+
     /// The best level of `side`.
     #[inline]
     pub fn best(&self, side: Side) -> Option<Level> {

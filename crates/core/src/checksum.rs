@@ -10,7 +10,7 @@ use crate::decimal::{NumBuf, NumText};
 use crate::ladder::{Level, Side};
 
 /// Where a checksum walk writes its bytes.
-trait Sink {
+pub(crate) trait Sink {
     fn put(&mut self, bytes: &[u8]);
 }
 
@@ -72,27 +72,117 @@ pub fn interleaved_string(book: &Book, levels: usize) -> String {
 
 fn interleaved_walk(book: &Book, levels: usize, sink: &mut impl Sink) {
     let mut buf = NumBuf::new();
-    let (mut bids, mut asks) = (book.side(Side::Bid).iter(), book.side(Side::Ask).iter());
+    let spelling = Spelling::Interleaved;
+    let (mut bids, mut asks) =
+        (book.side(Side::Bid).fragments(spelling), book.side(Side::Ask).fragments(spelling));
     let mut first = true;
     for _ in 0..levels {
         let (bid, ask) = (bids.next(), asks.next());
         if bid.is_none() && ask.is_none() {
             break;
         }
-        for level in [bid, ask].into_iter().flatten() {
+        for fragment in [bid, ask].into_iter().flatten() {
             if !first {
                 sink.put(b":");
             }
             first = false;
-            put_level(level, &mut buf, sink);
+            fragment.write(spelling, &mut buf, sink);
         }
     }
 }
 
-fn put_level(level: Level, buf: &mut NumBuf, sink: &mut impl Sink) {
-    sink.put(level.price.write_text(level.text.price, buf));
-    sink.put(b":");
-    sink.put(level.qty.write_text(level.text.qty, buf));
+/// How a level is spelled inside a venue's checksum string. A ladder told the spelling its
+/// venue uses keeps each near-touch level's spelled fragment, rendered once when the level
+/// changes, so a checksum is a concatenation of cached bytes instead of a re-render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spelling {
+    /// `price:size` in the venue's original spelling (OKX, Bitget).
+    Interleaved,
+    /// Kraken's digits-only price then size.
+    Kraken(KrakenSpelling),
+}
+
+/// Writes one level's checksum fragment in `spelling` to `sink`.
+fn write_fragment(level: &Level, spelling: Spelling, buf: &mut NumBuf, sink: &mut impl Sink) {
+    match spelling {
+        Spelling::Interleaved => {
+            sink.put(level.price.write_text(level.text.price, buf));
+            sink.put(b":");
+            sink.put(level.qty.write_text(level.text.qty, buf));
+        }
+        Spelling::Kraken(kraken) => {
+            let (price_text, qty_text) = match kraken {
+                KrakenSpelling::AsSent => (level.text.price, level.text.qty),
+                KrakenSpelling::Precision { price, qty } => {
+                    (NumText::plain(price), NumText::plain(qty))
+                }
+            };
+            put_kraken_digits(level.price.write_text(price_text, buf), sink);
+            put_kraken_digits(level.qty.write_text(qty_text, buf), sink);
+        }
+    }
+}
+
+/// A level's fragment, cached by the ladder or to be rendered now.
+#[derive(Debug, Clone, Copy)]
+pub enum Fragment<'a> {
+    /// Bytes the ladder rendered when the level last changed.
+    Cached(&'a [u8]),
+    /// A level without a cached fragment.
+    Level(Level),
+}
+
+impl Fragment<'_> {
+    fn write(&self, spelling: Spelling, buf: &mut NumBuf, sink: &mut impl Sink) {
+        match self {
+            Fragment::Cached(bytes) => sink.put(bytes),
+            Fragment::Level(level) => write_fragment(level, spelling, buf, sink),
+        }
+    }
+}
+
+/// A fixed-size store for one cached fragment.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FragmentSlot {
+    len: u8,
+    bytes: [u8; 47],
+}
+
+impl FragmentSlot {
+    /// Marks a fragment too long to cache: it is rendered on demand.
+    const UNCACHED: u8 = u8::MAX;
+
+    pub(crate) const EMPTY: FragmentSlot = FragmentSlot { len: Self::UNCACHED, bytes: [0; 47] };
+
+    /// Renders `level`'s fragment in `spelling` into the slot.
+    pub(crate) fn render(&mut self, level: &Level, spelling: Spelling) {
+        struct Fill<'a> {
+            slot: &'a mut FragmentSlot,
+            overflow: bool,
+        }
+        impl Sink for Fill<'_> {
+            fn put(&mut self, bytes: &[u8]) {
+                let len = usize::from(self.slot.len);
+                if self.overflow || len + bytes.len() > self.slot.bytes.len() {
+                    self.overflow = true;
+                    return;
+                }
+                self.slot.bytes[len..len + bytes.len()].copy_from_slice(bytes);
+                self.slot.len += bytes.len() as u8;
+            }
+        }
+        self.len = 0;
+        let mut fill = Fill { slot: self, overflow: false };
+        write_fragment(level, spelling, &mut NumBuf::new(), &mut fill);
+        if fill.overflow {
+            self.len = Self::UNCACHED;
+        }
+    }
+
+    /// The cached bytes, if the fragment fitted.
+    pub(crate) fn bytes(&self) -> Option<&[u8]> {
+        (self.len != Self::UNCACHED).then(|| &self.bytes[..usize::from(self.len)])
+    }
 }
 
 /// How Kraken levels are spelled before the `.` and leading zeros are stripped.
@@ -127,18 +217,12 @@ pub fn kraken_string(book: &Book, spelling: KrakenSpelling) -> String {
 
 const KRAKEN_LEVELS: usize = 10;
 
-fn kraken_walk(book: &Book, spelling: KrakenSpelling, sink: &mut impl Sink) {
+fn kraken_walk(book: &Book, kraken: KrakenSpelling, sink: &mut impl Sink) {
     let mut buf = NumBuf::new();
+    let spelling = Spelling::Kraken(kraken);
     for side in [Side::Ask, Side::Bid] {
-        for level in book.side(side).iter().take(KRAKEN_LEVELS) {
-            let (price_text, qty_text) = match spelling {
-                KrakenSpelling::AsSent => (level.text.price, level.text.qty),
-                KrakenSpelling::Precision { price, qty } => {
-                    (NumText::plain(price), NumText::plain(qty))
-                }
-            };
-            put_kraken_digits(level.price.write_text(price_text, &mut buf), sink);
-            put_kraken_digits(level.qty.write_text(qty_text, &mut buf), sink);
+        for fragment in book.side(side).fragments(spelling).take(KRAKEN_LEVELS) {
+            fragment.write(spelling, &mut buf, sink);
         }
     }
 }
@@ -201,6 +285,25 @@ mod tests {
         let text = interleaved_string(&book, 25);
         assert!(text.len() > 2048);
         assert_eq!(interleaved_crc32(&book, 25), crc32fast::hash(text.as_bytes()) as i32);
+    }
+
+    #[test]
+    fn cached_fragments_hash_like_rendered_ones() {
+        let bids = [("3366.1", "7"), ("3366", "6"), ("3365.50", "0.00010")];
+        let asks = [("3366.8", "9"), ("3368", "8")];
+        let mut book = book_of(&bids, &asks);
+        let plain = (interleaved_string(&book, 25), kraken_string(&book, KrakenSpelling::AsSent));
+        book.set_checksum_spelling(Some(Spelling::Interleaved));
+        assert_eq!(interleaved_string(&book, 25), plain.0);
+        book.set_checksum_spelling(Some(Spelling::Kraken(KrakenSpelling::AsSent)));
+        assert_eq!(kraken_string(&book, KrakenSpelling::AsSent), plain.1);
+        assert_eq!(interleaved_string(&book, 25), plain.0, "another spelling renders on demand");
+        // Changes after caching are cached too.
+        book.set_checksum_spelling(Some(Spelling::Interleaved));
+        let (p, pt) = Price::parse("3366.05").unwrap();
+        let (q, qt) = Qty::parse("1.5").unwrap();
+        book.set(Side::Bid, p, q, LevelText::new(pt, qt)).unwrap();
+        assert!(interleaved_string(&book, 25).starts_with("3366.1:7:3366.8:9:3366.05:1.5:3368:8"));
     }
 
     #[test]

@@ -16,6 +16,7 @@
 
 use std::collections::VecDeque;
 
+use crate::checksum::{Fragment, FragmentSlot, Spelling};
 use crate::decimal::{NumberError, Price, Qty};
 
 /// Which side of the book a level is on.
@@ -111,6 +112,10 @@ pub struct Ladder {
     // Invariant: every level ranked below `base` is here, strictly ascending by rank (the best
     // last); every level ranked `base` or higher is in the window; no zero sizes anywhere.
     deep: VecDeque<DeepLevel>,
+    // The venue's checksum spelling, if it has one; then `fragments[i]` holds slot i's spelled
+    // fragment whenever slot i is occupied (allocated with the window).
+    spelling: Option<Spelling>,
+    fragments: Box<[FragmentSlot]>,
 }
 
 impl Ladder {
@@ -133,7 +138,45 @@ impl Ladder {
             n_window: 0,
             top: 0,
             deep: VecDeque::new(),
+            spelling: None,
+            fragments: Box::default(),
         }
+    }
+
+    /// Tells the ladder the venue's checksum spelling, so it keeps each near-touch level's
+    /// checksum fragment ready (`None` stops caching). Re-renders the cached fragments when the
+    /// spelling changes.
+    pub fn set_checksum_spelling(&mut self, spelling: Option<Spelling>) {
+        if self.spelling == spelling {
+            return;
+        }
+        self.spelling = spelling;
+        if spelling.is_none() {
+            self.fragments = Box::default();
+            return;
+        }
+        if !self.qty.is_empty() {
+            self.fragments = vec![FragmentSlot::EMPTY; self.window].into_boxed_slice();
+            let mut slot = (self.n_window > 0).then_some(self.top);
+            while let Some(i) = slot {
+                self.render_fragment(i);
+                slot = self.occupied_below(i);
+            }
+        }
+    }
+
+    #[inline]
+    fn render_fragment(&mut self, i: usize) {
+        if let Some(spelling) = self.spelling {
+            let level = self.slot_level(i);
+            self.fragments[i].render(&level, spelling);
+        }
+    }
+
+    /// The best levels' checksum fragments in `spelling`: cached bytes where the ladder keeps
+    /// them, else the level to render.
+    pub fn fragments(&self, spelling: Spelling) -> Fragments<'_> {
+        Fragments { levels: self.iter(), cached: self.spelling == Some(spelling) }
     }
 
     /// The side this ladder holds.
@@ -202,6 +245,9 @@ impl Ladder {
             self.qty = vec![0; self.window].into_boxed_slice();
             self.text = vec![LevelText::default(); self.window].into_boxed_slice();
             self.occupied = vec![0; self.window / 64].into_boxed_slice();
+            if self.spelling.is_some() {
+                self.fragments = vec![FragmentSlot::EMPTY; self.window].into_boxed_slice();
+            }
         }
     }
 
@@ -262,6 +308,7 @@ impl Ladder {
         }
         self.qty[i] = qty.raw();
         self.text[i] = text;
+        self.render_fragment(i);
         if was != 0 {
             return SetOutcome::Updated;
         }
@@ -340,6 +387,9 @@ impl Ladder {
             }
             self.qty.copy_within(keep_from.., 0);
             self.text.copy_within(keep_from.., 0);
+            if !self.fragments.is_empty() {
+                self.fragments.copy_within(keep_from.., 0);
+            }
             let vacated = self.window - keep_from;
             self.qty[vacated..].fill(0);
         } else if new_base < self.base {
@@ -357,6 +407,7 @@ impl Ladder {
             let i = (deep.rank - new_base) as usize;
             self.qty[i] = deep.qty.raw();
             self.text[i] = deep.text;
+            self.render_fragment(i);
         }
         self.rebuild_occupancy();
     }
@@ -474,6 +525,30 @@ impl Ladder {
         }
         self.n_window = 0;
         self.deep.clear();
+    }
+}
+
+/// The checksum fragments of a ladder's levels, best first (see [`Ladder::fragments`]).
+#[derive(Debug, Clone)]
+pub struct Fragments<'a> {
+    levels: Levels<'a>,
+    cached: bool,
+}
+
+impl<'a> Iterator for Fragments<'a> {
+    type Item = Fragment<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Fragment<'a>> {
+        let ladder = self.levels.ladder;
+        if let (true, Some(i)) = (self.cached, self.levels.next_slot)
+            && let Some(bytes) = ladder.fragments[i].bytes()
+        {
+            // A cached fragment needs no level built: step to the next occupied slot.
+            self.levels.next_slot = ladder.occupied_below(i);
+            return Some(Fragment::Cached(bytes));
+        }
+        self.levels.next().map(Fragment::Level)
     }
 }
 

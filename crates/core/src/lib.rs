@@ -28,4 +28,4 @@ pub mod ladder;
 
 pub use book::{Applied, Book};
 pub use decimal::{NumText, NumberError, PRICE_DECIMALS, Price, QTY_DECIMALS, Qty};
-pub use ladder::{DEFAULT_WINDOW, Ladder, Level, LevelText, Levels, SetOutcome, Side};
+pub use ladder::{DEFAULT_WINDOW, Fragments, Ladder, Level, LevelText, Levels, SetOutcome, Side};

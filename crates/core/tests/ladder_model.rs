@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
+use depthbook_core::checksum::{Spelling, interleaved_string};
 use depthbook_core::{Book, LevelText, Price, Qty, SetOutcome, Side};
 use proptest::prelude::*;
 
@@ -71,8 +72,12 @@ proptest! {
         (_spread, ops) in (1i64..5_000).prop_flat_map(|spread| (Just(spread), prop::collection::vec(op(spread), 1..400))),
         cap in 1usize..300,
         window in prop_oneof![Just(64usize), Just(128), Just(2_048)],
+        cache_fragments in any::<bool>(),
     ) {
         let mut book = Book::with_window(cap, window);
+        if cache_fragments {
+            book.set_checksum_spelling(Some(Spelling::Interleaved));
+        }
         let mut model = Model::default();
         for op in ops {
             match op {
@@ -116,6 +121,10 @@ proptest! {
                 }
                 prop_assert!(book.side(side).len() <= cap);
             }
+            // Cached checksum fragments always spell what rendering afresh would.
+            let mut fresh = book.clone();
+            fresh.set_checksum_spelling(None);
+            prop_assert_eq!(interleaved_string(&book, 25), interleaved_string(&fresh, 25));
         }
     }
 

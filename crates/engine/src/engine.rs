@@ -198,8 +198,10 @@ impl Engine {
 impl Books {
     fn grow_to(&mut self, n: usize) {
         while self.instruments.len() < n {
+            let mut book = Book::new(self.config.max_levels_per_side);
+            book.set_checksum_spelling(self.checksum_rule.spelling(&SymbolMeta::default()));
             self.instruments.push(Instrument {
-                book: Book::new(self.config.max_levels_per_side),
+                book,
                 state: BookState::AwaitingSnapshot,
                 cursor: Cursor::default(),
                 pending: DeltaRing::new(
@@ -385,6 +387,9 @@ impl Books {
             inst.book.truncate(depth as usize);
         }
         if let Some(expected) = event.checksum {
+            // Keeps the book's cached checksum fragments in the spelling the rule uses (a no-op
+            // unless the feed just announced new precisions).
+            inst.book.set_checksum_spelling(self.checksum_rule.spelling(meta));
             match self.checksum_rule.verify(&inst.book, expected, meta) {
                 Some(true) => self.counters.checksums_verified += 1,
                 Some(false) => {

@@ -4,7 +4,7 @@
 //! is a pure function of the cursor (what was applied last) and the incoming message.
 
 use depthbook_core::Book;
-use depthbook_core::checksum::{KrakenSpelling, interleaved_crc32, kraken_crc32};
+use depthbook_core::checksum::{KrakenSpelling, Spelling, interleaved_crc32, kraken_crc32};
 
 use crate::event::{Checksum, Seq};
 use crate::symbols::SymbolMeta;
@@ -151,21 +151,30 @@ pub enum ChecksumRule {
 }
 
 impl ChecksumRule {
+    /// How the rule spells a level, given what the feed announced about the instrument (books
+    /// keep fragments in this spelling ready for the next verification).
+    pub fn spelling(self, meta: &SymbolMeta) -> Option<Spelling> {
+        match self {
+            ChecksumRule::None => None,
+            ChecksumRule::Interleaved25 => Some(Spelling::Interleaved),
+            ChecksumRule::KrakenAsSent => Some(Spelling::Kraken(KrakenSpelling::AsSent)),
+            ChecksumRule::KrakenPrecision => {
+                Some(Spelling::Kraken(match (meta.price_precision, meta.qty_precision) {
+                    (Some(price), Some(qty)) => KrakenSpelling::Precision { price, qty },
+                    _ => KrakenSpelling::AsSent,
+                }))
+            }
+        }
+    }
+
     /// Verifies `expected` against `book` (after the message was applied). `None` when the rule
     /// cannot check it (no rule, or a kind the venue does not use).
     pub fn verify(self, book: &Book, expected: Checksum, meta: &SymbolMeta) -> Option<bool> {
-        match (self, expected) {
-            (ChecksumRule::Interleaved25, Checksum::Signed(cs)) => {
+        match (self.spelling(meta)?, expected) {
+            (Spelling::Interleaved, Checksum::Signed(cs)) => {
                 Some(interleaved_crc32(book, 25) == cs)
             }
-            (ChecksumRule::KrakenAsSent, Checksum::Unsigned(cs)) => {
-                Some(kraken_crc32(book, KrakenSpelling::AsSent) == cs)
-            }
-            (ChecksumRule::KrakenPrecision, Checksum::Unsigned(cs)) => {
-                let spelling = match (meta.price_precision, meta.qty_precision) {
-                    (Some(price), Some(qty)) => KrakenSpelling::Precision { price, qty },
-                    _ => KrakenSpelling::AsSent,
-                };
+            (Spelling::Kraken(spelling), Checksum::Unsigned(cs)) => {
                 Some(kraken_crc32(book, spelling) == cs)
             }
             _ => None,
