@@ -11,6 +11,7 @@ fn apply(c: &mut Criterion) {
     for (name, workload) in [
         ("near_top", Workload { events: 100_000, ..Workload::BINANCE_LIKE }),
         ("deep", Workload { events: 100_000, max_distance: 20_000, ..Workload::BINANCE_LIKE }),
+        ("wide", Workload { events: 100_000, max_distance: 200_000, ..Workload::BINANCE_LIKE }),
         (
             "delete_heavy",
             Workload { events: 100_000, delete_percent: 50, ..Workload::BINANCE_LIKE },
