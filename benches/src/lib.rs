@@ -70,7 +70,9 @@ impl Workload {
         max_distance: 1_000,
     };
 
-    /// Generates the stream's level changes; the mid drifts by a tick now and then.
+    /// Generates the stream's level changes. The mid drifts by a tick or two now and then, and
+    /// the levels it crosses are deleted (extra changes in that event), so the book stays
+    /// uncrossed like a venue's.
     pub fn generate(&self, seed: u64) -> Vec<LevelChange> {
         let mut rng = Rng::new(seed);
         // Prices in cents (scale 2), as BTCUSDT's 0.01 tick.
@@ -78,29 +80,46 @@ impl Workload {
         let text =
             LevelText::new(depthbook_core::NumText::plain(8), depthbook_core::NumText::plain(8));
         let mut out = Vec::with_capacity(self.events * self.levels_per_event);
+        // The levels the stream has created, so that a moving mid can delete the ones it crosses,
+        // as a venue does: the book never ends up crossed.
+        let mut live_bids = std::collections::BTreeSet::new();
+        let mut live_asks = std::collections::BTreeSet::new();
+        let change = |side, ticks, qty: i64| LevelChange {
+            side,
+            price: Price::from_scaled(ticks, 2),
+            qty: Qty::from_raw(qty).unwrap_or(Qty::ZERO),
+            text,
+        };
         for _ in 0..self.events {
             if rng.below(8) == 0 {
                 mid += rng.below(5) as i64 - 2;
+                for ticks in live_bids.split_off(&mid) {
+                    out.push(change(Side::Bid, ticks, 0));
+                }
+                let keep = live_asks.split_off(&(mid + 1));
+                for ticks in std::mem::replace(&mut live_asks, keep) {
+                    out.push(change(Side::Ask, ticks, 0));
+                }
             }
             for _ in 0..self.levels_per_event {
                 let side = if rng.below(2) == 0 { Side::Bid } else { Side::Ask };
                 let u = rng.below(1_000);
                 let distance = (u * u * self.max_distance / 1_000_000) as i64 + 1;
-                let ticks = match side {
-                    Side::Bid => mid - distance,
-                    Side::Ask => mid + distance,
+                let (ticks, live) = match side {
+                    Side::Bid => (mid - distance, &mut live_bids),
+                    Side::Ask => (mid + distance, &mut live_asks),
                 };
                 let qty = if rng.below(100) < self.delete_percent {
                     0
                 } else {
                     rng.below(100_000_000) as i64 + 1
                 };
-                out.push(LevelChange {
-                    side,
-                    price: Price::from_scaled(ticks, 2),
-                    qty: Qty::from_raw(qty).unwrap_or(Qty::ZERO),
-                    text,
-                });
+                if qty == 0 {
+                    live.remove(&ticks);
+                } else {
+                    live.insert(ticks);
+                }
+                out.push(change(side, ticks, qty));
             }
         }
         out
