@@ -6,7 +6,7 @@
 use std::io::Read;
 use std::path::PathBuf;
 
-use depthbook_capture::{LineFormat, classify};
+use depthbook_capture::{CaptureReader, RecordKind};
 use depthbook_core::{LevelText, Price, Qty, Side};
 
 /// One level change of the synthetic stream.
@@ -164,15 +164,14 @@ pub fn capture_frames(relative: &str) -> (Vec<RecordedFrame>, u64) {
     let bytes = fixture_bytes(relative);
     let mut frames = Vec::new();
     let mut total = 0;
-    for line in bytes.split(|&b| b == b'\n') {
-        let (payload, url) = match classify(line) {
-            LineFormat::Json { payload }
-            | LineFormat::Collector { payload, .. }
-            | LineFormat::Tardis { payload, .. }
-            | LineFormat::Cryptofeed { payload, .. }
-            | LineFormat::Unknown { payload } => (payload, None),
-            LineFormat::CryptofeedRest { url, payload, .. } => (payload, Some(url.to_owned())),
-            LineFormat::CryptofeedClient | LineFormat::Empty => continue,
+    let readers: Vec<Box<dyn Read>> = vec![Box::new(std::io::Cursor::new(bytes))];
+    let mut reader = CaptureReader::from_readers(readers, 16 << 20)
+        .unwrap_or_else(|e| panic!("{relative}: {e}"));
+    while let Some(record) = reader.next().unwrap_or_else(|e| panic!("{relative}: {e}")) {
+        let (payload, url) = match record.kind {
+            RecordKind::Frame(payload) => (payload, None),
+            RecordKind::Rest { body, url } => (body, url.map(str::to_owned)),
+            _ => continue,
         };
         total += payload.len() as u64;
         frames.push(RecordedFrame { bytes: payload.to_vec(), url });

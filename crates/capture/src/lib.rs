@@ -24,10 +24,12 @@
 
 #![forbid(unsafe_code)]
 
+mod feed;
 mod line;
 mod reader;
 mod time;
 
-pub use line::{LineFormat, classify};
+pub use feed::feed;
+pub use line::{LineFormat, Tagged, classify, decode_hex};
 pub use reader::{CaptureError, CaptureReader, Record, RecordKind};
 pub use time::{parse_epoch_seconds, parse_iso8601};

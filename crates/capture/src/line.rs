@@ -42,6 +42,14 @@ pub enum LineFormat<'a> {
     },
     /// `<url> <- ...` or `<url> <-> ...` (cryptofeed, a client frame or a connect marker).
     CryptofeedClient,
+    /// `<recv_ns> @<tag> <rest>`: a depthbook recorder line other than a plain frame (see
+    /// [`Tagged`]).
+    Recorder {
+        /// Receive time in ns.
+        recv_ns: i64,
+        /// What the line records.
+        tagged: Tagged<'a>,
+    },
     /// An empty line.
     Empty,
     /// Anything else: handed on as a frame for the decoder to judge.
@@ -49,6 +57,41 @@ pub enum LineFormat<'a> {
         /// The line.
         payload: &'a [u8],
     },
+}
+
+/// The records of depthbook's own capture format besides plain `<recv_ns> <json>` frames.
+///
+/// Frames whose bytes cannot sit on one line as they are (binary frames, text with a line break
+/// or not starting with `{` or `[`) are written in hex, so every frame replays bit for bit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tagged<'a> {
+    /// `@hex <hex digits>`: a frame, hex-encoded.
+    HexFrame(&'a [u8]),
+    /// `@rest <url> <body>`: a REST response body and its request URL.
+    Rest {
+        /// The request URL.
+        url: &'a str,
+        /// The body as received.
+        body: &'a [u8],
+    },
+    /// `@resthex <url> <hex digits>`: a REST body that cannot sit on one line, hex-encoded.
+    RestHex {
+        /// The request URL.
+        url: &'a str,
+        /// The body's hex digits.
+        hex: &'a [u8],
+    },
+    /// `@close <reason>`: the connection closed; every book of it goes Stale.
+    Close,
+    /// `@watchdog <symbol>`: the live driver's watchdog found the book silent too long and made
+    /// it Stale; a replay repeats the decision at the same point.
+    Watchdog {
+        /// The instrument, as the venue spells it.
+        symbol: &'a str,
+    },
+    /// Any other tag (`@open`, `@sent`, `@stale`, `@live`, `@resync`, ...): a note for people
+    /// and tools, which the engine itself reproduces or does not need.
+    Note,
 }
 
 fn is_json_start(bytes: &[u8]) -> bool {
@@ -68,8 +111,11 @@ pub fn classify(line: &[u8]) -> LineFormat<'_> {
         return LineFormat::Unknown { payload: line };
     };
     let (head, rest) = (&line[..space], &line[space + 1..]);
+    if rest.starts_with(b"@") && is_epoch_ns(head) {
+        return LineFormat::Recorder { recv_ns: digits(head), tagged: tagged(rest) };
+    }
     if is_json_start(rest) {
-        if (10..=19).contains(&head.len()) && head.iter().all(u8::is_ascii_digit) {
+        if is_epoch_ns(head) {
             return LineFormat::Collector { recv_ns: digits(head), payload: rest };
         }
         if let Some(recv_ns) = parse_iso8601(head) {
@@ -92,6 +138,60 @@ pub fn classify(line: &[u8]) -> LineFormat<'_> {
         }
     }
     LineFormat::Unknown { payload: line }
+}
+
+fn is_epoch_ns(head: &[u8]) -> bool {
+    (10..=19).contains(&head.len()) && head.iter().all(u8::is_ascii_digit)
+}
+
+/// Splits `@tag rest` (the caller checked the `@`).
+fn tagged(line: &[u8]) -> Tagged<'_> {
+    let (tag, rest) = match line.iter().position(|&b| b == b' ') {
+        Some(i) => (&line[1..i], &line[i + 1..]),
+        None => (&line[1..], &line[line.len()..]),
+    };
+    let url_and_rest = || {
+        let i = rest.iter().position(|&b| b == b' ')?;
+        Some((std::str::from_utf8(&rest[..i]).ok()?, &rest[i + 1..]))
+    };
+    match tag {
+        b"hex" => Tagged::HexFrame(rest),
+        b"close" => Tagged::Close,
+        b"rest" => match url_and_rest() {
+            Some((url, body)) => Tagged::Rest { url, body },
+            None => Tagged::Note,
+        },
+        b"resthex" => match url_and_rest() {
+            Some((url, hex)) => Tagged::RestHex { url, hex },
+            None => Tagged::Note,
+        },
+        b"watchdog" => match std::str::from_utf8(rest) {
+            Ok(symbol) if !symbol.is_empty() => Tagged::Watchdog { symbol },
+            _ => Tagged::Note,
+        },
+        _ => Tagged::Note,
+    }
+}
+
+/// Decodes hex digits into `out` (cleared first); false if `hex` is not an even run of them.
+pub fn decode_hex(hex: &[u8], out: &mut Vec<u8>) -> bool {
+    out.clear();
+    if !hex.len().is_multiple_of(2) {
+        return false;
+    }
+    let nibble = |b: u8| match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    };
+    for pair in hex.chunks_exact(2) {
+        match (nibble(pair[0]), nibble(pair[1])) {
+            (Some(hi), Some(lo)) => out.push(hi << 4 | lo),
+            _ => return false,
+        }
+    }
+    true
 }
 
 fn digits(d: &[u8]) -> i64 {
@@ -134,6 +234,29 @@ mod tests {
             classify(b"wss://x <- 1.5: {\"op\":\"subscribe\"}"),
             LineFormat::CryptofeedClient
         );
+        assert_eq!(
+            classify(b"1723161253937085768 @rest https://h/api/v3/depth?symbol=A {\"l\":1}"),
+            LineFormat::Recorder {
+                recv_ns: 1_723_161_253_937_085_768,
+                tagged: Tagged::Rest { url: "https://h/api/v3/depth?symbol=A", body: b"{\"l\":1}" }
+            }
+        );
+        let tag = |line: &'static [u8]| match classify(line) {
+            LineFormat::Recorder { tagged, .. } => tagged,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(tag(b"1723161253937085768 @hex 706f6e67"), Tagged::HexFrame(b"706f6e67"));
+        assert_eq!(tag(b"1723161253937085768 @close 1006 reset"), Tagged::Close);
+        assert_eq!(
+            tag(b"1723161253937085768 @watchdog BTC-USDT"),
+            Tagged::Watchdog { symbol: "BTC-USDT" }
+        );
+        assert_eq!(tag(b"1723161253937085768 @watchdog"), Tagged::Note);
+        assert_eq!(tag(b"1723161253937085768 @open wss://x"), Tagged::Note);
+        assert_eq!(tag(b"1723161253937085768 @rest nourl"), Tagged::Note);
+        let mut out = Vec::new();
+        assert!(decode_hex(b"706F6e67", &mut out) && out == b"pong");
+        assert!(!decode_hex(b"7", &mut out) && !decode_hex(b"zz", &mut out));
         assert_eq!(classify(b""), LineFormat::Empty);
         assert_eq!(classify(b"\r"), LineFormat::Empty);
         assert_eq!(classify(b"garbage here"), LineFormat::Unknown { payload: b"garbage here" });

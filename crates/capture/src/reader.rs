@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use flate2::bufread::MultiGzDecoder;
 use thiserror::Error;
 
-use crate::line::{LineFormat, classify};
+use crate::line::{LineFormat, Tagged, classify, decode_hex};
 
 /// Why a capture could not be read.
 #[derive(Debug, Error)]
@@ -59,8 +59,13 @@ pub enum RecordKind<'a> {
         /// The request URL.
         url: Option<&'a str>,
     },
-    /// The recorded connection was interrupted (tardis: an empty line).
+    /// The recorded connection was interrupted (tardis: an empty line; depthbook: `@close`).
     Disconnect,
+    /// The recording live driver's watchdog made this instrument's book Stale here.
+    Watchdog {
+        /// The instrument, as the venue spells it.
+        symbol: &'a str,
+    },
     /// Nothing for the engine (client frames, connect markers, blank lines).
     Skip,
 }
@@ -70,6 +75,8 @@ struct Source {
     gzip: bool,
     // The line read ahead, without its terminator; valid while `ready`.
     buf: Vec<u8>,
+    // The decoded bytes of a hex-encoded record.
+    unhexed: Vec<u8>,
     ready: bool,
     line_no: u64,
     last_ns: i64,
@@ -83,6 +90,7 @@ impl Source {
             reader,
             gzip,
             buf: Vec::new(),
+            unhexed: Vec::new(),
             ready: false,
             line_no: 0,
             last_ns: 0,
@@ -101,7 +109,8 @@ impl Source {
                 let ts = match classify(&self.buf) {
                     LineFormat::Collector { recv_ns, .. }
                     | LineFormat::Cryptofeed { recv_ns, .. }
-                    | LineFormat::CryptofeedRest { recv_ns, .. } => Some(recv_ns),
+                    | LineFormat::CryptofeedRest { recv_ns, .. }
+                    | LineFormat::Recorder { recv_ns, .. } => Some(recv_ns),
                     LineFormat::Tardis { recv_ns, .. } => {
                         self.seen_tardis = true;
                         Some(recv_ns)
@@ -255,7 +264,7 @@ impl CaptureReader {
             return Ok(None);
         };
         self.yielded = Some(i);
-        let source = &self.sources[i];
+        let source = &mut self.sources[i];
         let kind = match classify(&source.buf) {
             LineFormat::Json { payload }
             | LineFormat::Collector { payload, .. }
@@ -265,6 +274,26 @@ impl CaptureReader {
             LineFormat::CryptofeedRest { url, payload, .. } => {
                 RecordKind::Rest { body: payload, url: Some(url) }
             }
+            LineFormat::Recorder { tagged, .. } => match tagged {
+                Tagged::HexFrame(hex) => {
+                    if decode_hex(hex, &mut source.unhexed) {
+                        RecordKind::Frame(&source.unhexed)
+                    } else {
+                        RecordKind::Frame(hex)
+                    }
+                }
+                Tagged::Rest { url, body } => RecordKind::Rest { body, url: Some(url) },
+                Tagged::RestHex { url, hex } => {
+                    if decode_hex(hex, &mut source.unhexed) {
+                        RecordKind::Rest { body: &source.unhexed, url: Some(url) }
+                    } else {
+                        RecordKind::Rest { body: hex, url: Some(url) }
+                    }
+                }
+                Tagged::Close => RecordKind::Disconnect,
+                Tagged::Watchdog { symbol } => RecordKind::Watchdog { symbol },
+                Tagged::Note => RecordKind::Skip,
+            },
             LineFormat::CryptofeedClient => RecordKind::Skip,
             LineFormat::Empty if source.seen_tardis => RecordKind::Disconnect,
             LineFormat::Empty => RecordKind::Skip,
@@ -298,6 +327,7 @@ mod tests {
                     format!("REST {} {}", url.unwrap_or("-"), String::from_utf8_lossy(body))
                 }
                 RecordKind::Disconnect => "DISCONNECT".into(),
+                RecordKind::Watchdog { symbol } => format!("WATCHDOG {symbol}"),
                 RecordKind::Skip => "SKIP".into(),
             };
             out.push((rec.file, rec.line, rec.recv_ns, what));

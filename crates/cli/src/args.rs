@@ -20,6 +20,13 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Replay capture files through the engine and print what it publishes.
     Replay(ReplayArgs),
+    /// Connect to a venue and show its books live (or print views for scripts with --emit).
+    Live(LiveArgs),
+    /// Connect to a venue and record everything to a capture file, without a display.
+    Record(RecordArgs),
+    /// Run a loopback exchange that replays a capture to WebSocket clients (and serves REST
+    /// snapshots for Binance-style venues), with fault injection.
+    Serve(ServeArgs),
     /// Print the venue capability table.
     Venues,
 }
@@ -46,6 +53,108 @@ pub(crate) struct ReplayArgs {
     #[arg(long, value_parser = parse_precision)]
     pub(crate) precision: Option<(u8, u8)>,
     /// Capture files (merged by receive time); `-` reads standard input.
+    #[arg(required = true)]
+    pub(crate) files: Vec<PathBuf>,
+}
+
+/// What `live` and `record` share: where to connect and for how long.
+#[derive(Debug, Args)]
+pub(crate) struct FeedArgs {
+    /// Venue to connect to.
+    #[arg(long, value_parser = parse_venue)]
+    pub(crate) venue: Venue,
+    /// Instrument to subscribe, as the venue spells it (repeatable).
+    #[arg(long = "symbol", required = true)]
+    pub(crate) symbols: Vec<String>,
+    /// WebSocket URL in place of the venue's (a testnet, `depthbook serve`).
+    #[arg(long)]
+    pub(crate) url: Option<String>,
+    /// REST base URL in place of the venue's (Binance-style snapshots).
+    #[arg(long = "rest-url")]
+    pub(crate) rest_url: Option<String>,
+    /// Subscribed depth (Kraken; default 10).
+    #[arg(long)]
+    pub(crate) depth: Option<u32>,
+    /// Price and size decimals as P:Q where the feed does not announce them (Kraken v2).
+    #[arg(long, value_parser = parse_precision)]
+    pub(crate) precision: Option<(u8, u8)>,
+    /// Seconds of book silence that make a Live book Stale (0 disables; default: the venue's).
+    #[arg(long)]
+    pub(crate) watchdog: Option<u64>,
+    /// Stop after this many seconds.
+    #[arg(long)]
+    pub(crate) duration: Option<f64>,
+    /// Stop after this many frames received.
+    #[arg(long = "max-frames")]
+    pub(crate) max_frames: Option<u64>,
+    /// Start a new capture segment (FILE.1, FILE.2, ...) after this many MiB.
+    #[arg(long = "rotate-mb")]
+    pub(crate) rotate_mb: Option<u64>,
+    /// Start a new capture segment after this many minutes.
+    #[arg(long = "rotate-minutes")]
+    pub(crate) rotate_minutes: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LiveArgs {
+    #[command(flatten)]
+    pub(crate) feed: FeedArgs,
+    /// For scripts: print the replay contract's JSON lines (with `recv_ns` in place of
+    /// `line`) instead of the ladder.
+    #[arg(long, default_value = "none")]
+    pub(crate) emit: Emit,
+    /// Also record everything to this capture file.
+    #[arg(long)]
+    pub(crate) record: Option<PathBuf>,
+    /// Levels a side in the ladder.
+    #[arg(long, default_value_t = 10)]
+    pub(crate) levels: usize,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RecordArgs {
+    #[command(flatten)]
+    pub(crate) feed: FeedArgs,
+    /// The capture file (appended to if it exists).
+    pub(crate) file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Port to listen on, on 127.0.0.1 (0 picks a free one, printed on stderr).
+    #[arg(long)]
+    pub(crate) port: u16,
+    /// Venue whose protocol to speak.
+    #[arg(long, value_parser = parse_venue)]
+    pub(crate) venue: Venue,
+    /// Replay at the recorded pace divided by this (default: as fast as clients read).
+    #[arg(long)]
+    pub(crate) speedup: Option<u32>,
+    /// Never send the Nth forwarded book frame (repeatable).
+    #[arg(long = "drop")]
+    pub(crate) drop: Vec<u64>,
+    /// Send the Nth forwarded book frame twice (repeatable).
+    #[arg(long = "duplicate")]
+    pub(crate) duplicate: Vec<u64>,
+    /// Swap the Nth and N+1th forwarded book frames (repeatable).
+    #[arg(long = "reorder")]
+    pub(crate) reorder: Vec<u64>,
+    /// Change one level's size in the Nth forwarded book frame (repeatable).
+    #[arg(long = "corrupt")]
+    pub(crate) corrupt: Vec<u64>,
+    /// Drop the first connection that has received N frames, without a close frame.
+    #[arg(long = "disconnect-after")]
+    pub(crate) disconnect_after: Option<u64>,
+    /// Make the first connection that has received N frames go silent, socket left open.
+    #[arg(long = "stall-after")]
+    pub(crate) stall_after: Option<u64>,
+    /// Answer the first N REST snapshot requests with 429 and Retry-After: 1.
+    #[arg(long = "refuse-rest", default_value_t = 0)]
+    pub(crate) refuse_rest: u32,
+    /// Delay every REST answer by this many milliseconds.
+    #[arg(long = "delay-rest-ms", default_value_t = 0)]
+    pub(crate) delay_rest_ms: u64,
+    /// Capture files to replay (merged by receive time).
     #[arg(required = true)]
     pub(crate) files: Vec<PathBuf>,
 }

@@ -3,7 +3,61 @@
 use std::fmt::Write as _;
 
 use depthbook_core::{Book, Level, Price, Qty, Side};
-use depthbook_engine::Counters;
+use depthbook_engine::{Counters, Engine, TopOfBook};
+
+use crate::args::Emit;
+
+/// Where a view came from: a capture line (replay) or a receive time (live).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Position {
+    /// `"line":N` and, with several files, `"file":K`.
+    Line { line: u64, file: Option<usize> },
+    /// `"recv_ns":N`.
+    RecvNs(i64),
+}
+
+/// Appends the `--emit` line of `view`: `tob` or `depth:N` (`none` is never asked for).
+pub(crate) fn view_line(
+    out: &mut String,
+    engine: &Engine,
+    venue: &str,
+    view: &TopOfBook,
+    at: Position,
+    emit: Emit,
+) {
+    match at {
+        Position::Line { line, file } => {
+            let _ = write!(out, "{{\"line\":{line},");
+            if let Some(file) = file {
+                let _ = write!(out, "\"file\":{file},");
+            }
+        }
+        Position::RecvNs(ns) => {
+            let _ = write!(out, "{{\"recv_ns\":{ns},");
+        }
+    }
+    out.push_str("\"venue\":");
+    push_str(out, venue);
+    out.push_str(",\"symbol\":");
+    push_str(out, engine.symbol(view.instrument));
+    out.push_str(",\"seq\":");
+    push_opt_int(out, view.seq);
+    match (emit, engine.book(view.instrument)) {
+        (Emit::Depth(n), Some(book)) => {
+            out.push_str(",\"bids\":");
+            push_levels(out, book, Side::Bid, n);
+            out.push_str(",\"asks\":");
+            push_levels(out, book, Side::Ask, n);
+        }
+        _ => {
+            out.push_str(",\"bid\":");
+            push_level(out, view.bid);
+            out.push_str(",\"ask\":");
+            push_level(out, view.ask);
+        }
+    }
+    out.push_str("}\n");
+}
 
 /// Appends `s` as a JSON string (symbols come from the feed, so escape everything needed).
 pub(crate) fn push_str(out: &mut String, s: &str) {

@@ -1,11 +1,13 @@
-//! The `depthbook` command: replays recorded exchange feeds into exact order books.
+//! The `depthbook` command: exact order books from live or recorded exchange feeds.
 
 #![forbid(unsafe_code)]
 
 mod args;
 mod json;
 mod ladder;
+mod live;
 mod replay;
+mod serve;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -30,6 +32,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         None => replay::default_replay(),
         Some(Command::Replay(args)) => replay::run(&args),
+        Some(Command::Live(args)) => live::live(&args),
+        Some(Command::Record(args)) => live::record(&args),
+        Some(Command::Serve(args)) => serve::run(&args),
         Some(Command::Venues) => print_venues(),
     };
     match result {

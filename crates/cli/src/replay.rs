@@ -4,10 +4,10 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use depthbook_capture::{CaptureReader, RecordKind};
+use depthbook_capture::CaptureReader;
 use depthbook_core::Side;
-use depthbook_engine::{BookState, Engine, EngineConfig, SlowConsumer, TopOfBook, Update};
-use depthbook_venues::{Frame, Venue};
+use depthbook_engine::{BookState, Engine, EngineConfig, SlowConsumer, Update};
+use depthbook_venues::Venue;
 
 use crate::args::{Emit, ReplayArgs};
 use crate::json;
@@ -106,14 +106,7 @@ fn replay(args: &ReplayArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let mut text = String::with_capacity(4096);
     while let Some(record) = reader.next()? {
         lines += 1;
-        match record.kind {
-            RecordKind::Frame(bytes) => engine.ingest(&Frame::stream(bytes), record.recv_ns),
-            RecordKind::Rest { body, url } => {
-                engine.ingest(&Frame::rest(body, url), record.recv_ns)
-            }
-            RecordKind::Disconnect => engine.disconnect(),
-            RecordKind::Skip => {}
-        }
+        depthbook_capture::feed(&mut engine, &record);
         for update in views.try_iter() {
             let Update::Book(view) = update else { continue };
             if args.emit == Emit::None {
@@ -121,7 +114,8 @@ fn replay(args: &ReplayArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
             }
             text.clear();
             let file = several_files.then_some(record.file);
-            emit_line(&mut text, &engine, venue_name, &view, record.line, file, args.emit);
+            let at = json::Position::Line { line: record.line, file };
+            json::view_line(&mut text, &engine, venue_name, &view, at, args.emit);
             out.write_all(text.as_bytes())?;
         }
     }
@@ -132,43 +126,6 @@ fn replay(args: &ReplayArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
         );
     }
     Ok(Outcome { engine, lines })
-}
-
-fn emit_line(
-    out: &mut String,
-    engine: &Engine,
-    venue: &str,
-    view: &TopOfBook,
-    line: u64,
-    file: Option<usize>,
-    emit: Emit,
-) {
-    use std::fmt::Write as _;
-    let _ = write!(out, "{{\"line\":{line},");
-    if let Some(file) = file {
-        let _ = write!(out, "\"file\":{file},");
-    }
-    out.push_str("\"venue\":");
-    json::push_str(out, venue);
-    out.push_str(",\"symbol\":");
-    json::push_str(out, engine.symbol(view.instrument));
-    out.push_str(",\"seq\":");
-    json::push_opt_int(out, view.seq);
-    match (emit, engine.book(view.instrument)) {
-        (Emit::Depth(n), Some(book)) => {
-            out.push_str(",\"bids\":");
-            json::push_levels(out, book, Side::Bid, n);
-            out.push_str(",\"asks\":");
-            json::push_levels(out, book, Side::Ask, n);
-        }
-        _ => {
-            out.push_str(",\"bid\":");
-            json::push_level(out, view.bid);
-            out.push_str(",\"ask\":");
-            json::push_level(out, view.ask);
-        }
-    }
-    out.push_str("}\n");
 }
 
 fn write_final(out: &mut impl Write, engine: &Engine) -> io::Result<()> {

@@ -41,6 +41,28 @@ impl Book {
         }
     }
 
+    /// A book of `(price, size)` levels written as the venue writes them (`"3366.1"`, `"7"`),
+    /// keeping their spelling; levels apply in order, so a later zero size deletes. For
+    /// examples, tests and tools: the ingest path sets levels one by one with [`Book::set`].
+    ///
+    /// # Errors
+    /// The first price or size that is not an exact decimal the book can hold.
+    pub fn from_text(
+        max_levels: usize,
+        bids: &[(&str, &str)],
+        asks: &[(&str, &str)],
+    ) -> Result<Book, NumberError> {
+        let mut book = Book::new(max_levels);
+        for (side, levels) in [(Side::Bid, bids), (Side::Ask, asks)] {
+            for (price, size) in levels {
+                let (price, price_text) = Price::parse(price)?;
+                let (size, size_text) = Qty::parse(size)?;
+                book.set(side, price, size, LevelText::new(price_text, size_text))?;
+            }
+        }
+        Ok(book)
+    }
+
     /// The cap on levels per side.
     pub fn max_levels(&self) -> usize {
         self.max_levels

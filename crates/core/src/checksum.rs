@@ -247,15 +247,7 @@ mod tests {
     use crate::ladder::LevelText;
 
     fn book_of(bids: &[(&str, &str)], asks: &[(&str, &str)]) -> Book {
-        let mut book = Book::new(1_000);
-        for (side, levels) in [(Side::Bid, bids), (Side::Ask, asks)] {
-            for (px, sz) in levels {
-                let (p, pt) = Price::parse(px).unwrap();
-                let (q, qt) = Qty::parse(sz).unwrap();
-                book.set(side, p, q, LevelText::new(pt, qt)).unwrap();
-            }
-        }
-        book
+        Book::from_text(1_000, bids, asks).unwrap()
     }
 
     #[test]

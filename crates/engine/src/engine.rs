@@ -10,7 +10,7 @@ use depthbook_venues::{
 use crate::counters::Counters;
 use crate::publish::{Publisher, SlowConsumer, Status, StatusEvent, TopOfBook, Update};
 use crate::ring::DeltaRing;
-use crate::state::{BookState, StaleReason};
+use crate::state::{BookState, SnapshotRequest, StaleReason};
 
 /// How an engine is set up.
 #[derive(Debug, Clone)]
@@ -63,6 +63,10 @@ struct Instrument {
     // Increments each time the book goes Live from a snapshot.
     generation: u64,
     last_exchange_ms: Option<i64>,
+    // A snapshot request is outstanding (cleared by the next snapshot, whatever its outcome).
+    snapshot_wanted: bool,
+    // Receive time of the last book message for this instrument (any state).
+    last_data_ns: Option<i64>,
 }
 
 /// Everything but the decoder: split out so the decoder's output can be read while books change.
@@ -75,6 +79,8 @@ struct Books {
     instruments: Vec<Instrument>,
     counters: Counters,
     publisher: Publisher,
+    // Snapshot requests not yet taken by the driver; at most one per instrument.
+    requests: Vec<SnapshotRequest>,
 }
 
 /// The single-threaded ingest loop's state: decoder, books, counters and consumers.
@@ -106,6 +112,7 @@ impl Engine {
             instruments: Vec::new(),
             counters: Counters::default(),
             publisher: Publisher::default(),
+            requests: Vec::new(),
             config,
         };
         books.grow_to(symbols.len());
@@ -126,6 +133,12 @@ impl Engine {
     /// policy for when it falls behind.
     pub fn subscribe(&mut self, capacity: usize, policy: SlowConsumer) -> Receiver<Update> {
         self.books.publisher.subscribe(capacity, policy)
+    }
+
+    /// A consumer of status events only (a book went Live or Stale), with a channel of
+    /// `capacity`; a full channel drops the new event and counts it in `views_dropped`.
+    pub fn subscribe_statuses(&mut self, capacity: usize) -> Receiver<Update> {
+        self.books.publisher.subscribe_statuses(capacity)
     }
 
     /// Processes one frame received at `recv_ns`.
@@ -159,6 +172,25 @@ impl Engine {
         }
     }
 
+    /// Makes `id`'s book Stale for a reason decided outside the engine (the live driver's
+    /// watchdog). A no-op for a book that is not Live or an unknown id.
+    pub fn mark_stale(&mut self, id: InstrumentId, reason: StaleReason) {
+        self.books.go_stale(id, reason);
+    }
+
+    /// Takes the snapshot requests raised since the last call: one per book that needs a
+    /// snapshot and has no request outstanding. A request stays outstanding until the next
+    /// snapshot for that book arrives (whether or not it bridges); a driver that gets no
+    /// snapshot resyncs again on its own timeout.
+    ///
+    /// Which books raise one depends on the venue: where snapshots come from REST, a book that
+    /// is not Live raises one when it buffers a delta (so the snapshot can bridge with the
+    /// stream); where they come on the stream, a book raises one when it goes Stale for any
+    /// reason but a disconnect (the reconnect resubscribes everything).
+    pub fn drain_snapshot_requests(&mut self) -> std::vec::Drain<'_, SnapshotRequest> {
+        self.books.requests.drain(..)
+    }
+
     /// The counters so far.
     pub fn counters(&self) -> &Counters {
         &self.books.counters
@@ -189,6 +221,12 @@ impl Engine {
         self.books.instruments.get(id as usize).map(|i| i.state)
     }
 
+    /// When the last book message for `id` was received (whatever the book's state): what the
+    /// live driver's watchdog watches.
+    pub fn last_data_ns(&self, id: InstrumentId) -> Option<i64> {
+        self.books.instruments.get(id as usize).and_then(|i| i.last_data_ns)
+    }
+
     /// The sequence of the last message applied to `id`'s book.
     pub fn last_seq(&self, id: InstrumentId) -> Option<i64> {
         self.books.instruments.get(id as usize).and_then(|i| i.cursor.last)
@@ -210,6 +248,8 @@ impl Books {
                 ),
                 generation: 0,
                 last_exchange_ms: None,
+                snapshot_wanted: false,
+                last_data_ns: None,
             });
         }
     }
@@ -233,6 +273,7 @@ impl Books {
         recv_ns: i64,
     ) {
         let id = event.instrument;
+        self.instruments[id as usize].last_data_ns = Some(recv_ns);
         match event.kind {
             BookKind::Snapshot => self.on_snapshot(event, levels, meta, recv_ns),
             BookKind::Delta => {
@@ -241,6 +282,11 @@ impl Books {
                     if self.seq_rule.bridges_buffered_deltas() {
                         self.counters.buffer_overflows +=
                             inst.pending.push(event.seq, event.exchange_ms, levels);
+                        let reason = match inst.state {
+                            BookState::Stale(reason) => Some(reason),
+                            _ => None,
+                        };
+                        self.want_snapshot(id, reason);
                     }
                     return;
                 }
@@ -253,6 +299,7 @@ impl Books {
                             let inst = &mut self.instruments[id as usize];
                             self.counters.buffer_overflows +=
                                 inst.pending.push(event.seq, event.exchange_ms, levels);
+                            self.want_snapshot(id, Some(StaleReason::Gap { expected, got }));
                         }
                     }
                     Verdict::Apply => {
@@ -294,6 +341,10 @@ impl Books {
             }
         }
         let was_stale = matches!(self.instruments[id as usize].state, BookState::Stale(_));
+        // The snapshot answers any request for this book, taken or not; keeping the queue to
+        // requests still open bounds it by the number of instruments even if nobody drains it.
+        self.instruments[id as usize].snapshot_wanted = false;
+        self.requests.retain(|r| r.instrument != id);
         self.instruments[id as usize].book.clear();
         if !self.apply_levels(id, levels) {
             self.go_stale(id, StaleReason::BadMessage);
@@ -423,6 +474,20 @@ impl Books {
                 status: Status::Stale(reason),
                 generation,
             }));
+        }
+        // REST venues ask when the stream buffers its next delta (see `on_event`); stream
+        // venues ask now, unless the connection is down and will resubscribe everything.
+        if !self.seq_rule.bridges_buffered_deltas() && reason != StaleReason::Disconnect {
+            self.want_snapshot(id, Some(reason));
+        }
+    }
+
+    /// Raises a snapshot request for `id` unless one is outstanding.
+    fn want_snapshot(&mut self, id: InstrumentId, reason: Option<StaleReason>) {
+        let Some(inst) = self.instruments.get_mut(id as usize) else { return };
+        if !inst.snapshot_wanted {
+            inst.snapshot_wanted = true;
+            self.requests.push(SnapshotRequest { instrument: id, reason });
         }
     }
 

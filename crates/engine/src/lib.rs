@@ -38,4 +38,4 @@ mod state;
 pub use counters::Counters;
 pub use engine::{Engine, EngineConfig};
 pub use publish::{SlowConsumer, Status, StatusEvent, TopOfBook, Update};
-pub use state::{BookState, StaleReason};
+pub use state::{BookState, SnapshotRequest, StaleReason};

@@ -71,6 +71,8 @@ struct Subscriber {
     tx: Sender<Update>,
     // Held for KeepLatest only: the loop pops the oldest update to make room.
     rx: Option<Receiver<Update>>,
+    // Receives status events only.
+    statuses_only: bool,
     hung_up: bool,
 }
 
@@ -84,7 +86,13 @@ impl Publisher {
     pub(crate) fn subscribe(&mut self, capacity: usize, policy: SlowConsumer) -> Receiver<Update> {
         let (tx, rx) = crossbeam_channel::bounded(capacity.max(1));
         let keep = matches!(policy, SlowConsumer::KeepLatest).then(|| rx.clone());
-        self.subscribers.push(Subscriber { tx, rx: keep, hung_up: false });
+        self.subscribers.push(Subscriber { tx, rx: keep, statuses_only: false, hung_up: false });
+        rx
+    }
+
+    pub(crate) fn subscribe_statuses(&mut self, capacity: usize) -> Receiver<Update> {
+        let (tx, rx) = crossbeam_channel::bounded(capacity.max(1));
+        self.subscribers.push(Subscriber { tx, rx: None, statuses_only: true, hung_up: false });
         rx
     }
 
@@ -92,7 +100,11 @@ impl Publisher {
     pub(crate) fn send(&mut self, update: Update) -> u64 {
         let mut dropped = 0;
         let mut any_hung_up = false;
+        let is_status = matches!(update, Update::Status(_));
         for sub in &mut self.subscribers {
+            if sub.statuses_only && !is_status {
+                continue;
+            }
             match sub.tx.try_send(update) {
                 Ok(()) => {}
                 Err(TrySendError::Full(update)) => match &sub.rx {

@@ -16,6 +16,9 @@ pub enum StaleReason {
     BadMessage,
     /// The connection (or the capture) was interrupted.
     Disconnect,
+    /// No book data arrived for longer than the venue's cadence allows (decided by the live
+    /// driver's clock, recorded in captures so a replay repeats it).
+    Watchdog,
 }
 
 impl StaleReason {
@@ -26,6 +29,7 @@ impl StaleReason {
             StaleReason::ChecksumMismatch => "checksum",
             StaleReason::BadMessage => "bad_message",
             StaleReason::Disconnect => "disconnect",
+            StaleReason::Watchdog => "watchdog",
         }
     }
 }
@@ -46,4 +50,15 @@ impl BookState {
     pub const fn is_live(self) -> bool {
         matches!(self, BookState::Live)
     }
+}
+
+/// A book needs a fresh snapshot: what the live driver acts on (REST re-fetch with bridging, or
+/// unsubscribe + subscribe), by the venue's method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotRequest {
+    /// The instrument.
+    pub instrument: depthbook_venues::InstrumentId,
+    /// Why: `None` for a book that has never been Live (its stream has started and a REST
+    /// snapshot is needed to bridge it), else the reason it went Stale.
+    pub reason: Option<StaleReason>,
 }

@@ -228,3 +228,73 @@ fn usdm_bridging_drops_late_deltas_the_snapshot_covers() {
     assert_eq!(engine.last_seq(0), Some(140));
     assert_eq!((engine.counters().gaps, engine.counters().resyncs), (1, 1));
 }
+
+fn requests(engine: &mut Engine) -> Vec<(u32, Option<StaleReason>)> {
+    engine.drain_snapshot_requests().map(|r| (r.instrument, r.reason)).collect()
+}
+
+#[test]
+fn rest_venues_ask_for_a_snapshot_once_the_stream_has_buffered_a_delta() {
+    let mut engine = Engine::new(EngineConfig::new(Venue::BinanceSpot));
+    feed(&mut engine, &spot_delta(6, 8, "100.0"));
+    feed(&mut engine, &spot_delta(9, 12, "100.5"));
+    assert_eq!(requests(&mut engine), vec![(0, None)], "one request, not one per delta");
+    assert_eq!(requests(&mut engine), vec![]);
+    // A snapshot that does not bridge answers the request; the next buffered delta asks again.
+    feed(&mut engine, &spot_snapshot(3));
+    assert_eq!(engine.state(0), Some(BookState::AwaitingSnapshot));
+    feed(&mut engine, &spot_delta(13, 14, "100.0"));
+    assert_eq!(requests(&mut engine), vec![(0, None)]);
+    feed(&mut engine, &spot_snapshot(13));
+    assert_eq!(engine.state(0), Some(BookState::Live));
+    // A gap asks with its reason; a disconnect waits for the stream to resume.
+    feed(&mut engine, &spot_delta(20, 22, "101.0"));
+    assert_eq!(requests(&mut engine), vec![(0, Some(StaleReason::Gap { expected: 15, got: 20 }))]);
+    feed(&mut engine, &spot_snapshot(22));
+    engine.disconnect();
+    assert_eq!(requests(&mut engine), vec![]);
+    feed(&mut engine, &spot_delta(30, 31, "101.0"));
+    assert_eq!(requests(&mut engine), vec![(0, Some(StaleReason::Disconnect))]);
+}
+
+#[test]
+fn stream_venues_ask_when_a_book_goes_stale_but_not_on_a_disconnect() {
+    let mut engine = Engine::new(EngineConfig::new(Venue::Okx));
+    feed(&mut engine, &okx("snapshot", -1, 10, r#"[["100","1","0","1"]]"#));
+    assert_eq!(requests(&mut engine), vec![], "the subscription brings the first snapshot");
+    feed(&mut engine, &okx("update", 11, 12, r#"[["101","1","0","1"]]"#));
+    assert_eq!(requests(&mut engine), vec![(0, Some(StaleReason::Gap { expected: 10, got: 11 }))]);
+    feed(&mut engine, &okx("update", 12, 13, r#"[["101","1","0","1"]]"#));
+    assert_eq!(requests(&mut engine), vec![], "still outstanding");
+    feed(&mut engine, &okx("snapshot", -1, 20, r#"[["100","1","0","1"]]"#));
+    engine.mark_stale(0, StaleReason::Watchdog);
+    assert_eq!(engine.state(0), Some(BookState::Stale(StaleReason::Watchdog)));
+    assert_eq!(requests(&mut engine), vec![(0, Some(StaleReason::Watchdog))]);
+    feed(&mut engine, &okx("snapshot", -1, 30, r#"[["100","1","0","1"]]"#));
+    engine.disconnect();
+    assert_eq!(requests(&mut engine), vec![]);
+}
+
+#[test]
+fn undrained_requests_stay_bounded_by_the_instruments() {
+    let mut engine = Engine::new(EngineConfig::new(Venue::Okx));
+    for i in 0..1000 {
+        feed(&mut engine, &okx("snapshot", -1, 10 * i, r#"[["100","1","0","1"]]"#));
+        feed(&mut engine, &okx("update", 10 * i + 1, 10 * i + 2, r#"[["101","1","0","1"]]"#));
+    }
+    assert_eq!(requests(&mut engine).len(), 1);
+}
+
+#[test]
+fn status_only_consumers_get_no_views() {
+    let mut engine = Engine::new(EngineConfig::new(Venue::Okx));
+    let statuses = engine.subscribe_statuses(8);
+    feed(&mut engine, &okx("snapshot", -1, 10, r#"[["100","1","0","1"]]"#));
+    feed(&mut engine, &okx("update", 10, 11, r#"[["101","1","0","1"]]"#));
+    engine.mark_stale(0, StaleReason::Watchdog);
+    assert_eq!(
+        drain(&statuses),
+        (vec![], vec![Status::Live, Status::Stale(StaleReason::Watchdog)])
+    );
+    assert_eq!(engine.last_data_ns(0), Some(0));
+}

@@ -8,15 +8,32 @@
 use std::io::{Read, Write as _};
 use std::path::PathBuf;
 
-use depthbook_capture::{CaptureReader, RecordKind};
+use depthbook_capture::CaptureReader;
 use depthbook_core::decimal::NumBuf;
 use depthbook_core::{Book, Side};
 use depthbook_engine::{Engine, EngineConfig, SlowConsumer, StatusEvent, TopOfBook, Update};
-use depthbook_venues::Frame;
 
 /// The path of a file under `fixtures/`.
 pub fn fixture(relative: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(relative)
+}
+
+/// A fixture's frames and REST bodies (with their URLs), read through the capture reader: what
+/// the engine is fed, without the lines' prefixes.
+pub fn fixture_frames(relative: &str) -> Vec<(Vec<u8>, Option<String>)> {
+    let path = fixture(relative);
+    let mut reader = CaptureReader::open(&[&path], 16 << 20).expect("fixture opens");
+    let mut frames = Vec::new();
+    while let Some(record) = reader.next().expect("fixture reads") {
+        match record.kind {
+            depthbook_capture::RecordKind::Frame(bytes) => frames.push((bytes.to_vec(), None)),
+            depthbook_capture::RecordKind::Rest { body, url } => {
+                frames.push((body.to_vec(), url.map(str::to_owned)));
+            }
+            _ => {}
+        }
+    }
+    frames
 }
 
 /// The lines of a fixture (gunzipped if needed), without terminators.
@@ -87,14 +104,7 @@ pub fn replay_files(config: EngineConfig, files: &[&[Vec<u8>]], depth_kept: usiz
     let mut outcomes = Vec::new();
     let mut books = Vec::new();
     while let Some(record) = reader.next().expect("in-memory read") {
-        match record.kind {
-            RecordKind::Frame(bytes) => engine.ingest(&Frame::stream(bytes), record.recv_ns),
-            RecordKind::Rest { body, url } => {
-                engine.ingest(&Frame::rest(body, url), record.recv_ns)
-            }
-            RecordKind::Disconnect => engine.disconnect(),
-            RecordKind::Skip => {}
-        }
+        depthbook_capture::feed(&mut engine, &record);
         let mut outcome = LineOutcome::default();
         for update in rx.try_iter() {
             match update {

@@ -9,9 +9,8 @@
 use std::alloc::System;
 
 use crossbeam_channel::Receiver;
-use depthbook_capture::{LineFormat, classify};
 use depthbook_engine::{Engine, EngineConfig, SlowConsumer, Update};
-use depthbook_testkit::fixture_lines;
+use depthbook_testkit::fixture_frames;
 use depthbook_venues::{Frame, Venue};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
@@ -24,21 +23,7 @@ struct Capture {
 }
 
 fn capture(relative: &str) -> Capture {
-    let mut frames = Vec::new();
-    for line in fixture_lines(relative) {
-        match classify(&line) {
-            LineFormat::Json { payload }
-            | LineFormat::Collector { payload, .. }
-            | LineFormat::Tardis { payload, .. }
-            | LineFormat::Cryptofeed { payload, .. }
-            | LineFormat::Unknown { payload } => frames.push((payload.to_vec(), None)),
-            LineFormat::CryptofeedRest { url, payload, .. } => {
-                frames.push((payload.to_vec(), Some(url.to_owned())))
-            }
-            LineFormat::CryptofeedClient | LineFormat::Empty => {}
-        }
-    }
-    Capture { frames }
+    Capture { frames: fixture_frames(relative) }
 }
 
 /// Feeds every frame and drains the consumer after each, as a strategy thread would.

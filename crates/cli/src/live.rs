@@ -1,0 +1,227 @@
+//! `depthbook live` and `depthbook record`.
+
+use std::io::{self, BufWriter, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use crossterm::{cursor, queue, terminal};
+use depthbook_engine::{Engine, SlowConsumer, Update};
+use depthbook_net::{Live, LiveConfig, NetSnapshot, RecordConfig, Step};
+
+use crate::args::{Emit, FeedArgs, LiveArgs, RecordArgs};
+use crate::json;
+use crate::ladder;
+
+/// How often the ladder is redrawn.
+const REDRAW: Duration = Duration::from_millis(200);
+
+/// Runs `depthbook live`.
+pub(crate) fn live(args: &LiveArgs) -> anyhow::Result<()> {
+    let mut live = start(&args.feed, args.record.as_deref())?;
+    let views = live.engine_mut().subscribe(1 << 16, SlowConsumer::DropNewest);
+    let venue = args.feed.venue.name();
+    let mut run = Run::new(&args.feed)?;
+    let stdout = io::stdout().lock();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout);
+    let mut text = String::with_capacity(4096);
+    let mut rate = Rate::default();
+    let mut last_draw: Option<Instant> = None;
+    while let Some(step) = live.step() {
+        if let Step::Frame { .. } = step {
+            run.frames += 1;
+            rate.frame();
+        }
+        if args.emit == Emit::None {
+            views.try_iter().for_each(drop);
+            if last_draw.is_none_or(|t| t.elapsed() >= REDRAW) {
+                draw(&mut out, &live, args.levels, rate.per_second(), run.started)?;
+                last_draw = Some(Instant::now());
+            }
+        } else {
+            for update in views.try_iter() {
+                let Update::Book(view) = update else { continue };
+                text.clear();
+                let at = json::Position::RecvNs(view.recv_ns);
+                json::view_line(&mut text, live.engine(), venue, &view, at, args.emit);
+                out.write_all(text.as_bytes())?;
+            }
+            if let Step::Tick { .. } = step {
+                out.flush()?;
+            }
+        }
+        if run.done() {
+            break;
+        }
+    }
+    if args.emit == Emit::None {
+        draw(&mut out, &live, args.levels, rate.per_second(), run.started)?;
+    }
+    out.flush()?;
+    finish(live, run.frames)
+}
+
+/// Runs `depthbook record`.
+pub(crate) fn record(args: &RecordArgs) -> anyhow::Result<()> {
+    let mut live = start(&args.feed, Some(&args.file))?;
+    let mut run = Run::new(&args.feed)?;
+    eprintln!("depthbook: recording {} to {}", args.feed.venue, args.file.display());
+    while let Some(step) = live.step() {
+        if let Step::Frame { .. } = step {
+            run.frames += 1;
+        }
+        if run.done() {
+            break;
+        }
+    }
+    finish(live, run.frames)
+}
+
+fn start(feed: &FeedArgs, record: Option<&std::path::Path>) -> anyhow::Result<Live> {
+    init_logging();
+    let mut config = LiveConfig::new(feed.venue, feed.symbols.clone());
+    config.ws_url.clone_from(&feed.url);
+    config.rest_url.clone_from(&feed.rest_url);
+    config.depth = feed.depth;
+    config.precision = feed.precision;
+    config.book_watchdog = feed.watchdog.map(Duration::from_secs);
+    config.record = record.map(|path| RecordConfig {
+        rotate_bytes: feed.rotate_mb.map(|mb| mb.saturating_mul(1 << 20)),
+        rotate_every: feed.rotate_minutes.map(|m| Duration::from_secs(m.saturating_mul(60))),
+        ..RecordConfig::new(path)
+    });
+    Live::start(config).context("cannot start the live feed")
+}
+
+/// Logs (tracing) go to stderr, filtered by `RUST_LOG` (default: warnings).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(io::stderr).try_init();
+}
+
+/// When a run ends: a duration, a frame count, or Ctrl-C.
+struct Run {
+    started: Instant,
+    duration: Option<Duration>,
+    max_frames: Option<u64>,
+    frames: u64,
+    interrupted: Arc<AtomicBool>,
+}
+
+impl Run {
+    fn new(feed: &FeedArgs) -> anyhow::Result<Run> {
+        let duration = match feed.duration {
+            Some(secs) if secs.is_finite() && secs >= 0.0 => Some(Duration::from_secs_f64(secs)),
+            Some(secs) => anyhow::bail!("--duration {secs} is not a number of seconds"),
+            None => None,
+        };
+        let interrupted = Arc::new(AtomicBool::new(false));
+        let flag = interrupted.clone();
+        // A second Ctrl-C while shutting down falls back to the default (the process ends).
+        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
+        Ok(Run {
+            started: Instant::now(),
+            duration,
+            max_frames: feed.max_frames,
+            frames: 0,
+            interrupted,
+        })
+    }
+
+    fn done(&self) -> bool {
+        self.interrupted.load(Ordering::Relaxed)
+            || self.duration.is_some_and(|d| self.started.elapsed() >= d)
+            || self.max_frames.is_some_and(|n| self.frames >= n)
+    }
+}
+
+/// Stops the network side, finishes the capture, prints the counters on stderr.
+fn finish(live: Live, frames: u64) -> anyhow::Result<()> {
+    let line = counters_line(frames, live.engine(), &live.net_counters());
+    live.shutdown().context("the capture was not completely written")?;
+    eprintln!("{line}");
+    Ok(())
+}
+
+/// The replay counters line (with `lines` = frames received), followed by the network's.
+fn counters_line(frames: u64, engine: &Engine, net: &NetSnapshot) -> String {
+    let mut line = json::counters_line(frames, engine.counters());
+    line.pop();
+    for (name, value) in net.fields() {
+        line.push_str(&format!(",\"{name}\":{value}"));
+    }
+    line.push('}');
+    line
+}
+
+/// Frames per second over the last whole second.
+#[derive(Default)]
+struct Rate {
+    window_start: Option<Instant>,
+    in_window: u64,
+    last: u64,
+}
+
+impl Rate {
+    fn frame(&mut self) {
+        self.in_window += 1;
+    }
+
+    fn per_second(&mut self) -> u64 {
+        let now = Instant::now();
+        let start = *self.window_start.get_or_insert(now);
+        if now.duration_since(start) >= Duration::from_secs(1) {
+            self.last = self.in_window;
+            self.in_window = 0;
+            self.window_start = Some(now);
+        }
+        self.last
+    }
+}
+
+/// Redraws the screen: every book's ladder, then the counters.
+fn draw(
+    out: &mut impl Write,
+    live: &Live,
+    levels: usize,
+    rate: u64,
+    started: Instant,
+) -> anyhow::Result<()> {
+    queue!(out, cursor::MoveTo(0, 0), terminal::Clear(terminal::ClearType::All))?;
+    let engine = live.engine();
+    let net = live.net_counters();
+    writeln!(
+        out,
+        "depthbook live  {}  up {}s  {} msg/s  connects {}  disconnects {}  (Ctrl-C to stop)\n",
+        engine.venue(),
+        started.elapsed().as_secs(),
+        rate,
+        net.connects,
+        net.disconnects,
+    )?;
+    for id in 0..engine.n_instruments() as u32 {
+        if let (Some(book), Some(state)) = (engine.book(id), engine.state(id)) {
+            ladder::write_ladder(out, engine.symbol(id), state, engine.last_seq(id), book, levels)?;
+            writeln!(out)?;
+        }
+    }
+    let c = engine.counters();
+    writeln!(
+        out,
+        "applied {}  published {}  gaps {}  checksums {}/{} failed  resyncs {}  decode errors {}  watchdog {}  REST {} ({} rate-limited)",
+        c.applied,
+        c.published,
+        c.gaps,
+        c.checksums_verified,
+        c.checksum_failures,
+        c.resyncs,
+        c.decode_errors,
+        net.watchdog_fired,
+        net.rest_requests,
+        net.rest_rate_limited,
+    )?;
+    out.flush()?;
+    Ok(())
+}

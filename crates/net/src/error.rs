@@ -1,0 +1,50 @@
+//! The net crate's one error type.
+
+use thiserror::Error;
+
+/// Why a live feed could not start or go on.
+#[derive(Debug, Error)]
+pub enum NetError {
+    /// A symbol with characters no venue uses (it would be spliced into JSON and URLs).
+    #[error("`{0}` is not a symbol any venue uses")]
+    BadSymbol(String),
+    /// More symbols than one connection of the venue may carry.
+    #[error("{venue} allows at most {max} instruments per connection, {got} were asked")]
+    TooManySymbols {
+        /// The venue.
+        venue: &'static str,
+        /// Its limit.
+        max: usize,
+        /// How many were asked.
+        got: usize,
+    },
+    /// No symbol was given.
+    #[error("name at least one symbol to subscribe")]
+    NoSymbols,
+    /// A URL that cannot be used.
+    #[error("bad URL `{url}`: {reason}")]
+    BadUrl {
+        /// The URL.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The TLS configuration could not be built.
+    #[error("TLS setup failed: {0}")]
+    Tls(#[from] rustls::Error),
+    /// The async runtime could not be started.
+    #[error("cannot start the network runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    /// The HTTP client could not be built.
+    #[error("cannot build the HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+    /// The capture file could not be written.
+    #[error("cannot write the capture {path}: {source}")]
+    Record {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,558 @@
+//! The live ingest loop: network tasks on a small tokio runtime move bytes in; one thread (the
+//! caller's) decodes, applies and publishes through the engine, decides resyncs, and records.
+//!
+//! # Resync policy
+//! - A book that needs a snapshot (the engine raises the request: a gap, a checksum mismatch,
+//!   a bad message, or, for REST venues, the first buffered delta) is resynced by the venue's
+//!   method: a REST snapshot bridged with the buffered stream (Binance), or unsubscribe +
+//!   subscribe (OKX, Kraken). Only that book: the others keep publishing.
+//! - Repeated resyncs of one book are spaced by its own exponential backoff with jitter, reset
+//!   once the book has stayed Live for [`LiveConfig::healthy_after`]. REST requests of every book
+//!   go through one weight budget per venue ([`crate::budget`]).
+//! - A resync that has not brought the book back within [`LiveConfig::resync_timeout`] is started
+//!   again (a lost request, a refused snapshot, a server that never answers the subscribe).
+//! - A Live book that receives no data for the venue's watchdog interval goes Stale (recorded as
+//!   `@watchdog` so a replay repeats it) and is resubscribed.
+//! - When the connection drops, every book goes Stale at once (consumers get a status event for
+//!   each); the connection task reconnects with backoff and resubscribes everything, and books
+//!   return to Live one by one as their snapshots arrive or bridge.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossbeam_channel::Receiver;
+use depthbook_engine::{Engine, EngineConfig, StaleReason, Status, Update};
+use depthbook_venues::{Frame, InstrumentId, Venue};
+use tokio::runtime::Runtime;
+use tokio::sync::mpsc;
+
+use crate::backoff::Backoff;
+use crate::connection::{self, Command, ConnectionConfig};
+use crate::counters::{NetCounters, NetSnapshot, bump};
+use crate::error::NetError;
+use crate::input::{Input, now_ns};
+use crate::protocol::{Protocol, ResyncMethod};
+use crate::recorder::{Entry, RecordConfig, Recorder};
+use crate::rest::{self, RestCommand, RestConfig};
+use crate::tls;
+
+/// How a live feed is set up. [`LiveConfig::new`] gives the venue's defaults.
+#[derive(Debug, Clone)]
+pub struct LiveConfig {
+    /// The venue.
+    pub venue: Venue,
+    /// Instruments, as the venue spells them in its messages.
+    pub symbols: Vec<String>,
+    /// Subscribed depth (Kraken); `None` for the venue's default.
+    pub depth: Option<u32>,
+    /// Price and size decimals where the feed does not announce them (Kraken v2 checksums).
+    pub precision: Option<(u8, u8)>,
+    /// WebSocket URL in place of the venue's (a testnet, the loopback server).
+    pub ws_url: Option<String>,
+    /// REST base URL in place of the venue's.
+    pub rest_url: Option<String>,
+    /// Record every input here.
+    pub record: Option<RecordConfig>,
+    /// Book silence that makes a Live book Stale; `None` for the venue's, zero to disable.
+    pub book_watchdog: Option<Duration>,
+    /// Connection silence after which we ping, and after which we give the connection up;
+    /// `None` for the venue's.
+    pub keepalive: Option<(Duration, Duration)>,
+    /// A resync not finished within this is started again.
+    pub resync_timeout: Duration,
+    /// First and largest spacing between two resyncs of one book (jittered).
+    pub resync_backoff: (Duration, Duration),
+    /// First and largest wait before reconnecting (jittered).
+    pub reconnect_backoff: (Duration, Duration),
+    /// A connection or book that stayed healthy this long resets its backoff.
+    pub healthy_after: Duration,
+    /// Give a connection attempt up after this.
+    pub connect_timeout: Duration,
+    /// Largest WebSocket message or REST body accepted.
+    pub max_message_bytes: usize,
+    /// How often timers are checked.
+    pub tick: Duration,
+}
+
+impl LiveConfig {
+    /// The defaults for `venue` and `symbols`.
+    pub fn new(venue: Venue, symbols: Vec<String>) -> Self {
+        Self {
+            venue,
+            symbols,
+            depth: None,
+            precision: None,
+            ws_url: None,
+            rest_url: None,
+            record: None,
+            book_watchdog: None,
+            keepalive: None,
+            resync_timeout: Duration::from_secs(15),
+            resync_backoff: (Duration::from_secs(1), Duration::from_secs(60)),
+            reconnect_backoff: (Duration::from_millis(500), Duration::from_secs(30)),
+            healthy_after: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            max_message_bytes: 8 << 20,
+            tick: Duration::from_millis(100),
+        }
+    }
+}
+
+/// What one call of [`Live::step`] processed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// A WebSocket frame went through the engine.
+    Frame {
+        /// Its receive time, ns since the Unix epoch.
+        recv_ns: i64,
+    },
+    /// A REST snapshot went through the engine.
+    Rest {
+        /// Its receive time.
+        recv_ns: i64,
+    },
+    /// A connection opened.
+    Opened,
+    /// A connection closed: every book went Stale.
+    Closed,
+    /// Timers ran.
+    Tick {
+        /// Now, ns since the Unix epoch.
+        now_ns: i64,
+    },
+    /// A note for the record (a message we sent).
+    Sent,
+}
+
+/// One book's resync bookkeeping (times in ns since the Unix epoch).
+#[derive(Debug)]
+struct BookTimer {
+    backoff: Backoff,
+    // No resync of this book before this.
+    next_allowed: i64,
+    // A resync was wanted before `next_allowed`.
+    deferred: bool,
+    // Since when the book has been waiting for a snapshot: the last resync, or the
+    // connection's (re)subscribe. `None` while Live.
+    waiting_since: Option<i64>,
+    // Since when the book has been Live (on the ticks' clock).
+    live_since: Option<i64>,
+}
+
+/// A running live feed. Create with [`Live::start`], then call [`Live::step`] in a loop on the
+/// thread that owns the books; read views from channels got with
+/// [`Engine::subscribe`] through [`Live::engine_mut`].
+#[derive(Debug)]
+pub struct Live {
+    engine: Engine,
+    statuses: Receiver<Update>,
+    inputs: mpsc::Receiver<Input>,
+    conn_tx: mpsc::Sender<Command>,
+    rest_tx: Option<mpsc::Sender<RestCommand>>,
+    runtime: Option<Runtime>,
+    counters: Arc<NetCounters>,
+    recorder: Option<Recorder>,
+    protocol: Protocol,
+    watchdog_ns: Option<i64>,
+    resync_timeout_ns: i64,
+    healthy_ns: i64,
+    timers: Vec<BookTimer>,
+    // Last time written to the record, so notes never go back in time.
+    last_ns: i64,
+    requests: Vec<(InstrumentId, Option<StaleReason>)>,
+}
+
+fn ns(d: Duration) -> i64 {
+    i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
+}
+
+impl Live {
+    /// Checks the configuration, starts the network tasks and the recorder, and returns the
+    /// loop, ready for [`Live::step`].
+    ///
+    /// # Errors
+    /// Bad symbols or URLs, too many symbols for one connection, a capture file that cannot be
+    /// opened, a runtime or TLS setup failure.
+    pub fn start(config: LiveConfig) -> Result<Live, NetError> {
+        let mut protocol = Protocol::of(config.venue);
+        if let Some((ping_after, dead_after)) = config.keepalive {
+            protocol.ping_after = ping_after;
+            protocol.dead_after = dead_after.max(ping_after);
+        }
+        if config.symbols.is_empty() {
+            return Err(NetError::NoSymbols);
+        }
+        if config.symbols.len() > protocol.max_instruments {
+            return Err(NetError::TooManySymbols {
+                venue: config.venue.name(),
+                max: protocol.max_instruments,
+                got: config.symbols.len(),
+            });
+        }
+        let depth = config.depth.or(config.venue.default_depth()).unwrap_or(0);
+        // Validates every symbol before anything starts.
+        protocol.subscribe(&config.symbols, depth, &mut 0)?;
+        let ws_url = config.ws_url.clone().unwrap_or_else(|| protocol.ws_url.to_owned());
+        check_url(&ws_url, &["ws://", "wss://"])?;
+        let rest_url = match protocol.resync {
+            ResyncMethod::RestSnapshot => {
+                let url = config
+                    .rest_url
+                    .clone()
+                    .or(protocol.rest_url.map(str::to_owned))
+                    .unwrap_or_default();
+                check_url(&url, &["http://", "https://"])?;
+                Some(url)
+            }
+            ResyncMethod::Resubscribe => None,
+        };
+
+        let counters = Arc::new(NetCounters::default());
+        let recorder = match config.record.clone() {
+            Some(record) => Some(Recorder::start(record, counters.clone())?),
+            None => None,
+        };
+        let tls = tls::client_config()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("depthbook-net")
+            .enable_all()
+            .build()
+            .map_err(NetError::Runtime)?;
+
+        let (input_tx, inputs) = mpsc::channel(8192);
+        let (conn_tx, conn_rx) = mpsc::channel(1024);
+        let connection = ConnectionConfig {
+            protocol,
+            url: ws_url,
+            symbols: config.symbols.clone(),
+            depth,
+            max_message_bytes: config.max_message_bytes,
+            connect_timeout: config.connect_timeout,
+            backoff_base: config.reconnect_backoff.0,
+            backoff_cap: config.reconnect_backoff.1,
+            healthy_after: config.healthy_after,
+            tls: tls.clone(),
+        };
+        runtime.spawn(connection::run(connection, input_tx.clone(), conn_rx, counters.clone()));
+        let rest_tx = match rest_url {
+            Some(base_url) => {
+                let client = reqwest::Client::builder()
+                    .use_preconfigured_tls((*tls).clone())
+                    .timeout(Duration::from_secs(10))
+                    .connect_timeout(config.connect_timeout)
+                    .build()?;
+                let rest = RestConfig {
+                    protocol,
+                    base_url,
+                    client,
+                    max_body_bytes: config.max_message_bytes,
+                    default_retry_after: Duration::from_secs(1),
+                };
+                let (tx, rx) = mpsc::channel(1024);
+                runtime.spawn(rest::run(rest, input_tx.clone(), rx, counters.clone()));
+                Some(tx)
+            }
+            None => None,
+        };
+        let tick = config.tick;
+        runtime.spawn(async move {
+            let mut interval = tokio::time::interval(tick);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                interval.tick().await;
+                if input_tx.send(Input::Tick { now_ns: now_ns() }).await.is_err() {
+                    return;
+                }
+            }
+        });
+
+        let mut engine_config = EngineConfig::new(config.venue);
+        engine_config.symbols = Some(config.symbols.clone());
+        engine_config.default_depth = config.depth;
+        engine_config.default_precision = config.precision;
+        engine_config.limits.max_frame_bytes = config.max_message_bytes;
+        let mut engine = Engine::new(engine_config);
+        let statuses = engine.subscribe_statuses(4096);
+        let watchdog = config.book_watchdog.unwrap_or(protocol.book_watchdog);
+        let timers = (0..engine.n_instruments())
+            .map(|_| BookTimer {
+                backoff: Backoff::new(config.resync_backoff.0, config.resync_backoff.1),
+                next_allowed: i64::MIN,
+                deferred: false,
+                waiting_since: None,
+                live_since: None,
+            })
+            .collect();
+        Ok(Live {
+            engine,
+            statuses,
+            inputs,
+            conn_tx,
+            rest_tx,
+            runtime: Some(runtime),
+            counters,
+            recorder,
+            protocol,
+            watchdog_ns: (!watchdog.is_zero()).then(|| ns(watchdog)),
+            resync_timeout_ns: ns(config.resync_timeout),
+            healthy_ns: ns(config.healthy_after),
+            timers,
+            last_ns: 0,
+            requests: Vec::new(),
+        })
+    }
+
+    /// The engine: books, states, counters.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The engine, to subscribe consumers.
+    pub fn engine_mut(&mut self) -> &mut Engine {
+        &mut self.engine
+    }
+
+    /// The network counters now.
+    pub fn net_counters(&self) -> NetSnapshot {
+        self.counters.snapshot()
+    }
+
+    /// Waits for the next input and processes it. Returns `None` once the network side has
+    /// stopped (after [`Live::shutdown`] began, or if its runtime failed).
+    pub fn step(&mut self) -> Option<Step> {
+        let input = self.inputs.blocking_recv()?;
+        let step = match input {
+            Input::Frame { bytes, recv_ns, .. } => {
+                self.engine.ingest(&Frame::stream(&bytes), recv_ns);
+                self.record(Entry::Frame { recv_ns, bytes });
+                self.after_input(recv_ns);
+                Step::Frame { recv_ns }
+            }
+            Input::Rest { url, body, recv_ns } => {
+                self.engine.ingest(&Frame::rest(&body, Some(&url)), recv_ns);
+                self.record(Entry::Rest { recv_ns, url, body });
+                self.after_input(recv_ns);
+                Step::Rest { recv_ns }
+            }
+            Input::Opened { url, recv_ns, .. } => {
+                self.note(recv_ns, "open", url);
+                // Subscriptions follow: give every book a full timeout to get its snapshot.
+                for timer in &mut self.timers {
+                    timer.waiting_since = Some(recv_ns);
+                    timer.deferred = false;
+                }
+                Step::Opened
+            }
+            Input::Sent { text, recv_ns, .. } => {
+                self.note(recv_ns, "sent", text);
+                Step::Sent
+            }
+            Input::Closed { reason, recv_ns, .. } => {
+                self.note(recv_ns, "close", reason);
+                self.engine.disconnect();
+                self.after_input(recv_ns);
+                // The reconnect resubscribes every book.
+                for timer in &mut self.timers {
+                    timer.waiting_since = Some(recv_ns);
+                    timer.deferred = false;
+                }
+                Step::Closed
+            }
+            Input::Tick { now_ns } => {
+                self.on_tick(now_ns);
+                Step::Tick { now_ns }
+            }
+        };
+        Some(step)
+    }
+
+    /// Stops the network tasks and finishes the capture.
+    ///
+    /// # Errors
+    /// The capture could not be completely written.
+    pub fn shutdown(mut self) -> Result<(), NetError> {
+        let _ = self.conn_tx.try_send(Command::Shutdown);
+        if let Some(rest) = &self.rest_tx {
+            let _ = rest.try_send(RestCommand::Shutdown);
+        }
+        self.inputs.close();
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_timeout(Duration::from_secs(2));
+        }
+        match self.recorder.take() {
+            Some(recorder) => recorder.finish(),
+            None => Ok(()),
+        }
+    }
+
+    fn record(&mut self, entry: Entry) {
+        if let Some(recorder) = &self.recorder {
+            let recv_ns = match &entry {
+                Entry::Frame { recv_ns, .. }
+                | Entry::Rest { recv_ns, .. }
+                | Entry::Note { recv_ns, .. } => *recv_ns,
+            };
+            self.last_ns = self.last_ns.max(recv_ns);
+            recorder.record(entry);
+        }
+    }
+
+    /// Records a note at `recv_ns`, never earlier than what is already recorded.
+    fn note(&mut self, recv_ns: i64, tag: &'static str, text: String) {
+        if self.recorder.is_some() {
+            let recv_ns = recv_ns.max(self.last_ns);
+            self.record(Entry::Note { recv_ns, tag, text });
+        }
+    }
+
+    /// After the engine processed an input: note state changes, act on snapshot requests.
+    fn after_input(&mut self, now: i64) {
+        while let Ok(update) = self.statuses.try_recv() {
+            let Update::Status(status) = update else { continue };
+            let id = status.instrument;
+            let symbol = self.engine.symbol(id).to_owned();
+            match status.status {
+                Status::Live => {
+                    if let Some(timer) = self.timers.get_mut(id as usize) {
+                        timer.waiting_since = None;
+                        timer.deferred = false;
+                    }
+                    self.note(now, "live", format!("{symbol} {}", status.generation));
+                }
+                Status::Stale(reason) => {
+                    tracing::info!(%symbol, reason = reason.name(), "book stale");
+                    self.note(now, "stale", format!("{symbol} {}", describe(reason)));
+                }
+            }
+        }
+        self.requests
+            .extend(self.engine.drain_snapshot_requests().map(|r| (r.instrument, r.reason)));
+        for i in 0..self.requests.len() {
+            let (id, reason) = self.requests[i];
+            // The engine raises one request per snapshot it needs: never a duplicate of one
+            // still outstanding. Only the spacing between resyncs of one book applies.
+            let Some(timer) = self.timers.get_mut(id as usize) else { continue };
+            if now < timer.next_allowed {
+                timer.deferred = true;
+                continue;
+            }
+            self.resync(id, reason, now);
+        }
+        self.requests.clear();
+    }
+
+    fn on_tick(&mut self, now: i64) {
+        for index in 0..self.timers.len() {
+            let id = index as InstrumentId;
+            let live = self.engine.state(id).is_some_and(|s| s.is_live());
+            let healthy_ns = self.healthy_ns;
+            let timer = &mut self.timers[index];
+            if live {
+                let since = *timer.live_since.get_or_insert(now);
+                if now.saturating_sub(since) >= healthy_ns {
+                    timer.backoff.reset();
+                }
+                if let (Some(limit), Some(last)) = (self.watchdog_ns, self.engine.last_data_ns(id))
+                    && now.saturating_sub(last) > limit
+                {
+                    self.fire_watchdog(id, now);
+                }
+                continue;
+            }
+            timer.live_since = None;
+            let since = *timer.waiting_since.get_or_insert(now);
+            if now < timer.next_allowed {
+                continue;
+            }
+            let timed_out = now.saturating_sub(since) > self.resync_timeout_ns;
+            if timer.deferred || timed_out {
+                let reason = match self.engine.state(id) {
+                    Some(depthbook_engine::BookState::Stale(reason)) => Some(reason),
+                    _ => None,
+                };
+                self.resync(id, reason, now);
+            }
+        }
+    }
+
+    fn fire_watchdog(&mut self, id: InstrumentId, now: i64) {
+        bump(&self.counters.watchdog_fired);
+        let symbol = self.engine.symbol(id).to_owned();
+        tracing::warn!(%symbol, "book silent too long: watchdog");
+        self.note(now, "watchdog", symbol);
+        self.engine.mark_stale(id, StaleReason::Watchdog);
+        // Stream venues raised a request; either way act now: the stream itself is suspect.
+        let _ = self.engine.drain_snapshot_requests().count();
+        self.after_input(now);
+        self.resync(id, Some(StaleReason::Watchdog), now);
+    }
+
+    /// Starts a resync of `id` by the venue's method, and spaces the next one.
+    fn resync(&mut self, id: InstrumentId, reason: Option<StaleReason>, now: i64) {
+        let Some(timer) = self.timers.get_mut(id as usize) else { return };
+        let wait = ns(timer.backoff.next_wait());
+        timer.next_allowed = now.saturating_add(wait);
+        timer.waiting_since = Some(now);
+        timer.deferred = false;
+        let symbol = self.engine.symbol(id).to_owned();
+        // REST venues: a snapshot bridges with the flowing stream. A stream that has been silent
+        // is resubscribed too (a quiet instrument then goes Live from the snapshot alone, and
+        // its first delta must continue it); after the watchdog, the stream itself is suspect,
+        // and its first buffered delta asks for the snapshot.
+        let stream_flowing = self
+            .engine
+            .last_data_ns(id)
+            .is_some_and(|t| now.saturating_sub(t) <= self.resync_timeout_ns);
+        let watchdog = reason == Some(StaleReason::Watchdog);
+        let (fetch, resubscribe) = match (self.protocol.resync, &self.rest_tx) {
+            (ResyncMethod::RestSnapshot, Some(_)) => (!watchdog, watchdog || !stream_flowing),
+            _ => (false, true),
+        };
+        if fetch
+            && let Some(rest) = &self.rest_tx
+            && rest.try_send(RestCommand::Fetch(symbol.clone())).is_err()
+        {
+            bump(&self.counters.commands_dropped);
+        }
+        if resubscribe && self.conn_tx.try_send(Command::Resubscribe(symbol.clone())).is_err() {
+            bump(&self.counters.commands_dropped);
+        }
+        let how = match (fetch, resubscribe) {
+            (true, true) => "resubscribe+rest",
+            (true, false) => "rest",
+            _ => "resubscribe",
+        };
+        bump(&self.counters.resyncs_started);
+        let why = reason.map_or("initial", StaleReason::name);
+        tracing::info!(%symbol, how, why, "resync");
+        self.note(now, "resync", format!("{symbol} {how} {why}"));
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        let _ = self.conn_tx.try_send(Command::Shutdown);
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+fn describe(reason: StaleReason) -> String {
+    match reason {
+        StaleReason::Gap { expected, got } => format!("gap expected={expected} got={got}"),
+        other => other.name().to_owned(),
+    }
+}
+
+fn check_url(url: &str, schemes: &[&str]) -> Result<(), NetError> {
+    if schemes.iter().any(|s| url.starts_with(s)) && url.len() > 8 {
+        Ok(())
+    } else {
+        Err(NetError::BadUrl {
+            url: url.to_owned(),
+            reason: format!("expected {}", schemes.join(" or ")),
+        })
+    }
+}

@@ -1,0 +1,352 @@
+//! What each venue's connection looks like on the wire: endpoints, subscribe and unsubscribe
+//! messages, heartbeats, limits and how a book is resynced.
+//!
+//! One table-driven shape for every venue: [`Protocol`] is plain data plus message builders that
+//! `match` on the venue, so a new venue is a new arm, never a new copy of the connection code.
+
+use std::time::Duration;
+
+use depthbook_venues::Venue;
+
+use crate::error::NetError;
+
+/// How a venue's book is brought back after a gap, a checksum failure or a silent stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResyncMethod {
+    /// Fetch a REST snapshot and bridge it with the buffered stream (the stream stays open).
+    RestSnapshot,
+    /// Unsubscribe and subscribe the instrument again: the venue pushes a fresh snapshot.
+    Resubscribe,
+}
+
+/// What the client sends when the connection has been quiet for [`Protocol::ping_after`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PingStyle {
+    /// A WebSocket Ping control frame (Binance: the server answers with a Pong).
+    WebSocket,
+    /// The text frame `ping`; the server answers `pong` (OKX).
+    TextPing,
+    /// `{"method":"ping","req_id":N}` (Kraken v2).
+    KrakenV2,
+    /// `{"event":"ping","reqid":N}` (Kraken v1).
+    KrakenV1,
+}
+
+/// A venue's connection rules. Durations and limits are the venue's documented ones, taken
+/// conservatively (protocols.md; reliability.md section 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Protocol {
+    /// The venue.
+    pub venue: Venue,
+    /// Production WebSocket URL.
+    pub ws_url: &'static str,
+    /// Production REST base URL, for venues whose snapshots come from REST.
+    pub rest_url: Option<&'static str>,
+    /// How a book is resynced.
+    pub resync: ResyncMethod,
+    /// The client's keepalive.
+    pub ping: PingStyle,
+    /// Send a ping after this long without receiving anything.
+    pub ping_after: Duration,
+    /// Give the connection up after this long without receiving anything (pings sent included).
+    pub dead_after: Duration,
+    /// Book silence that makes a Live book Stale (the venue's normal cadence, with margin).
+    pub book_watchdog: Duration,
+    /// Least time between two control messages we send (subscribe, unsubscribe, ping).
+    pub control_spacing: Duration,
+    /// Most instruments per subscribe message.
+    pub subscribe_batch: usize,
+    /// Most instruments per connection.
+    pub max_instruments: usize,
+    /// REST request weight one snapshot costs, and the weight budget per minute we allow
+    /// ourselves (about half the venue's limit, leaving room for the user's own requests).
+    pub rest_weight: u32,
+    /// See [`Protocol::rest_weight`].
+    pub rest_budget_per_minute: u32,
+}
+
+/// Levels asked of a REST snapshot: deep enough for any strategy, light enough in weight.
+const REST_LIMIT: u32 = 1000;
+
+impl Protocol {
+    /// The rules of `venue`.
+    pub const fn of(venue: Venue) -> Protocol {
+        let base = Protocol {
+            venue,
+            ws_url: "",
+            rest_url: None,
+            resync: ResyncMethod::Resubscribe,
+            ping: PingStyle::WebSocket,
+            ping_after: Duration::from_secs(20),
+            dead_after: Duration::from_secs(30),
+            book_watchdog: Duration::from_secs(120),
+            control_spacing: Duration::from_millis(100),
+            subscribe_batch: 20,
+            max_instruments: 200,
+            rest_weight: 0,
+            rest_budget_per_minute: 0,
+        };
+        match venue {
+            // Server pings every 20 s; 5 incoming messages/s; 1024 streams per connection;
+            // snapshot weight 50 at limit 1000 of 6000/min.
+            Venue::BinanceSpot => Protocol {
+                ws_url: "wss://stream.binance.com:9443/stream",
+                rest_url: Some("https://api.binance.com"),
+                resync: ResyncMethod::RestSnapshot,
+                ping_after: Duration::from_secs(30),
+                dead_after: Duration::from_secs(60),
+                book_watchdog: Duration::from_secs(60),
+                control_spacing: Duration::from_millis(250),
+                subscribe_batch: 100,
+                max_instruments: 1000,
+                rest_weight: 50,
+                rest_budget_per_minute: 3000,
+                ..base
+            },
+            // Server pings every 3 min; 10 incoming messages/s; weight 20 at limit 1000 of
+            // 2400/min.
+            Venue::BinanceUsdm => Protocol {
+                ws_url: "wss://fstream.binance.com/stream",
+                rest_url: Some("https://fapi.binance.com"),
+                resync: ResyncMethod::RestSnapshot,
+                ping_after: Duration::from_secs(30),
+                dead_after: Duration::from_secs(60),
+                book_watchdog: Duration::from_secs(60),
+                control_spacing: Duration::from_millis(150),
+                subscribe_batch: 100,
+                max_instruments: 200,
+                rest_weight: 20,
+                rest_budget_per_minute: 1200,
+                ..base
+            },
+            // Closes after 30 s of silence; text ping/pong; `books` sends an empty update
+            // every ~60 s when nothing changes, so 90 s of silence is a broken book.
+            Venue::Okx => Protocol {
+                ws_url: "wss://ws.okx.com:8443/ws/v5/public",
+                ping: PingStyle::TextPing,
+                ping_after: Duration::from_secs(20),
+                dead_after: Duration::from_secs(30),
+                book_watchdog: Duration::from_secs(90),
+                subscribe_batch: 20,
+                max_instruments: 30,
+                ..base
+            },
+            // Heartbeat every second while subscribed.
+            Venue::Kraken => Protocol {
+                ws_url: "wss://ws.kraken.com/v2",
+                ping: PingStyle::KrakenV2,
+                ping_after: Duration::from_secs(5),
+                dead_after: Duration::from_secs(15),
+                subscribe_batch: 50,
+                ..base
+            },
+            Venue::KrakenV1 => Protocol {
+                ws_url: "wss://ws.kraken.com",
+                ping: PingStyle::KrakenV1,
+                ping_after: Duration::from_secs(5),
+                dead_after: Duration::from_secs(15),
+                subscribe_batch: 50,
+                ..base
+            },
+        }
+    }
+
+    /// The messages that subscribe `symbols` at `depth` (Kraken; ignored elsewhere), batched
+    /// within the venue's limits, in the order to send them. `req` numbers requests.
+    ///
+    /// # Errors
+    /// [`NetError::BadSymbol`] for a symbol with characters no venue uses (it would otherwise
+    /// be spliced into JSON).
+    pub fn subscribe(
+        &self,
+        symbols: &[String],
+        depth: u32,
+        req: &mut u64,
+    ) -> Result<Vec<String>, NetError> {
+        for symbol in symbols {
+            check_symbol(symbol)?;
+        }
+        let mut out = Vec::new();
+        if self.venue == Venue::Kraken {
+            // Instrument precisions first: Kraken v2 checksums are spelled with them.
+            *req += 1;
+            out.push(format!(
+                r#"{{"method":"subscribe","params":{{"channel":"instrument","snapshot":true}},"req_id":{req}}}"#
+            ));
+        }
+        for batch in symbols.chunks(self.subscribe_batch.max(1)) {
+            *req += 1;
+            out.push(self.message(Action::Subscribe, batch, depth, *req));
+        }
+        Ok(out)
+    }
+
+    /// The messages that unsubscribe and subscribe `symbol` again, for a venue that resyncs by
+    /// resubscribing (Binance streams are resubscribed the same way when they fall silent).
+    pub fn resubscribe(&self, symbol: &str, depth: u32, req: &mut u64) -> Vec<String> {
+        let one = [symbol.to_owned()];
+        *req += 1;
+        let unsubscribe = self.message(Action::Unsubscribe, &one, depth, *req);
+        *req += 1;
+        let subscribe = self.message(Action::Subscribe, &one, depth, *req);
+        vec![unsubscribe, subscribe]
+    }
+
+    /// The keepalive text message, if the venue's ping is one (`None`: a WebSocket Ping frame).
+    pub fn ping_text(&self, req: u64) -> Option<String> {
+        match self.ping {
+            PingStyle::WebSocket => None,
+            PingStyle::TextPing => Some("ping".to_owned()),
+            PingStyle::KrakenV2 => Some(format!(r#"{{"method":"ping","req_id":{req}}}"#)),
+            PingStyle::KrakenV1 => Some(format!(r#"{{"event":"ping","reqid":{req}}}"#)),
+        }
+    }
+
+    /// The REST snapshot URL of `symbol` under `base` (the production base unless overridden).
+    pub fn rest_snapshot_url(&self, base: &str, symbol: &str) -> Option<String> {
+        let path = match self.venue {
+            Venue::BinanceSpot => "/api/v3/depth",
+            Venue::BinanceUsdm => "/fapi/v1/depth",
+            _ => return None,
+        };
+        let base = base.trim_end_matches('/');
+        Some(format!("{base}{path}?symbol={symbol}&limit={REST_LIMIT}"))
+    }
+
+    fn message(&self, action: Action, symbols: &[String], depth: u32, req: u64) -> String {
+        let quoted = |f: &dyn Fn(&str) -> String| -> String {
+            symbols.iter().map(|s| f(s)).collect::<Vec<_>>().join(",")
+        };
+        match self.venue {
+            Venue::BinanceSpot | Venue::BinanceUsdm => {
+                let method = match action {
+                    Action::Subscribe => "SUBSCRIBE",
+                    Action::Unsubscribe => "UNSUBSCRIBE",
+                };
+                let streams = quoted(&|s| format!("\"{}\"", binance_stream(s)));
+                format!(r#"{{"method":"{method}","params":[{streams}],"id":{req}}}"#)
+            }
+            Venue::Okx => {
+                let args = quoted(&|s| format!(r#"{{"channel":"books","instId":"{s}"}}"#));
+                format!(r#"{{"id":"{req}","op":"{}","args":[{args}]}}"#, action.lower())
+            }
+            Venue::Kraken => {
+                let list = quoted(&|s| format!("\"{s}\""));
+                let snapshot = match action {
+                    Action::Subscribe => r#","snapshot":true"#,
+                    Action::Unsubscribe => "",
+                };
+                format!(
+                    r#"{{"method":"{}","params":{{"channel":"book","symbol":[{list}],"depth":{depth}{snapshot}}},"req_id":{req}}}"#,
+                    action.lower()
+                )
+            }
+            Venue::KrakenV1 => {
+                let list = quoted(&|s| format!("\"{s}\""));
+                format!(
+                    r#"{{"event":"{}","pair":[{list}],"subscription":{{"name":"book","depth":{depth}}},"reqid":{req}}}"#,
+                    action.lower()
+                )
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Action {
+    Subscribe,
+    Unsubscribe,
+}
+
+impl Action {
+    const fn lower(self) -> &'static str {
+        match self {
+            Action::Subscribe => "subscribe",
+            Action::Unsubscribe => "unsubscribe",
+        }
+    }
+}
+
+/// Binance's diff-depth stream name for `symbol` (streams are lowercase).
+fn binance_stream(symbol: &str) -> String {
+    format!("{}@depth@100ms", symbol.to_ascii_lowercase())
+}
+
+/// Symbols are spliced into JSON and URLs: allow only what venues use.
+fn check_symbol(symbol: &str) -> Result<(), NetError> {
+    let ok = !symbol.is_empty()
+        && symbol.len() <= 64
+        && symbol.bytes().all(|b| b.is_ascii_alphanumeric() || b"/-_.:".contains(&b));
+    if ok { Ok(()) } else { Err(NetError::BadSymbol(symbol.to_owned())) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subscribe(venue: Venue, symbols: &[&str], depth: u32) -> Vec<String> {
+        let symbols: Vec<String> = symbols.iter().map(|s| s.to_string()).collect();
+        Protocol::of(venue).subscribe(&symbols, depth, &mut 0).unwrap()
+    }
+
+    #[test]
+    fn subscribe_messages_are_the_documented_ones() {
+        assert_eq!(
+            subscribe(Venue::BinanceSpot, &["BTCUSDT", "ETHUSDT"], 0),
+            [
+                r#"{"method":"SUBSCRIBE","params":["btcusdt@depth@100ms","ethusdt@depth@100ms"],"id":1}"#
+            ]
+        );
+        assert_eq!(
+            subscribe(Venue::Okx, &["BTC-USDT"], 0),
+            [r#"{"id":"1","op":"subscribe","args":[{"channel":"books","instId":"BTC-USDT"}]}"#]
+        );
+        assert_eq!(
+            subscribe(Venue::Kraken, &["BTC/USD"], 10),
+            [
+                r#"{"method":"subscribe","params":{"channel":"instrument","snapshot":true},"req_id":1}"#,
+                r#"{"method":"subscribe","params":{"channel":"book","symbol":["BTC/USD"],"depth":10,"snapshot":true},"req_id":2}"#
+            ]
+        );
+        assert_eq!(
+            subscribe(Venue::KrakenV1, &["XMR/USD"], 1000),
+            [
+                r#"{"event":"subscribe","pair":["XMR/USD"],"subscription":{"name":"book","depth":1000},"reqid":1}"#
+            ]
+        );
+    }
+
+    #[test]
+    fn subscriptions_are_batched_within_the_limit() {
+        let symbols: Vec<String> = (0..45).map(|i| format!("S{i}-USDT")).collect();
+        let msgs = Protocol::of(Venue::Okx).subscribe(&symbols, 0, &mut 0).unwrap();
+        assert_eq!(msgs.len(), 3);
+        assert_eq!(msgs[2].matches("instId").count(), 5);
+    }
+
+    #[test]
+    fn resubscribe_is_unsubscribe_then_subscribe() {
+        let msgs = Protocol::of(Venue::Okx).resubscribe("BTC-USDT", 0, &mut 7);
+        assert!(msgs[0].contains(r#""op":"unsubscribe""#) && msgs[0].contains(r#""id":"8""#));
+        assert!(msgs[1].contains(r#""op":"subscribe""#) && msgs[1].contains(r#""id":"9""#));
+    }
+
+    #[test]
+    fn symbols_that_would_break_json_are_refused() {
+        let bad = vec![r#"BTC","x"#.to_string()];
+        assert!(Protocol::of(Venue::Okx).subscribe(&bad, 0, &mut 0).is_err());
+        assert!(Protocol::of(Venue::Okx).subscribe(&[String::new()], 0, &mut 0).is_err());
+    }
+
+    #[test]
+    fn rest_urls_name_the_symbol_and_limit() {
+        let p = Protocol::of(Venue::BinanceSpot);
+        assert_eq!(
+            p.rest_snapshot_url("http://127.0.0.1:9/", "BTCUSDT").unwrap(),
+            "http://127.0.0.1:9/api/v3/depth?symbol=BTCUSDT&limit=1000"
+        );
+        assert!(Protocol::of(Venue::Okx).rest_snapshot_url("x", "BTC-USDT").is_none());
+        assert_eq!(Protocol::of(Venue::Okx).ping_text(1).as_deref(), Some("ping"));
+        assert_eq!(Protocol::of(Venue::BinanceUsdm).ping_text(1), None);
+    }
+}

@@ -1,0 +1,379 @@
+//! End to end on 127.0.0.1: the real client (`Live`) against the loopback exchange
+//! (`depthbook_sim::Server`) replaying real captures, with faults injected by the server.
+//!
+//! The judge is a replay of the same capture through a fresh engine ("truth"): every view the
+//! live client publishes must be one truth published for that symbol (same sequence, same best
+//! bid and ask, price and size), checksums must verify, and once the server's replay is over
+//! every book must be Live and equal to truth's final book. Every test stops by itself: it ends
+//! when that final state is reached or fails after a wall-clock limit.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use depthbook_capture::CaptureReader;
+use depthbook_core::{Price, Qty, Side};
+use depthbook_engine::{
+    BookState, Counters, Engine, EngineConfig, SlowConsumer, Status, TopOfBook, Update,
+};
+use depthbook_net::{Live, LiveConfig, NetSnapshot, RecordConfig};
+use depthbook_sim::{Faults, Pace, ServeConfig, Server, SimStats};
+use depthbook_venues::Venue;
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(rel)
+}
+
+type Top = Option<(Price, Qty)>;
+type Levels = Vec<(Price, Qty)>;
+
+/// What a view says, without when it was received.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Seen {
+    symbol: String,
+    seq: Option<i64>,
+    bid: Top,
+    ask: Top,
+}
+
+fn seen(engine: &Engine, v: &TopOfBook) -> Seen {
+    Seen { symbol: engine.symbol(v.instrument).to_owned(), seq: v.seq, bid: v.bid, ask: v.ask }
+}
+
+const TOP: usize = 25;
+
+fn top_levels(engine: &Engine, symbol: &str) -> (Levels, Levels) {
+    let id = engine.instrument(symbol).unwrap();
+    let book = engine.book(id).unwrap();
+    let side = |s| book.side(s).iter().take(TOP).map(|l| (l.price, l.qty)).collect();
+    (side(Side::Bid), side(Side::Ask))
+}
+
+/// A replay of the capture: every view it published, and its final books.
+struct Truth {
+    views: HashSet<Seen>,
+    finals: HashMap<String, (Levels, Levels)>,
+}
+
+fn truth(venue: Venue, files: &[PathBuf], depth: Option<u32>) -> Truth {
+    let mut config = EngineConfig::new(venue);
+    config.default_depth = depth;
+    let mut engine = Engine::new(config);
+    let rx = engine.subscribe(1 << 16, SlowConsumer::DropNewest);
+    let mut reader = CaptureReader::open(files, 16 << 20).unwrap();
+    let mut views = HashSet::new();
+    while let Some(record) = reader.next().unwrap() {
+        depthbook_capture::feed(&mut engine, &record);
+        for update in rx.try_iter() {
+            if let Update::Book(v) = update {
+                views.insert(seen(&engine, &v));
+            }
+        }
+    }
+    let finals = (0..engine.n_instruments() as u32)
+        .filter(|&id| engine.state(id) == Some(BookState::Live))
+        .map(|id| {
+            let symbol = engine.symbol(id).to_owned();
+            let levels = top_levels(&engine, &symbol);
+            (symbol, levels)
+        })
+        .collect();
+    Truth { views, finals }
+}
+
+/// What a live run saw.
+#[derive(Debug)]
+struct Outcome {
+    views: Vec<(TopOfBook, Seen)>,
+    statuses: Vec<(String, Status)>,
+    counters: Counters,
+    net: NetSnapshot,
+    sim: SimStats,
+    reached_truth: bool,
+}
+
+/// The replay starts once every symbol of truth is subscribed, so runs are repeatable.
+fn start_server(venue: Venue, files: &[PathBuf], faults: Faults, truth: &Truth) -> Server {
+    start_paced(venue, files, faults, truth, Pace::AsFastAsPossible)
+}
+
+fn start_paced(
+    venue: Venue,
+    files: &[PathBuf],
+    faults: Faults,
+    truth: &Truth,
+    pace: Pace,
+) -> Server {
+    let mut config = ServeConfig::new(venue, files.to_vec());
+    config.faults = faults;
+    config.pace = pace;
+    config.start_after = truth.finals.len().max(1) as u64;
+    Server::start(SocketAddr::from(([127, 0, 0, 1], 0)), config).unwrap()
+}
+
+fn live_config(venue: Venue, symbols: &[&str], server: &Server) -> LiveConfig {
+    let addr = server.local_addr();
+    let mut config = LiveConfig::new(venue, symbols.iter().map(|s| s.to_string()).collect());
+    config.ws_url = Some(format!("ws://{addr}/ws"));
+    config.rest_url = Some(format!("http://{addr}"));
+    // Loopback timings: reconnect and resync quickly.
+    config.reconnect_backoff = (Duration::from_millis(50), Duration::from_millis(500));
+    config.resync_backoff = (Duration::from_millis(50), Duration::from_millis(500));
+    config.resync_timeout = Duration::from_secs(3);
+    config.tick = Duration::from_millis(20);
+    config
+}
+
+/// Runs the client until the server's replay is over and every book equals truth's final book,
+/// or until `limit`.
+fn run(config: LiveConfig, server: &Server, truth: &Truth, limit: Duration) -> Outcome {
+    let mut live = Live::start(config).unwrap();
+    let rx = live.engine_mut().subscribe(1 << 16, SlowConsumer::DropNewest);
+    let started = Instant::now();
+    let (mut views, mut statuses) = (Vec::new(), Vec::new());
+    let mut reached_truth = false;
+    while started.elapsed() < limit {
+        let Some(step) = live.step() else { break };
+        for update in rx.try_iter() {
+            match update {
+                Update::Book(v) => views.push((v, seen(live.engine(), &v))),
+                Update::Status(s) => {
+                    statuses.push((live.engine().symbol(s.instrument).to_owned(), s.status));
+                }
+            }
+        }
+        if matches!(step, depthbook_net::Step::Tick { .. })
+            && server.stats().replay_done
+            && at_truth(live.engine(), truth)
+        {
+            reached_truth = true;
+            break;
+        }
+    }
+    let outcome = Outcome {
+        views,
+        statuses,
+        counters: *live.engine().counters(),
+        net: live.net_counters(),
+        sim: server.stats(),
+        reached_truth,
+    };
+    live.shutdown().unwrap();
+    outcome
+}
+
+fn at_truth(engine: &Engine, truth: &Truth) -> bool {
+    truth.finals.iter().all(|(symbol, levels)| {
+        engine.instrument(symbol).is_some_and(|id| {
+            engine.state(id) == Some(BookState::Live) && top_levels(engine, symbol) == *levels
+        })
+    })
+}
+
+/// The checks every run must pass, whatever the faults.
+fn assert_consistent(outcome: &Outcome, truth: &Truth) {
+    assert!(outcome.reached_truth, "books never reached truth's final state: {outcome:#?}");
+    for (view, seen) in &outcome.views {
+        assert!(truth.views.contains(seen), "published a view truth never had: {view:?}");
+    }
+    assert_eq!(outcome.counters.checksum_failures, 0, "{:?}", outcome.counters);
+}
+
+#[test]
+fn binance_spot_bridges_rest_snapshots_and_equals_the_replay() {
+    let files = vec![fixture("binance_spot/hftbacktest_spot_btcusdt_20240808.gz")];
+    let truth = truth(Venue::BinanceSpot, &files, None);
+    let server = start_server(Venue::BinanceSpot, &files, Faults::default(), &truth);
+    let dir = tempdir("spot");
+    let capture = dir.join("live.txt");
+    let mut config = live_config(Venue::BinanceSpot, &["BTCUSDT"], &server);
+    config.record = Some(RecordConfig::new(&capture));
+    let outcome = run(config, &server, &truth, Duration::from_secs(60));
+    assert_consistent(&outcome, &truth);
+    assert!(outcome.views.len() > 1000, "{} views", outcome.views.len());
+    assert_eq!(outcome.counters.gaps, 0);
+    assert!(outcome.net.rest_ok >= 1);
+    // The recording replays to exactly the views the live run published, receive times included.
+    let replayed = replay_views(Venue::BinanceSpot, &capture);
+    let live: Vec<_> = outcome.views.iter().map(|(v, s)| (v.recv_ns, s.clone())).collect();
+    assert_eq!(replayed, live);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn okx_stream_snapshots_verify_every_checksum_and_equal_the_replay() {
+    let files = vec![fixture("okx/cryptofeed_OKX.ws.1.0.txt")];
+    let truth = truth(Venue::Okx, &files, None);
+    let server = start_server(Venue::Okx, &files, Faults::default(), &truth);
+    let symbols: Vec<&str> = truth.finals.keys().map(String::as_str).collect();
+    let dir = tempdir("okx");
+    let capture = dir.join("live.txt");
+    let mut config = live_config(Venue::Okx, &symbols, &server);
+    config.record = Some(RecordConfig::new(&capture));
+    let outcome = run(config, &server, &truth, Duration::from_secs(60));
+    assert_consistent(&outcome, &truth);
+    assert!(outcome.counters.checksums_verified > 100, "{:?}", outcome.counters);
+    let replayed = replay_views(Venue::Okx, &capture);
+    let live: Vec<_> = outcome.views.iter().map(|(v, s)| (v.recv_ns, s.clone())).collect();
+    assert_eq!(replayed, live);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn kraken_v1_books_verify_every_checksum() {
+    let files = vec![fixture("kraken/cryptofeed_KRAKEN.ws.50.0.txt")];
+    let truth = truth(Venue::KrakenV1, &files, None);
+    let server = start_server(Venue::KrakenV1, &files, Faults::default(), &truth);
+    let symbols: Vec<&str> = truth.finals.keys().map(String::as_str).collect();
+    let mut config = live_config(Venue::KrakenV1, &symbols, &server);
+    config.depth = Some(1000);
+    let outcome = run(config, &server, &truth, Duration::from_secs(60));
+    assert_consistent(&outcome, &truth);
+    assert!(outcome.counters.checksums_verified > 1000, "{:?}", outcome.counters);
+}
+
+#[test]
+fn a_disconnect_mid_stream_reconnects_and_every_book_returns_to_live() {
+    let files = vec![fixture("okx/cryptofeed_OKX.ws.1.0.txt")];
+    let truth = truth(Venue::Okx, &files, None);
+    let faults = Faults { disconnect_after: Some(100), ..Faults::default() };
+    let server = start_server(Venue::Okx, &files, faults, &truth);
+    let symbols: Vec<&str> = truth.finals.keys().map(String::as_str).collect();
+    let outcome =
+        run(live_config(Venue::Okx, &symbols, &server), &server, &truth, Duration::from_secs(60));
+    assert_consistent(&outcome, &truth);
+    assert_eq!(outcome.sim.faults.disconnected, 1);
+    assert!(outcome.net.connects >= 2 && outcome.net.disconnects >= 1, "{:?}", outcome.net);
+    // Every book went Stale at once on the disconnect, and came back.
+    let stale: HashSet<_> = outcome
+        .statuses
+        .iter()
+        .filter(|(_, s)| matches!(s, Status::Stale(depthbook_engine::StaleReason::Disconnect)))
+        .map(|(sym, _)| sym.clone())
+        .collect();
+    assert_eq!(stale.len(), symbols.len());
+    assert!(outcome.counters.resyncs >= symbols.len() as u64);
+}
+
+#[test]
+fn binance_reconnects_and_bridges_again_after_a_disconnect() {
+    let files = vec![fixture("binance_spot/hftbacktest_spot_btcusdt_20240808.gz")];
+    let truth = truth(Venue::BinanceSpot, &files, None);
+    let faults = Faults { disconnect_after: Some(500), ..Faults::default() };
+    let server = start_server(Venue::BinanceSpot, &files, faults, &truth);
+    let config = live_config(Venue::BinanceSpot, &["BTCUSDT"], &server);
+    let outcome = run(config, &server, &truth, Duration::from_secs(60));
+    assert_consistent(&outcome, &truth);
+    assert!(outcome.net.disconnects >= 1 && outcome.counters.resyncs >= 1, "{:?}", outcome);
+    assert!(outcome.net.rest_ok >= 2, "a fresh snapshot after the reconnect: {:?}", outcome.net);
+}
+
+#[test]
+fn a_stalled_connection_trips_the_watchdogs_and_recovers() {
+    let files = vec![fixture("okx/cryptofeed_OKX.ws.1.0.txt")];
+    let truth = truth(Venue::Okx, &files, None);
+    let faults = Faults { stall_after: Some(100), ..Faults::default() };
+    let server = start_server(Venue::Okx, &files, faults, &truth);
+    let symbols: Vec<&str> = truth.finals.keys().map(String::as_str).collect();
+    let mut config = live_config(Venue::Okx, &symbols, &server);
+    config.book_watchdog = Some(Duration::from_millis(300));
+    config.keepalive = Some((Duration::from_millis(500), Duration::from_secs(1)));
+    let outcome = run(config, &server, &truth, Duration::from_secs(60));
+    assert_consistent(&outcome, &truth);
+    assert_eq!(outcome.sim.faults.stalled, 1);
+    assert!(outcome.net.watchdog_fired >= 1, "{:?}", outcome.net);
+    assert!(outcome.net.idle_timeouts >= 1, "the dead socket is given up: {:?}", outcome.net);
+}
+
+#[test]
+fn a_dropped_frame_resyncs_only_its_symbol() {
+    let files = vec![
+        fixture("binance_spot/cryptofeed_BINANCE.ws.1.0.txt"),
+        fixture("binance_spot/cryptofeed_BINANCE.http.0.0.txt"),
+    ];
+    let truth = truth(Venue::BinanceSpot, &files, None);
+    // At a tenth of the recorded pace (3 s), so every book is Live when delta 120 is dropped.
+    let faults = Faults { drop: vec![120], ..Faults::default() };
+    let pace = Pace::Recorded { speedup: 10 };
+    let server = start_paced(Venue::BinanceSpot, &files, faults, &truth, pace);
+    let symbols: Vec<&str> = truth.finals.keys().map(String::as_str).collect();
+    assert!(symbols.len() >= 3);
+    let outcome = run(
+        live_config(Venue::BinanceSpot, &symbols, &server),
+        &server,
+        &truth,
+        Duration::from_secs(60),
+    );
+    assert_consistent(&outcome, &truth);
+    assert_eq!(outcome.sim.faults.dropped, 1);
+    let stale: Vec<_> =
+        outcome.statuses.iter().filter(|(_, s)| matches!(s, Status::Stale(_))).collect();
+    assert_eq!(stale.len(), 1, "only the dropped frame's book: {stale:?}");
+    let (symbol, status) = stale[0];
+    assert!(matches!(status, Status::Stale(depthbook_engine::StaleReason::Gap { .. })));
+    assert_eq!(outcome.counters.gaps, 1);
+    assert_eq!(outcome.counters.resyncs, 1, "{symbol} came back");
+}
+
+#[test]
+fn a_refused_rest_snapshot_is_retried_within_budget() {
+    let files = vec![fixture("binance_spot/hftbacktest_spot_btcusdt_20240808.gz")];
+    let truth = truth(Venue::BinanceSpot, &files, None);
+    let faults = Faults { refuse_rest: 2, ..Faults::default() };
+    let server = start_server(Venue::BinanceSpot, &files, faults, &truth);
+    let config = live_config(Venue::BinanceSpot, &["BTCUSDT"], &server);
+    let outcome = run(config, &server, &truth, Duration::from_secs(60));
+    assert_consistent(&outcome, &truth);
+    assert_eq!(outcome.net.rest_rate_limited, 2, "{:?}", outcome.net);
+    assert!(outcome.net.rest_requests <= 4, "no storm: {:?}", outcome.net);
+}
+
+#[test]
+fn a_corrupted_level_fails_the_checksum_and_only_that_book_resyncs() {
+    let files = vec![fixture("okx/cryptofeed_OKX.ws.1.0.txt")];
+    let truth = truth(Venue::Okx, &files, None);
+    let faults = Faults { corrupt: vec![150], ..Faults::default() };
+    let server = start_server(Venue::Okx, &files, faults, &truth);
+    let symbols: Vec<&str> = truth.finals.keys().map(String::as_str).collect();
+    let config = live_config(Venue::Okx, &symbols, &server);
+    let outcome = run(config, &server, &truth, Duration::from_secs(60));
+    assert!(outcome.reached_truth, "{outcome:#?}");
+    for (view, seen) in &outcome.views {
+        assert!(truth.views.contains(seen), "published a view truth never had: {view:?}");
+    }
+    assert_eq!(outcome.sim.faults.corrupted, 1);
+    assert_eq!(outcome.counters.checksum_failures, 1, "{:?}", outcome.counters);
+    let stale: Vec<_> =
+        outcome.statuses.iter().filter(|(_, s)| matches!(s, Status::Stale(_))).collect();
+    assert_eq!(stale.len(), 1, "{stale:?}");
+    assert_eq!(outcome.counters.resyncs, 1);
+}
+
+/// The views a replay of a recorded capture publishes, with their receive times.
+fn replay_views(venue: Venue, capture: &Path) -> Vec<(i64, Seen)> {
+    let mut config = EngineConfig::new(venue);
+    config.symbols = None;
+    let mut engine = Engine::new(config);
+    let rx = engine.subscribe(1 << 16, SlowConsumer::DropNewest);
+    let mut reader = CaptureReader::open(&[capture], 16 << 20).unwrap();
+    let mut out = Vec::new();
+    while let Some(record) = reader.next().unwrap() {
+        depthbook_capture::feed(&mut engine, &record);
+        for update in rx.try_iter() {
+            if let Update::Book(v) = update {
+                out.push((v.recv_ns, seen(&engine, &v)));
+            }
+        }
+    }
+    out
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("depthbook-net-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

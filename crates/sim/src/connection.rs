@@ -1,0 +1,330 @@
+//! One WebSocket connection: the client's requests, the replay's messages, pings and
+//! heartbeats, and the connection faults.
+//!
+//! The task writes, in this order for each client request: its acks (after the replay has
+//! registered each subscription), then whatever the replay queued since (snapshots, deltas).
+//! So an ack always precedes its snapshot, and a snapshot its deltas. It never panics on
+//! input and never closes without a reason: a malformed request is answered with the venue's
+//! error shape.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{Instant, Interval, MissedTickBehavior, interval_at};
+
+use crate::faults::ConnectionFault;
+use crate::replay::{Command, ConnId, Outbound};
+use crate::server::App;
+use crate::stats::bump;
+use crate::subscribe::{Item, Op, Request, RequestMeta};
+
+/// Why the connection's loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Exit {
+    /// The client closed, or the socket failed.
+    Closed,
+    /// The client broke the protocol (a message over the size cap, a bad frame): send a close
+    /// frame saying so, if the socket still takes one.
+    Violation,
+    /// The server is shutting down: send a close frame.
+    Shutdown,
+    /// The disconnect fault: drop the TCP connection without a close frame.
+    Abrupt,
+    /// The stall fault: keep the socket open, silent, until shutdown.
+    Stall,
+}
+
+/// Keeps the open-connections gauge right however the task ends.
+struct OpenGuard(Arc<App>);
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        self.0.counters.open_connections.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Serves one upgraded WebSocket; `url_items` are the subscriptions its URL names (Binance).
+pub(crate) async fn run(mut socket: WebSocket, app: Arc<App>, url_items: Vec<Item>) {
+    let id = app.next_conn.fetch_add(1, Ordering::Relaxed);
+    bump(&app.counters.connections);
+    app.counters.open_connections.fetch_add(1, Ordering::Relaxed);
+    let _open = OpenGuard(Arc::clone(&app));
+    let (outbox, inbox) = mpsc::channel(app.subscriber_buffer);
+    let mut conn = Connection {
+        id,
+        tag: format!("{id:08x}"),
+        app: Arc::clone(&app),
+        outbox,
+        symbols: HashSet::new(),
+        frames: 0,
+        last_sent: Instant::now(),
+    };
+    tracing::debug!(conn = id, "connection opened");
+    let exit = conn.serve(&mut socket, inbox, url_items).await;
+    tracing::debug!(conn = id, ?exit, "connection ends");
+    // The replay forgets this connection before anything else happens to the socket.
+    let _ = app.commands.send(Command::Closed { conn: id }).await;
+    match exit {
+        Exit::Closed | Exit::Abrupt => {}
+        Exit::Shutdown => {
+            let close =
+                CloseFrame { code: 1001, reason: Utf8Bytes::from_static("server shutdown") };
+            let _ = socket.send(Message::Close(Some(close))).await;
+        }
+        Exit::Violation => {
+            let close = CloseFrame { code: 1008, reason: Utf8Bytes::from_static("protocol error") };
+            let _ = socket.send(Message::Close(Some(close))).await;
+        }
+        Exit::Stall => {
+            let mut shutdown = app.shutdown.clone();
+            while !*shutdown.borrow_and_update() {
+                if shutdown.changed().await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    drop(socket);
+}
+
+/// A connection's state.
+struct Connection {
+    id: ConnId,
+    /// Its id as the venue shows it (OKX `connId`, Kraken `connectionID`).
+    tag: String,
+    app: Arc<App>,
+    /// Where the replay queues this connection's messages (cloned into each subscription).
+    outbox: mpsc::Sender<Outbound>,
+    /// Book symbols subscribed.
+    symbols: HashSet<String>,
+    /// Delta frames written so far (the connection faults count these).
+    frames: u64,
+    last_sent: Instant,
+}
+
+/// An interval whose first tick is one period from now; `None` for a zero period.
+fn ticker(period: Duration) -> Option<Interval> {
+    (!period.is_zero()).then(|| {
+        let mut interval = interval_at(Instant::now() + period, period);
+        interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        interval
+    })
+}
+
+/// Waits for the next tick of an optional interval (forever if there is none).
+async fn tick(interval: &mut Option<Interval>) {
+    match interval {
+        Some(interval) => {
+            interval.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+impl Connection {
+    async fn serve(
+        &mut self,
+        socket: &mut WebSocket,
+        mut inbox: mpsc::Receiver<Outbound>,
+        url_items: Vec<Item>,
+    ) -> Exit {
+        let dialect = self.app.dialect;
+        let mut shutdown = self.app.shutdown.clone();
+        if *shutdown.borrow_and_update() {
+            return Exit::Shutdown;
+        }
+        if let Some(greeting) = dialect.greeting(&self.tag)
+            && !self.send(socket, greeting).await
+        {
+            return Exit::Closed;
+        }
+        if !url_items.is_empty() {
+            let meta = RequestMeta { id: None, received_ns: 0 };
+            if !self.change(socket, Op::Subscribe, &meta, &url_items, false).await {
+                return Exit::Closed;
+            }
+        }
+        let mut pings = if dialect.sends_pings() { ticker(self.app.ping_interval) } else { None };
+        let mut heartbeats = ticker(self.app.heartbeat_interval);
+        loop {
+            tokio::select! {
+                biased;
+                changed = shutdown.changed() => {
+                    if changed.is_err() || *shutdown.borrow_and_update() {
+                        return Exit::Shutdown;
+                    }
+                }
+                message = socket.recv() => {
+                    let ok = match message {
+                        Some(Ok(Message::Text(text))) => self.on_text(socket, text.as_str()).await,
+                        Some(Ok(Message::Binary(_))) => {
+                            let error = dialect.error("binary messages are not supported", None);
+                            self.send(socket, error).await
+                        }
+                        // Pings are answered by the WebSocket layer itself.
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => true,
+                        Some(Ok(Message::Close(_))) | None => false,
+                        Some(Err(error)) => {
+                            tracing::debug!(conn = self.id, %error, "client broke the protocol");
+                            return Exit::Violation;
+                        }
+                    };
+                    if !ok {
+                        return Exit::Closed;
+                    }
+                }
+                queued = inbox.recv() => {
+                    let Some(queued) = queued else { return Exit::Closed };
+                    if let Some(exit) = self.write_queued(socket, queued).await {
+                        return exit;
+                    }
+                }
+                () = tick(&mut pings) => {
+                    if socket.send(Message::Ping(Default::default())).await.is_err() {
+                        return Exit::Closed;
+                    }
+                }
+                () = tick(&mut heartbeats) => {
+                    let idle = self.last_sent.elapsed() >= self.app.heartbeat_interval;
+                    if let Some(beat) = dialect.heartbeat(!self.symbols.is_empty()).filter(|_| idle)
+                        && !self.send(socket, beat.to_owned()).await
+                    {
+                        return Exit::Closed;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes one message the replay queued; a connection fault may end the loop after it.
+    async fn write_queued(&mut self, socket: &mut WebSocket, queued: Outbound) -> Option<Exit> {
+        let counters = Arc::clone(&self.app.counters);
+        match queued {
+            Outbound::Snapshot(text) => {
+                if !self.send_text(socket, text).await {
+                    return Some(Exit::Closed);
+                }
+                bump(&counters.snapshots_sent);
+            }
+            Outbound::Delta(text) => {
+                if !self.send_text(socket, text).await {
+                    return Some(Exit::Closed);
+                }
+                bump(&counters.frames_sent);
+                self.frames += 1;
+                match self.app.faults.after_frames(self.frames) {
+                    Some(ConnectionFault::Disconnect) => {
+                        bump(&counters.disconnected);
+                        tracing::info!(conn = self.id, frames = self.frames, "fault: disconnect");
+                        return Some(Exit::Abrupt);
+                    }
+                    Some(ConnectionFault::Stall) => {
+                        bump(&counters.stalled);
+                        tracing::info!(conn = self.id, frames = self.frames, "fault: stall");
+                        return Some(Exit::Stall);
+                    }
+                    None => {}
+                }
+            }
+        }
+        None
+    }
+
+    /// Handles one client text message; false if the connection is gone.
+    async fn on_text(&mut self, socket: &mut WebSocket, text: &str) -> bool {
+        match self.app.dialect.parse(text) {
+            Request::Reply(reply) => self.send(socket, reply).await,
+            Request::Change { op, meta, items } => {
+                self.change(socket, op, &meta, &items, true).await
+            }
+        }
+    }
+
+    /// Subscribes or unsubscribes `items`, acking each as the venue does (if `ack`); false if
+    /// the connection is gone.
+    async fn change(
+        &mut self,
+        socket: &mut WebSocket,
+        op: Op,
+        meta: &RequestMeta,
+        items: &[Item],
+        ack: bool,
+    ) -> bool {
+        let dialect = self.app.dialect;
+        let mut refused = false;
+        for item in items {
+            let info = match (op, &item.topic) {
+                (Op::Subscribe, Some(topic)) => {
+                    let full = self.symbols.len() >= self.app.max_subscriptions;
+                    if full && !self.symbols.contains(&topic.symbol) {
+                        refused = true;
+                        let why = "too many subscriptions on this connection";
+                        if !self.send(socket, dialect.refuse_item(op, meta, item, why)).await {
+                            return false;
+                        }
+                        continue;
+                    }
+                    self.symbols.insert(topic.symbol.clone());
+                    let (conn, outbox, topic) = (self.id, self.outbox.clone(), topic.clone());
+                    let Some(info) =
+                        self.ask(|reply| Command::Subscribe { conn, outbox, topic, reply }).await
+                    else {
+                        return false;
+                    };
+                    Some(info)
+                }
+                (Op::Unsubscribe, Some(topic)) => {
+                    self.symbols.remove(&topic.symbol);
+                    let (conn, symbol) = (self.id, topic.symbol.clone());
+                    let Some(info) =
+                        self.ask(|reply| Command::Unsubscribe { conn, symbol, reply }).await
+                    else {
+                        return false;
+                    };
+                    Some(info)
+                }
+                (Op::Subscribe, None) => {
+                    if self.app.commands.send(Command::Start).await.is_err() {
+                        return false;
+                    }
+                    None
+                }
+                (Op::Unsubscribe, None) => None,
+            };
+            if ack
+                && let Some(reply) = dialect.ack_item(op, meta, item, info, &self.tag)
+                && !self.send(socket, reply).await
+            {
+                return false;
+            }
+        }
+        if ack
+            && !refused
+            && let Some(reply) = dialect.ack_request(meta)
+        {
+            return self.send(socket, reply).await;
+        }
+        true
+    }
+
+    /// Sends a command with a reply channel to the replay and waits for the answer.
+    async fn ask<T>(&self, command: impl FnOnce(oneshot::Sender<T>) -> Command) -> Option<T> {
+        let (reply, answer) = oneshot::channel();
+        self.app.commands.send(command(reply)).await.ok()?;
+        answer.await.ok()
+    }
+
+    async fn send(&mut self, socket: &mut WebSocket, text: String) -> bool {
+        self.send_text(socket, Utf8Bytes::from(text)).await
+    }
+
+    async fn send_text(&mut self, socket: &mut WebSocket, text: Utf8Bytes) -> bool {
+        let ok = socket.send(Message::Text(text)).await.is_ok();
+        self.last_sent = Instant::now();
+        ok
+    }
+}

@@ -1,0 +1,630 @@
+//! The venues' WebSocket dialects: what a client sends, what the server answers.
+//!
+//! One shape for every venue: [`Dialect::parse`] turns a client's text message into a
+//! [`Request`], and the `ack_*`, `error`, `greeting` and `heartbeat` methods spell the server's
+//! side in the venue's own format (protocols.md sections 1-5). Parsing never panics; anything
+//! malformed is answered with the venue's error shape.
+
+use serde_json::{Map, Value, json};
+
+use depthbook_venues::Venue;
+
+use crate::timefmt::{iso8601_micros, now_ns};
+
+/// How clients talk to one venue's WebSocket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    /// Binance spot and USD-M: `SUBSCRIBE` with stream names, or streams in the URL.
+    Binance,
+    /// OKX v5: `op: subscribe` with `args`, text `ping`.
+    Okx,
+    /// Kraken WebSocket v2: `method: subscribe` with `params`.
+    KrakenV2,
+    /// Kraken WebSocket v1: `event: subscribe` with `pair` and `subscription`.
+    KrakenV1,
+}
+
+/// A book subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Topic {
+    /// The symbol as the venue spells it in its book frames (`BTCUSDT`, `BTC-USDT`, `XMR/USD`).
+    pub(crate) symbol: String,
+    /// The depth the client asked for (Kraken), if any.
+    pub(crate) depth: Option<u32>,
+    /// Whether the client gets a stream snapshot before the deltas (never on Binance, whose
+    /// snapshots come over REST; Kraken v2's `snapshot: false` opts out).
+    pub(crate) snapshot: bool,
+}
+
+/// One item of a subscribe or unsubscribe request.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Item {
+    /// The book subscription; `None` for a channel the loopback has no data for (it is acked
+    /// and stays silent).
+    pub(crate) topic: Option<Topic>,
+    /// The client's spelling of the item, echoed in the ack (Binance stream name, OKX `arg`,
+    /// Kraken v2 `result`, Kraken v1 pair and subscription).
+    pub(crate) echo: Value,
+}
+
+/// Subscribe or unsubscribe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    /// Start receiving.
+    Subscribe,
+    /// Stop receiving.
+    Unsubscribe,
+}
+
+impl Op {
+    fn word(self) -> &'static str {
+        match self {
+            Op::Subscribe => "subscribe",
+            Op::Unsubscribe => "unsubscribe",
+        }
+    }
+}
+
+/// Who asked, for the answers: the request id to echo and when the request arrived.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RequestMeta {
+    /// The client's request id (`id`, `req_id`, `reqid`), if it sent one.
+    pub(crate) id: Option<Value>,
+    /// When the request arrived (Kraken v2 `time_in`).
+    pub(crate) received_ns: i64,
+}
+
+/// What a client's message asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Request {
+    /// Subscribe or unsubscribe `items`.
+    Change {
+        /// Which.
+        op: Op,
+        /// The request's id and arrival time.
+        meta: RequestMeta,
+        /// The items, in the client's order.
+        items: Vec<Item>,
+    },
+    /// Answer with this text and do nothing else (pong, error).
+    Reply(String),
+}
+
+/// What the replay knows about a subscribed symbol when the ack is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SubscribeInfo {
+    /// Kraken v1's channel id: the capture's for that pair when it has been seen, else one the
+    /// server made up (stable for the run).
+    pub(crate) channel_id: i64,
+    /// The depth the capture's frames name (Kraken v1 `book-1000`), if seen.
+    pub(crate) capture_depth: Option<u32>,
+}
+
+/// Kraken's default book depth.
+const KRAKEN_DEFAULT_DEPTH: u32 = 10;
+
+impl Dialect {
+    /// The dialect of `venue`.
+    pub(crate) fn of(venue: Venue) -> Self {
+        match venue {
+            Venue::BinanceSpot | Venue::BinanceUsdm => Dialect::Binance,
+            Venue::Okx => Dialect::Okx,
+            Venue::Kraken => Dialect::KrakenV2,
+            Venue::KrakenV1 => Dialect::KrakenV1,
+        }
+    }
+
+    /// Subscriptions named by the connection URL (Binance `/ws/<stream>`,
+    /// `/stream?streams=a/b`); none for the other venues.
+    pub(crate) fn url_items(self, path: &str, query: Option<&str>) -> Vec<Item> {
+        if self != Dialect::Binance {
+            return Vec::new();
+        }
+        let in_path = path.strip_prefix("/ws/").into_iter().flat_map(|s| s.split('/'));
+        let in_query = query
+            .into_iter()
+            .flat_map(|q| q.split('&'))
+            .filter_map(|kv| kv.strip_prefix("streams="))
+            .flat_map(|s| s.split('/'));
+        in_path.chain(in_query).filter(|s| !s.is_empty()).map(binance_item).collect()
+    }
+
+    /// Parses one client text message.
+    pub(crate) fn parse(self, text: &str) -> Request {
+        let received_ns = now_ns();
+        if self == Dialect::Okx && text.trim() == "ping" {
+            return Request::Reply("pong".to_owned());
+        }
+        let value = match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(obj)) => obj,
+            Ok(_) => return Request::Reply(self.error("request must be a JSON object", None)),
+            Err(_) => return Request::Reply(self.error("invalid JSON", None)),
+        };
+        match self {
+            Dialect::Binance => parse_binance(&value, received_ns),
+            Dialect::Okx => parse_okx(&value, received_ns),
+            Dialect::KrakenV2 => parse_kraken_v2(&value, received_ns),
+            Dialect::KrakenV1 => parse_kraken_v1(&value, received_ns),
+        }
+        .unwrap_or_else(|why| {
+            let id = match self {
+                Dialect::Binance | Dialect::Okx => value.get("id"),
+                Dialect::KrakenV2 => value.get("req_id"),
+                Dialect::KrakenV1 => value.get("reqid"),
+            };
+            Request::Reply(self.error(why, id))
+        })
+    }
+
+    /// The ack of one item, for venues that ack each (OKX, Kraken); `info` is `None` for an
+    /// item without a book topic.
+    pub(crate) fn ack_item(
+        self,
+        op: Op,
+        meta: &RequestMeta,
+        item: &Item,
+        info: Option<SubscribeInfo>,
+        conn_tag: &str,
+    ) -> Option<String> {
+        let mut out = Fields::new();
+        match self {
+            Dialect::Binance => return None,
+            Dialect::Okx => {
+                out.opt("id", &meta.id);
+                out.put("event", op.word());
+                out.put("arg", item.echo.clone());
+                out.put("connId", conn_tag);
+            }
+            Dialect::KrakenV2 => {
+                out.put("method", op.word());
+                out.put("result", item.echo.clone());
+                out.put("success", true);
+                kraken_v2_trailer(&mut out, meta);
+            }
+            Dialect::KrakenV1 => {
+                let name = item.echo.get("name").and_then(Value::as_str).unwrap_or("book");
+                let depth = info
+                    .and_then(|i| i.capture_depth)
+                    .or_else(|| item.topic.as_ref().and_then(|t| t.depth))
+                    .unwrap_or(KRAKEN_DEFAULT_DEPTH);
+                let pair = item.echo.get("pair").cloned().unwrap_or(Value::Null);
+                let (channel_name, subscription) = if name == "book" {
+                    (format!("book-{depth}"), json!({"depth": depth, "name": "book"}))
+                } else {
+                    (name.to_owned(), json!({"name": name}))
+                };
+                let channel_id = info.map_or_else(
+                    || made_up_channel_id(name, pair.as_str().unwrap_or("")),
+                    |i| i.channel_id,
+                );
+                out.put("channelID", channel_id);
+                out.put("channelName", channel_name);
+                out.put("event", "subscriptionStatus");
+                out.put("pair", pair);
+                out.opt("reqid", &meta.id);
+                out.put(
+                    "status",
+                    match op {
+                        Op::Subscribe => "subscribed",
+                        Op::Unsubscribe => "unsubscribed",
+                    },
+                );
+                out.put("subscription", subscription);
+            }
+        }
+        Some(out.finish())
+    }
+
+    /// The ack of a whole request, for venues that ack once (Binance).
+    pub(crate) fn ack_request(self, meta: &RequestMeta) -> Option<String> {
+        (self == Dialect::Binance).then(|| {
+            let mut out = Fields::new();
+            out.put("result", Value::Null);
+            out.put("id", meta.id.clone().unwrap_or(Value::Null));
+            out.finish()
+        })
+    }
+
+    /// The venue's answer to an item that cannot be served (`why`).
+    pub(crate) fn refuse_item(self, op: Op, meta: &RequestMeta, item: &Item, why: &str) -> String {
+        let mut out = Fields::new();
+        match self {
+            Dialect::Binance | Dialect::Okx => return self.error(why, meta.id.as_ref()),
+            Dialect::KrakenV2 => {
+                out.put("error", why);
+                out.put("method", op.word());
+                out.put("success", false);
+                out.put("symbol", item.echo.get("symbol").cloned().unwrap_or(Value::Null));
+                kraken_v2_trailer(&mut out, meta);
+            }
+            Dialect::KrakenV1 => {
+                out.put("errorMessage", why);
+                out.put("event", "subscriptionStatus");
+                out.put("pair", item.echo.get("pair").cloned().unwrap_or(Value::Null));
+                out.opt("reqid", &meta.id);
+                out.put("status", "error");
+            }
+        }
+        out.finish()
+    }
+
+    /// The venue's error message for a request it cannot parse.
+    pub(crate) fn error(self, why: &str, id: Option<&Value>) -> String {
+        let id = id.cloned();
+        let mut out = Fields::new();
+        match self {
+            Dialect::Binance => {
+                out.put("error", json!({"code": 2, "msg": format!("Invalid request: {why}")}));
+                out.put("id", id.unwrap_or(Value::Null));
+            }
+            Dialect::Okx => {
+                out.opt("id", &id);
+                out.put("event", "error");
+                out.put("code", "60012");
+                out.put("msg", format!("Invalid request: {why}"));
+            }
+            Dialect::KrakenV2 => {
+                out.put("error", why);
+                out.put("success", false);
+                kraken_v2_trailer(&mut out, &RequestMeta { id, received_ns: now_ns() });
+            }
+            Dialect::KrakenV1 => {
+                out.put("errorMessage", why);
+                out.put("event", "error");
+                out.opt("reqid", &id);
+                out.put("status", "error");
+            }
+        }
+        out.finish()
+    }
+
+    /// What the venue sends as soon as a connection opens (Kraken's status messages).
+    pub(crate) fn greeting(self, conn_tag: &str) -> Option<String> {
+        match self {
+            Dialect::Binance | Dialect::Okx => None,
+            Dialect::KrakenV2 => {
+                let mut out = Fields::new();
+                out.put("channel", "status");
+                out.put("type", "update");
+                out.put(
+                    "data",
+                    json!([{"api_version": "v2", "connection_id": conn_tag, "system": "online",
+                        "version": "2.0.0"}]),
+                );
+                Some(out.finish())
+            }
+            Dialect::KrakenV1 => {
+                let mut out = Fields::new();
+                out.put("connectionID", conn_tag);
+                out.put("event", "systemStatus");
+                out.put("status", "online");
+                out.put("version", "1.9.0");
+                Some(out.finish())
+            }
+        }
+    }
+
+    /// The heartbeat an idle connection gets (Kraken v2 only while subscribed).
+    pub(crate) fn heartbeat(self, subscribed: bool) -> Option<&'static str> {
+        match self {
+            Dialect::KrakenV2 if subscribed => Some(r#"{"channel":"heartbeat"}"#),
+            Dialect::KrakenV1 => Some(r#"{"event":"heartbeat"}"#),
+            _ => None,
+        }
+    }
+
+    /// Whether the server sends WebSocket Pings (Binance).
+    pub(crate) fn sends_pings(self) -> bool {
+        self == Dialect::Binance
+    }
+}
+
+/// A JSON object written with its keys in insertion order, as the venues order them
+/// (serde_json's own map sorts keys).
+#[derive(Debug, Default)]
+struct Fields(Vec<(&'static str, Value)>);
+
+impl Fields {
+    fn new() -> Self {
+        Self::default()
+    }
+
+    fn put(&mut self, key: &'static str, value: impl Into<Value>) {
+        self.0.push((key, value.into()));
+    }
+
+    fn opt(&mut self, key: &'static str, value: &Option<Value>) {
+        if let Some(value) = value {
+            self.put(key, value.clone());
+        }
+    }
+
+    fn finish(self) -> String {
+        let mut out = String::from("{");
+        for (i, (key, value)) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('"');
+            out.push_str(key);
+            out.push_str("\":");
+            out.push_str(&value.to_string());
+        }
+        out.push('}');
+        out
+    }
+}
+
+/// `req_id`, `time_in`, `time_out` of a Kraken v2 answer.
+fn kraken_v2_trailer(out: &mut Fields, meta: &RequestMeta) {
+    out.opt("req_id", &meta.id);
+    out.put("time_in", iso8601_micros(meta.received_ns));
+    out.put("time_out", iso8601_micros(now_ns()));
+}
+
+/// A Kraken v1 channel id for a subscription the capture does not show: FNV-1a of its channel
+/// name and pair, kept positive and below 2^31 like Kraken's, so every answer about the same
+/// subscription names the same id without storing it.
+pub(crate) fn made_up_channel_id(name: &str, pair: &str) -> i64 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for b in name.bytes().chain([b'/']).chain(pair.bytes()) {
+        hash = (hash ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    i64::from(hash >> 1)
+}
+
+/// A Binance stream name as an item: `<symbol>@depth...` subscribes the symbol's book.
+fn binance_item(stream: &str) -> Item {
+    let topic = stream.split_once('@').and_then(|(symbol, kind)| {
+        (!symbol.is_empty() && kind.starts_with("depth")).then(|| Topic {
+            symbol: symbol.to_ascii_uppercase(),
+            depth: None,
+            snapshot: false,
+        })
+    });
+    Item { topic, echo: stream.into() }
+}
+
+fn parse_binance(obj: &Map<String, Value>, received_ns: i64) -> Result<Request, &'static str> {
+    let meta = RequestMeta { id: obj.get("id").cloned(), received_ns };
+    let method = obj.get("method").and_then(Value::as_str).ok_or("missing method")?;
+    let op = match method.to_ascii_uppercase().as_str() {
+        "SUBSCRIBE" => Op::Subscribe,
+        "UNSUBSCRIBE" => Op::Unsubscribe,
+        _ => return Err("unknown method"),
+    };
+    let params = obj.get("params").and_then(Value::as_array).ok_or("params must be an array")?;
+    let items = params
+        .iter()
+        .map(|p| p.as_str().map(binance_item).ok_or("params must be stream names"))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Request::Change { op, meta, items })
+}
+
+fn parse_okx(obj: &Map<String, Value>, received_ns: i64) -> Result<Request, &'static str> {
+    let meta = RequestMeta { id: obj.get("id").cloned(), received_ns };
+    let op = match obj.get("op").and_then(Value::as_str) {
+        Some("subscribe") => Op::Subscribe,
+        Some("unsubscribe") => Op::Unsubscribe,
+        _ => return Err("unknown op"),
+    };
+    let args = obj.get("args").and_then(Value::as_array).ok_or("args must be an array")?;
+    let mut items = Vec::with_capacity(args.len());
+    for arg in args {
+        let channel = arg.get("channel").and_then(Value::as_str).ok_or("arg needs a channel")?;
+        let book = channel.starts_with("books") || channel == "bbo-tbt";
+        let topic = match arg.get("instId").and_then(Value::as_str) {
+            Some(inst) if book => {
+                Some(Topic { symbol: inst.to_owned(), depth: None, snapshot: true })
+            }
+            None if book => return Err("a book arg needs an instId"),
+            _ => None,
+        };
+        items.push(Item { topic, echo: arg.clone() });
+    }
+    Ok(Request::Change { op, meta, items })
+}
+
+fn parse_kraken_v2(obj: &Map<String, Value>, received_ns: i64) -> Result<Request, &'static str> {
+    let meta = RequestMeta { id: obj.get("req_id").cloned(), received_ns };
+    let op = match obj.get("method").and_then(Value::as_str) {
+        Some("subscribe") => Op::Subscribe,
+        Some("unsubscribe") => Op::Unsubscribe,
+        Some("ping") => {
+            let mut out = Fields::new();
+            out.put("method", "pong");
+            kraken_v2_trailer(&mut out, &meta);
+            return Ok(Request::Reply(out.finish()));
+        }
+        _ => return Err("unknown method"),
+    };
+    let params = obj.get("params").and_then(Value::as_object).ok_or("params must be an object")?;
+    let channel = params.get("channel").and_then(Value::as_str).ok_or("missing channel")?;
+    let depth = match params.get("depth") {
+        None => KRAKEN_DEFAULT_DEPTH,
+        Some(d) => d
+            .as_u64()
+            .and_then(|d| u32::try_from(d).ok())
+            .filter(|d| (1..=1_000).contains(d))
+            .ok_or("invalid depth")?,
+    };
+    let snapshot = params.get("snapshot").and_then(Value::as_bool).unwrap_or(true);
+    let symbols: Vec<Option<&str>> = match params.get("symbol") {
+        None => vec![None],
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|s| s.as_str().map(Some).ok_or("symbol must hold strings"))
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err("symbol must be an array"),
+    };
+    let items = symbols
+        .into_iter()
+        .map(|symbol| {
+            let mut echo = Map::new();
+            echo.insert("channel".into(), channel.into());
+            if let Some(symbol) = symbol {
+                echo.insert("symbol".into(), symbol.into());
+            }
+            let topic = (channel == "book").then_some(symbol).flatten().map(|s| {
+                echo.insert("depth".into(), depth.into());
+                echo.insert("snapshot".into(), snapshot.into());
+                Topic { symbol: s.to_owned(), depth: Some(depth), snapshot }
+            });
+            Item { topic, echo: Value::Object(echo) }
+        })
+        .collect();
+    Ok(Request::Change { op, meta, items })
+}
+
+fn parse_kraken_v1(obj: &Map<String, Value>, received_ns: i64) -> Result<Request, &'static str> {
+    let meta = RequestMeta { id: obj.get("reqid").cloned(), received_ns };
+    let op = match obj.get("event").and_then(Value::as_str) {
+        Some("subscribe") => Op::Subscribe,
+        Some("unsubscribe") => Op::Unsubscribe,
+        Some("ping") => {
+            let mut out = Fields::new();
+            out.put("event", "pong");
+            out.opt("reqid", &meta.id);
+            return Ok(Request::Reply(out.finish()));
+        }
+        _ => return Err("Unsupported event"),
+    };
+    let subscription =
+        obj.get("subscription").and_then(Value::as_object).ok_or("Subscription missing")?;
+    let name =
+        subscription.get("name").and_then(Value::as_str).ok_or("Subscription name missing")?;
+    let depth = match subscription.get("depth") {
+        None => None,
+        Some(d) => Some(
+            d.as_u64()
+                .and_then(|d| u32::try_from(d).ok())
+                .filter(|d| (1..=1_000).contains(d))
+                .ok_or("Subscription depth not supported")?,
+        ),
+    };
+    let pairs = obj.get("pair").and_then(Value::as_array).ok_or("Pair(s) not found")?;
+    let items = pairs
+        .iter()
+        .map(|pair| {
+            let pair = pair.as_str().ok_or("Pair field must be an array of strings")?;
+            let topic = (name == "book").then(|| Topic {
+                symbol: pair.to_owned(),
+                depth: Some(depth.unwrap_or(KRAKEN_DEFAULT_DEPTH)),
+                snapshot: true,
+            });
+            Ok(Item { topic, echo: json!({"pair": pair, "name": name}) })
+        })
+        .collect::<Result<Vec<_>, &'static str>>()?;
+    Ok(Request::Change { op, meta, items })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(dialect: Dialect, text: &str) -> (Op, RequestMeta, Vec<Item>) {
+        match dialect.parse(text) {
+            Request::Change { op, meta, items } => (op, meta, items),
+            Request::Reply(r) => panic!("not a change: {r}"),
+        }
+    }
+
+    fn reply(dialect: Dialect, text: &str) -> Value {
+        match dialect.parse(text) {
+            Request::Reply(r) => serde_json::from_str(&r).unwrap_or(Value::String(r)),
+            other => panic!("not a reply: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn binance_streams_from_messages_and_urls() {
+        let (op, meta, items) = change(
+            Dialect::Binance,
+            r#"{"method":"SUBSCRIBE","params":["btcusdt@depth@100ms","btcusdt@trade"],"id":1}"#,
+        );
+        assert_eq!(op, Op::Subscribe);
+        assert_eq!(items[0].topic.as_ref().map(|t| t.symbol.as_str()), Some("BTCUSDT"));
+        assert_eq!(items[1].topic, None);
+        assert_eq!(
+            Dialect::Binance.ack_request(&meta).as_deref(),
+            Some(r#"{"result":null,"id":1}"#)
+        );
+        let url = Dialect::Binance
+            .url_items("/stream", Some("streams=ethusdt@depth/btcusdt@depth@100ms"));
+        let symbols: Vec<_> =
+            url.iter().filter_map(|i| i.topic.as_ref()).map(|t| &t.symbol).collect();
+        assert_eq!(symbols, ["ETHUSDT", "BTCUSDT"]);
+        assert_eq!(Dialect::Binance.url_items("/ws/bnbbtc@depth", None).len(), 1);
+        assert_eq!(Dialect::Binance.url_items("/ws", None).len(), 0);
+        let err = reply(Dialect::Binance, r#"{"method":"SUBSCRIBE","params":"x","id":7}"#);
+        assert_eq!(err["error"]["code"], 2);
+        assert_eq!(err["id"], 7);
+        assert_eq!(reply(Dialect::Binance, "{nope")["error"]["code"], 2);
+    }
+
+    #[test]
+    fn okx_acks_each_arg_and_answers_ping() {
+        let (op, meta, items) = change(
+            Dialect::Okx,
+            r#"{"id":"1","op":"subscribe","args":[{"channel":"books","instId":"BTC-USDT"},{"channel":"tickers","instId":"BTC-USDT"}]}"#,
+        );
+        assert_eq!(op, Op::Subscribe);
+        assert!(items[0].topic.is_some() && items[1].topic.is_none());
+        let ack = Dialect::Okx.ack_item(op, &meta, &items[0], None, "c1").unwrap();
+        assert_eq!(
+            ack,
+            r#"{"id":"1","event":"subscribe","arg":{"channel":"books","instId":"BTC-USDT"},"connId":"c1"}"#
+        );
+        assert_eq!(Dialect::Okx.parse("ping"), Request::Reply("pong".into()));
+        assert_eq!(reply(Dialect::Okx, r#"{"op":"login"}"#)["code"], "60012");
+    }
+
+    #[test]
+    fn kraken_v2_subscribe_and_ping() {
+        let (op, meta, items) = change(
+            Dialect::KrakenV2,
+            r#"{"method":"subscribe","params":{"channel":"book","symbol":["BTC/USD"],"depth":25,"snapshot":true},"req_id":1}"#,
+        );
+        let topic = items[0].topic.clone().unwrap();
+        assert_eq!(
+            (topic.symbol.as_str(), topic.depth, topic.snapshot),
+            ("BTC/USD", Some(25), true)
+        );
+        let ack: Value = serde_json::from_str(
+            &Dialect::KrakenV2.ack_item(op, &meta, &items[0], None, "c").unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            ack["result"],
+            json!({"channel":"book","symbol":"BTC/USD","depth":25,"snapshot":true})
+        );
+        assert_eq!((ack["success"].clone(), ack["req_id"].clone()), (json!(true), json!(1)));
+        let pong = reply(Dialect::KrakenV2, r#"{"method":"ping","req_id":9}"#);
+        assert_eq!((pong["method"].clone(), pong["req_id"].clone()), (json!("pong"), json!(9)));
+        assert_eq!(
+            reply(
+                Dialect::KrakenV2,
+                r#"{"method":"subscribe","params":{"channel":"book","symbol":["X"],"depth":0}}"#
+            )["success"],
+            false
+        );
+    }
+
+    #[test]
+    fn kraken_v1_subscribe_and_ping() {
+        let (op, meta, items) = change(
+            Dialect::KrakenV1,
+            r#"{"event":"subscribe","pair":["XMR/USD"],"subscription":{"name":"book","depth":1000}}"#,
+        );
+        let info = SubscribeInfo { channel_id: 992, capture_depth: Some(1000) };
+        assert_eq!(
+            Dialect::KrakenV1.ack_item(op, &meta, &items[0], Some(info), "c").unwrap(),
+            r#"{"channelID":992,"channelName":"book-1000","event":"subscriptionStatus","pair":"XMR/USD","status":"subscribed","subscription":{"depth":1000,"name":"book"}}"#
+        );
+        assert_eq!(
+            reply(Dialect::KrakenV1, r#"{"event":"ping","reqid":42}"#),
+            json!({"event":"pong","reqid":42})
+        );
+        assert_eq!(reply(Dialect::KrakenV1, "[1,2]")["event"], "error");
+    }
+}
