@@ -68,6 +68,7 @@ pub(crate) async fn run(
     loop {
         conn = conn.wrapping_add(1);
         let started = Instant::now();
+        let next_attempt_at = started + config.protocol.min_connect_interval;
         let end = match connect(&config, &mut commands).await {
             Ok(Some(ws)) => {
                 bump(&counters.connects);
@@ -100,7 +101,7 @@ pub(crate) async fn run(
         }
         let wait = backoff.next_wait();
         tracing::info!(url = %config.url, ?wait, attempt = backoff.attempts(), "reconnecting");
-        let resume = Instant::now() + wait;
+        let resume = (Instant::now() + wait).max(next_attempt_at);
         loop {
             tokio::select! {
                 () = sleep_until(resume) => break,

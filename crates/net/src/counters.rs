@@ -46,7 +46,8 @@ net_counters! {
     frames_in,
     /// Bytes of those frames.
     bytes_in,
-    /// Binary frames received (no venue decoded here sends them: each is a decode error).
+    /// Binary frames received; from a venue that sends text only, each is rejected before the
+    /// engine.
     binary_frames,
     /// Frames or messages over the size cap (the connection is dropped).
     oversized,

@@ -64,6 +64,8 @@ pub struct LiveConfig {
     pub resync_backoff: (Duration, Duration),
     /// First and largest wait before reconnecting (jittered).
     pub reconnect_backoff: (Duration, Duration),
+    /// Least time between two connection attempts; `None` for the venue's rate limit.
+    pub min_connect_interval: Option<Duration>,
     /// A connection or book that stayed healthy this long resets its backoff.
     pub healthy_after: Duration,
     /// Give a connection attempt up after this.
@@ -90,6 +92,7 @@ impl LiveConfig {
             resync_timeout: Duration::from_secs(15),
             resync_backoff: (Duration::from_secs(1), Duration::from_secs(60)),
             reconnect_backoff: (Duration::from_millis(500), Duration::from_secs(30)),
+            min_connect_interval: None,
             healthy_after: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
             max_message_bytes: 8 << 20,
@@ -122,6 +125,8 @@ pub enum Step {
     },
     /// A note for the record (a message we sent).
     Sent,
+    /// A frame was rejected before the engine (a binary frame from a text-only venue).
+    Rejected,
 }
 
 /// One book's resync bookkeeping (times in ns since the Unix epoch).
@@ -178,6 +183,9 @@ impl Live {
         if let Some((ping_after, dead_after)) = config.keepalive {
             protocol.ping_after = ping_after;
             protocol.dead_after = dead_after.max(ping_after);
+        }
+        if let Some(interval) = config.min_connect_interval {
+            protocol.min_connect_interval = interval;
         }
         if config.symbols.is_empty() {
             return Err(NetError::NoSymbols);
@@ -323,6 +331,12 @@ impl Live {
     pub fn step(&mut self) -> Option<Step> {
         let input = self.inputs.blocking_recv()?;
         let step = match input {
+            Input::Frame { bytes, binary: true, recv_ns, .. } if !self.protocol.binary_frames => {
+                // Counted by the connection; noted (not recorded as a frame), so a replay of
+                // the capture feeds the engine exactly what this run fed it.
+                self.note(recv_ns, "rejected", format!("binary frame of {} bytes", bytes.len()));
+                Step::Rejected
+            }
             Input::Frame { bytes, recv_ns, .. } => {
                 self.engine.ingest(&Frame::stream(&bytes), recv_ns);
                 self.record(Entry::Frame { recv_ns, bytes });

@@ -46,6 +46,9 @@ pub struct Protocol {
     pub resync: ResyncMethod,
     /// The client's keepalive.
     pub ping: PingStyle,
+    /// Whether the venue sends book data in binary frames (HTX's gzip); where it does not, a
+    /// binary frame is rejected and counted before it reaches the decoder.
+    pub binary_frames: bool,
     /// Send a ping after this long without receiving anything.
     pub ping_after: Duration,
     /// Give the connection up after this long without receiving anything (pings sent included).
@@ -54,6 +57,9 @@ pub struct Protocol {
     pub book_watchdog: Duration,
     /// Least time between two control messages we send (subscribe, unsubscribe, ping).
     pub control_spacing: Duration,
+    /// Least time between two connection attempts, whatever the backoff says (the venue's
+    /// connection-rate limit per IP, e.g. Binance's 300 per 5 minutes).
+    pub min_connect_interval: Duration,
     /// Most instruments per subscribe message.
     pub subscribe_batch: usize,
     /// Most instruments per connection.
@@ -77,10 +83,12 @@ impl Protocol {
             rest_url: None,
             resync: ResyncMethod::Resubscribe,
             ping: PingStyle::WebSocket,
+            binary_frames: false,
             ping_after: Duration::from_secs(20),
             dead_after: Duration::from_secs(30),
             book_watchdog: Duration::from_secs(120),
             control_spacing: Duration::from_millis(100),
+            min_connect_interval: Duration::from_secs(1),
             subscribe_batch: 20,
             max_instruments: 200,
             rest_weight: 0,
@@ -120,8 +128,10 @@ impl Protocol {
                 ..base
             },
             // Closes after 30 s of silence; text ping/pong; `books` sends an empty update
-            // every ~60 s when nothing changes, so 90 s of silence is a broken book.
+            // every ~60 s when nothing changes, so 90 s of silence is a broken book. 3 new
+            // connections per second per IP.
             Venue::Okx => Protocol {
+                min_connect_interval: Duration::from_millis(400),
                 ws_url: "wss://ws.okx.com:8443/ws/v5/public",
                 ping: PingStyle::TextPing,
                 ping_after: Duration::from_secs(20),

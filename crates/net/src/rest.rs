@@ -4,9 +4,9 @@
 //! Requests are queued once per symbol (a symbol already waiting is not queued twice), sent one
 //! at a time when the [`WeightBudget`] allows, and their bodies handed to the ingest loop as
 //! received. A 429 or 418 pauses every request for the venue's `Retry-After` and puts the
-//! request back at the front; a server or network error puts it at the back (it costs weight
-//! again, so retries stay within budget); any other 4xx is dropped and logged (the ingest
-//! loop asks again after its resync timeout, spaced by its own backoff).
+//! request back at the front. Any other failure (network error, timeout, another status, a body
+//! too large) is counted and dropped: the ingest loop asks again after its resync timeout,
+//! spaced by that book's backoff, so a failing endpoint is never hammered at the budget's rate.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -49,10 +49,8 @@ enum Outcome {
     Delivered,
     /// The venue asked us to slow down for this long.
     RateLimited(Duration),
-    /// Worth trying again (server or network error).
-    Retry,
-    /// Not worth trying again soon (a client error other than rate limiting).
-    Drop,
+    /// Failed; the ingest loop's resync timeout asks again.
+    Failed,
     /// The ingest loop is gone.
     Stop,
 }
@@ -102,11 +100,7 @@ pub(crate) async fn run(
                 budget.pause(wait, mono_ns());
                 queue.push_front(symbol);
             }
-            Outcome::Retry => {
-                bump(&counters.rest_errors);
-                enqueue(&mut queue, symbol);
-            }
-            Outcome::Drop => bump(&counters.rest_errors),
+            Outcome::Failed => bump(&counters.rest_errors),
             Outcome::Stop => return,
         }
     }
@@ -118,7 +112,7 @@ async fn fetch(config: &RestConfig, url: &str, tx: &mpsc::Sender<Input>) -> Outc
         Ok(response) => response,
         Err(error) => {
             tracing::warn!(%url, %error, "REST request failed");
-            return Outcome::Retry;
+            return Outcome::Failed;
         }
     };
     let status = response.status();
@@ -133,13 +127,13 @@ async fn fetch(config: &RestConfig, url: &str, tx: &mpsc::Sender<Input>) -> Outc
     }
     if !status.is_success() {
         tracing::warn!(%url, %status, "REST snapshot refused");
-        return if status.is_server_error() { Outcome::Retry } else { Outcome::Drop };
+        return Outcome::Failed;
     }
     let body = match read_capped(response, config.max_body_bytes).await {
         Ok(body) => body,
         Err(reason) => {
             tracing::warn!(%url, %reason, "REST body unusable");
-            return Outcome::Retry;
+            return Outcome::Failed;
         }
     };
     let input = Input::Rest { url: url.to_owned(), body, recv_ns: now_ns() };

@@ -121,6 +121,7 @@ fn live_config(venue: Venue, symbols: &[&str], server: &Server) -> LiveConfig {
     config.rest_url = Some(format!("http://{addr}"));
     // Loopback timings: reconnect and resync quickly.
     config.reconnect_backoff = (Duration::from_millis(50), Duration::from_millis(500));
+    config.min_connect_interval = Some(Duration::from_millis(50));
     config.resync_backoff = (Duration::from_millis(50), Duration::from_millis(500));
     config.resync_timeout = Duration::from_secs(3);
     config.tick = Duration::from_millis(20);
