@@ -189,3 +189,113 @@ fn venues_table_lists_every_venue() {
         assert!(stdout.contains(name), "{name}");
     }
 }
+
+/// `depthbook serve` on a free port; its address is read from its first stderr line. Killed on
+/// drop.
+struct Served {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(args: &[&str]) -> Served {
+    use std::io::BufRead as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_depthbook"))
+        .arg("serve")
+        .args(args)
+        .current_dir(repo())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stderr.take().unwrap()).read_line(&mut first).unwrap();
+    let addr = first
+        .split("ws://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in `{first}`"))
+        .to_owned();
+    Served { child, addr }
+}
+
+#[test]
+fn live_emits_the_replay_lines_and_its_recording_replays_to_the_same_lines() {
+    let server =
+        serve(&["--port", "0", "--venue", "okx", &fixture("okx/cryptofeed_OKX.ws.1.0.txt")]);
+    let dir = std::env::temp_dir().join(format!("depthbook-cli-live-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let capture = dir.join("live.txt");
+    let url = format!("ws://{}/ws/v5/public", server.addr);
+    let live = depthbook(&[
+        "live",
+        "--venue",
+        "okx",
+        "--symbol",
+        "BTC-USD-220527",
+        "--symbol",
+        "BTC-USDT",
+        "--url",
+        &url,
+        "--emit",
+        "tob",
+        "--max-frames",
+        "100",
+        "--duration",
+        "60",
+        "--record",
+        capture.to_str().unwrap(),
+    ]);
+    assert!(live.status.success(), "{}", String::from_utf8_lossy(&live.stderr));
+    let lines = json_lines(&live.stdout);
+    assert!(lines.len() >= 50, "{} lines", lines.len());
+    for line in &lines {
+        assert!(line["recv_ns"].as_i64().unwrap() > 1_600_000_000_000_000_000);
+        assert!(line.get("line").is_none());
+        assert_eq!(line["venue"], "okx");
+        assert!(line["bid"].is_array() && line["ask"].is_array());
+    }
+    let counters = counters(&live);
+    for key in COUNTERS.iter().chain(&["connects", "rest_requests", "watchdog_fired"]) {
+        assert!(counters.get(*key).is_some(), "no `{key}` in {counters}");
+    }
+    assert_eq!(counters["lines"], 100, "--max-frames ends the run");
+    assert_eq!(counters["checksum_failures"], 0);
+
+    let replay =
+        depthbook(&["replay", "--venue", "okx", "--emit", "tob", capture.to_str().unwrap()]);
+    assert!(replay.status.success());
+    let strip = |mut v: serde_json::Value| {
+        let map = v.as_object_mut().unwrap();
+        map.remove("line");
+        map.remove("recv_ns");
+        v
+    };
+    let replayed: Vec<_> = json_lines(&replay.stdout).into_iter().map(strip).collect();
+    let lived: Vec<_> = lines.into_iter().map(strip).collect();
+    assert_eq!(replayed, lived);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn live_and_record_refuse_bad_arguments_in_one_line() {
+    for args in [
+        &["live", "--venue", "nowhere", "--symbol", "X"][..],
+        &["live", "--venue", "okx"][..],
+        &["record", "--venue", "okx", "--symbol", "BTC-USDT"][..],
+        &["live", "--venue", "okx", "--symbol", "BTC\"USDT", "--duration", "1"][..],
+        &["live", "--venue", "okx", "--symbol", "BTC-USDT", "--url", "http://x"][..],
+    ] {
+        let out = depthbook(args);
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("depthbook: "), "{stderr}");
+    }
+}

@@ -308,6 +308,32 @@ mod tests {
     }
 
     #[test]
+    fn segments_rotate_by_age() {
+        let dir = std::env::temp_dir().join(format!("depthbook-rec-age-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("cap.txt");
+        let config =
+            RecordConfig { rotate_every: Some(Duration::ZERO), ..RecordConfig::new(&path) };
+        let rec = Recorder::start(config, Arc::new(NetCounters::default())).unwrap();
+        for i in 0..3 {
+            rec.record(Entry::Frame {
+                recv_ns: 1_700_000_000_000_000_000 + i,
+                bytes: Bytes::from_static(b"{}"),
+            });
+        }
+        rec.finish().unwrap();
+        for name in ["cap.txt", "cap.txt.1", "cap.txt.2"] {
+            assert_eq!(
+                std::fs::read_to_string(dir.join(name)).unwrap().lines().count(),
+                1,
+                "{name}"
+            );
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn segments_rotate_by_size_and_append() {
         let dir = std::env::temp_dir().join(format!("depthbook-rec-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);

@@ -58,9 +58,11 @@ struct Truth {
     finals: HashMap<String, (Levels, Levels)>,
 }
 
-fn truth(venue: Venue, files: &[PathBuf], depth: Option<u32>) -> Truth {
-    let mut config = EngineConfig::new(venue);
-    config.default_depth = depth;
+fn truth(venue: Venue, files: &[PathBuf]) -> Truth {
+    truth_with(EngineConfig::new(venue), files)
+}
+
+fn truth_with(config: EngineConfig, files: &[PathBuf]) -> Truth {
     let mut engine = Engine::new(config);
     let rx = engine.subscribe(1 << 16, SlowConsumer::DropNewest);
     let mut reader = CaptureReader::open(files, 16 << 20).unwrap();
@@ -97,20 +99,20 @@ struct Outcome {
 
 /// The replay starts once every symbol of truth is subscribed, so runs are repeatable.
 fn start_server(venue: Venue, files: &[PathBuf], faults: Faults, truth: &Truth) -> Server {
-    start_paced(venue, files, faults, truth, Pace::AsFastAsPossible)
+    start_with(venue, files, faults, truth, |_| {})
 }
 
-fn start_paced(
+fn start_with(
     venue: Venue,
     files: &[PathBuf],
     faults: Faults,
     truth: &Truth,
-    pace: Pace,
+    tweak: impl FnOnce(&mut ServeConfig),
 ) -> Server {
     let mut config = ServeConfig::new(venue, files.to_vec());
     config.faults = faults;
-    config.pace = pace;
     config.start_after = truth.finals.len().max(1) as u64;
+    tweak(&mut config);
     Server::start(SocketAddr::from(([127, 0, 0, 1], 0)), config).unwrap()
 }
 
@@ -186,7 +188,7 @@ fn assert_consistent(outcome: &Outcome, truth: &Truth) {
 #[test]
 fn binance_spot_bridges_rest_snapshots_and_equals_the_replay() {
     let files = vec![fixture("binance_spot/hftbacktest_spot_btcusdt_20240808.gz")];
-    let truth = truth(Venue::BinanceSpot, &files, None);
+    let truth = truth(Venue::BinanceSpot, &files);
     let server = start_server(Venue::BinanceSpot, &files, Faults::default(), &truth);
     let dir = tempdir("spot");
     let capture = dir.join("live.txt");
@@ -207,7 +209,7 @@ fn binance_spot_bridges_rest_snapshots_and_equals_the_replay() {
 #[test]
 fn okx_stream_snapshots_verify_every_checksum_and_equal_the_replay() {
     let files = vec![fixture("okx/cryptofeed_OKX.ws.1.0.txt")];
-    let truth = truth(Venue::Okx, &files, None);
+    let truth = truth(Venue::Okx, &files);
     let server = start_server(Venue::Okx, &files, Faults::default(), &truth);
     let symbols: Vec<&str> = truth.finals.keys().map(String::as_str).collect();
     let dir = tempdir("okx");
@@ -226,7 +228,7 @@ fn okx_stream_snapshots_verify_every_checksum_and_equal_the_replay() {
 #[test]
 fn kraken_v1_books_verify_every_checksum() {
     let files = vec![fixture("kraken/cryptofeed_KRAKEN.ws.50.0.txt")];
-    let truth = truth(Venue::KrakenV1, &files, None);
+    let truth = truth(Venue::KrakenV1, &files);
     let server = start_server(Venue::KrakenV1, &files, Faults::default(), &truth);
     let symbols: Vec<&str> = truth.finals.keys().map(String::as_str).collect();
     let mut config = live_config(Venue::KrakenV1, &symbols, &server);
@@ -237,9 +239,25 @@ fn kraken_v1_books_verify_every_checksum() {
 }
 
 #[test]
+fn kraken_v2_subscribes_with_depth_and_verifies_checksums_at_the_instrument_precision() {
+    let files = vec![fixture("kraken/kraken_v2_btcusd_depth10.ndjson")];
+    let mut truth_config = EngineConfig::new(Venue::Kraken);
+    truth_config.default_precision = Some((1, 8));
+    let truth = truth_with(truth_config, &files);
+    let server = start_with(Venue::Kraken, &files, Faults::default(), &truth, |c| {
+        c.default_precision = Some((1, 8));
+    });
+    let mut config = live_config(Venue::Kraken, &["BTC/USD"], &server);
+    config.precision = Some((1, 8));
+    let outcome = run(config, &server, &truth, Duration::from_secs(30));
+    assert_consistent(&outcome, &truth);
+    assert!(outcome.counters.checksums_verified >= 1, "{:?}", outcome.counters);
+}
+
+#[test]
 fn a_disconnect_mid_stream_reconnects_and_every_book_returns_to_live() {
     let files = vec![fixture("okx/cryptofeed_OKX.ws.1.0.txt")];
-    let truth = truth(Venue::Okx, &files, None);
+    let truth = truth(Venue::Okx, &files);
     let faults = Faults { disconnect_after: Some(100), ..Faults::default() };
     let server = start_server(Venue::Okx, &files, faults, &truth);
     let symbols: Vec<&str> = truth.finals.keys().map(String::as_str).collect();
@@ -262,7 +280,7 @@ fn a_disconnect_mid_stream_reconnects_and_every_book_returns_to_live() {
 #[test]
 fn binance_reconnects_and_bridges_again_after_a_disconnect() {
     let files = vec![fixture("binance_spot/hftbacktest_spot_btcusdt_20240808.gz")];
-    let truth = truth(Venue::BinanceSpot, &files, None);
+    let truth = truth(Venue::BinanceSpot, &files);
     let faults = Faults { disconnect_after: Some(500), ..Faults::default() };
     let server = start_server(Venue::BinanceSpot, &files, faults, &truth);
     let config = live_config(Venue::BinanceSpot, &["BTCUSDT"], &server);
@@ -275,7 +293,7 @@ fn binance_reconnects_and_bridges_again_after_a_disconnect() {
 #[test]
 fn a_stalled_connection_trips_the_watchdogs_and_recovers() {
     let files = vec![fixture("okx/cryptofeed_OKX.ws.1.0.txt")];
-    let truth = truth(Venue::Okx, &files, None);
+    let truth = truth(Venue::Okx, &files);
     let faults = Faults { stall_after: Some(100), ..Faults::default() };
     let server = start_server(Venue::Okx, &files, faults, &truth);
     let symbols: Vec<&str> = truth.finals.keys().map(String::as_str).collect();
@@ -295,11 +313,12 @@ fn a_dropped_frame_resyncs_only_its_symbol() {
         fixture("binance_spot/cryptofeed_BINANCE.ws.1.0.txt"),
         fixture("binance_spot/cryptofeed_BINANCE.http.0.0.txt"),
     ];
-    let truth = truth(Venue::BinanceSpot, &files, None);
+    let truth = truth(Venue::BinanceSpot, &files);
     // At a tenth of the recorded pace (3 s), so every book is Live when delta 120 is dropped.
     let faults = Faults { drop: vec![120], ..Faults::default() };
-    let pace = Pace::Recorded { speedup: 10 };
-    let server = start_paced(Venue::BinanceSpot, &files, faults, &truth, pace);
+    let server = start_with(Venue::BinanceSpot, &files, faults, &truth, |c| {
+        c.pace = Pace::Recorded { speedup: 10 };
+    });
     let symbols: Vec<&str> = truth.finals.keys().map(String::as_str).collect();
     assert!(symbols.len() >= 3);
     let outcome = run(
@@ -322,7 +341,7 @@ fn a_dropped_frame_resyncs_only_its_symbol() {
 #[test]
 fn a_refused_rest_snapshot_is_retried_within_budget() {
     let files = vec![fixture("binance_spot/hftbacktest_spot_btcusdt_20240808.gz")];
-    let truth = truth(Venue::BinanceSpot, &files, None);
+    let truth = truth(Venue::BinanceSpot, &files);
     let faults = Faults { refuse_rest: 2, ..Faults::default() };
     let server = start_server(Venue::BinanceSpot, &files, faults, &truth);
     let config = live_config(Venue::BinanceSpot, &["BTCUSDT"], &server);
@@ -335,7 +354,7 @@ fn a_refused_rest_snapshot_is_retried_within_budget() {
 #[test]
 fn a_corrupted_level_fails_the_checksum_and_only_that_book_resyncs() {
     let files = vec![fixture("okx/cryptofeed_OKX.ws.1.0.txt")];
-    let truth = truth(Venue::Okx, &files, None);
+    let truth = truth(Venue::Okx, &files);
     let faults = Faults { corrupt: vec![150], ..Faults::default() };
     let server = start_server(Venue::Okx, &files, faults, &truth);
     let symbols: Vec<&str> = truth.finals.keys().map(String::as_str).collect();

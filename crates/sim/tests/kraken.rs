@@ -71,35 +71,9 @@ async fn kraken_v1_snapshot_and_updates_verify_every_checksum() {
     .await;
 }
 
-/// The recorded Kraken v2 BTC/USD snapshot and updates as an NDJSON capture.
+/// The recorded Kraken v2 BTC/USD snapshot and updates, one wire message a line.
 fn kraken_v2_capture() -> std::path::PathBuf {
-    let recorded = json(
-        &std::fs::read_to_string(fixture("kraken/kraken_v2_recorded_btcusd_depth10.json")).unwrap(),
-    );
-    // The recorder's number spelling (5e-05, 85592) is kept: JSON numbers as written.
-    let levels = |v: &serde_json::Value| {
-        let items: Vec<String> = v
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| format!(r#"{{"price":{},"qty":{}}}"#, l[0], l[1]))
-            .collect();
-        format!("[{}]", items.join(","))
-    };
-    let message = |kind: &str, m: &serde_json::Value| {
-        format!(
-            r#"{{"channel":"book","type":"{kind}","data":[{{"symbol":"BTC/USD","bids":{},"asks":{},"checksum":{},"timestamp":"2026-10-06T08:04:56.000569Z"}}]}}"#,
-            levels(&m["bids"]),
-            levels(&m["asks"]),
-            m["checksum"]
-        )
-    };
-    let mut lines = vec![message("snapshot", &recorded["snapshot"])];
-    lines.extend(recorded["updates"].as_array().unwrap().iter().map(|u| message("update", u)));
-    let path =
-        std::env::temp_dir().join(format!("depthbook-sim-kraken-v2-{}.ndjson", std::process::id()));
-    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
-    path
+    fixture("kraken/kraken_v2_btcusd_depth10.ndjson")
 }
 
 #[tokio::test]
@@ -156,7 +130,6 @@ async fn kraken_v2_snapshot_carries_the_recorded_checksum() {
         }
         assert_eq!(error["success"], false);
         server.shutdown();
-        let _ = std::fs::remove_file(capture);
     })
     .await;
 }
