@@ -412,10 +412,91 @@ struct Parsed {
 /// Parses the JSON number grammar, `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, exactly.
 /// Values with more than 18 significant digits are out of range for every type here.
 ///
-/// Two short passes: one finds the digit runs, the other accumulates the significant digits
-/// (from the first non-zero digit to the last) with one multiply-add each.
+/// The spelling venues send almost always (`61737.63000000`, `0.5`, `85592`: no sign, no
+/// exponent, at most 8 digits either side of the point) takes [`parse_plain`], eight digits at
+/// a time; anything else, and every error, goes through [`parse_general`].
 #[inline]
 fn parse_decimal(text: &[u8]) -> Result<Parsed, NumberError> {
+    match parse_plain(text) {
+        Some(parsed) => Ok(parsed),
+        None => parse_general(text),
+    }
+}
+
+/// `[1-9][0-9]{0,7}` or `0`, then optionally `.` and 1 to 8 digits: the value, normalized as
+/// [`parse_general`] normalizes it; `None` for any other text (valid or not).
+///
+/// Each side's digits are right-aligned in a `u64` padded with `'0'`, checked and converted
+/// with SWAR arithmetic (three multiply-adds for eight digits). Trailing zeros are found as the
+/// chunk's high zero bytes and shifted out before conversion, so the result needs no division.
+#[inline]
+fn parse_plain(text: &[u8]) -> Option<Parsed> {
+    if text.is_empty() || text.len() > 17 {
+        return None;
+    }
+    let (int, frac) = match text.iter().position(|&b| b == b'.') {
+        Some(dot) => (&text[..dot], &text[dot + 1..]),
+        None => (text, &text[text.len()..]),
+    };
+    let has_point = int.len() < text.len();
+    if int.is_empty() || int.len() > 8 || frac.len() > 8 || (has_point && frac.is_empty()) {
+        return None;
+    }
+    if int.len() > 1 && int[0] == b'0' {
+        return None;
+    }
+    let int_lanes = digit_lanes(int)?;
+    let frac_lanes = if frac.is_empty() { 0 } else { digit_lanes(frac)? };
+    let text_spelling = NumText::plain(frac.len() as u8);
+    // Trailing zeros are the high zero bytes of the right-aligned lanes.
+    let trailing = |lanes: u64, len: usize| ((lanes.leading_zeros() / 8) as usize).min(len);
+    let (digits, exp) = if frac_lanes != 0 {
+        let zeros = trailing(frac_lanes, frac.len());
+        let significant = frac.len() - zeros;
+        let frac_value = lanes_value(frac_lanes << (8 * zeros));
+        let int_value = lanes_value(int_lanes);
+        (int_value * POW10[significant] as u64 + frac_value, -(significant as i32))
+    } else if int_lanes != 0 {
+        let zeros = trailing(int_lanes, int.len());
+        (lanes_value(int_lanes << (8 * zeros)), zeros as i32)
+    } else {
+        (0, 0)
+    };
+    // At most 16 digits: always within an i64.
+    Some(Parsed { digits: digits as i64, exp, text: text_spelling })
+}
+
+/// Up to eight ASCII digits, right-aligned in a little-endian `u64` padded with `'0'`, minus
+/// `'0'` in every byte (so each byte holds its digit's value and the padding is zero); `None`
+/// if any byte is not a digit.
+#[inline]
+fn digit_lanes(digits: &[u8]) -> Option<u64> {
+    // Shifting each byte in leaves the last digit lowest; one byte swap right-aligns them
+    // first-digit-lowest. (A shift loop, not a copy into a buffer: a copy of variable length
+    // is a call to memmove.)
+    let reversed = digits.iter().fold(0x3030_3030_3030_3030u64, |v, &b| (v << 8) | u64::from(b));
+    let lanes = reversed.swap_bytes().wrapping_sub(0x3030_3030_3030_3030);
+    // A byte below '0' wraps to >= 0x80; a byte above '9' reaches >= 0x80 once 0x76 is added.
+    // A valid byte (0..=9) does neither and carries into no neighbour, so any flag is an
+    // invalid byte of its own (a neighbour's borrow or carry only ever follows one).
+    let flags = (lanes | lanes.wrapping_add(0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080;
+    (flags == 0).then_some(lanes)
+}
+
+/// The value of eight digit lanes (the first digit in the lowest byte): pairs, then quads,
+/// then the whole, each step a multiply-add that cannot carry across lanes.
+#[inline]
+fn lanes_value(lanes: u64) -> u64 {
+    let pairs = (lanes.wrapping_mul(10).wrapping_add(lanes >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let quads = (pairs.wrapping_mul(100).wrapping_add(pairs >> 16)) & 0x0000_FFFF_0000_FFFF;
+    (quads.wrapping_mul(10_000).wrapping_add(quads >> 32)) & 0xFFFF_FFFF
+}
+
+/// The general parser: every spelling of the grammar, and every error.
+///
+/// Two short passes: one finds the digit runs, the other accumulates the significant digits
+/// (from the first non-zero digit to the last) with one multiply-add each.
+fn parse_general(text: &[u8]) -> Result<Parsed, NumberError> {
     if text.is_empty() {
         return Err(NumberError::Empty);
     }
@@ -527,6 +608,82 @@ mod tests {
     }
     fn qty(s: &str) -> i64 {
         Qty::parse(s).unwrap().0.raw()
+    }
+
+    #[test]
+    fn the_plain_fast_path_agrees_with_the_general_parser() {
+        let spellings = [
+            "0",
+            "0.0",
+            "0.00000000",
+            "1",
+            "9",
+            "10",
+            "100",
+            "85592",
+            "61700",
+            "99999999",
+            "0.5",
+            "0.50",
+            "0.05",
+            "61837.63000000",
+            "61737.63",
+            "1.00000001",
+            "12345678.87654321",
+            "99999999.99999999",
+            "0.00000001",
+            "10.10",
+            "3366.1",
+            "8476.98",
+            "20000000.0",
+        ];
+        for text in spellings {
+            let fast =
+                parse_plain(text.as_bytes()).unwrap_or_else(|| panic!("{text}: no fast path"));
+            let general = parse_general(text.as_bytes()).unwrap();
+            assert_eq!(
+                (fast.digits, fast.exp, fast.text),
+                (general.digits, general.exp, general.text),
+                "{text}"
+            );
+        }
+        for text in [
+            "",
+            "-1",
+            "01",
+            "1.",
+            ".5",
+            "1e5",
+            "1.2.3",
+            "123456789",
+            "0.123456789",
+            "1a",
+            "1.a",
+            "1 ",
+            "+1",
+            "1/2",
+            ":",
+            "1.0:",
+        ] {
+            assert!(parse_plain(text.as_bytes()).is_none(), "{text}");
+        }
+        // Every byte value in every position of a short number: a non-digit never passes.
+        for pos in 0..8 {
+            for byte in 0..=255u8 {
+                let mut text = *b"12345.678";
+                let at = if pos < 5 { pos } else { pos + 1 };
+                text[at] = byte;
+                let fast = parse_plain(&text);
+                let general = parse_general(&text).ok();
+                match (fast, general) {
+                    (Some(f), Some(g)) => {
+                        assert_eq!((f.digits, f.exp, f.text), (g.digits, g.exp, g.text))
+                    }
+                    (Some(f), None) => panic!("{:?} accepted as {}e{}", text, f.digits, f.exp),
+                    (None, _) => {}
+                }
+            }
+        }
     }
 
     #[test]

@@ -142,6 +142,9 @@ proptest! {
         let (price, spelling) = Price::parse(&text).unwrap();
         let reference = rust_decimal::Decimal::from_str(&text).unwrap();
         prop_assert_eq!(price.to_decimal(), reference.normalize());
+        // Normalized (no trailing zeros in the mantissa) whichever parser path took the text.
+        let normalized = Price::new(price.mantissa(), price.scale()).unwrap();
+        prop_assert_eq!((price.mantissa(), price.scale()), (normalized.mantissa(), normalized.scale()));
         prop_assert_eq!(spelling.decimals(), Some(frac.len() as u8));
         // The original spelling is rebuilt exactly.
         let mut buf = depthbook_core::decimal::NumBuf::new();
