@@ -12,18 +12,28 @@ use crate::ladder::{Level, Side};
 /// Where a checksum walk writes its bytes.
 pub(crate) trait Sink {
     fn put(&mut self, bytes: &[u8]);
+
+    /// A cached fragment's bytes (a sink may copy the whole fixed-size slot at once).
+    #[inline]
+    fn put_slot(&mut self, slot: &FragmentSlot) {
+        self.put(slot.cached());
+    }
 }
 
-/// A CRC32 fed through a 2 KiB stack buffer (a 25-level OKX string is about 1 KiB).
+/// A CRC32 fed through a 2 KiB stack buffer (a 25-level OKX string is about 1 KiB), plus room
+/// for one whole fragment slot past its end.
 struct BufferedCrc {
     hasher: crc32fast::Hasher,
-    buf: [u8; 2048],
+    buf: [u8; BUFFERED + FragmentSlot::SIZE],
     len: usize,
 }
 
+/// Bytes a [`BufferedCrc`] gathers before it hashes them.
+const BUFFERED: usize = 2048;
+
 impl BufferedCrc {
     fn new() -> Self {
-        Self { hasher: crc32fast::Hasher::new(), buf: [0; 2048], len: 0 }
+        Self { hasher: crc32fast::Hasher::new(), buf: [0; BUFFERED + FragmentSlot::SIZE], len: 0 }
     }
 
     fn finalize(mut self) -> u32 {
@@ -35,16 +45,28 @@ impl BufferedCrc {
 impl Sink for BufferedCrc {
     #[inline]
     fn put(&mut self, bytes: &[u8]) {
-        if self.len + bytes.len() > self.buf.len() {
+        if self.len + bytes.len() > BUFFERED {
             self.hasher.update(&self.buf[..self.len]);
             self.len = 0;
-            if bytes.len() > self.buf.len() {
+            if bytes.len() > BUFFERED {
                 self.hasher.update(bytes);
                 return;
             }
         }
         self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
         self.len += bytes.len();
+    }
+
+    /// Copies the whole slot (a fixed-size copy: a few vector moves, where a copy of the
+    /// fragment's own length would be a call to memmove) and keeps only its length.
+    #[inline]
+    fn put_slot(&mut self, slot: &FragmentSlot) {
+        if self.len > BUFFERED {
+            self.hasher.update(&self.buf[..self.len]);
+            self.len = 0;
+        }
+        self.buf[self.len..self.len + FragmentSlot::SIZE].copy_from_slice(&slot.bytes);
+        self.len += slot.cached().len();
     }
 }
 
@@ -76,17 +98,27 @@ fn interleaved_walk(book: &Book, levels: usize, sink: &mut impl Sink) {
     let (mut bids, mut asks) =
         (book.side(Side::Bid).fragments(spelling), book.side(Side::Ask).fragments(spelling));
     let mut first = true;
+    // Each fragment is written where it is taken: gathering the pair into an array first made
+    // the compiler shuttle both `Option<Fragment>`s through the stack (store-forwarding stalls
+    // were most of the walk's time).
+    let mut put = |fragment: &Fragment<'_>, sink: &mut _| {
+        if !first {
+            Sink::put(sink, b":");
+        }
+        first = false;
+        fragment.write(spelling, &mut buf, sink);
+    };
     for _ in 0..levels {
-        let (bid, ask) = (bids.next(), asks.next());
+        let bid = bids.next();
+        if let Some(fragment) = &bid {
+            put(fragment, sink);
+        }
+        let ask = asks.next();
+        if let Some(fragment) = &ask {
+            put(fragment, sink);
+        }
         if bid.is_none() && ask.is_none() {
             break;
-        }
-        for fragment in [bid, ask].into_iter().flatten() {
-            if !first {
-                sink.put(b":");
-            }
-            first = false;
-            fragment.write(spelling, &mut buf, sink);
         }
     }
 }
@@ -126,8 +158,8 @@ fn write_fragment(level: &Level, spelling: Spelling, buf: &mut NumBuf, sink: &mu
 /// A level's fragment, cached by the ladder or to be rendered now.
 #[derive(Debug, Clone, Copy)]
 pub enum Fragment<'a> {
-    /// Bytes the ladder rendered when the level last changed.
-    Cached(&'a [u8]),
+    /// The fragment the ladder rendered when the level last changed.
+    Cached(&'a FragmentSlot),
     /// A level without a cached fragment.
     Level(Level),
 }
@@ -135,24 +167,34 @@ pub enum Fragment<'a> {
 impl Fragment<'_> {
     fn write(&self, spelling: Spelling, buf: &mut NumBuf, sink: &mut impl Sink) {
         match self {
-            Fragment::Cached(bytes) => sink.put(bytes),
+            Fragment::Cached(slot) => sink.put_slot(slot),
             Fragment::Level(level) => write_fragment(level, spelling, buf, sink),
         }
     }
 }
 
-/// A fixed-size store for one cached fragment.
+/// A fixed-size store for one cached fragment. Invariant: when the slot holds a fragment,
+/// `len <= SIZE` and `bytes[..len]` is it; the rest of `bytes` is unspecified.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct FragmentSlot {
+pub struct FragmentSlot {
     len: u8,
-    bytes: [u8; 47],
+    bytes: [u8; FragmentSlot::SIZE],
 }
 
 impl FragmentSlot {
+    /// Bytes a slot can hold: 47, so a slot is 48 bytes.
+    pub const SIZE: usize = 47;
+
     /// Marks a fragment too long to cache: it is rendered on demand.
     const UNCACHED: u8 = u8::MAX;
 
-    pub(crate) const EMPTY: FragmentSlot = FragmentSlot { len: Self::UNCACHED, bytes: [0; 47] };
+    pub(crate) const EMPTY: FragmentSlot =
+        FragmentSlot { len: Self::UNCACHED, bytes: [0; Self::SIZE] };
+
+    /// The cached fragment (empty for a slot that holds none).
+    pub fn cached(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or(&[])
+    }
 
     /// Renders `level`'s fragment in `spelling` into the slot.
     pub(crate) fn render(&mut self, level: &Level, spelling: Spelling) {

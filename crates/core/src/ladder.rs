@@ -542,11 +542,11 @@ impl<'a> Iterator for Fragments<'a> {
     fn next(&mut self) -> Option<Fragment<'a>> {
         let ladder = self.levels.ladder;
         if let (true, Some(i)) = (self.cached, self.levels.next_slot)
-            && let Some(bytes) = ladder.fragments[i].bytes()
+            && ladder.fragments[i].bytes().is_some()
         {
             // A cached fragment needs no level built: step to the next occupied slot.
             self.levels.next_slot = ladder.occupied_below(i);
-            return Some(Fragment::Cached(bytes));
+            return Some(Fragment::Cached(&ladder.fragments[i]));
         }
         self.levels.next().map(Fragment::Level)
     }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use depthbook_core::checksum::{Spelling, interleaved_string};
+use depthbook_core::checksum::{Spelling, interleaved_crc32, interleaved_string};
 use depthbook_core::{Book, LevelText, Price, Qty, SetOutcome, Side};
 use proptest::prelude::*;
 
@@ -125,6 +125,10 @@ proptest! {
             let mut fresh = book.clone();
             fresh.set_checksum_spelling(None);
             prop_assert_eq!(interleaved_string(&book, 25), interleaved_string(&fresh, 25));
+            // The CRC streams cached slots through its own buffer: the same bytes.
+            let string = interleaved_string(&book, 25);
+            prop_assert_eq!(interleaved_crc32(&book, 25), crc32fast::hash(string.as_bytes()) as i32);
+            prop_assert_eq!(interleaved_crc32(&book, 25), interleaved_crc32(&fresh, 25));
         }
     }
 
