@@ -148,6 +148,13 @@ pub(crate) struct ServeArgs {
     /// Make the first connection that has received N frames go silent, socket left open.
     #[arg(long = "stall-after")]
     pub(crate) stall_after: Option<u64>,
+    /// Hold the book data of the first connection that has received N frames back for
+    /// --pause-ms, then go on (pings still answered: only a book watchdog notices).
+    #[arg(long = "pause-after", requires = "pause_ms")]
+    pub(crate) pause_after: Option<u64>,
+    /// How long --pause-after holds the data back, in milliseconds.
+    #[arg(long = "pause-ms", requires = "pause_after")]
+    pub(crate) pause_ms: Option<u64>,
     /// Answer the first N REST snapshot requests with 429 and Retry-After: 1.
     #[arg(long = "refuse-rest", default_value_t = 0)]
     pub(crate) refuse_rest: u32,

@@ -93,8 +93,10 @@ fn replay(args: &ReplayArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
     }
     config.default_depth = args.depth;
     config.default_precision = args.precision;
-    // A line one byte longer than a frame may be is enough to know it is too long.
-    let max_line = config.limits.max_frame_bytes + 1;
+    // The longest line a frame of the largest allowed size can take: hex doubles it (`@hex`,
+    // `@resthex`), and the receive time, tag and REST URL come before it. The engine still
+    // rejects the decoded frame if it is over its own cap.
+    let max_line = config.limits.max_frame_bytes.saturating_mul(2).saturating_add(64 << 10);
     let mut engine = Engine::new(config);
     // Drained after every input line, which publishes at most a few views: never full.
     let views = engine.subscribe(1 << 16, SlowConsumer::DropNewest);

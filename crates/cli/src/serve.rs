@@ -24,6 +24,7 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<()> {
         corrupt: args.corrupt.clone(),
         disconnect_after: args.disconnect_after,
         stall_after: args.stall_after,
+        pause_after: args.pause_after.zip(args.pause_ms.map(Duration::from_millis)),
         refuse_rest: args.refuse_rest,
         delay_rest: Duration::from_millis(args.delay_rest_ms),
     };

@@ -1,6 +1,7 @@
 //! One venue connection: connect, subscribe, keep alive, hand every frame to the ingest loop,
 //! and reconnect with backoff when anything goes wrong. It moves bytes; it never parses a book.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -148,10 +149,12 @@ async fn connect(
     }
 }
 
-/// Sends control messages no faster than the venue allows.
+/// Sends control messages no faster than the venue allows, and never waits on a peer that
+/// stopped reading for longer than the venue's dead-connection limit.
 struct Control {
     spacing: Duration,
     next: Instant,
+    send_timeout: Duration,
 }
 
 impl Control {
@@ -160,12 +163,33 @@ impl Control {
         ws: &mut Ws,
         message: Message,
         counters: &NetCounters,
-    ) -> Result<(), WsError> {
+    ) -> Result<(), String> {
         sleep_until(self.next).await;
-        ws.send(message).await?;
+        match timeout(self.send_timeout, ws.send(message)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(e.to_string()),
+            Err(_) => return Err(format!("send blocked for {:?}", self.send_timeout)),
+        }
         self.next = Instant::now() + self.spacing;
         bump(&counters.control_sent);
         Ok(())
+    }
+}
+
+/// Resubscribe messages waiting for their turn under the venue's control-message spacing, so
+/// that reads go on between them. At most one resubscribe per symbol waits at a time: the
+/// ingest loop's spacing keeps this bounded by the number of symbols.
+#[derive(Default)]
+struct Outbox {
+    queue: VecDeque<(String, String)>,
+}
+
+impl Outbox {
+    fn push(&mut self, symbol: &str, texts: Vec<String>) {
+        if self.queue.iter().any(|(s, _)| s == symbol) {
+            return;
+        }
+        self.queue.extend(texts.into_iter().map(|t| (symbol.to_owned(), t)));
     }
 }
 
@@ -180,7 +204,12 @@ async fn session(
     counters: &NetCounters,
 ) -> End {
     let protocol = config.protocol;
-    let mut control = Control { spacing: protocol.control_spacing, next: Instant::now() };
+    let mut control = Control {
+        spacing: protocol.control_spacing,
+        next: Instant::now(),
+        send_timeout: protocol.dead_after,
+    };
+    let mut outbox = Outbox::default();
     let subscribe = match protocol.subscribe(&config.symbols, config.depth, req) {
         Ok(messages) => messages,
         // Symbols were checked when the feed was configured; nothing to retry.
@@ -202,18 +231,19 @@ async fn session(
             biased;
             command = commands.recv() => match command {
                 Some(Command::Resubscribe(symbol)) => {
-                    for text in protocol.resubscribe(&symbol, config.depth, req) {
-                        let sent = control.send(&mut ws, Message::text(text.clone()), counters);
-                        if let Err(e) = sent.await {
-                            return End::Reconnect(format!("resubscribe failed: {e}"));
-                        }
-                        if tx.send(Input::Sent { conn, text, recv_ns: now_ns() }).await.is_err() {
-                            return End::Stop;
-                        }
-                    }
+                    outbox.push(&symbol, protocol.resubscribe(&symbol, config.depth, req));
                 }
                 Some(Command::Shutdown) | None => {
                     let _ = timeout(Duration::from_secs(1), ws.close(None)).await;
+                    return End::Stop;
+                }
+            },
+            () = sleep_until(control.next), if !outbox.queue.is_empty() => {
+                let Some((_, text)) = outbox.queue.pop_front() else { continue };
+                if let Err(e) = control.send(&mut ws, Message::text(text.clone()), counters).await {
+                    return End::Reconnect(format!("resubscribe failed: {e}"));
+                }
+                if tx.send(Input::Sent { conn, text, recv_ns: now_ns() }).await.is_err() {
                     return End::Stop;
                 }
             },

@@ -164,6 +164,13 @@ pub struct Live {
     timers: Vec<BookTimer>,
     // Last time written to the record, so notes never go back in time.
     last_ns: i64,
+    // Latest receive time handed to the engine: frames and REST bodies come from different
+    // tasks, and the engine's clock must never go back.
+    last_recv_ns: i64,
+    // Whether the venue connection is up: resyncs wait for it (the reconnect resubscribes
+    // every book, and a REST snapshot without a flowing stream would make a book Live that
+    // nothing updates).
+    connected: bool,
     requests: Vec<(InstrumentId, Option<StaleReason>)>,
 }
 
@@ -307,6 +314,8 @@ impl Live {
             healthy_ns: ns(config.healthy_after),
             timers,
             last_ns: 0,
+            last_recv_ns: 0,
+            connected: false,
             requests: Vec::new(),
         })
     }
@@ -338,18 +347,22 @@ impl Live {
                 Step::Rejected
             }
             Input::Frame { bytes, recv_ns, .. } => {
+                let recv_ns = self.clock(recv_ns);
                 self.engine.ingest(&Frame::stream(&bytes), recv_ns);
                 self.record(Entry::Frame { recv_ns, bytes });
                 self.after_input(recv_ns);
                 Step::Frame { recv_ns }
             }
             Input::Rest { url, body, recv_ns } => {
+                let recv_ns = self.clock(recv_ns);
                 self.engine.ingest(&Frame::rest(&body, Some(&url)), recv_ns);
                 self.record(Entry::Rest { recv_ns, url, body });
                 self.after_input(recv_ns);
                 Step::Rest { recv_ns }
             }
             Input::Opened { url, recv_ns, .. } => {
+                let recv_ns = self.clock(recv_ns);
+                self.connected = true;
                 self.note(recv_ns, "open", url);
                 // Subscriptions follow: give every book a full timeout to get its snapshot.
                 for timer in &mut self.timers {
@@ -363,6 +376,8 @@ impl Live {
                 Step::Sent
             }
             Input::Closed { reason, recv_ns, .. } => {
+                let recv_ns = self.clock(recv_ns);
+                self.connected = false;
                 self.note(recv_ns, "close", reason);
                 self.engine.disconnect();
                 self.after_input(recv_ns);
@@ -400,14 +415,15 @@ impl Live {
         }
     }
 
+    /// `recv_ns`, or the latest receive time already seen if that is later.
+    fn clock(&mut self, recv_ns: i64) -> i64 {
+        self.last_recv_ns = self.last_recv_ns.max(recv_ns);
+        self.last_recv_ns
+    }
+
     fn record(&mut self, entry: Entry) {
-        if let Some(recorder) = &self.recorder {
-            let recv_ns = match &entry {
-                Entry::Frame { recv_ns, .. }
-                | Entry::Rest { recv_ns, .. }
-                | Entry::Note { recv_ns, .. } => *recv_ns,
-            };
-            self.last_ns = self.last_ns.max(recv_ns);
+        if let Some(recorder) = &mut self.recorder {
+            self.last_ns = self.last_ns.max(entry.recv_ns());
             recorder.record(entry);
         }
     }
@@ -431,10 +447,14 @@ impl Live {
                     if let Some(timer) = self.timers.get_mut(id as usize) {
                         timer.waiting_since = None;
                         timer.deferred = false;
+                        timer.live_since = Some(now);
                     }
                     self.note(now, "live", format!("{symbol} {}", status.generation));
                 }
                 Status::Stale(reason) => {
+                    if let Some(timer) = self.timers.get_mut(id as usize) {
+                        timer.live_since = None;
+                    }
                     tracing::info!(%symbol, reason = reason.name(), "book stale");
                     self.note(now, "stale", format!("{symbol} {}", describe(reason)));
                 }
@@ -451,12 +471,16 @@ impl Live {
                 timer.deferred = true;
                 continue;
             }
-            self.resync(id, reason, now);
+            self.resync(id, reason, false, now);
         }
         self.requests.clear();
     }
 
     fn on_tick(&mut self, now: i64) {
+        // While disconnected, the reconnect will resubscribe every book.
+        if !self.connected {
+            return;
+        }
         for index in 0..self.timers.len() {
             let id = index as InstrumentId;
             let live = self.engine.state(id).is_some_and(|s| s.is_live());
@@ -485,7 +509,7 @@ impl Live {
                     Some(depthbook_engine::BookState::Stale(reason)) => Some(reason),
                     _ => None,
                 };
-                self.resync(id, reason, now);
+                self.resync(id, reason, false, now);
             }
         }
     }
@@ -496,14 +520,33 @@ impl Live {
         tracing::warn!(%symbol, "book silent too long: watchdog");
         self.note(now, "watchdog", symbol);
         self.engine.mark_stale(id, StaleReason::Watchdog);
-        // Stream venues raised a request; either way act now: the stream itself is suspect.
-        let _ = self.engine.drain_snapshot_requests().count();
+        // Stream venues raised a request for this book: it is answered here, by the watchdog's
+        // own method (the stream itself is suspect). Other books' requests go on as usual.
+        self.requests.extend(
+            self.engine
+                .drain_snapshot_requests()
+                .filter(|r| r.instrument != id)
+                .map(|r| (r.instrument, r.reason)),
+        );
         self.after_input(now);
-        self.resync(id, Some(StaleReason::Watchdog), now);
+        self.resync(id, Some(StaleReason::Watchdog), true, now);
     }
 
-    /// Starts a resync of `id` by the venue's method, and spaces the next one.
-    fn resync(&mut self, id: InstrumentId, reason: Option<StaleReason>, now: i64) {
+    /// Starts a resync of `id` by the venue's method, and spaces the next one. `from_watchdog`:
+    /// the watchdog found the book's stream silent, so a REST venue resubscribes instead of
+    /// fetching (its first buffered delta then asks for the snapshot, which comes back here
+    /// with `from_watchdog` false). While disconnected nothing is sent: the reconnect
+    /// resubscribes every book.
+    fn resync(
+        &mut self,
+        id: InstrumentId,
+        reason: Option<StaleReason>,
+        from_watchdog: bool,
+        now: i64,
+    ) {
+        if !self.connected {
+            return;
+        }
         let Some(timer) = self.timers.get_mut(id as usize) else { return };
         let wait = ns(timer.backoff.next_wait());
         timer.next_allowed = now.saturating_add(wait);
@@ -518,9 +561,10 @@ impl Live {
             .engine
             .last_data_ns(id)
             .is_some_and(|t| now.saturating_sub(t) <= self.resync_timeout_ns);
-        let watchdog = reason == Some(StaleReason::Watchdog);
         let (fetch, resubscribe) = match (self.protocol.resync, &self.rest_tx) {
-            (ResyncMethod::RestSnapshot, Some(_)) => (!watchdog, watchdog || !stream_flowing),
+            (ResyncMethod::RestSnapshot, Some(_)) => {
+                (!from_watchdog, from_watchdog || !stream_flowing)
+            }
             _ => (false, true),
         };
         if fetch

@@ -21,14 +21,21 @@
 //! One thread writes; each record is one `write` of a whole line to a file opened for append,
 //! so a crash of the process loses only records not yet handed to the OS, and a torn last line
 //! is rejected by the reader as one bad frame. Segments rotate by size or age: `FILE`, then
-//! `FILE.1`, `FILE.2`, ... (replay them together: files merge by receive time). The queue to
-//! the writer is bounded; when the disk cannot keep up, records are dropped and counted
-//! rather than stalling the ingest loop.
+//! `FILE.1`, `FILE.2`, ... (replay them together: files merge by receive time). A run that
+//! appends to an existing file first ends a torn last line and writes `@close new-run`, so
+//! the replay never bridges one run's book into the next.
+//!
+//! The queue to the writer is bounded in records and in bytes; when the disk cannot keep up,
+//! records are dropped and counted rather than stalling the ingest loop, and the next record
+//! that fits is preceded by `@close recorder-overflow`: a replay then marks every book Stale
+//! there instead of applying deltas around a hole. A write error stops the writer; it is
+//! logged at once and every later record counts as dropped.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -37,6 +44,7 @@ use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 use crate::counters::{NetCounters, bump};
 use crate::error::NetError;
+use crate::input::now_ns;
 
 /// Where and how to record.
 #[derive(Debug, Clone)]
@@ -66,6 +74,28 @@ pub(crate) enum Entry {
 
 /// Records waiting for the writer; beyond this the newest are dropped and counted.
 const QUEUE: usize = 1 << 16;
+/// Bytes waiting for the writer; beyond this the newest records are dropped and counted.
+const QUEUE_BYTES: u64 = 256 << 20;
+
+impl Entry {
+    pub(crate) fn recv_ns(&self) -> i64 {
+        match self {
+            Entry::Frame { recv_ns, .. }
+            | Entry::Rest { recv_ns, .. }
+            | Entry::Note { recv_ns, .. } => *recv_ns,
+        }
+    }
+
+    /// Roughly what the entry holds in memory.
+    fn weight(&self) -> u64 {
+        let n = match self {
+            Entry::Frame { bytes, .. } => bytes.len(),
+            Entry::Rest { url, body, .. } => url.len() + body.len(),
+            Entry::Note { text, .. } => text.len(),
+        };
+        n as u64 + 64
+    }
+}
 
 /// The handle the ingest loop records through.
 #[derive(Debug)]
@@ -73,6 +103,12 @@ pub(crate) struct Recorder {
     tx: Option<Sender<Entry>>,
     writer: Option<JoinHandle<Result<(), NetError>>>,
     counters: Arc<NetCounters>,
+    // Bytes queued and not yet written (the writer subtracts).
+    queued_bytes: Arc<AtomicU64>,
+    // Records were dropped since the last one queued: mark the hole before the next.
+    hole: u64,
+    // The writer is gone (a write error): said once.
+    failed: bool,
 }
 
 impl Recorder {
@@ -81,21 +117,62 @@ impl Recorder {
         config: RecordConfig,
         counters: Arc<NetCounters>,
     ) -> Result<Self, NetError> {
-        let segment = Segment::open(&config.path, 0)?;
+        let mut segment = Segment::open(&config.path, 0)?;
+        segment.start_run()?;
         let (tx, rx) = crossbeam_channel::bounded(QUEUE);
+        let queued_bytes = Arc::new(AtomicU64::new(0));
+        let drained = Arc::clone(&queued_bytes);
         let writer = std::thread::Builder::new()
             .name("depthbook-recorder".into())
-            .spawn(move || write_loop(config, segment, rx))
+            .spawn(move || write_loop(config, segment, rx, &drained))
             .map_err(NetError::Runtime)?;
-        Ok(Self { tx: Some(tx), writer: Some(writer), counters })
+        Ok(Self {
+            tx: Some(tx),
+            writer: Some(writer),
+            counters,
+            queued_bytes,
+            hole: 0,
+            failed: false,
+        })
     }
 
-    pub(crate) fn record(&self, entry: Entry) {
-        let Some(tx) = &self.tx else { return };
+    pub(crate) fn record(&mut self, entry: Entry) {
+        if self.hole > 0 {
+            let recv_ns = entry.recv_ns();
+            let text = format!("recorder-overflow: {} records lost", self.hole);
+            if !self.enqueue(Entry::Note { recv_ns, tag: "close", text }) {
+                self.drop_one();
+                return;
+            }
+            self.hole = 0;
+        }
+        if !self.enqueue(entry) {
+            self.drop_one();
+        }
+    }
+
+    fn drop_one(&mut self) {
+        self.hole += 1;
+        bump(&self.counters.record_dropped);
+    }
+
+    /// Queues `entry` if the queue has room in records and bytes.
+    fn enqueue(&mut self, entry: Entry) -> bool {
+        let Some(tx) = &self.tx else { return false };
+        let weight = entry.weight();
+        if self.queued_bytes.load(Ordering::Acquire).saturating_add(weight) > QUEUE_BYTES {
+            return false;
+        }
+        self.queued_bytes.fetch_add(weight, Ordering::AcqRel);
         match tx.try_send(entry) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                bump(&self.counters.record_dropped);
+            Ok(()) => true,
+            Err(error) => {
+                self.queued_bytes.fetch_sub(weight, Ordering::AcqRel);
+                if matches!(error, TrySendError::Disconnected(_)) && !self.failed {
+                    self.failed = true;
+                    tracing::error!("the recorder stopped (a write failed): records are lost");
+                }
+                false
             }
         }
     }
@@ -150,23 +227,58 @@ impl Segment {
         let written = file.metadata().map_or(0, |m| m.len());
         Ok(Segment { file, path, written, opened: Instant::now() })
     }
+
+    /// A run appending to a file that already holds records: end a torn last line, then say
+    /// that a new run starts (a replay marks every book Stale there).
+    fn start_run(&mut self) -> Result<(), NetError> {
+        if self.written == 0 {
+            return Ok(());
+        }
+        let mut line = Vec::with_capacity(64);
+        if !ends_with_newline(&self.path)? {
+            line.push(b'\n');
+        }
+        let note = Entry::Note { recv_ns: now_ns(), tag: "close", text: "new-run".into() };
+        encode(&note, &mut line);
+        self.write(&line)
+    }
+
+    fn write(&mut self, line: &[u8]) -> Result<(), NetError> {
+        self.file
+            .write_all(line)
+            .map_err(|source| NetError::Record { path: self.path.clone(), source })?;
+        self.written += line.len() as u64;
+        Ok(())
+    }
+}
+
+fn ends_with_newline(path: &Path) -> Result<bool, NetError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let record = |source| NetError::Record { path: path.to_owned(), source };
+    let mut file = File::open(path).map_err(record)?;
+    file.seek(SeekFrom::End(-1)).map_err(record)?;
+    let mut last = [0u8; 1];
+    file.read_exact(&mut last).map_err(record)?;
+    Ok(last[0] == b'\n')
 }
 
 fn write_loop(
     config: RecordConfig,
     mut segment: Segment,
     rx: Receiver<Entry>,
+    queued_bytes: &AtomicU64,
 ) -> Result<(), NetError> {
     let mut line = Vec::with_capacity(1 << 16);
     let mut index = 0;
     for entry in rx {
         line.clear();
         encode(&entry, &mut line);
-        segment
-            .file
-            .write_all(&line)
-            .map_err(|source| NetError::Record { path: segment.path.clone(), source })?;
-        segment.written += line.len() as u64;
+        queued_bytes.fetch_sub(entry.weight(), Ordering::AcqRel);
+        drop(entry);
+        if let Err(error) = segment.write(&line) {
+            tracing::error!(%error, "the capture cannot be written: recording stops");
+            return Err(error);
+        }
         let too_big = config.rotate_bytes.is_some_and(|max| segment.written >= max);
         let too_old = config.rotate_every.is_some_and(|age| segment.opened.elapsed() >= age);
         if too_big || too_old {
@@ -308,6 +420,60 @@ mod tests {
     }
 
     #[test]
+    fn a_full_queue_drops_records_and_marks_the_hole_before_the_next() {
+        let (tx, rx) = crossbeam_channel::bounded(2);
+        let counters = Arc::new(NetCounters::default());
+        let mut rec = Recorder {
+            tx: Some(tx),
+            writer: None,
+            counters: counters.clone(),
+            queued_bytes: Arc::new(AtomicU64::new(0)),
+            hole: 0,
+            failed: false,
+        };
+        let frame = |n: i64| Entry::Frame { recv_ns: n, bytes: Bytes::from_static(b"{}") };
+        for n in 1..=4 {
+            rec.record(frame(n));
+        }
+        assert_eq!(counters.snapshot().record_dropped, 2);
+        let first: Vec<i64> = rx.try_iter().map(|e| e.recv_ns()).collect();
+        assert_eq!(first, [1, 2]);
+        rec.record(frame(5));
+        let next: Vec<Entry> = rx.try_iter().collect();
+        assert!(
+            matches!(&next[0], Entry::Note { recv_ns: 5, tag: "close", text }
+                if text == "recorder-overflow: 2 records lost"),
+            "{next:?}"
+        );
+        assert!(matches!(next[1], Entry::Frame { recv_ns: 5, .. }), "{next:?}");
+        assert_eq!(next.len(), 2);
+    }
+
+    #[test]
+    fn a_run_appending_to_a_torn_file_ends_the_line_and_starts_a_new_run() {
+        let dir = std::env::temp_dir().join(format!("depthbook-rec-app-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("cap.txt");
+        // A crash left half a line behind.
+        std::fs::write(&path, "1700000000000000000 {\"a\":1}\n1700000000000000001 {\"a\"").unwrap();
+        let mut rec =
+            Recorder::start(RecordConfig::new(&path), Arc::new(NetCounters::default())).unwrap();
+        rec.record(Entry::Frame {
+            recv_ns: 1_800_000_000_000_000_000,
+            bytes: Bytes::from_static(b"{\"b\":2}"),
+        });
+        rec.finish().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4, "{text}");
+        assert_eq!(lines[1], "1700000000000000001 {\"a\"");
+        assert!(lines[2].ends_with(" @close new-run"), "{text}");
+        assert_eq!(lines[3], "1800000000000000000 {\"b\":2}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn segments_rotate_by_age() {
         let dir = std::env::temp_dir().join(format!("depthbook-rec-age-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -315,7 +481,7 @@ mod tests {
         let path = dir.join("cap.txt");
         let config =
             RecordConfig { rotate_every: Some(Duration::ZERO), ..RecordConfig::new(&path) };
-        let rec = Recorder::start(config, Arc::new(NetCounters::default())).unwrap();
+        let mut rec = Recorder::start(config, Arc::new(NetCounters::default())).unwrap();
         for i in 0..3 {
             rec.record(Entry::Frame {
                 recv_ns: 1_700_000_000_000_000_000 + i,
@@ -341,7 +507,7 @@ mod tests {
         let path = dir.join("cap.txt");
         let counters = Arc::new(NetCounters::default());
         let config = RecordConfig { rotate_bytes: Some(100), ..RecordConfig::new(&path) };
-        let rec = Recorder::start(config, counters.clone()).unwrap();
+        let mut rec = Recorder::start(config, counters.clone()).unwrap();
         for i in 0..10 {
             rec.record(Entry::Frame {
                 recv_ns: 1_700_000_000_000_000_000 + i,

@@ -18,6 +18,9 @@ use tokio::sync::mpsc;
 use tokio::time::sleep;
 
 use crate::budget::WeightBudget;
+
+/// The longest `Retry-After` honoured (a week; Binance bans run to three days).
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
 use crate::counters::{NetCounters, bump};
 use crate::input::{Input, now_ns};
 use crate::protocol::Protocol;
@@ -123,7 +126,10 @@ async fn fetch(config: &RestConfig, url: &str, tx: &mpsc::Sender<Input>) -> Outc
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map_or(config.default_retry_after, Duration::from_secs);
-        return Outcome::RateLimited(wait.min(Duration::from_secs(600)));
+        // Honoured in full: a 418 is Binance's IP ban, and its Retry-After runs to days. The
+        // week's cap only keeps clock arithmetic far from overflow.
+        tracing::warn!(%url, %status, ?wait, "REST rate limit: pausing every request");
+        return Outcome::RateLimited(wait.min(MAX_RETRY_AFTER));
     }
     if !status.is_success() {
         tracing::warn!(%url, %status, "REST snapshot refused");

@@ -308,6 +308,32 @@ fn a_stalled_connection_trips_the_watchdogs_and_recovers() {
 }
 
 #[test]
+fn binance_recovers_by_rest_after_the_watchdog_finds_a_silent_stream() {
+    // The stream pauses while the socket stays up (pongs keep coming): the book watchdog
+    // marks the book Stale and resubscribes; when deltas flow again the book must bridge a
+    // fresh REST snapshot, not wait forever for a stream snapshot Binance never sends.
+    let files = vec![fixture("binance_spot/hftbacktest_spot_btcusdt_20240808.gz")];
+    let truth = truth(Venue::BinanceSpot, &files);
+    let pause = Duration::from_millis(1500);
+    let faults = Faults { pause_after: Some((300, pause)), ..Faults::default() };
+    let server = start_server(Venue::BinanceSpot, &files, faults, &truth);
+    let mut config = live_config(Venue::BinanceSpot, &["BTCUSDT"], &server);
+    config.book_watchdog = Some(Duration::from_millis(300));
+    config.keepalive = Some((Duration::from_millis(200), Duration::from_secs(5)));
+    let outcome = run(config, &server, &truth, Duration::from_secs(60));
+    assert_consistent(&outcome, &truth);
+    assert_eq!(outcome.sim.faults.paused, 1);
+    assert!(outcome.net.watchdog_fired >= 1, "{:?}", outcome.net);
+    assert_eq!(outcome.net.disconnects, 0, "the socket stayed up: {:?}", outcome.net);
+    assert!(outcome.net.rest_ok >= 2, "a fresh snapshot after the watchdog: {:?}", outcome.net);
+    let watchdog_stale = outcome
+        .statuses
+        .iter()
+        .any(|(_, s)| matches!(s, Status::Stale(depthbook_engine::StaleReason::Watchdog)));
+    assert!(watchdog_stale, "{:?}", outcome.statuses);
+}
+
+#[test]
 fn a_dropped_frame_resyncs_only_its_symbol() {
     let files = vec![
         fixture("binance_spot/cryptofeed_BINANCE.ws.1.0.txt"),

@@ -38,6 +38,14 @@ enum Exit {
     Stall,
 }
 
+/// What a written message leads to.
+enum Pausing {
+    /// End the connection.
+    Exit(Exit),
+    /// Hold the book data back this long.
+    For(Duration),
+}
+
 /// Keeps the open-connections gauge right however the task ends.
 struct OpenGuard(Arc<App>);
 
@@ -150,6 +158,8 @@ impl Connection {
         }
         let mut pings = if dialect.sends_pings() { ticker(self.app.ping_interval) } else { None };
         let mut heartbeats = ticker(self.app.heartbeat_interval);
+        // The pause fault: no book data before this.
+        let mut paused_until: Option<Instant> = None;
         loop {
             tokio::select! {
                 biased;
@@ -177,10 +187,17 @@ impl Connection {
                         return Exit::Closed;
                     }
                 }
-                queued = inbox.recv() => {
+                () = tokio::time::sleep_until(paused_until.unwrap_or_else(Instant::now)),
+                    if paused_until.is_some() =>
+                {
+                    paused_until = None;
+                }
+                queued = inbox.recv(), if paused_until.is_none() => {
                     let Some(queued) = queued else { return Exit::Closed };
-                    if let Some(exit) = self.write_queued(socket, queued).await {
-                        return exit;
+                    match self.write_queued(socket, queued).await {
+                        Some(Pausing::Exit(exit)) => return exit,
+                        Some(Pausing::For(pause)) => paused_until = Some(Instant::now() + pause),
+                        None => {}
                     }
                 }
                 () = tick(&mut pings) => {
@@ -200,19 +217,20 @@ impl Connection {
         }
     }
 
-    /// Writes one message the replay queued; a connection fault may end the loop after it.
-    async fn write_queued(&mut self, socket: &mut WebSocket, queued: Outbound) -> Option<Exit> {
+    /// Writes one message the replay queued; a connection fault may end the loop or pause the
+    /// data after it.
+    async fn write_queued(&mut self, socket: &mut WebSocket, queued: Outbound) -> Option<Pausing> {
         let counters = Arc::clone(&self.app.counters);
         match queued {
             Outbound::Snapshot(text) => {
                 if !self.send_text(socket, text).await {
-                    return Some(Exit::Closed);
+                    return Some(Pausing::Exit(Exit::Closed));
                 }
                 bump(&counters.snapshots_sent);
             }
             Outbound::Delta(text) => {
                 if !self.send_text(socket, text).await {
-                    return Some(Exit::Closed);
+                    return Some(Pausing::Exit(Exit::Closed));
                 }
                 bump(&counters.frames_sent);
                 self.frames += 1;
@@ -220,12 +238,22 @@ impl Connection {
                     Some(ConnectionFault::Disconnect) => {
                         bump(&counters.disconnected);
                         tracing::info!(conn = self.id, frames = self.frames, "fault: disconnect");
-                        return Some(Exit::Abrupt);
+                        return Some(Pausing::Exit(Exit::Abrupt));
                     }
                     Some(ConnectionFault::Stall) => {
                         bump(&counters.stalled);
                         tracing::info!(conn = self.id, frames = self.frames, "fault: stall");
-                        return Some(Exit::Stall);
+                        return Some(Pausing::Exit(Exit::Stall));
+                    }
+                    Some(ConnectionFault::Pause(pause)) => {
+                        bump(&counters.paused);
+                        tracing::info!(
+                            conn = self.id,
+                            frames = self.frames,
+                            ?pause,
+                            "fault: pause"
+                        );
+                        return Some(Pausing::For(pause));
                     }
                     None => {}
                 }

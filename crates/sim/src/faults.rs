@@ -31,6 +31,10 @@ pub struct Faults {
     /// stops reading (so it answers no pings), keeping its TCP connection open until the server
     /// shuts down. Once per server run.
     pub stall_after: Option<u64>,
+    /// The first connection to have received this many delta frames (the first number) sends
+    /// no book data for the given time, then goes on where it stopped. It keeps reading and
+    /// answering pings meanwhile, so only a per-book watchdog can tell. Once per server run.
+    pub pause_after: Option<(u64, Duration)>,
     /// The first this-many REST requests are answered 429 with `Retry-After: 1`.
     pub refuse_rest: u32,
     /// Every REST answer waits this long.
@@ -53,6 +57,8 @@ pub(crate) enum ConnectionFault {
     Disconnect,
     /// Stop reading and writing, keep the connection open.
     Stall,
+    /// Send no book data for this long, keep answering.
+    Pause(Duration),
 }
 
 /// [`Faults`] ready for lookups, with the once-per-run flags. Shared by every task of a server.
@@ -64,8 +70,10 @@ pub(crate) struct FaultPlan {
     corrupt: HashSet<u64>,
     disconnect_after: Option<u64>,
     stall_after: Option<u64>,
+    pause_after: Option<(u64, Duration)>,
     disconnect_used: AtomicBool,
     stall_used: AtomicBool,
+    pause_used: AtomicBool,
     refuse_rest: u64,
     rest_requests: AtomicU64,
     pub(crate) delay_rest: Duration,
@@ -81,8 +89,10 @@ impl FaultPlan {
             corrupt: set(&faults.corrupt),
             disconnect_after: faults.disconnect_after,
             stall_after: faults.stall_after,
+            pause_after: faults.pause_after,
             disconnect_used: AtomicBool::new(false),
             stall_used: AtomicBool::new(false),
+            pause_used: AtomicBool::new(false),
             refuse_rest: u64::from(faults.refuse_rest),
             rest_requests: AtomicU64::new(0),
             delay_rest: faults.delay_rest,
@@ -100,7 +110,7 @@ impl FaultPlan {
     }
 
     /// Called by a connection after it wrote its `received`-th delta frame: claims the
-    /// disconnect or stall fault if this is the first connection to get that far.
+    /// disconnect, stall or pause fault if this is the first connection to get that far.
     pub(crate) fn after_frames(&self, received: u64) -> Option<ConnectionFault> {
         let claim = |flag: &AtomicBool| !flag.swap(true, Ordering::AcqRel);
         if self.disconnect_after == Some(received) && claim(&self.disconnect_used) {
@@ -108,6 +118,12 @@ impl FaultPlan {
         }
         if self.stall_after == Some(received) && claim(&self.stall_used) {
             return Some(ConnectionFault::Stall);
+        }
+        if let Some((after, pause)) = self.pause_after
+            && after == received
+            && claim(&self.pause_used)
+        {
+            return Some(ConnectionFault::Pause(pause));
         }
         None
     }

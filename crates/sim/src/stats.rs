@@ -17,6 +17,8 @@ pub struct FaultCounts {
     pub disconnected: u64,
     /// Connections stalled (at most one per run).
     pub stalled: u64,
+    /// Connections paused (at most one per run).
+    pub paused: u64,
     /// REST requests answered 429.
     pub rest_refused: u64,
     /// REST answers delayed.
@@ -32,6 +34,7 @@ impl FaultCounts {
             + self.corrupted
             + self.disconnected
             + self.stalled
+            + self.paused
             + self.rest_refused
             + self.rest_delayed
     }
@@ -83,6 +86,7 @@ pub(crate) struct Counters {
     pub(crate) corrupted: AtomicU64,
     pub(crate) disconnected: AtomicU64,
     pub(crate) stalled: AtomicU64,
+    pub(crate) paused: AtomicU64,
     pub(crate) rest_refused: AtomicU64,
     pub(crate) rest_delayed: AtomicU64,
     pub(crate) replay_records: AtomicU64,
@@ -106,6 +110,7 @@ impl Counters {
             corrupted: get(&self.corrupted),
             disconnected: get(&self.disconnected),
             stalled: get(&self.stalled),
+            paused: get(&self.paused),
             rest_refused: get(&self.rest_refused),
             rest_delayed: get(&self.rest_delayed),
         };
