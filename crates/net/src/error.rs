@@ -18,6 +18,16 @@ pub enum NetError {
         /// How many were asked.
         got: usize,
     },
+    /// A book depth the venue does not offer.
+    #[error("{venue} offers book depths {allowed:?}, not {depth}")]
+    BadDepth {
+        /// The venue.
+        venue: &'static str,
+        /// The depth asked.
+        depth: u32,
+        /// The depths it offers.
+        allowed: &'static [u32],
+    },
     /// No symbol was given.
     #[error("name at least one symbol to subscribe")]
     NoSymbols,

@@ -166,7 +166,8 @@ impl Protocol {
     ///
     /// # Errors
     /// [`NetError::BadSymbol`] for a symbol with characters no venue uses (it would otherwise
-    /// be spliced into JSON).
+    /// be spliced into JSON); [`NetError::BadDepth`] for a depth the venue does not offer (the
+    /// venue would refuse the subscription, and the book would never go Live).
     pub fn subscribe(
         &self,
         symbols: &[String],
@@ -175,6 +176,11 @@ impl Protocol {
     ) -> Result<Vec<String>, NetError> {
         for symbol in symbols {
             check_symbol(symbol)?;
+        }
+        if let Some(allowed) = self.depths()
+            && !allowed.contains(&depth)
+        {
+            return Err(NetError::BadDepth { venue: self.venue.name(), depth, allowed });
         }
         let mut out = Vec::new();
         if self.venue == Venue::Kraken {
@@ -189,6 +195,14 @@ impl Protocol {
             out.push(self.message(Action::Subscribe, batch, depth, *req));
         }
         Ok(out)
+    }
+
+    /// The book depths a subscription may ask for, where the venue takes one.
+    pub fn depths(&self) -> Option<&'static [u32]> {
+        match self.venue {
+            Venue::Kraken | Venue::KrakenV1 => Some(&[10, 25, 100, 500, 1000]),
+            _ => None,
+        }
     }
 
     /// The messages that unsubscribe and subscribe `symbol` again, for a venue that resyncs by
@@ -297,6 +311,18 @@ mod tests {
     fn subscribe(venue: Venue, symbols: &[&str], depth: u32) -> Vec<String> {
         let symbols: Vec<String> = symbols.iter().map(|s| s.to_string()).collect();
         Protocol::of(venue).subscribe(&symbols, depth, &mut 0).unwrap()
+    }
+
+    #[test]
+    fn kraken_depths_outside_the_offered_ones_are_refused() {
+        let symbols = vec!["BTC/USD".to_owned()];
+        for venue in [Venue::Kraken, Venue::KrakenV1] {
+            for depth in [0, 5, 50, 1001] {
+                let got = Protocol::of(venue).subscribe(&symbols, depth, &mut 0);
+                assert!(matches!(got, Err(NetError::BadDepth { .. })), "{venue:?} {depth}");
+            }
+            assert!(Protocol::of(venue).subscribe(&symbols, 25, &mut 0).is_ok());
+        }
     }
 
     #[test]
