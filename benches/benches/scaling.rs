@@ -1,6 +1,7 @@
 //! Cost per message as the engine grows: 1 to 1000 instruments (frames round-robin across
 //! them), and 100 to 100 000 levels per side (near-touch updates on a deep book). Each point is
-//! the best of several timed passes; the sweep is printed and drawn to
+//! the best of several timed passes; the sweep is printed, written to
+//! `target/depthbook-bench/scaling.json` (for `bench-report`) and drawn to
 //! `target/depthbook-bench/scaling.svg`.
 //!
 //! Run: `cargo bench -p depthbook-benches --bench scaling`.
@@ -60,7 +61,7 @@ fn per_frame_with_instruments(n: usize) -> f64 {
 /// ns per level update near the touch of a book holding `levels` per side.
 fn per_update_with_levels(levels: i64) -> f64 {
     let text = LevelText::new(NumText::plain(2), NumText::plain(8));
-    let one = Qty::from_raw(100_000_000).unwrap_or(Qty::ZERO);
+    let one = Qty::from_scaled(1, 0).unwrap_or(Qty::ZERO);
     let mut book = Book::new(levels as usize * 2 + 10);
     let mid = 6_000_000;
     for d in 1..=levels {
@@ -97,6 +98,11 @@ fn main() {
     println!("{:<12} {:>18}", "levels/side", "ns per level update");
     for (l, ns) in &levels {
         println!("{l:<12} {ns:>18.1}");
+    }
+    let figures = serde_json::json!({ "instruments": instruments, "levels": levels });
+    let json = report_dir().join("scaling.json");
+    if let Err(e) = std::fs::write(&json, figures.to_string()) {
+        eprintln!("could not write {}: {e}", json.display());
     }
     let path = report_dir().join("scaling.svg");
     match plot(&path, &instruments, &levels) {

@@ -87,7 +87,7 @@ impl Workload {
         let change = |side, ticks, qty: i64| LevelChange {
             side,
             price: Price::from_scaled(ticks, 2),
-            qty: Qty::from_raw(qty).unwrap_or(Qty::ZERO),
+            qty: Qty::from_scaled(qty, 8).unwrap_or(Qty::ZERO),
             text,
         };
         for _ in 0..self.events {

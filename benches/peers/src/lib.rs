@@ -77,7 +77,7 @@ pub fn tick_changes(changes: &[LevelChange]) -> Vec<TickChange> {
         .map(|ch| TickChange {
             side: ch.side,
             ticks: ch.price.scaled_to(PRICE_SCALE).expect("the workload's prices are in cents"),
-            qty: ch.qty.raw(),
+            qty: ch.qty.to_scaled(QTY_SCALE).expect("the workload's sizes have 8 decimals"),
         })
         .collect()
 }
@@ -89,7 +89,7 @@ pub fn float_changes(changes: &[LevelChange]) -> Vec<FloatChange> {
         .map(|ch| FloatChange {
             side: ch.side,
             price: ch.price.mantissa() as f64 / 10f64.powi(i32::from(ch.price.scale())),
-            qty: ch.qty.raw() as f64 / 10f64.powi(i32::from(QTY_SCALE)),
+            qty: ch.qty.mantissa() as f64 / 10f64.powi(i32::from(ch.qty.scale())),
         })
         .collect()
 }
@@ -103,7 +103,8 @@ pub fn nautilus_changes(changes: &[LevelChange]) -> Vec<NautilusChange> {
     changes
         .iter()
         .map(|ch| {
-            let raw_qty = u64::try_from(ch.qty.raw()).expect("sizes are never negative");
+            let units = ch.qty.to_scaled(QTY_SCALE).expect("the workload's sizes have 8 decimals");
+            let raw_qty = u64::try_from(units).expect("sizes are never negative");
             let order = BookOrder::new(
                 nautilus_side(ch.side),
                 Price::from_mantissa_exponent(
@@ -348,7 +349,7 @@ impl Levels {
                 .iter()
                 .map(|l| {
                     let ticks = l.price.scaled_to(PRICE_SCALE).expect("cent prices");
-                    (ticks, l.qty.raw())
+                    (ticks, l.qty.to_scaled(QTY_SCALE).expect("8-decimal sizes"))
                 })
                 .collect()
         };

@@ -10,6 +10,7 @@
 //! | `<ISO-8601> <json>` | tardis raw | a stream frame |
 //! | empty, after a tardis line | tardis disconnect | [`RecordKind::Disconnect`] |
 //! | `<secs>: <json>` | cryptofeed | a stream frame |
+//! | `<secs>: b'...'` | cryptofeed binary | a binary stream frame (a Python bytes literal) |
 //! | `<url> -> <secs>: <json>` | cryptofeed HTTP | a REST body with its URL |
 //! | `<url> <- ...`, `<url> <-> ...` | cryptofeed client frame / connect | skipped |
 //! | anything else | | a stream frame, for the decoder to reject |
@@ -30,6 +31,6 @@ mod reader;
 mod time;
 
 pub use feed::feed;
-pub use line::{LineFormat, Tagged, classify, decode_hex};
+pub use line::{LineFormat, Tagged, classify, decode_hex, decode_py_bytes};
 pub use reader::{CaptureError, CaptureReader, Record, RecordKind};
 pub use time::{parse_epoch_seconds, parse_iso8601};

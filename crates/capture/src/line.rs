@@ -31,6 +31,14 @@ pub enum LineFormat<'a> {
         /// The message.
         payload: &'a [u8],
     },
+    /// `<secs>: b'...'` (cryptofeed, a binary frame from the server, written as a Python bytes
+    /// literal: HTX's gzip frames). Decode the literal with [`decode_py_bytes`].
+    CryptofeedBytes {
+        /// Receive time in ns.
+        recv_ns: i64,
+        /// The literal's body, between its quotes, still escaped.
+        escaped: &'a [u8],
+    },
     /// `<url> -> <secs>: <json>` (cryptofeed, an HTTP response body).
     CryptofeedRest {
         /// The request URL.
@@ -125,6 +133,11 @@ pub fn classify(line: &[u8]) -> LineFormat<'_> {
             return LineFormat::Cryptofeed { recv_ns, payload: rest };
         }
     }
+    if let Some(escaped) = py_bytes_body(rest)
+        && let Some(recv_ns) = head.strip_suffix(b":").and_then(parse_epoch_seconds)
+    {
+        return LineFormat::CryptofeedBytes { recv_ns, escaped };
+    }
     if head.windows(3).any(|w| w == b"://") {
         if rest.starts_with(b"<- ") || rest.starts_with(b"<-> ") {
             return LineFormat::CryptofeedClient;
@@ -179,14 +192,8 @@ pub fn decode_hex(hex: &[u8], out: &mut Vec<u8>) -> bool {
     if !hex.len().is_multiple_of(2) {
         return false;
     }
-    let nibble = |b: u8| match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    };
     for pair in hex.chunks_exact(2) {
-        match (nibble(pair[0]), nibble(pair[1])) {
+        match (hex_value(pair[0]), hex_value(pair[1])) {
             (Some(hi), Some(lo)) => out.push(hi << 4 | lo),
             _ => return false,
         }
@@ -194,14 +201,87 @@ pub fn decode_hex(hex: &[u8], out: &mut Vec<u8>) -> bool {
     true
 }
 
+/// The value of one hex digit.
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
 fn digits(d: &[u8]) -> i64 {
     // Caller checked: at most 19 ASCII digits; saturate rather than wrap on the largest.
     d.iter().fold(0i64, |acc, &b| acc.saturating_mul(10).saturating_add(i64::from(b - b'0')))
 }
 
+/// The body of a Python bytes literal `b'...'` or `b"..."`, still escaped.
+fn py_bytes_body(text: &[u8]) -> Option<&[u8]> {
+    let quote = match text {
+        [b'b', q @ (b'\'' | b'"'), ..] => *q,
+        _ => return None,
+    };
+    let body = text.get(2..text.len().checked_sub(1)?)?;
+    (text.last() == Some(&quote) && text.len() >= 3).then_some(body)
+}
+
+/// Decodes the escaped body of a Python bytes literal (what `repr(bytes)` prints: `\\`,
+/// `\'`, `\"`, `\t`, `\n`, `\r`, `\xHH`, other bytes as themselves) into `out` (cleared
+/// first). False, with `out` unspecified, for an escape Python never prints.
+pub fn decode_py_bytes(escaped: &[u8], out: &mut Vec<u8>) -> bool {
+    out.clear();
+    out.reserve(escaped.len());
+    let mut i = 0;
+    while i < escaped.len() {
+        let b = escaped[i];
+        if b != b'\\' {
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        let Some(&e) = escaped.get(i + 1) else { return false };
+        i += 2;
+        let byte = match e {
+            b'\\' | b'\'' | b'"' => e,
+            b't' => b'\t',
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b'x' => {
+                let (Some(hi), Some(lo)) = (
+                    escaped.get(i).and_then(|&h| hex_value(h)),
+                    escaped.get(i + 1).and_then(|&l| hex_value(l)),
+                ) else {
+                    return false;
+                };
+                i += 2;
+                hi << 4 | lo
+            }
+            _ => return false,
+        };
+        out.push(byte);
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn python_bytes_literals_decode_exactly() {
+        let line = br#"1618678070.733454: b'\x1f\x8b\x08\x00\r\x8aA\n\'"\\z'"#;
+        let LineFormat::CryptofeedBytes { recv_ns, escaped } = classify(line) else {
+            panic!("{:?}", classify(line));
+        };
+        assert_eq!(recv_ns, 1_618_678_070_733_454_000);
+        let mut out = Vec::new();
+        assert!(decode_py_bytes(escaped, &mut out));
+        assert_eq!(out, b"\x1f\x8b\x08\x00\r\x8aA\n'\"\\z");
+        assert!(!decode_py_bytes(br"\x1", &mut out));
+        assert!(!decode_py_bytes(br"\q", &mut out));
+        assert!(!decode_py_bytes(b"\\", &mut out));
+    }
 
     #[test]
     fn every_format_is_recognised() {

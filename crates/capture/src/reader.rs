@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use flate2::bufread::MultiGzDecoder;
 use thiserror::Error;
 
-use crate::line::{LineFormat, Tagged, classify, decode_hex};
+use crate::line::{LineFormat, Tagged, classify, decode_hex, decode_py_bytes};
 
 /// Why a capture could not be read.
 #[derive(Debug, Error)]
@@ -109,6 +109,7 @@ impl Source {
                 let ts = match classify(&self.buf) {
                     LineFormat::Collector { recv_ns, .. }
                     | LineFormat::Cryptofeed { recv_ns, .. }
+                    | LineFormat::CryptofeedBytes { recv_ns, .. }
                     | LineFormat::CryptofeedRest { recv_ns, .. }
                     | LineFormat::Recorder { recv_ns, .. } => Some(recv_ns),
                     LineFormat::Tardis { recv_ns, .. } => {
@@ -271,6 +272,13 @@ impl CaptureReader {
             | LineFormat::Tardis { payload, .. }
             | LineFormat::Cryptofeed { payload, .. }
             | LineFormat::Unknown { payload } => RecordKind::Frame(payload),
+            LineFormat::CryptofeedBytes { escaped, .. } => {
+                if decode_py_bytes(escaped, &mut source.unhexed) {
+                    RecordKind::Frame(&source.unhexed)
+                } else {
+                    RecordKind::Frame(escaped)
+                }
+            }
             LineFormat::CryptofeedRest { url, payload, .. } => {
                 RecordKind::Rest { body: payload, url: Some(url) }
             }

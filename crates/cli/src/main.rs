@@ -53,38 +53,9 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// `depthbook venues`: the capability table, generated from the code.
+/// `depthbook venues`: the capability table, generated from the code (Markdown; the README's
+/// copy is checked against it by a test).
 fn print_venues() -> anyhow::Result<()> {
-    let mut out = io::stdout().lock();
-    writeln!(
-        out,
-        "{:<14} {:<9} {:<42} {:<36} depth",
-        "venue", "snapshot", "sequence rule", "checksum"
-    )?;
-    for venue in depthbook_venues::Venue::ALL {
-        let snapshot = match venue.snapshot_source() {
-            depthbook_venues::SnapshotSource::Rest => "REST",
-            depthbook_venues::SnapshotSource::Stream => "stream",
-        };
-        let seq = match venue.seq_rule() {
-            depthbook_venues::SeqRule::BinanceSpot => "U <= id+1 <= u bridge; then U == prev u + 1",
-            depthbook_venues::SeqRule::BinanceUsdm => "U <= id <= u bridge; then pu == prev u",
-            depthbook_venues::SeqRule::PrevEqualsLast => "prevSeqId == prev seqId",
-            depthbook_venues::SeqRule::Unsequenced => "none",
-        };
-        let checksum = match venue.checksum_rule() {
-            depthbook_venues::ChecksumRule::None => "none",
-            depthbook_venues::ChecksumRule::Interleaved25 => {
-                "CRC32 signed, 25 interleaved (0 = absent)"
-            }
-            depthbook_venues::ChecksumRule::KrakenAsSent => "CRC32 unsigned, top 10, text as sent",
-            depthbook_venues::ChecksumRule::KrakenPrecision => {
-                "CRC32 unsigned, top 10, at precision"
-            }
-        };
-        let depth =
-            if venue.truncates_to_depth() { "truncated to subscription" } else { "as sent" };
-        writeln!(out, "{:<14} {:<9} {:<42} {:<36} {depth}", venue.name(), snapshot, seq, checksum)?;
-    }
+    io::stdout().lock().write_all(depthbook_venues::capability_table().as_bytes())?;
     Ok(())
 }

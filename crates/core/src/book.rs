@@ -112,8 +112,8 @@ impl Book {
 
     /// Tells both ladders the venue's checksum spelling (see [`Ladder::set_checksum_spelling`]).
     pub fn set_checksum_spelling(&mut self, spelling: Option<crate::checksum::Spelling>) {
-        self.bids.set_checksum_spelling(spelling);
-        self.asks.set_checksum_spelling(spelling);
+        self.bids.set_checksum_spelling(spelling.map(|s| s.for_side(Side::Bid)));
+        self.asks.set_checksum_spelling(spelling.map(|s| s.for_side(Side::Ask)));
     }
 
     /// The best level of `side`.
@@ -163,7 +163,7 @@ mod tests {
     #[test]
     fn cap_evicts_farthest_from_touch() {
         let mut book = Book::new(3);
-        let one = Qty::from_raw(1).unwrap();
+        let one = Qty::from_scaled(1, 8).unwrap();
         let mut evicted = 0;
         for raw in [10, 11, 12, 13, 9] {
             evicted += book.set(Side::Bid, px(raw), one, LevelText::default()).unwrap().evicted;
@@ -176,7 +176,7 @@ mod tests {
     #[test]
     fn crossed_is_detected() {
         let mut book = Book::new(10);
-        let one = Qty::from_raw(1).unwrap();
+        let one = Qty::from_scaled(1, 8).unwrap();
         book.set(Side::Bid, px(10), one, LevelText::default()).unwrap();
         book.set(Side::Ask, px(11), one, LevelText::default()).unwrap();
         assert!(!book.is_crossed());

@@ -81,27 +81,45 @@ impl Sink for Vec<u8> {
 /// runs out is skipped. The venue compares the CRC32 as a signed 32-bit integer.
 pub fn interleaved_crc32(book: &Book, levels: usize) -> i32 {
     let mut crc = BufferedCrc::new();
-    interleaved_walk(book, levels, &mut crc);
+    interleaved_walk(book, levels, Spelling::Interleaved, &mut crc);
     crc.finalize() as i32
 }
 
 /// The string [`interleaved_crc32`] hashes, for tests and diagnostics.
 pub fn interleaved_string(book: &Book, levels: usize) -> String {
     let mut out = Vec::new();
-    interleaved_walk(book, levels, &mut out);
+    interleaved_walk(book, levels, Spelling::Interleaved, &mut out);
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn interleaved_walk(book: &Book, levels: usize, sink: &mut impl Sink) {
+/// Bitfinex: as [`interleaved_crc32`] over 25 levels, with every ask's amount negative (the
+/// venue's sign convention) and numbers as the server prints them (plain decimals; an exponent
+/// the feed used is written out in full, as Bitfinex's own client library does).
+pub fn bitfinex_crc32(book: &Book) -> i32 {
+    let mut crc = BufferedCrc::new();
+    interleaved_walk(book, 25, Spelling::Bitfinex, &mut crc);
+    crc.finalize() as i32
+}
+
+/// The string [`bitfinex_crc32`] hashes, for tests and diagnostics.
+pub fn bitfinex_string(book: &Book) -> String {
+    let mut out = Vec::new();
+    interleaved_walk(book, 25, Spelling::Bitfinex, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn interleaved_walk(book: &Book, levels: usize, spelling: Spelling, sink: &mut impl Sink) {
     let mut buf = NumBuf::new();
-    let spelling = Spelling::Interleaved;
-    let (mut bids, mut asks) =
-        (book.side(Side::Bid).fragments(spelling), book.side(Side::Ask).fragments(spelling));
+    let (bid_spelling, ask_spelling) = (spelling.for_side(Side::Bid), spelling.for_side(Side::Ask));
+    let (mut bids, mut asks) = (
+        book.side(Side::Bid).fragments(bid_spelling),
+        book.side(Side::Ask).fragments(ask_spelling),
+    );
     let mut first = true;
     // Each fragment is written where it is taken: gathering the pair into an array first made
     // the compiler shuttle both `Option<Fragment>`s through the stack (store-forwarding stalls
     // were most of the walk's time).
-    let mut put = |fragment: &Fragment<'_>, sink: &mut _| {
+    let mut put = |fragment: &Fragment<'_>, spelling: Spelling, sink: &mut _| {
         if !first {
             Sink::put(sink, b":");
         }
@@ -111,11 +129,11 @@ fn interleaved_walk(book: &Book, levels: usize, sink: &mut impl Sink) {
     for _ in 0..levels {
         let bid = bids.next();
         if let Some(fragment) = &bid {
-            put(fragment, sink);
+            put(fragment, bid_spelling, sink);
         }
         let ask = asks.next();
         if let Some(fragment) = &ask {
-            put(fragment, sink);
+            put(fragment, ask_spelling, sink);
         }
         if bid.is_none() && ask.is_none() {
             break;
@@ -130,16 +148,38 @@ fn interleaved_walk(book: &Book, levels: usize, sink: &mut impl Sink) {
 pub enum Spelling {
     /// `price:size` in the venue's original spelling (OKX, Bitget).
     Interleaved,
+    /// Bitfinex: `price:amount` as the server prints numbers; resolved per side by
+    /// [`Spelling::for_side`] (bids as [`Spelling::Interleaved`], asks as
+    /// [`Spelling::BitfinexAsk`]).
+    Bitfinex,
+    /// A Bitfinex ask: `price:-amount`.
+    BitfinexAsk,
     /// Kraken's digits-only price then size.
     Kraken(KrakenSpelling),
+}
+
+impl Spelling {
+    /// The spelling of `side`'s levels (only Bitfinex spells its sides differently).
+    pub const fn for_side(self, side: Side) -> Spelling {
+        match (self, side) {
+            (Spelling::Bitfinex, Side::Bid) => Spelling::Interleaved,
+            (Spelling::Bitfinex, Side::Ask) => Spelling::BitfinexAsk,
+            (spelling, _) => spelling,
+        }
+    }
 }
 
 /// Writes one level's checksum fragment in `spelling` to `sink`.
 fn write_fragment(level: &Level, spelling: Spelling, buf: &mut NumBuf, sink: &mut impl Sink) {
     match spelling {
-        Spelling::Interleaved => {
+        Spelling::Interleaved | Spelling::Bitfinex => {
             sink.put(level.price.write_text(level.text.price, buf));
             sink.put(b":");
+            sink.put(level.qty.write_text(level.text.qty, buf));
+        }
+        Spelling::BitfinexAsk => {
+            sink.put(level.price.write_text(level.text.price, buf));
+            sink.put(b":-");
             sink.put(level.qty.write_text(level.text.qty, buf));
         }
         Spelling::Kraken(kraken) => {

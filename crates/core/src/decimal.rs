@@ -5,7 +5,7 @@
 //! | type | value | range | storage |
 //! |---|---|---|---|
 //! | [`Price`] | `mantissa × 10^-scale`, normalized | 10^-18 ..= 9.2 × 10^18, 18 significant digits | `i64` + `u8` |
-//! | [`Qty`] | a count of 10^-8 | 0 ..= 92 233 720 368.54775807 | `i64` |
+//! | [`Qty`] | `mantissa × 10^-scale`, normalized | 10^-18 ..= 2.8 × 10^17, 17 significant digits | one packed `i64` |
 //!
 //! Prices span more than an `i64` at any one fixed scale: Kraken's XBT/CHF book holds a
 //! `9999999997.00000` ask, while meme-coin ticks on Gate.io and Bitfinex reach 10^-10 and below.
@@ -13,9 +13,8 @@
 //! every value's representation unique: equality and hashing are plain field comparisons, and a
 //! price ladder can key its levels by the `i64` mantissa at the ladder's scale (see
 //! [`Price::scaled_to`]), which for a venue's tick grid is the tick index itself. No arithmetic on
-//! the hot path divides. Sizes fit an `i64` at 10^-8, the same representation Binance uses for its
-//! own quantity limits (`92233720368` is its largest order size); no venue publishes lots finer
-//! than 10^-8.
+//! the hot path divides. Sizes are normalized the same way (Gate.io sends sizes with 10
+//! decimals, meme-coin books sizes above 10^10), packed with their scale into one `i64`.
 //!
 //! A value that is not exactly representable is a [`NumberError`], never rounded.
 //!
@@ -31,8 +30,8 @@ use thiserror::Error;
 
 /// Most decimal places a [`Price`] carries.
 pub const PRICE_DECIMALS: u32 = 18;
-/// Decimal places of [`Qty`]'s fixed-point unit.
-pub const QTY_DECIMALS: u32 = 8;
+/// Most decimal places a [`Qty`] carries.
+pub const QTY_DECIMALS: u32 = 18;
 
 /// Longest number text accepted, in bytes. Longer text cannot be an exact value at our scales
 /// unless it is padded with zeros, which no venue does; refusing it bounds the parser's work.
@@ -98,10 +97,13 @@ pub struct Price {
     mantissa: i64,
     scale: u8,
 }
-/// A size: an exact non-negative decimal in units of 10^-8 ([`QTY_DECIMALS`]).
+/// A size: an exact non-negative decimal, `mantissa × 10^-scale`, normalized like [`Price`],
+/// packed into one `i64` as `mantissa << 5 | scale` so that a ladder stores a size in 8 bytes.
 ///
-/// Invariant: the raw value is never negative.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+/// Invariant: `0 <= mantissa <= MAX_MANTISSA` (17 significant digits), `scale <= 18`, no
+/// trailing zero digit in the mantissa unless the scale is 0, and zero is the packed `0`. So
+/// each value has exactly one packed form: the derived `Eq` and `Hash` are value equality.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Qty(i64);
 
 /// Powers of ten that fit an `i64`.
@@ -241,17 +243,82 @@ impl Qty {
     /// Zero: the size that deletes a level.
     pub const ZERO: Qty = Qty(0);
 
-    /// Builds a size from its raw count of 10^-8 units.
+    /// Bits of the packed form that hold the scale.
+    const SCALE_BITS: u32 = 5;
+    /// The largest mantissa: 58 bits, at least 17 significant digits.
+    pub const MAX_MANTISSA: i64 = (1 << (63 - Self::SCALE_BITS)) - 1;
+
+    /// `mantissa × 10^-scale`, normalized.
     ///
     /// # Errors
-    /// [`NumberError::Negative`] for a negative raw value.
-    pub const fn from_raw(raw: i64) -> Result<Self, NumberError> {
-        if raw < 0 { Err(NumberError::Negative) } else { Ok(Self(raw)) }
+    /// [`NumberError::Negative`] for a negative mantissa, [`NumberError::TooPrecise`] for a
+    /// scale above 18, [`NumberError::OutOfRange`] for a mantissa above [`Qty::MAX_MANTISSA`].
+    pub const fn new(mantissa: i64, scale: u8) -> Result<Self, NumberError> {
+        if mantissa < 0 {
+            return Err(NumberError::Negative);
+        }
+        if scale as u32 > QTY_DECIMALS {
+            return Err(NumberError::TooPrecise { decimals: QTY_DECIMALS });
+        }
+        let (mut mantissa, mut scale) = (mantissa, scale);
+        while scale > 0 && mantissa % 10 == 0 {
+            mantissa /= 10;
+            scale -= 1;
+        }
+        if mantissa == 0 {
+            return Ok(Qty::ZERO);
+        }
+        if mantissa > Self::MAX_MANTISSA {
+            return Err(NumberError::OutOfRange);
+        }
+        Ok(Self((mantissa << Self::SCALE_BITS) | scale as i64))
     }
 
-    /// The raw count of 10^-8 units.
+    /// The size `count × 10^-scale` (the inverse of [`Qty::to_scaled`]).
+    ///
+    /// # Errors
+    /// As [`Qty::new`].
+    pub const fn from_scaled(count: i64, scale: u8) -> Result<Self, NumberError> {
+        Self::new(count, scale)
+    }
+
+    /// The value as a count of 10^-`scale`; `None` if `scale` is coarser than the size or the
+    /// count overflows an `i64`.
+    pub const fn to_scaled(self, scale: u8) -> Option<i64> {
+        if scale < self.scale() || scale as u32 > QTY_DECIMALS {
+            return None;
+        }
+        self.mantissa().checked_mul(POW10[(scale - self.scale()) as usize])
+    }
+
+    /// Rebuilds a size from [`Qty::raw`].
+    ///
+    /// # Errors
+    /// [`NumberError::OutOfRange`] for a value [`Qty::raw`] never returns.
+    pub const fn from_raw(raw: i64) -> Result<Self, NumberError> {
+        let mantissa = raw >> Self::SCALE_BITS;
+        let scale = raw & ((1 << Self::SCALE_BITS) - 1);
+        let normalized = if mantissa == 0 { scale == 0 } else { scale == 0 || mantissa % 10 != 0 };
+        if raw < 0 || scale > QTY_DECIMALS as i64 || !normalized {
+            return Err(NumberError::OutOfRange);
+        }
+        Ok(Self(raw))
+    }
+
+    /// The packed form, `mantissa << 5 | scale`: one `i64`, zero only for zero, equal only for
+    /// equal sizes (ladders store sizes this way).
     pub const fn raw(self) -> i64 {
         self.0
+    }
+
+    /// The normalized mantissa.
+    pub const fn mantissa(self) -> i64 {
+        self.0 >> Self::SCALE_BITS
+    }
+
+    /// The normalized scale: decimals after the point, trailing zeros dropped.
+    pub const fn scale(self) -> u8 {
+        (self.0 & ((1 << Self::SCALE_BITS) - 1)) as u8
     }
 
     /// Whether this size deletes a level.
@@ -268,8 +335,8 @@ impl Qty {
             // Includes "-0": a venue never spells a size that way, so it is not trusted either.
             return Err(NumberError::Negative);
         }
-        let (raw, t) = parse_fixed(text.as_bytes(), QTY_DECIMALS)?;
-        Ok((Self(raw), t))
+        let parsed = parse_decimal(text.as_bytes())?;
+        Ok((Self::from_parsed(parsed.digits, parsed.exp)?, parsed.text))
     }
 
     /// Parses exchange text that may carry a sign (Bitfinex puts the side in the sign), returning
@@ -278,19 +345,60 @@ impl Qty {
     /// # Errors
     /// A [`NumberError`] if the text is not a number or not exactly representable.
     pub fn parse_signed(text: &str) -> Result<(Self, bool, NumText), NumberError> {
-        let (raw, t) = parse_fixed(text.as_bytes(), QTY_DECIMALS)?;
+        let parsed = parse_decimal(text.as_bytes())?;
         let negative = text.starts_with('-');
-        Ok((Self(raw.checked_abs().ok_or(NumberError::OutOfRange)?), negative, t))
+        let digits = parsed.digits.checked_abs().ok_or(NumberError::OutOfRange)?;
+        Ok((Self::from_parsed(digits, parsed.exp)?, negative, parsed.text))
+    }
+
+    /// `digits × 10^exp`, `digits` non-negative without trailing zeros.
+    #[inline]
+    fn from_parsed(digits: i64, exp: i32) -> Result<Self, NumberError> {
+        if digits == 0 {
+            return Ok(Qty::ZERO);
+        }
+        if exp >= 0 {
+            let factor = usize::try_from(exp)
+                .ok()
+                .and_then(|e| POW10.get(e))
+                .ok_or(NumberError::OutOfRange)?;
+            Self::new(digits.checked_mul(*factor).ok_or(NumberError::OutOfRange)?, 0)
+        } else if exp.unsigned_abs() > QTY_DECIMALS {
+            Err(NumberError::TooPrecise { decimals: QTY_DECIMALS })
+        } else {
+            Self::new(digits, exp.unsigned_abs() as u8)
+        }
     }
 
     /// Writes the value with the venue's own spelling.
     pub fn write_text(self, text: NumText, out: &mut NumBuf) -> &[u8] {
-        out.render(self.0, QTY_DECIMALS, text)
+        out.render(self.mantissa(), u32::from(self.scale()), text)
     }
 
     /// The value as a `rust_decimal::Decimal`, exact.
     pub fn to_decimal(self) -> rust_decimal::Decimal {
-        rust_decimal::Decimal::new(self.0, QTY_DECIMALS)
+        rust_decimal::Decimal::new(self.mantissa(), u32::from(self.scale()))
+    }
+}
+
+impl Ord for Qty {
+    #[inline]
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        if self.scale() == other.scale() {
+            return self.mantissa().cmp(&other.mantissa());
+        }
+        // At the finer scale in i128: a 58-bit mantissa × 10^18 stays far below 2^127.
+        let scale = self.scale().max(other.scale());
+        let widen =
+            |q: &Qty| i128::from(q.mantissa()) * i128::from(POW10[usize::from(scale - q.scale())]);
+        widen(self).cmp(&widen(other))
+    }
+}
+
+impl PartialOrd for Qty {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -310,7 +418,7 @@ impl fmt::Debug for Price {
 impl fmt::Display for Qty {
     /// The shortest exact decimal: no trailing zeros, no exponent.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_canonical(self.0, QTY_DECIMALS, f)
+        write_canonical(self.mantissa(), u32::from(self.scale()), f)
     }
 }
 
@@ -582,22 +690,6 @@ fn parse_general(text: &[u8]) -> Result<Parsed, NumberError> {
     Ok(Parsed { digits: if negative { -digits } else { digits }, exp, text })
 }
 
-/// Parses `text` as an exact count of 10^-`scale` that fits an `i64`.
-fn parse_fixed(text: &[u8], scale: u32) -> Result<(i64, NumText), NumberError> {
-    let parsed = parse_decimal(text)?;
-    let shift = i64::from(parsed.exp) + i64::from(scale);
-    if parsed.digits == 0 {
-        return Ok((0, parsed.text));
-    }
-    if shift < 0 {
-        return Err(NumberError::TooPrecise { decimals: scale });
-    }
-    let factor =
-        usize::try_from(shift).ok().and_then(|s| POW10.get(s)).ok_or(NumberError::OutOfRange)?;
-    let value = parsed.digits.checked_mul(*factor).ok_or(NumberError::OutOfRange)?;
-    Ok((value, parsed.text))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -606,8 +698,9 @@ mod tests {
         let (p, _) = Price::parse(s).unwrap();
         (p.mantissa(), p.scale())
     }
+    /// A size in 10^-8 units.
     fn qty(s: &str) -> i64 {
-        Qty::parse(s).unwrap().0.raw()
+        Qty::parse(s).unwrap().0.to_scaled(8).unwrap()
     }
 
     #[test]
@@ -712,11 +805,15 @@ mod tests {
             Price::parse("0.0000000000000000001"),
             Err(NumberError::TooPrecise { decimals: 18 })
         );
-        assert_eq!(Qty::parse("0.000000001"), Err(NumberError::TooPrecise { decimals: 8 }));
+        assert_eq!(
+            Qty::parse("0.0000000000000000001"),
+            Err(NumberError::TooPrecise { decimals: 18 })
+        );
         assert_eq!(Qty::parse("-1"), Err(NumberError::Negative));
         assert_eq!(Price::parse("99999999999999999999"), Err(NumberError::OutOfRange));
         assert_eq!(Price::parse("1e19"), Err(NumberError::OutOfRange));
-        assert_eq!(Qty::parse("99999999999"), Err(NumberError::OutOfRange));
+        assert_eq!(Qty::parse("1e18"), Err(NumberError::OutOfRange));
+        assert_eq!(Qty::parse("288230376151711744"), Err(NumberError::OutOfRange));
         assert_eq!(Price::parse("1e400"), Err(NumberError::OutOfRange));
         for bad in [
             "", "NaN", "inf", "+1", "1.", ".5", "01", " 1", "1 ", "1e", "1e+", "--1", "0x10",
@@ -741,6 +838,31 @@ mod tests {
         }
         let (q, qt) = Qty::parse("5.1e-05").unwrap();
         assert_eq!(q.write_text(qt, &mut NumBuf::new()), b"0.000051");
+    }
+
+    #[test]
+    fn sizes_keep_every_decimal_a_venue_sends_and_pack_uniquely() {
+        // Gate.io spot sizes carry 10 decimals; meme-coin books hold sizes above 10^10.
+        let (q, qt) = Qty::parse("349.0420934694").unwrap();
+        assert_eq!((q.mantissa(), q.scale()), (3_490_420_934_694, 10));
+        assert_eq!(q.write_text(qt, &mut NumBuf::new()), b"349.0420934694");
+        let big = Qty::parse("50000000000.5").unwrap().0;
+        assert_eq!(big.to_string(), "50000000000.5");
+        assert_eq!(Qty::parse("287230376151711743").unwrap().0.mantissa(), 287_230_376_151_711_743);
+        // One packed form per value, whatever the spelling.
+        let forms = ["1.5", "1.50", "1.500000000", "15e-1"];
+        let raws: Vec<i64> = forms.iter().map(|f| Qty::parse(f).unwrap().0.raw()).collect();
+        assert!(raws.windows(2).all(|w| w[0] == w[1]), "{raws:?}");
+        assert_eq!(Qty::from_raw(raws[0]), Ok(Qty::parse("1.5").unwrap().0));
+        assert!(Qty::from_raw(-1).is_err());
+        assert!(Qty::from_raw(10 << 5 | 1).is_err(), "10 × 10^-1 is not normalized");
+        assert!(Qty::from_raw(19).is_err(), "zero with a scale");
+        // Order across scales.
+        let q = |s: &str| Qty::parse(s).unwrap().0;
+        assert!(q("0.5") < q("1") && q("1") < q("1.0000000001") && q("2") > q("1.99"));
+        assert_eq!(q("0.00000001").to_scaled(8), Some(1));
+        assert_eq!(q("0.000000001").to_scaled(8), None);
+        assert_eq!(Qty::from_scaled(150, 2).unwrap(), q("1.5"));
     }
 
     #[test]

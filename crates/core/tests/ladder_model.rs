@@ -1,6 +1,9 @@
 //! Property tests: the book against a `BTreeMap` reference under random operations, and the
 //! decimal parser against `rust_decimal`.
 
+// A broken invariant fails the property loudly.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
@@ -61,7 +64,7 @@ fn op(spread: i64) -> impl Strategy<Value = Op> {
 }
 
 fn book_levels(book: &Book, side: Side) -> Vec<(Price, i64)> {
-    book.side(side).iter().map(|l| (l.price, l.qty.raw())).collect()
+    book.side(side).iter().map(|l| (l.price, l.qty.to_scaled(8).unwrap())).collect()
 }
 
 proptest! {
@@ -83,7 +86,7 @@ proptest! {
             match op {
                 Op::Set { side, price, qty } => {
                     let had = model.side(side).contains_key(&price);
-                    let applied = book.set(side, price, Qty::from_raw(qty).unwrap(), LevelText::default()).unwrap();
+                    let applied = book.set(side, price, Qty::from_scaled(qty, 8).unwrap(), LevelText::default()).unwrap();
                     let expected = match (had, qty == 0) {
                         (true, true) => SetOutcome::Deleted,
                         (true, false) => SetOutcome::Updated,
@@ -115,9 +118,9 @@ proptest! {
             }
             for side in [Side::Bid, Side::Ask] {
                 prop_assert_eq!(book_levels(&book, side), model.levels(side));
-                prop_assert_eq!(book.best(side).map(|l| (l.price, l.qty.raw())), model.levels(side).first().copied());
+                prop_assert_eq!(book.best(side).map(|l| (l.price, l.qty.to_scaled(8).unwrap())), model.levels(side).first().copied());
                 for (price, qty) in model.levels(side) {
-                    prop_assert_eq!(book.side(side).qty_at(price).map(Qty::raw), Some(qty));
+                    prop_assert_eq!(book.side(side).qty_at(price).and_then(|q| q.to_scaled(8)), Some(qty));
                 }
                 prop_assert!(book.side(side).len() <= cap);
             }

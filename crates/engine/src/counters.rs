@@ -32,4 +32,7 @@ pub struct Counters {
     pub buffer_overflows: u64,
     /// Views a full consumer channel did not take.
     pub views_dropped: u64,
+    /// Breaks of a continuity the venue is only observed to keep (Bybit `u` + 1, Bitget
+    /// `pseq`): applied, the book kept Live, and counted so the assumption is checked.
+    pub unconfirmed_breaks: u64,
 }

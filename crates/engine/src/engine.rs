@@ -81,6 +81,9 @@ struct Books {
     publisher: Publisher,
     // Snapshot requests not yet taken by the driver; at most one per instrument.
     requests: Vec<SnapshotRequest>,
+    // The last connection-wide sequence number seen ([`SeqRule::Connection`] venues); `None`
+    // after a disconnect, when numbering starts again.
+    conn_seq: Option<i64>,
 }
 
 /// The single-threaded ingest loop's state: decoder, books, counters and consumers.
@@ -113,6 +116,7 @@ impl Engine {
             counters: Counters::default(),
             publisher: Publisher::default(),
             requests: Vec::new(),
+            conn_seq: None,
             config,
         };
         books.grow_to(symbols.len());
@@ -147,6 +151,9 @@ impl Engine {
         books.counters.frames += 1;
         let result = self.decoder.decode(frame, &mut self.symbols, &mut self.decoded);
         books.grow_to(self.symbols.len());
+        if let Some(seq) = self.decoded.conn_seq {
+            books.on_conn_seq(seq);
+        }
         if let Err(_error) = result {
             books.counters.decode_errors += 1;
             if let Some(id) = self.decoded.failed_instrument {
@@ -167,6 +174,7 @@ impl Engine {
 
     /// The connection (or capture) was interrupted: every book goes Stale.
     pub fn disconnect(&mut self) {
+        self.books.conn_seq = None;
         for id in 0..self.books.instruments.len() {
             self.books.go_stale(id as InstrumentId, StaleReason::Disconnect);
         }
@@ -234,6 +242,19 @@ impl Engine {
 }
 
 impl Books {
+    /// A frame carried the connection-wide sequence number `seq`: anything but the next one
+    /// means a lost frame, which could have belonged to any book of the connection, so every
+    /// Live book goes Stale (one gap, counted once).
+    fn on_conn_seq(&mut self, seq: i64) {
+        let expected = self.conn_seq.map(|last| last.saturating_add(1));
+        self.conn_seq = Some(seq);
+        let Some(expected) = expected.filter(|&e| e != seq) else { return };
+        self.counters.gaps += 1;
+        for id in 0..self.instruments.len() {
+            self.go_stale(id as InstrumentId, StaleReason::Gap { expected, got: seq });
+        }
+    }
+
     fn grow_to(&mut self, n: usize) {
         while self.instruments.len() < n {
             let mut book = Book::new(self.config.max_levels_per_side);
@@ -290,7 +311,8 @@ impl Books {
                     }
                     return;
                 }
-                match self.seq_rule.check(&inst.cursor, &event.seq) {
+                let verdict = self.seq_rule.check(&inst.cursor, &event.seq);
+                match verdict {
                     Verdict::Skip => {}
                     Verdict::Gap { expected, got } => {
                         self.counters.gaps += 1;
@@ -302,7 +324,10 @@ impl Books {
                             self.want_snapshot(id, Some(StaleReason::Gap { expected, got }));
                         }
                     }
-                    Verdict::Apply => {
+                    Verdict::Apply | Verdict::Unconfirmed { .. } => {
+                        if matches!(verdict, Verdict::Unconfirmed { .. }) {
+                            self.counters.unconfirmed_breaks += 1;
+                        }
                         if !self.apply_levels(id, levels) {
                             self.go_stale(id, StaleReason::BadMessage);
                             return;
@@ -397,7 +422,10 @@ impl Books {
             }
             match rule.check(cursor, &delta.seq) {
                 Verdict::Skip => {}
-                Verdict::Apply => {
+                verdict @ (Verdict::Apply | Verdict::Unconfirmed { .. }) => {
+                    if matches!(verdict, Verdict::Unconfirmed { .. }) {
+                        self.counters.unconfirmed_breaks += 1;
+                    }
                     if apply_levels(book, pending.levels_of(&delta), &mut self.counters).is_err() {
                         self.counters.decode_errors += 1;
                         pending.clear();

@@ -158,7 +158,16 @@ impl Protocol {
                 subscribe_batch: 50,
                 ..base
             },
+            // Decoded and replayed, but their live connections (and the loopback server's
+            // dialects to test them against) are not built yet: `ws_url` stays empty and
+            // `Live::start` refuses them (see `Protocol::is_live`).
+            _ => base,
         }
+    }
+
+    /// Whether live feeds of this venue are implemented (every venue decodes and replays).
+    pub const fn is_live(&self) -> bool {
+        !self.ws_url.is_empty()
     }
 
     /// The messages that subscribe `symbols` at `depth` (Kraken; ignored elsewhere), batched
@@ -272,6 +281,8 @@ impl Protocol {
                     action.lower()
                 )
             }
+            // Not live yet (`Protocol::is_live`): nothing is ever sent to them.
+            _ => String::new(),
         }
     }
 }

@@ -51,9 +51,14 @@ pub(crate) struct Classifier {
 }
 
 impl Classifier {
-    pub(crate) fn new(venue: Venue, limits: Limits, default_precision: Option<(u8, u8)>) -> Self {
+    pub(crate) fn new(
+        venue: Venue,
+        dialect: Dialect,
+        limits: Limits,
+        default_precision: Option<(u8, u8)>,
+    ) -> Self {
         Self {
-            dialect: Dialect::of(venue),
+            dialect,
             decoder: VenueDecoder::with_limits(venue, limits),
             symbols: SymbolTable::new(MAX_SYMBOLS),
             decoded: Decoded::default(),
@@ -178,7 +183,7 @@ mod tests {
 
     #[test]
     fn kraken_v1_frames_and_status() {
-        let mut c = Classifier::new(Venue::KrakenV1, Limits::default(), None);
+        let mut c = Classifier::new(Venue::KrakenV1, Dialect::KrakenV1, Limits::default(), None);
         let status = r#"{"channelID":992,"channelName":"book-1000","event":"subscriptionStatus","pair":"XMR/USD","status":"subscribed","subscription":{"depth":1000,"name":"book"}}"#;
         let none = c.classify(frame(status));
         assert!(none.deltas.is_empty() && none.snapshots.is_empty());
@@ -198,7 +203,7 @@ mod tests {
 
     #[test]
     fn binance_deltas_rest_and_garbage() {
-        let mut c = Classifier::new(Venue::BinanceSpot, Limits::default(), None);
+        let mut c = Classifier::new(Venue::BinanceSpot, Dialect::Binance, Limits::default(), None);
         let delta = c.classify(frame(r#"{"stream":"btcusdt@depth","data":{"e":"depthUpdate","E":7,"s":"BTCUSDT","U":1,"u":2,"b":[],"a":[]}}"#));
         assert_eq!(delta.deltas, ["BTCUSDT"]);
         assert_eq!(c.facts("BTCUSDT").exchange_ms, Some(7));

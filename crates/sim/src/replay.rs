@@ -181,6 +181,7 @@ impl std::fmt::Debug for Replay {
 impl Replay {
     pub(crate) fn new(
         config: &ServeConfig,
+        dialect: Dialect,
         faults: Arc<FaultPlan>,
         commands: mpsc::Receiver<Command>,
         records: mpsc::Receiver<SourceItem>,
@@ -191,11 +192,11 @@ impl Replay {
         engine_config.default_precision = config.default_precision;
         engine_config.max_instruments = MAX_SYMBOLS;
         let classifier =
-            Classifier::new(config.venue, engine_config.limits, config.default_precision);
+            Classifier::new(config.venue, dialect, engine_config.limits, config.default_precision);
         let now = Instant::now();
         Self {
             venue: config.venue,
-            dialect: Dialect::of(config.venue),
+            dialect,
             pace: config.pace,
             max_gap: config.max_gap,
             engine: Engine::new(engine_config),

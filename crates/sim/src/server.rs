@@ -71,6 +71,8 @@ impl Server {
     /// [`SimError::Runtime`] if the thread or runtime cannot be created.
     pub fn start(addr: SocketAddr, config: ServeConfig) -> Result<Server, SimError> {
         config.validate()?;
+        let dialect = Dialect::of(config.venue)
+            .ok_or(SimError::Config("the loopback server does not speak this venue yet"))?;
         let bind = |source| SimError::Bind { addr, source };
         let listener = std::net::TcpListener::bind(addr).map_err(bind)?;
         listener.set_nonblocking(true).map_err(bind)?;
@@ -86,7 +88,14 @@ impl Server {
         let thread = std::thread::Builder::new()
             .name("depthbook-sim".into())
             .spawn(move || {
-                runtime.block_on(serve(listener, config, records, shutdown_rx, thread_counters));
+                runtime.block_on(serve(
+                    listener,
+                    config,
+                    dialect,
+                    records,
+                    shutdown_rx,
+                    thread_counters,
+                ));
                 runtime.shutdown_timeout(Duration::from_millis(500));
             })
             .map_err(SimError::Runtime)?;
@@ -141,6 +150,7 @@ pub fn serve_blocking(addr: SocketAddr, config: ServeConfig) -> Result<(), SimEr
 async fn serve(
     listener: std::net::TcpListener,
     config: ServeConfig,
+    dialect: Dialect,
     records: mpsc::Receiver<source::SourceItem>,
     mut shutdown: watch::Receiver<bool>,
     counters: Arc<Counters>,
@@ -154,12 +164,18 @@ async fn serve(
     };
     let (commands, commands_rx) = mpsc::channel(COMMAND_QUEUE);
     let faults = Arc::new(FaultPlan::new(&config.faults));
-    let replay =
-        Replay::new(&config, Arc::clone(&faults), commands_rx, records, Arc::clone(&counters));
+    let replay = Replay::new(
+        &config,
+        dialect,
+        Arc::clone(&faults),
+        commands_rx,
+        records,
+        Arc::clone(&counters),
+    );
     tokio::spawn(replay.run());
     let app = Arc::new(App {
         venue: config.venue,
-        dialect: Dialect::of(config.venue),
+        dialect,
         commands,
         faults,
         counters: Arc::clone(&counters),
@@ -201,7 +217,7 @@ fn router(app: Arc<App>) -> Router {
     let router = match app.venue {
         Venue::BinanceSpot => Router::new().route("/api/v3/depth", get(rest::depth)),
         Venue::BinanceUsdm => Router::new().route("/fapi/v1/depth", get(rest::depth)),
-        Venue::Okx | Venue::Kraken | Venue::KrakenV1 => Router::new(),
+        _ => Router::new(),
     };
     router.fallback(websocket).with_state(app)
 }

@@ -104,13 +104,14 @@ pub(crate) struct SubscribeInfo {
 const KRAKEN_DEFAULT_DEPTH: u32 = 10;
 
 impl Dialect {
-    /// The dialect of `venue`.
-    pub(crate) fn of(venue: Venue) -> Self {
+    /// The dialect of `venue`; `None` for a venue the server does not speak yet.
+    pub(crate) fn of(venue: Venue) -> Option<Self> {
         match venue {
-            Venue::BinanceSpot | Venue::BinanceUsdm => Dialect::Binance,
-            Venue::Okx => Dialect::Okx,
-            Venue::Kraken => Dialect::KrakenV2,
-            Venue::KrakenV1 => Dialect::KrakenV1,
+            Venue::BinanceSpot | Venue::BinanceUsdm => Some(Dialect::Binance),
+            Venue::Okx => Some(Dialect::Okx),
+            Venue::Kraken => Some(Dialect::KrakenV2),
+            Venue::KrakenV1 => Some(Dialect::KrakenV1),
+            _ => None,
         }
     }
 

@@ -283,7 +283,7 @@ fn parse(venue: Venue, line: &[u8]) -> Vec<Msg> {
             }
             vec![msg]
         }
-        Venue::Kraken => unreachable!("not used here"),
+        other => unreachable!("{other}: not covered by this reference yet"),
     }
 }
 

@@ -1,11 +1,13 @@
 //! The one decoder shape: frame in, normalized events out, dispatched per venue.
 
+use crate::channels::ChannelMap;
 use crate::error::DecodeError;
 use crate::event::{BookEvent, BookKind, Checksum, Decoded, Frame, FrameKind, Origin, Seq};
+use crate::gzip::{Inflater, is_gzip};
 use crate::json::JsonParser;
 use crate::symbols::{InstrumentId, SymbolTable};
 use crate::venue::Venue;
-use crate::{binance, kraken, okx};
+use crate::{binance, bitfinex, bitget, bybit, coinbase, deribit, gateio, htx, kraken, okx};
 
 /// Bounds on what a decoder accepts from the network or a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +32,18 @@ pub struct VenueDecoder {
     venue: Venue,
     limits: Limits,
     parser: JsonParser,
+    inflater: Option<Inflater>,
+    session: Session,
+}
+
+/// What a decoder remembers of the connection between frames (only venues that name books by
+/// a connection-local id need it). Bounded: see [`ChannelMap`].
+#[derive(Debug, Default)]
+pub(crate) struct Session {
+    /// Bitfinex channel ids, from `subscribed` events.
+    pub(crate) channels: ChannelMap,
+    /// Bitfinex `conf` flags the server confirmed (`None` until a `conf` reply is seen).
+    pub(crate) flags: Option<i64>,
 }
 
 impl VenueDecoder {
@@ -41,7 +55,8 @@ impl VenueDecoder {
     /// A decoder for `venue` with the given limits.
     pub fn with_limits(venue: Venue, limits: Limits) -> Self {
         let parser = JsonParser::new(venue.numbers_as_json_numbers(), limits.max_json_depth);
-        Self { venue, limits, parser }
+        let inflater = venue.compressed_frames().then(Inflater::new);
+        Self { venue, limits, parser, inflater, session: Session::default() }
     }
 
     /// The venue this decoder reads.
@@ -68,6 +83,12 @@ impl VenueDecoder {
                 max: self.limits.max_frame_bytes,
             });
         }
+        let bytes = match &mut self.inflater {
+            Some(inflater) if is_gzip(bytes) => {
+                inflater.inflate(bytes, self.limits.max_frame_bytes)?
+            }
+            _ => bytes,
+        };
         let bytes = bytes.trim_ascii();
         match bytes.first() {
             Some(b'{' | b'[') => {}
@@ -79,13 +100,22 @@ impl VenueDecoder {
         }
         let venue = self.venue;
         let origin = frame.origin;
+        let session = &mut self.session;
         self.parser.parse(bytes, |root| {
-            let mut ctx = Ctx { symbols, out, origin };
+            let mut ctx = Ctx { symbols, out, origin, session };
             match venue {
                 Venue::BinanceSpot | Venue::BinanceUsdm => binance::decode(root, venue, &mut ctx),
                 Venue::Okx => okx::decode(root, &mut ctx),
                 Venue::Kraken => kraken::v2::decode(root, &mut ctx),
                 Venue::KrakenV1 => kraken::v1::decode(root, &mut ctx),
+                Venue::Bybit => bybit::decode(root, &mut ctx),
+                Venue::Coinbase => coinbase::advanced::decode(root, &mut ctx),
+                Venue::CoinbaseExchange => coinbase::exchange::decode(root, &mut ctx),
+                Venue::Bitfinex => bitfinex::decode(root, &mut ctx),
+                Venue::Deribit => deribit::decode(root, &mut ctx),
+                Venue::GateIo => gateio::decode(root, &mut ctx),
+                Venue::Bitget => bitget::decode(root, &mut ctx),
+                Venue::Htx => htx::decode(root, &mut ctx),
             }
         })?;
         out.failed_instrument = None;
@@ -103,6 +133,7 @@ pub(crate) struct Ctx<'a> {
     pub(crate) symbols: &'a mut SymbolTable,
     pub(crate) out: &'a mut Decoded,
     pub(crate) origin: Origin<'a>,
+    pub(crate) session: &'a mut Session,
 }
 
 impl Ctx<'_> {
@@ -110,6 +141,22 @@ impl Ctx<'_> {
     pub(crate) fn not_book(&mut self, what: &'static str) -> Result<(), DecodeError> {
         self.out.kind = FrameKind::NotBook(what);
         Ok(())
+    }
+
+    /// The instrument a REST body belongs to: the one its URL's `key` query parameter names,
+    /// else the only one there is.
+    pub(crate) fn rest_instrument(
+        &mut self,
+        key: &str,
+    ) -> Result<Option<InstrumentId>, DecodeError> {
+        let named = match self.origin {
+            Origin::Rest { url: Some(url) } => query_param(url, key),
+            _ => None,
+        };
+        match named {
+            Some(name) => self.resolve(name),
+            None => self.symbols.resolve_unnamed().map(Some),
+        }
     }
 
     /// Resolves a symbol; `None` means the instrument is not tracked.
@@ -137,6 +184,15 @@ impl Ctx<'_> {
     }
 }
 
+/// The value of `key` in a URL's query string.
+pub(crate) fn query_param<'u>(url: &'u str, key: &str) -> Option<&'u str> {
+    let query = url.split_once('?')?.1;
+    query.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == key).then_some(v)
+    })
+}
+
 /// Everything about an event except its levels.
 pub(crate) struct EventHead {
     pub(crate) instrument: InstrumentId,
@@ -145,4 +201,11 @@ pub(crate) struct EventHead {
     pub(crate) checksum: Option<Checksum>,
     pub(crate) exchange_ms: Option<i64>,
     pub(crate) depth: Option<u32>,
+}
+
+impl EventHead {
+    /// An event without checksum, exchange time or depth (set those by struct update).
+    pub(crate) const fn new(instrument: InstrumentId, kind: BookKind, seq: Seq) -> Self {
+        Self { instrument, kind, seq, checksum: None, exchange_ms: None, depth: None }
+    }
 }

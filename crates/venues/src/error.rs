@@ -22,6 +22,10 @@ pub enum DecodeError {
         /// Where the parser gave up.
         offset: usize,
     },
+    /// A compressed frame could not be inflated (corrupt, truncated, or its trailer does not
+    /// match).
+    #[error("cannot inflate the frame: {0}")]
+    Inflate(&'static str),
     /// The frame is text that is not JSON and not a known control word.
     #[error("not JSON")]
     NotJson,

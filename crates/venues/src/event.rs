@@ -122,6 +122,10 @@ pub struct Decoded {
     pub levels: Vec<LevelUpdate>,
     /// On error: the instrument whose book message could not be decoded, if it was identified.
     pub failed_instrument: Option<InstrumentId>,
+    /// The connection-wide sequence number the frame carried, on venues that number every
+    /// message of a connection ([`crate::SeqRule::Connection`]: Coinbase `sequence_num`,
+    /// Bitfinex SEQ_ALL), book data or not.
+    pub conn_seq: Option<i64>,
 }
 
 impl Decoded {
@@ -131,6 +135,7 @@ impl Decoded {
         self.events.clear();
         self.levels.clear();
         self.failed_instrument = None;
+        self.conn_seq = None;
     }
 
     /// The levels of `event`.

@@ -145,6 +145,26 @@ pub(crate) fn array_field<'t, 'i>(
     field(obj, key)?.as_array().ok_or(DecodeError::WrongType(key))
 }
 
+/// An optional array field: absent or null is `None`.
+#[inline]
+pub(crate) fn opt_array_field<'t, 'i>(
+    obj: Json<'t, 'i>,
+    key: &'static str,
+) -> Result<Option<Array<'t, 'i>>, DecodeError> {
+    match obj.get(key) {
+        None => Ok(None),
+        Some(v) if v.is_null() => Ok(None),
+        Some(v) => v.as_array().map(Some).ok_or(DecodeError::WrongType(key)),
+    }
+}
+
+/// The symbol named in a dotted topic after `prefix` (`orderbook.50.BTCUSDT` with prefix
+/// `orderbook.` and `skip` 1 is `BTCUSDT`): the `skip`-th dot-separated part after the prefix.
+#[inline]
+pub(crate) fn topic_part<'a>(topic: &'a str, prefix: &str, skip: usize) -> Option<&'a str> {
+    topic.strip_prefix(prefix)?.split('.').nth(skip).filter(|s| !s.is_empty())
+}
+
 /// An integer given as a JSON number or as a string of digits.
 #[inline]
 pub(crate) fn as_int(value: Json<'_, '_>, key: &'static str) -> Result<i64, DecodeError> {
@@ -194,11 +214,41 @@ pub(crate) fn push_pair_levels(
     field: &'static str,
     out: &mut Vec<LevelUpdate>,
 ) -> Result<(), DecodeError> {
+    push_levels_with(levels, side, field, out, pair)
+}
+
+/// A book object's two sides: the arrays under `bids` and `asks` (their field names), each
+/// element read by `read` as in [`push_levels_with`].
+#[inline]
+pub(crate) fn push_sides<'t, 'i>(
+    obj: Json<'t, 'i>,
+    (bids, asks): (&'static str, &'static str),
+    out: &mut Vec<LevelUpdate>,
+    read: impl Fn(Json<'t, 'i>) -> Option<(&'i str, &'i str)>,
+) -> Result<(), DecodeError> {
+    push_levels_with(array_field(obj, bids)?, Side::Bid, bids, out, &read)?;
+    push_levels_with(array_field(obj, asks)?, Side::Ask, asks, out, &read)
+}
+
+/// A level as `[price, size, ...]` strings (the shape most venues use).
+#[inline]
+pub(crate) fn pair<'i>(entry: Json<'_, 'i>) -> Option<(&'i str, &'i str)> {
+    let pair = entry.as_array()?;
+    Some((pair.get(0)?.into_string()?, pair.get(1)?.into_string()?))
+}
+
+/// Parses each element of `levels` into `out`: `read` finds its price and size text (`None`:
+/// the element has the wrong shape, a [`DecodeError::WrongType`] of `field`).
+#[inline]
+pub(crate) fn push_levels_with<'t, 'i>(
+    levels: Array<'t, 'i>,
+    side: Side,
+    field: &'static str,
+    out: &mut Vec<LevelUpdate>,
+    read: impl Fn(Json<'t, 'i>) -> Option<(&'i str, &'i str)>,
+) -> Result<(), DecodeError> {
     for entry in levels.iter() {
-        let pair = entry.as_array().ok_or(DecodeError::WrongType(field))?;
-        let price =
-            pair.get(0).and_then(|v| v.into_string()).ok_or(DecodeError::WrongType(field))?;
-        let qty = pair.get(1).and_then(|v| v.into_string()).ok_or(DecodeError::WrongType(field))?;
+        let (price, qty) = read(entry).ok_or(DecodeError::WrongType(field))?;
         out.push(level(side, price, qty, field)?);
     }
     Ok(())

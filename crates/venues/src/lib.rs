@@ -28,9 +28,19 @@
 #![forbid(unsafe_code)]
 
 mod binance;
+mod bitfinex;
+mod bitget;
+mod bybit;
+mod capabilities;
+mod channels;
+mod coinbase;
 mod decoder;
+mod deribit;
 mod error;
 mod event;
+mod gateio;
+mod gzip;
+mod htx;
 mod json;
 mod kraken;
 mod okx;
@@ -38,6 +48,7 @@ mod rules;
 mod symbols;
 mod venue;
 
+pub use capabilities::capability_table;
 pub use decoder::{Limits, VenueDecoder};
 pub use error::DecodeError;
 pub use event::{

@@ -4,7 +4,9 @@
 //! is a pure function of the cursor (what was applied last) and the incoming message.
 
 use depthbook_core::Book;
-use depthbook_core::checksum::{KrakenSpelling, Spelling, interleaved_crc32, kraken_crc32};
+use depthbook_core::checksum::{
+    KrakenSpelling, Spelling, bitfinex_crc32, interleaved_crc32, kraken_crc32,
+};
 
 use crate::event::{Checksum, Seq};
 use crate::symbols::SymbolMeta;
@@ -21,8 +23,25 @@ pub enum SeqRule {
     /// OKX: every update's `prevSeqId` equals the previous `seqId` (heartbeats repeat it,
     /// maintenance may lower it); messages without `seqId` (pre-2022 feeds) are not chained.
     PrevEqualsLast,
-    /// No sequence numbers (Kraken): the checksum is the only integrity check.
+    /// No sequence numbers (Kraken, Coinbase Exchange): a checksum, where sent, is the only
+    /// integrity check.
     Unsequenced,
+    /// Bybit: each message's `u` is the previous one plus 1. Observed on recorded data but not
+    /// documented outside `orderbook.full`, so a break is applied and counted
+    /// ([`Verdict::Unconfirmed`]), never made a gap; `u <= last` is a stale repeat, skipped.
+    NextObserved,
+    /// Bitget: `pseq` equals the previous `seq` where both are sent. Not confirmed by the
+    /// venue's docs: a break is applied and counted ([`Verdict::Unconfirmed`]).
+    PrevEqualsLastObserved,
+    /// HTX `mbp`: `prevSeqNum` equals the previous `seqNum`. Deltas are buffered until the
+    /// snapshot (the answer to a `req`) arrives, then bridged: those with `seqNum <=` the
+    /// snapshot's are dropped, the first kept must continue it.
+    PrevEqualsLastBridged,
+    /// Coinbase Advanced Trade, Bitfinex: one sequence numbers every message of a connection,
+    /// whatever its channel (`sequence_num`, SEQ_ALL). The engine checks it per connection
+    /// ([`crate::Decoded::conn_seq`]): a break makes every book of the connection Stale, since
+    /// the lost message could have been any book's. Per book there is nothing more to check.
+    Connection,
 }
 
 /// What was applied last to a book.
@@ -48,13 +67,21 @@ pub enum Verdict {
         /// The id the message carried.
         got: i64,
     },
+    /// The delta breaks a continuity the venue is only observed to keep (not documented):
+    /// apply it, keep the book Live, and count the break so the assumption is checked.
+    Unconfirmed {
+        /// The id the observed rule expected.
+        expected: i64,
+        /// The id the message carried.
+        got: i64,
+    },
 }
 
 impl SeqRule {
     /// Whether deltas buffered before a snapshot can be bridged onto it (REST snapshots), rather
     /// than superseded by it (snapshots pushed on the stream itself).
     pub fn bridges_buffered_deltas(self) -> bool {
-        matches!(self, SeqRule::BinanceSpot | SeqRule::BinanceUsdm)
+        matches!(self, SeqRule::BinanceSpot | SeqRule::BinanceUsdm | SeqRule::PrevEqualsLastBridged)
     }
 
     /// Whether a buffered delta is entirely covered by a REST snapshot taken at `snapshot_last`,
@@ -64,6 +91,7 @@ impl SeqRule {
         match (self, seq.last) {
             (SeqRule::BinanceSpot, Some(u)) => u <= snapshot_last,
             (SeqRule::BinanceUsdm, Some(u)) => u < snapshot_last,
+            (SeqRule::PrevEqualsLastBridged, Some(seq_num)) => seq_num <= snapshot_last,
             _ => false,
         }
     }
@@ -75,11 +103,30 @@ impl SeqRule {
 
     /// Decides whether a delta with `seq` continues the book at `cursor`.
     pub fn check(self, cursor: &Cursor, seq: &Seq) -> Verdict {
+        match self {
+            SeqRule::PrevEqualsLast | SeqRule::PrevEqualsLastBridged => {
+                return self.check_prev(cursor, seq);
+            }
+            SeqRule::PrevEqualsLastObserved => {
+                return match self.check_prev(cursor, seq) {
+                    Verdict::Gap { expected, got } => Verdict::Unconfirmed { expected, got },
+                    verdict => verdict,
+                };
+            }
+            SeqRule::NextObserved => {
+                return match (cursor.last, seq.last) {
+                    (Some(last), Some(u)) if u <= last => Verdict::Skip,
+                    (Some(last), Some(u)) if u != last + 1 => {
+                        Verdict::Unconfirmed { expected: last + 1, got: u }
+                    }
+                    _ => Verdict::Apply,
+                };
+            }
+            SeqRule::Unsequenced | SeqRule::Connection => return Verdict::Apply,
+            SeqRule::BinanceSpot | SeqRule::BinanceUsdm => {}
+        }
         let (Some(last), Some(first), Some(u)) = (cursor.last, seq.first, seq.last) else {
-            return match self {
-                SeqRule::PrevEqualsLast => self.check_prev(cursor, seq),
-                _ => Verdict::Apply,
-            };
+            return Verdict::Apply;
         };
         match self {
             SeqRule::BinanceSpot if !cursor.bridged => {
@@ -114,8 +161,7 @@ impl SeqRule {
                 Some(pu) => Verdict::Gap { expected: last, got: pu },
                 None => Verdict::Gap { expected: last, got: first },
             },
-            SeqRule::PrevEqualsLast => self.check_prev(cursor, seq),
-            SeqRule::Unsequenced => Verdict::Apply,
+            _ => Verdict::Apply,
         }
     }
 
@@ -148,6 +194,9 @@ pub enum ChecksumRule {
     KrakenAsSent,
     /// Kraken v2: as v1, spelled with the instrument's precisions.
     KrakenPrecision,
+    /// Bitfinex: 25 interleaved levels `price:amount`, ask amounts negative, numbers as the
+    /// server printed them (plain decimals), signed CRC32.
+    Bitfinex25,
 }
 
 impl ChecksumRule {
@@ -157,6 +206,7 @@ impl ChecksumRule {
         match self {
             ChecksumRule::None => None,
             ChecksumRule::Interleaved25 => Some(Spelling::Interleaved),
+            ChecksumRule::Bitfinex25 => Some(Spelling::Bitfinex),
             ChecksumRule::KrakenAsSent => Some(Spelling::Kraken(KrakenSpelling::AsSent)),
             ChecksumRule::KrakenPrecision => {
                 Some(Spelling::Kraken(match (meta.price_precision, meta.qty_precision) {
@@ -174,6 +224,7 @@ impl ChecksumRule {
             (Spelling::Interleaved, Checksum::Signed(cs)) => {
                 Some(interleaved_crc32(book, 25) == cs)
             }
+            (Spelling::Bitfinex, Checksum::Signed(cs)) => Some(bitfinex_crc32(book) == cs),
             (Spelling::Kraken(spelling), Checksum::Unsigned(cs)) => {
                 Some(kraken_crc32(book, spelling) == cs)
             }

@@ -17,6 +17,22 @@ pub enum Venue {
     Kraken,
     /// Kraken spot WebSocket v1 `book`.
     KrakenV1,
+    /// Bybit v5 `orderbook.{1,50,200,1000}` (spot, linear, inverse, option).
+    Bybit,
+    /// Coinbase Advanced Trade `level2` (received as `l2_data`).
+    Coinbase,
+    /// Coinbase Exchange (legacy ws-feed) `level2` / `level2_batch`.
+    CoinbaseExchange,
+    /// Bitfinex WebSocket v2 `book`, aggregated (P0..P4) books.
+    Bitfinex,
+    /// Deribit `book.{instrument}.{interval}` (and the grouped snapshot variant).
+    Deribit,
+    /// Gate.io v4 `spot.order_book_update` and `futures.order_book_update` plus REST snapshots.
+    GateIo,
+    /// Bitget v2 `books` (and the legacy v1 streams, which share its shape).
+    Bitget,
+    /// HTX `market.{symbol}.mbp.{n}` incremental books and `depth.step0` full books.
+    Htx,
 }
 
 /// Where a venue's book snapshots come from.
@@ -26,12 +42,27 @@ pub enum SnapshotSource {
     Rest,
     /// The first message pushed on the stream after subscribing.
     Stream,
+    /// The answer to a request sent on the stream itself, bridged with buffered deltas.
+    Request,
 }
 
 impl Venue {
     /// Every venue, in the order of the capability table.
-    pub const ALL: [Venue; 5] =
-        [Venue::BinanceSpot, Venue::BinanceUsdm, Venue::Okx, Venue::Kraken, Venue::KrakenV1];
+    pub const ALL: [Venue; 13] = [
+        Venue::BinanceSpot,
+        Venue::BinanceUsdm,
+        Venue::Okx,
+        Venue::Kraken,
+        Venue::KrakenV1,
+        Venue::Bybit,
+        Venue::Coinbase,
+        Venue::CoinbaseExchange,
+        Venue::Bitfinex,
+        Venue::Deribit,
+        Venue::GateIo,
+        Venue::Bitget,
+        Venue::Htx,
+    ];
 
     /// The venue's name on the command line.
     pub const fn name(self) -> &'static str {
@@ -41,6 +72,14 @@ impl Venue {
             Venue::Okx => "okx",
             Venue::Kraken => "kraken",
             Venue::KrakenV1 => "kraken-v1",
+            Venue::Bybit => "bybit",
+            Venue::Coinbase => "coinbase",
+            Venue::CoinbaseExchange => "coinbase-exchange",
+            Venue::Bitfinex => "bitfinex",
+            Venue::Deribit => "deribit",
+            Venue::GateIo => "gateio",
+            Venue::Bitget => "bitget",
+            Venue::Htx => "htx",
         }
     }
 
@@ -52,18 +91,30 @@ impl Venue {
     /// How its messages chain.
     pub const fn seq_rule(self) -> SeqRule {
         match self {
-            Venue::BinanceSpot => SeqRule::BinanceSpot,
+            Venue::BinanceSpot | Venue::GateIo => SeqRule::BinanceSpot,
             Venue::BinanceUsdm => SeqRule::BinanceUsdm,
-            Venue::Okx => SeqRule::PrevEqualsLast,
-            Venue::Kraken | Venue::KrakenV1 => SeqRule::Unsequenced,
+            Venue::Okx | Venue::Deribit => SeqRule::PrevEqualsLast,
+            Venue::Bybit => SeqRule::NextObserved,
+            Venue::Bitget => SeqRule::PrevEqualsLastObserved,
+            Venue::Htx => SeqRule::PrevEqualsLastBridged,
+            Venue::Coinbase | Venue::Bitfinex => SeqRule::Connection,
+            Venue::Kraken | Venue::KrakenV1 | Venue::CoinbaseExchange => SeqRule::Unsequenced,
         }
     }
 
     /// How its checksum is computed.
     pub const fn checksum_rule(self) -> ChecksumRule {
         match self {
-            Venue::BinanceSpot | Venue::BinanceUsdm => ChecksumRule::None,
-            Venue::Okx => ChecksumRule::Interleaved25,
+            Venue::BinanceSpot
+            | Venue::BinanceUsdm
+            | Venue::Bybit
+            | Venue::Coinbase
+            | Venue::CoinbaseExchange
+            | Venue::Deribit
+            | Venue::GateIo
+            | Venue::Htx => ChecksumRule::None,
+            Venue::Okx | Venue::Bitget => ChecksumRule::Interleaved25,
+            Venue::Bitfinex => ChecksumRule::Bitfinex25,
             Venue::Kraken => ChecksumRule::KrakenPrecision,
             Venue::KrakenV1 => ChecksumRule::KrakenAsSent,
         }
@@ -72,8 +123,18 @@ impl Venue {
     /// Where its snapshots come from.
     pub const fn snapshot_source(self) -> SnapshotSource {
         match self {
-            Venue::BinanceSpot | Venue::BinanceUsdm => SnapshotSource::Rest,
-            Venue::Okx | Venue::Kraken | Venue::KrakenV1 => SnapshotSource::Stream,
+            Venue::BinanceSpot | Venue::BinanceUsdm | Venue::GateIo => SnapshotSource::Rest,
+            // HTX `mbp` snapshots answer a `req` on the WebSocket and are bridged like REST ones.
+            Venue::Htx => SnapshotSource::Request,
+            Venue::Okx
+            | Venue::Kraken
+            | Venue::KrakenV1
+            | Venue::Bybit
+            | Venue::Coinbase
+            | Venue::CoinbaseExchange
+            | Venue::Bitfinex
+            | Venue::Deribit
+            | Venue::Bitget => SnapshotSource::Stream,
         }
     }
 
@@ -93,7 +154,16 @@ impl Venue {
 
     /// Whether prices and sizes arrive as JSON numbers rather than strings.
     pub const fn numbers_as_json_numbers(self) -> bool {
-        matches!(self, Venue::Kraken)
+        // Gate.io futures sizes are integers (`"s":0`); its spot levels are strings.
+        matches!(
+            self,
+            Venue::Kraken | Venue::Bitfinex | Venue::Deribit | Venue::GateIo | Venue::Htx
+        )
+    }
+
+    /// Whether frames may arrive gzip-compressed (HTX compresses every frame).
+    pub const fn compressed_frames(self) -> bool {
+        matches!(self, Venue::Htx)
     }
 }
 

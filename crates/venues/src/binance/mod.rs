@@ -9,7 +9,7 @@ use simd_json::prelude::*;
 
 use crate::decoder::{Ctx, EventHead};
 use crate::error::DecodeError;
-use crate::event::{BookKind, Origin, Seq};
+use crate::event::{BookKind, Seq};
 use crate::json::{Json, as_int, push_pair_levels};
 use crate::venue::Venue;
 
@@ -113,16 +113,8 @@ fn opt_int(value: Option<Json<'_, '_>>, name: &'static str) -> Result<Option<i64
 
 /// A REST `/api/v3/depth` or `/fapi/v1/depth` body.
 fn snapshot(data: &Fields<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
-    let named = match ctx.origin {
-        Origin::Rest { url: Some(url) } => query_param(url, "symbol"),
-        _ => None,
-    };
-    let instrument = match named {
-        Some(name) => match ctx.resolve(name)? {
-            Some(id) => id,
-            None => return ctx.not_book("untracked instrument"),
-        },
-        None => ctx.symbols.resolve_unnamed()?,
+    let Some(instrument) = ctx.rest_instrument("symbol")? else {
+        return ctx.not_book("untracked instrument");
     };
     let start = ctx.begin(instrument);
     push_pair_levels(levels(data.bids, "bids")?, Side::Bid, "bids", &mut ctx.out.levels)?;
@@ -130,15 +122,10 @@ fn snapshot(data: &Fields<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError>
     let last = as_int(required(data.last_update_id, "lastUpdateId")?, "lastUpdateId")?;
     let seq = Seq { first: None, last: Some(last), prev: None };
     let exchange_ms = opt_int(data.event_ms, "E")?;
-    let head = EventHead {
-        instrument,
-        kind: BookKind::Snapshot,
-        seq,
-        checksum: None,
-        exchange_ms,
-        depth: None,
-    };
-    ctx.finish(head, start);
+    ctx.finish(
+        EventHead { exchange_ms, ..EventHead::new(instrument, BookKind::Snapshot, seq) },
+        start,
+    );
     Ok(())
 }
 
@@ -159,30 +146,16 @@ fn delta(data: &Fields<'_, '_>, venue: Venue, ctx: &mut Ctx<'_>) -> Result<(), D
     push_pair_levels(levels(data.bids, "b")?, Side::Bid, "b", &mut ctx.out.levels)?;
     push_pair_levels(levels(data.asks, "a")?, Side::Ask, "a", &mut ctx.out.levels)?;
     let exchange_ms = opt_int(data.event_ms, "E")?;
-    let head = EventHead {
-        instrument,
-        kind: BookKind::Delta,
-        seq,
-        checksum: None,
-        exchange_ms,
-        depth: None,
-    };
-    ctx.finish(head, start);
+    ctx.finish(
+        EventHead { exchange_ms, ..EventHead::new(instrument, BookKind::Delta, seq) },
+        start,
+    );
     Ok(())
-}
-
-/// The value of `key` in a URL's query string.
-fn query_param<'u>(url: &'u str, key: &str) -> Option<&'u str> {
-    let query = url.split_once('?')?.1;
-    query.split('&').find_map(|pair| {
-        let (k, v) = pair.split_once('=')?;
-        (k == key).then_some(v)
-    })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::decoder::query_param;
 
     #[test]
     fn query_param_finds_the_symbol() {

@@ -3,14 +3,12 @@
 //! Prices and sizes are JSON numbers; the shared JSON layer quotes them before parsing so their
 //! exact text reaches the fixed-point parser.
 
-use depthbook_core::Side;
 use simd_json::prelude::*;
-use simd_json::tape::Array;
 
 use crate::decoder::{Ctx, EventHead};
 use crate::error::DecodeError;
-use crate::event::{BookKind, Checksum, LevelUpdate, Seq};
-use crate::json::{Json, array_field, as_int, field, level, opt_int_field, str_field};
+use crate::event::{BookKind, Checksum, Seq};
+use crate::json::{Json, array_field, as_int, field, opt_int_field, push_sides, str_field};
 
 pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
     if root.get("method").is_some() {
@@ -34,8 +32,7 @@ fn book(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
             continue;
         };
         let start = ctx.begin(instrument);
-        push_levels(array_field(entry, "bids")?, Side::Bid, "bids", &mut ctx.out.levels)?;
-        push_levels(array_field(entry, "asks")?, Side::Ask, "asks", &mut ctx.out.levels)?;
+        push_sides(entry, ("bids", "asks"), &mut ctx.out.levels, price_qty)?;
         let checksum = match opt_int_field(entry, "checksum")? {
             Some(cs) => Some(Checksum::Unsigned(
                 u32::try_from(cs).map_err(|_| DecodeError::BadInteger("checksum"))?,
@@ -60,17 +57,9 @@ fn book(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
     Ok(())
 }
 
-/// Levels as `[{"price": n, "qty": n}, ...]`.
-fn push_levels(
-    levels: Array<'_, '_>,
-    side: Side,
-    name: &'static str,
-    out: &mut Vec<LevelUpdate>,
-) -> Result<(), DecodeError> {
-    for entry in levels.iter() {
-        out.push(level(side, str_field(entry, "price")?, str_field(entry, "qty")?, name)?);
-    }
-    Ok(())
+/// A level as `{"price": n, "qty": n}`.
+fn price_qty<'i>(entry: Json<'_, 'i>) -> Option<(&'i str, &'i str)> {
+    Some((entry.get("price")?.into_string()?, entry.get("qty")?.into_string()?))
 }
 
 /// The instrument channel announces each pair's precisions, which checksums need.

@@ -4,12 +4,13 @@
 //! Wire reference: OKX v5 docs, "WebSocket / Order book channel"; levels are
 //! `[price, size, "0", orders]` strings. A checksum of 0 means "absent" (deprecated 2026-06-23).
 
-use depthbook_core::Side;
+use simd_json::tape::Array;
 
 use crate::decoder::{Ctx, EventHead};
 use crate::error::DecodeError;
 use crate::event::{BookKind, Checksum, Seq};
-use crate::json::{Json, array_field, field, opt_int_field, push_pair_levels, str_field};
+use crate::json::{Json, array_field, field, opt_int_field, pair, push_sides, str_field};
+use crate::symbols::InstrumentId;
 
 pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
     if root.get("event").is_some() {
@@ -30,14 +31,35 @@ pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), Decode
     let Some(instrument) = ctx.resolve(str_field(arg, "instId")?)? else {
         return ctx.not_book("untracked instrument");
     };
-    for entry in array_field(root, "data")?.iter() {
+    push_entries(array_field(root, "data")?, instrument, kind, SeqKeys::OKX, ctx)
+}
+
+/// The names of the sequence fields in a `data` entry.
+pub(crate) struct SeqKeys {
+    pub(crate) last: &'static str,
+    pub(crate) prev: &'static str,
+}
+
+impl SeqKeys {
+    const OKX: SeqKeys = SeqKeys { last: "seqId", prev: "prevSeqId" };
+}
+
+/// The `data` entries of an OKX-shaped push (OKX, Bitget): each `{"bids", "asks", seq fields,
+/// "checksum", "ts"}` is one event of `instrument`. A checksum of 0 means none.
+pub(crate) fn push_entries(
+    data: Array<'_, '_>,
+    instrument: InstrumentId,
+    kind: BookKind,
+    keys: SeqKeys,
+    ctx: &mut Ctx<'_>,
+) -> Result<(), DecodeError> {
+    for entry in data.iter() {
         let start = ctx.begin(instrument);
-        push_pair_levels(array_field(entry, "bids")?, Side::Bid, "bids", &mut ctx.out.levels)?;
-        push_pair_levels(array_field(entry, "asks")?, Side::Ask, "asks", &mut ctx.out.levels)?;
+        push_sides(entry, ("bids", "asks"), &mut ctx.out.levels, pair)?;
         let seq = Seq {
             first: None,
-            last: opt_int_field(entry, "seqId")?,
-            prev: opt_int_field(entry, "prevSeqId")?,
+            last: opt_int_field(entry, keys.last)?,
+            prev: opt_int_field(entry, keys.prev)?,
         };
         let checksum = match opt_int_field(entry, "checksum")? {
             None | Some(0) => None,

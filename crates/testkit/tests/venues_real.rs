@@ -1,0 +1,211 @@
+//! The venues added after the spine, against their real captures and published vectors: each
+//! figure is the one protocols.md records from an independent replay.
+
+// Helpers of a test file panic on broken fixtures by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use depthbook_core::checksum::{bitfinex_crc32, bitfinex_string};
+use depthbook_core::{Book, LevelText, Price, Qty, Side};
+use depthbook_engine::{BookState, EngineConfig};
+use depthbook_testkit::{Replay, fixture, fixture_frames, fixture_lines, replay, replay_files};
+use depthbook_venues::{Decoded, Frame, SymbolTable, Venue, VenueDecoder};
+
+fn replay_fixture(venue: Venue, relative: &str) -> Replay {
+    replay(EngineConfig::new(venue), &fixture_lines(relative), 0)
+}
+
+/// Every instrument the replay saw is Live at the end.
+fn assert_all_live(run: &Replay) {
+    assert!(run.engine.n_instruments() > 0);
+    for id in 0..run.engine.n_instruments() as u32 {
+        assert_eq!(run.engine.state(id), Some(BookState::Live), "{}", run.engine.symbol(id));
+    }
+}
+
+/// The connection sequence numbers a venue's frames carry, in order.
+fn connection_numbers(venue: Venue, relative: &str) -> Vec<i64> {
+    let mut decoder = VenueDecoder::new(venue);
+    let mut symbols = SymbolTable::new(64);
+    let mut out = Decoded::default();
+    let mut numbers = Vec::new();
+    for (bytes, _) in fixture_frames(relative) {
+        let _ = decoder.decode(&Frame::stream(&bytes), &mut symbols, &mut out);
+        numbers.extend(out.conn_seq);
+    }
+    numbers
+}
+
+#[test]
+fn bitfinex_seq_all_numbers_are_1669_of_1669_contiguous_and_every_book_stays_live() {
+    let relative = "bitfinex/cryptofeed_BITFINEX.ws.11.0.txt";
+    let numbers = connection_numbers(Venue::Bitfinex, relative);
+    assert_eq!(numbers.len(), 1670, "every array frame is numbered");
+    let links = numbers.windows(2).filter(|w| w[1] == w[0] + 1).count();
+    assert_eq!(links, 1669);
+    let run = replay_fixture(Venue::Bitfinex, relative);
+    let c = run.engine.counters();
+    assert_eq!((c.gaps, c.decode_errors, c.checksum_failures), (0, 0, 0));
+    // Seven books subscribed (P0, len 100); views carry the SEQ_ALL number as their `seq`.
+    assert_eq!(run.engine.n_instruments(), 7);
+    assert_all_live(&run);
+    let last_view = run.outcomes.iter().rev().find_map(|o| o.views.last()).unwrap();
+    assert!(last_view.seq.is_some_and(|s| (1..=1670).contains(&s)));
+}
+
+#[test]
+fn bitfinex_a_lost_frame_on_the_connection_makes_every_book_stale_as_one_gap() {
+    let mut lines = fixture_lines("bitfinex/cryptofeed_BITFINEX.ws.11.0.txt");
+    // Drop one numbered frame in the middle: whatever channel it was on, every book goes Stale.
+    let middle = lines.len() / 2;
+    let at = (middle..lines.len()).find(|&i| lines[i].contains(&b'[')).unwrap();
+    lines.remove(at);
+    let run = replay(EngineConfig::new(Venue::Bitfinex), &lines, 0);
+    let c = run.engine.counters();
+    assert_eq!(c.gaps, 1, "one break, counted once");
+    let stale = run.outcomes.iter().flat_map(|o| &o.statuses).filter(|s| {
+        matches!(
+            s.status,
+            depthbook_engine::Status::Stale(depthbook_engine::StaleReason::Gap { .. })
+        )
+    });
+    assert_eq!(stale.count(), 7, "every Live book of the connection");
+}
+
+/// A Bitfinex P-book from `[price, count, amount]` rows spelled as the vectors spell them.
+fn bitfinex_book(rows: &[(&str, &str)]) -> Book {
+    let mut book = Book::new(100);
+    book.set_checksum_spelling(Some(depthbook_core::checksum::Spelling::Bitfinex));
+    for (price, amount) in rows {
+        let (p, pt) = Price::parse(price).unwrap();
+        let (q, negative, qt) = Qty::parse_signed(amount).unwrap();
+        let side = if negative { Side::Ask } else { Side::Bid };
+        book.set(side, p, q, LevelText::new(pt, qt)).unwrap();
+    }
+    book
+}
+
+#[test]
+fn bitfinex_checksum_vectors_of_aggregated_books() {
+    let vectors: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(fixture("bitfinex/bitfinex_checksum_vectors.json")).unwrap(),
+    )
+    .unwrap();
+    let mut checked = 0;
+    for case in vectors["cases"].as_array().unwrap() {
+        if case.get("raw").is_some() {
+            // R0 books are keyed by order id; depthbook keeps aggregated books only.
+            continue;
+        }
+        let text = |v: &serde_json::Value| match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let mut rows = Vec::new();
+        for side in ["bids", "asks"] {
+            for level in case[side].as_array().unwrap() {
+                rows.push((text(&level[0]), text(&level[2])));
+            }
+        }
+        // serde_json prints 1.7e-08 for the exponent case, as the server's JSON would.
+        let rows: Vec<(&str, &str)> = rows.iter().map(|(p, a)| (p.as_str(), a.as_str())).collect();
+        let book = bitfinex_book(&rows);
+        assert_eq!(bitfinex_string(&book), case["string"].as_str().unwrap(), "{}", case["desc"]);
+        assert_eq!(
+            i64::from(bitfinex_crc32(&book)),
+            case["checksum_signed"].as_i64().unwrap(),
+            "{}",
+            case["desc"]
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 4, "the four aggregated-book vectors; the fifth is an R0 raw book");
+}
+
+#[test]
+fn bitfinex_checksum_frames_are_verified_against_the_book() {
+    // A book, then the checksum of the levels the server printed: it must match; a wrong one
+    // makes the book Stale.
+    let frames = [
+        r#"{"event":"conf","status":"OK","flags":196608}"#,
+        r#"{"event":"subscribed","channel":"book","chanId":17,"symbol":"tBTCUSD","prec":"P0","freq":"F0","len":"25"}"#,
+        r#"[17,[[6000,1,1],[5900,1,2],[6100,1,-3],[6200,1,-4]],1]"#,
+        r#"[17,"cs",1756193398,2]"#,
+        r#"[17,[5900,0,1],3]"#,
+        r#"[17,"cs",1756193398,4]"#,
+    ];
+    let lines: Vec<Vec<u8>> = frames.iter().map(|f| f.as_bytes().to_vec()).collect();
+    let run = replay(EngineConfig::new(Venue::Bitfinex), &lines, 0);
+    let c = run.engine.counters();
+    assert_eq!((c.checksums_verified, c.checksum_failures), (1, 1));
+    assert_eq!(
+        run.engine.state(0),
+        Some(BookState::Stale(depthbook_engine::StaleReason::ChecksumMismatch))
+    );
+}
+
+#[test]
+fn deribit_chains_36_of_36_prev_change_ids() {
+    let run = replay_fixture(Venue::Deribit, "deribit/cryptofeed_DERIBIT.ws.1.0.txt");
+    let c = run.engine.counters();
+    assert_eq!((c.gaps, c.decode_errors), (0, 0));
+    // Ten instruments: ten snapshots and 36 changes, every change applied on its chain.
+    assert_eq!(run.engine.n_instruments(), 10);
+    assert_eq!(c.applied, 10 + 36);
+    assert_all_live(&run);
+}
+
+#[test]
+fn gateio_spot_and_futures_bridge_rest_snapshots_with_0_gaps() {
+    for (ws, http, bridged_and_contiguous) in [
+        ("gateio/cryptofeed_GATEIO.ws.1.0.txt", "gateio/cryptofeed_GATEIO.http.0.0.txt", 8 + 151),
+        (
+            "gateio/cryptofeed_GATEIO_FUTURES.ws.1.0.txt",
+            "gateio/cryptofeed_GATEIO_FUTURES.http.0.0.txt",
+            9 + 307,
+        ),
+    ] {
+        let (ws_lines, http_lines) = (fixture_lines(ws), fixture_lines(http));
+        let run = replay_files(EngineConfig::new(Venue::GateIo), &[&ws_lines, &http_lines], 0);
+        let c = run.engine.counters();
+        assert_eq!((c.gaps, c.decode_errors), (0, 0), "{ws}");
+        assert_eq!(run.engine.n_instruments(), 10, "{ws}");
+        assert_eq!(c.applied, 10 + bridged_and_contiguous, "{ws}: snapshots + deltas");
+        assert_all_live(&run);
+    }
+}
+
+#[test]
+fn bitget_legacy_captures_verify_443_of_443_and_194_of_194_checksums() {
+    for (relative, checksums) in [
+        ("bitget/cryptofeed_BITGET.ws.1.0.txt.gz", 443),
+        ("bitget/cryptofeed_BITGET.ws.2.0.txt.gz", 194),
+    ] {
+        let run = replay_fixture(Venue::Bitget, relative);
+        let c = run.engine.counters();
+        assert_eq!((c.checksums_verified, c.checksum_failures), (checksums, 0), "{relative}");
+        assert_eq!((c.gaps, c.decode_errors), (0, 0), "{relative}");
+        assert_all_live(&run);
+    }
+}
+
+#[test]
+fn coinbase_exchange_capture_replays_with_0_decode_errors() {
+    let run =
+        replay_fixture(Venue::CoinbaseExchange, "coinbase/cryptofeed_COINBASE.ws.28.0.txt.gz");
+    let c = run.engine.counters();
+    assert_eq!(c.decode_errors, 0);
+    // 10 snapshots and 9719 l2updates, every one applied (the feed has no sequence to check).
+    assert_eq!((c.events, c.applied), (9729, 9729));
+    assert_eq!(run.engine.n_instruments(), 10);
+    assert_all_live(&run);
+}
+
+#[test]
+fn htx_gzip_frames_inflate_and_every_depth_push_replaces_the_book() {
+    let run = replay_fixture(Venue::Htx, "htx/cryptofeed_HUOBI.ws.44.0.txt.gz");
+    let c = run.engine.counters();
+    assert_eq!(c.decode_errors, 0, "every gzip frame inflates and decodes");
+    assert!(c.events > 250, "{c:?}");
+    assert_eq!(c.applied, c.events, "each push is a whole book");
+    assert_all_live(&run);
+}

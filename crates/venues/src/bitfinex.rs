@@ -1,0 +1,139 @@
+//! Bitfinex WebSocket v2 `book`, aggregated (P0..P4) books: `[chanId, levels]` snapshots,
+//! `[chanId, [price, count, amount]]` updates, `[chanId, "cs", checksum]` checksums and
+//! `[chanId, "hb"]` heartbeats. The channel id comes from the connection's `subscribed` event;
+//! the side is the amount's sign (negative: ask) and a count of 0 deletes.
+//!
+//! Wire reference: Bitfinex API v2, "Public channels / Books" and "Configuration" (conf flags:
+//! SEQ_ALL 65536 appends a connection-wide sequence number to every array frame, OB_CHECKSUM
+//! 131072 adds the `cs` frames). Numbers are JSON numbers, quoted by the JSON layer so the
+//! server's own digits reach the parser and the checksum. Raw (R0) books, keyed by order id,
+//! are not maintained: their frames are not book data here.
+
+use depthbook_core::{LevelText, Price, Qty, Side};
+use simd_json::prelude::*;
+
+use crate::channels::Channel;
+use crate::decoder::{Ctx, EventHead};
+use crate::error::DecodeError;
+use crate::event::{BookKind, Checksum, LevelUpdate, Seq};
+use crate::json::{Json, as_int, str_field};
+
+/// The conf flag that appends a sequence number to every array frame.
+const SEQ_ALL: i64 = 65_536;
+
+pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
+    let Some(frame) = root.as_array() else {
+        return event(root, ctx);
+    };
+    let chan_id = as_int(frame.get(0).ok_or(DecodeError::WrongType("chanId"))?, "chanId")?;
+    let payload = frame.get(1).ok_or(DecodeError::WrongType("message"))?;
+    let word = payload.into_string();
+    // Where SEQ_ALL puts the sequence: after the payload, or after `cs`'s value and `te`/`tu`'s
+    // trade.
+    let seq_at = match word {
+        Some("hb") | None => 2,
+        Some(_) => 3,
+    };
+    let numbered = ctx.session.flags.is_none_or(|flags| flags & SEQ_ALL != 0);
+    let conn_seq = match frame.get(seq_at) {
+        Some(v) if numbered => Some(as_int(v, "seq")?),
+        _ => None,
+    };
+    ctx.out.conn_seq = conn_seq;
+    let instrument = match ctx.session.channels.get(chan_id) {
+        Some(Channel::Book(id)) => id,
+        Some(Channel::Other(what)) => return ctx.not_book(what),
+        None => return ctx.not_book("unknown channel"),
+    };
+    let seq = Seq { first: None, last: conn_seq, prev: None };
+    let start = ctx.begin(instrument);
+    let (kind, checksum) = match word {
+        Some("hb") => return ctx.not_book("heartbeat"),
+        Some("cs") => {
+            let value = frame.get(2).ok_or(DecodeError::MissingField("cs"))?;
+            let cs =
+                i32::try_from(as_int(value, "cs")?).map_err(|_| DecodeError::BadInteger("cs"))?;
+            (BookKind::Delta, Some(Checksum::Signed(cs)))
+        }
+        Some(_) => return Err(DecodeError::WrongType("message")),
+        None => {
+            let levels = payload.as_array().ok_or(DecodeError::WrongType("levels"))?;
+            // A snapshot is a list of levels (possibly empty); an update is one level.
+            let snapshot =
+                levels.is_empty() || levels.get(0).is_some_and(|l| l.as_array().is_some());
+            if snapshot {
+                for entry in levels.iter() {
+                    ctx.out.levels.push(book_level(entry)?);
+                }
+                (BookKind::Snapshot, None)
+            } else {
+                ctx.out.levels.push(book_level(payload)?);
+                (BookKind::Delta, None)
+            }
+        }
+    };
+    ctx.finish(
+        EventHead { instrument, kind, seq, checksum, exchange_ms: None, depth: None },
+        start,
+    );
+    Ok(())
+}
+
+/// `[price, count, amount]`: a count of 0 deletes the level on the side the amount's sign
+/// names (1: bid, -1: ask); otherwise the amount is the level's size, its sign the side.
+fn book_level(entry: Json<'_, '_>) -> Result<LevelUpdate, DecodeError> {
+    let entry = entry.as_array().ok_or(DecodeError::WrongType("level"))?;
+    let text = |i: usize| entry.get(i).and_then(|v| v.into_string());
+    let (Some(price), Some(count), Some(amount)) = (text(0), text(1), text(2)) else {
+        return Err(DecodeError::WrongType("level"));
+    };
+    let (price, price_text) = Price::parse(price).map_err(|e| DecodeError::number("price", e))?;
+    if !price.is_positive() {
+        return Err(DecodeError::NonPositivePrice);
+    }
+    let count: i64 = count.parse().map_err(|_| DecodeError::BadInteger("count"))?;
+    let (qty, negative, qty_text) =
+        Qty::parse_signed(amount).map_err(|e| DecodeError::number("amount", e))?;
+    let side = if negative { Side::Ask } else { Side::Bid };
+    let qty = match count {
+        0 => Qty::ZERO,
+        n if n > 0 && !qty.is_zero() => qty,
+        _ => return Err(DecodeError::BadInteger("count")),
+    };
+    Ok(LevelUpdate { side, price, qty, text: LevelText::new(price_text, qty_text) })
+}
+
+/// Object frames: `info`, `conf` (the flags the server took), `subscribed` (a channel id),
+/// `unsubscribed`, `error`, `pong`.
+fn event(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
+    match str_field(root, "event")? {
+        "conf" => {
+            if let Some(flags) = root.get("flags") {
+                ctx.session.flags = Some(as_int(flags, "flags")?);
+            }
+        }
+        "subscribed" => {
+            let chan_id =
+                as_int(root.get("chanId").ok_or(DecodeError::MissingField("chanId"))?, "chanId")?;
+            let channel = if str_field(root, "channel")? != "book" {
+                Channel::Other("non-book channel")
+            } else if root.get("prec").and_then(|p| p.into_string()) == Some("R0") {
+                Channel::Other("raw book")
+            } else {
+                match ctx.resolve(str_field(root, "symbol")?)? {
+                    Some(id) => Channel::Book(id),
+                    None => Channel::Other("untracked instrument"),
+                }
+            };
+            ctx.session.channels.insert(chan_id, channel);
+        }
+        "unsubscribed" => {
+            if let Some(id) = root.get("chanId") {
+                let id = as_int(id, "chanId")?;
+                ctx.session.channels.remove(id);
+            }
+        }
+        _ => {}
+    }
+    ctx.not_book("event")
+}

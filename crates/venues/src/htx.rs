@@ -1,0 +1,69 @@
+//! HTX (Huobi) market data: `market.{symbol}.mbp.{levels}` incremental books (`seqNum` /
+//! `prevSeqNum`, the snapshot answering a `req` on the same connection) and
+//! `market.{symbol}.depth.step{n}` pushes, each a whole book. Frames arrive gzip-compressed;
+//! the decoder inflates them first (see [`crate::VenueDecoder`]).
+//!
+//! Wire reference: HTX API docs, "Market data / Market By Price (incremental update)" and
+//! "Market Depth". Prices and sizes are JSON numbers, quoted by the JSON layer before
+//! parsing. Pings (`{"ping": n}`) are answered by the connection, not here.
+
+use depthbook_core::Side;
+use simd_json::prelude::*;
+
+use crate::decoder::{Ctx, EventHead};
+use crate::error::DecodeError;
+use crate::event::{BookKind, Seq};
+use crate::json::{Json, field, opt_array_field, opt_int_field, push_pair_levels, topic_part};
+
+pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
+    if root.get("ping").is_some() {
+        return ctx.not_book("ping");
+    }
+    // The answer to a `req`: `{"id", "rep": topic, "status", "data": {seqNum, bids, asks}}`.
+    if let Some(topic) = root.get("rep").and_then(|r| r.into_string()) {
+        let data = field(root, "data")?;
+        return book(topic, data, BookKind::Snapshot, opt_int_field(root, "ts")?, ctx);
+    }
+    let Some(topic) = root.get("ch").and_then(|c| c.into_string()) else {
+        return if root.get("status").is_some() || root.get("subbed").is_some() {
+            ctx.not_book("reply")
+        } else {
+            Err(DecodeError::UnknownMessage)
+        };
+    };
+    let kind = match topic_part(topic, "market.", 1) {
+        Some("mbp") => BookKind::Delta,
+        Some("depth") => BookKind::Snapshot,
+        _ => return ctx.not_book("non-book channel"),
+    };
+    let tick = field(root, "tick")?;
+    book(topic, tick, kind, opt_int_field(root, "ts")?, ctx)
+}
+
+fn book(
+    topic: &str,
+    data: Json<'_, '_>,
+    kind: BookKind,
+    exchange_ms: Option<i64>,
+    ctx: &mut Ctx<'_>,
+) -> Result<(), DecodeError> {
+    let symbol = topic_part(topic, "market.", 0).ok_or(DecodeError::WrongType("ch"))?;
+    let Some(instrument) = ctx.resolve(symbol)? else {
+        return ctx.not_book("untracked instrument");
+    };
+    let start = ctx.begin(instrument);
+    // An incremental message leaves out a side that did not change.
+    if let Some(bids) = opt_array_field(data, "bids")? {
+        push_pair_levels(bids, Side::Bid, "bids", &mut ctx.out.levels)?;
+    }
+    if let Some(asks) = opt_array_field(data, "asks")? {
+        push_pair_levels(asks, Side::Ask, "asks", &mut ctx.out.levels)?;
+    }
+    let seq = Seq {
+        first: None,
+        last: opt_int_field(data, "seqNum")?.or(opt_int_field(data, "version")?),
+        prev: opt_int_field(data, "prevSeqNum")?,
+    };
+    ctx.finish(EventHead { exchange_ms, ..EventHead::new(instrument, kind, seq) }, start);
+    Ok(())
+}
