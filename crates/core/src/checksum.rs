@@ -13,6 +13,12 @@ use crate::ladder::{Level, Side};
 pub(crate) trait Sink {
     fn put(&mut self, bytes: &[u8]);
 
+    /// One byte (a separator): a store, where a slice copy of unknown length is a call.
+    #[inline]
+    fn put_byte(&mut self, byte: u8) {
+        self.put(&[byte]);
+    }
+
     /// A cached fragment's bytes (a sink may copy the whole fixed-size slot at once).
     #[inline]
     fn put_slot(&mut self, slot: &FragmentSlot) {
@@ -55,6 +61,16 @@ impl Sink for BufferedCrc {
         }
         self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
         self.len += bytes.len();
+    }
+
+    #[inline]
+    fn put_byte(&mut self, byte: u8) {
+        if self.len >= BUFFERED {
+            self.hasher.update(&self.buf[..self.len]);
+            self.len = 0;
+        }
+        self.buf[self.len] = byte;
+        self.len += 1;
     }
 
     /// Copies the whole slot (a fixed-size copy: a few vector moves, where a copy of the
@@ -121,7 +137,7 @@ fn interleaved_walk(book: &Book, levels: usize, spelling: Spelling, sink: &mut i
     // were most of the walk's time).
     let mut put = |fragment: &Fragment<'_>, spelling: Spelling, sink: &mut _| {
         if !first {
-            Sink::put(sink, b":");
+            Sink::put_byte(sink, b':');
         }
         first = false;
         fragment.write(spelling, &mut buf, sink);
@@ -205,6 +221,7 @@ pub enum Fragment<'a> {
 }
 
 impl Fragment<'_> {
+    #[inline(always)]
     fn write(&self, spelling: Spelling, buf: &mut NumBuf, sink: &mut impl Sink) {
         match self {
             Fragment::Cached(slot) => sink.put_slot(slot),
