@@ -2,8 +2,8 @@
 //! frame as it enters `ingest`, a consumer thread busy-polling its channel stamps each view as it
 //! arrives. One frame is in flight at a time, so the figure is the pipeline's own latency
 //! (decode, sync, apply, publish, cross-core hand-over), not queueing. Results go to an HDR
-//! histogram; percentiles are printed and the distribution is drawn to
-//! `target/depthbook-bench/latency.svg`.
+//! histogram; percentiles are printed, written to `target/depthbook-bench/latency.json` (for
+//! `bench-report`) and the distribution is drawn to `target/depthbook-bench/latency.svg`.
 //!
 //! Run: `cargo bench -p depthbook-benches --bench latency`.
 
@@ -90,6 +90,26 @@ fn main() {
             h.value_at_quantile(0.999),
             h.max()
         );
+    }
+    let percentiles = |h: &Histogram<u64>| {
+        serde_json::json!({
+            "p50": h.value_at_quantile(0.5),
+            "p90": h.value_at_quantile(0.9),
+            "p99": h.value_at_quantile(0.99),
+            "p999": h.value_at_quantile(0.999),
+            "max": h.max(),
+        })
+    };
+    let figures = serde_json::json!({
+        "capture": CAPTURE,
+        "passes": PASSES,
+        "views": histogram.len(),
+        "ingest": percentiles(&ingest),
+        "frame_to_view": percentiles(&histogram),
+    });
+    let json = report_dir().join("latency.json");
+    if let Err(e) = std::fs::write(&json, figures.to_string()) {
+        eprintln!("could not write {}: {e}", json.display());
     }
     let path = report_dir().join("latency.svg");
     if let Err(e) =
