@@ -9,15 +9,15 @@
 //! Updates cluster at the touch, so the ranks `base .. base + window` live in a dense array
 //! indexed by `rank - base`, with a bitset of occupied slots: setting, updating or deleting a
 //! level there is an index computation and a store, and finding the next best level after the
-//! best is deleted is a scan of a few bitset words. Levels ranked below the window sit in a
-//! sorted deque, best last, so the ones just below the window are the cheapest to touch. When a
-//! better price arrives above the window, the window moves up (rare: it keeps a quarter of its
-//! width above the touch); when the window empties, it moves down to the new touch.
-
-use std::collections::VecDeque;
+//! best is deleted is a scan of a few bitset words. Levels ranked below the window sit in
+//! sorted chunks of 64 (`deep.rs`): a binary search over the chunks, then a move of at
+//! most one chunk's levels. When a better price arrives above the window, the window moves up
+//! (rare: it keeps a quarter of its width above the touch); when the window empties, it moves
+//! down to the new touch.
 
 use crate::checksum::{Fragment, FragmentSlot, Spelling};
 use crate::decimal::{NumberError, Price, Qty};
+use crate::deep::{DeepLevel, DeepLevels, Pos};
 
 /// Which side of the book a level is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -84,14 +84,6 @@ pub const DEFAULT_WINDOW: usize = 2_048;
 /// Keys are kept within ±2^62 so rank arithmetic (`rank - base`, window moves) cannot overflow.
 const MAX_KEY: i64 = 1 << 62;
 
-/// A level below the dense window.
-#[derive(Debug, Clone, Copy)]
-struct DeepLevel {
-    rank: i64,
-    qty: Qty,
-    text: LevelText,
-}
-
 /// The levels of one side.
 #[derive(Debug, Clone)]
 pub struct Ladder {
@@ -111,15 +103,12 @@ pub struct Ladder {
     top: usize,
     // Invariant: every level ranked below `base` is here, strictly ascending by rank (the best
     // last); every level ranked `base` or higher is in the window; no zero sizes anywhere.
-    deep: VecDeque<DeepLevel>,
+    deep: DeepLevels,
     // The venue's checksum spelling, if it has one; then `fragments[i]` holds slot i's spelled
-    // fragment whenever slot i is occupied (allocated with the window), and `deep_fragments[k]`
-    // holds `deep[k]`'s (same length as `deep`; empty without a spelling). Checksum venues
-    // publish bounded depths (OKX 400, Kraken 1000), so the deep deque, and this mirror of it,
-    // stay short where it matters.
+    // fragment whenever slot i is occupied (allocated with the window), and `deep` caches its
+    // levels' fragments too.
     spelling: Option<Spelling>,
     fragments: Box<[FragmentSlot]>,
-    deep_fragments: VecDeque<FragmentSlot>,
 }
 
 impl Ladder {
@@ -141,10 +130,9 @@ impl Ladder {
             occupied: Box::default(),
             n_window: 0,
             top: 0,
-            deep: VecDeque::new(),
+            deep: DeepLevels::default(),
             spelling: None,
             fragments: Box::default(),
-            deep_fragments: VecDeque::new(),
         }
     }
 
@@ -156,14 +144,23 @@ impl Ladder {
             return;
         }
         self.spelling = spelling;
-        self.deep_fragments.clear();
+        let (side, scale) = (self.side, self.scale);
+        let render = spelling.map(|spelling| {
+            move |deep: &DeepLevel| {
+                let mut slot = FragmentSlot::EMPTY;
+                let level = Level {
+                    price: price_at(side, scale, deep.rank),
+                    qty: deep.qty,
+                    text: deep.text,
+                };
+                slot.render(&level, spelling);
+                slot
+            }
+        });
+        self.deep.set_cached(render.as_ref().map(|r| r as &dyn Fn(&DeepLevel) -> FragmentSlot));
         if spelling.is_none() {
             self.fragments = Box::default();
             return;
-        }
-        for k in 0..self.deep.len() {
-            let slot = self.deep_fragment(&self.deep[k]);
-            self.deep_fragments.push_back(slot);
         }
         if !self.qty.is_empty() {
             self.fragments = vec![FragmentSlot::EMPTY; self.window].into_boxed_slice();
@@ -215,11 +212,7 @@ impl Ladder {
 
     #[inline]
     fn price_of(&self, rank: i64) -> Price {
-        let key = match self.side {
-            Side::Bid => rank,
-            Side::Ask => -rank,
-        };
-        Price::from_scaled(key, self.scale)
+        price_at(self.side, self.scale, rank)
     }
 
     /// The rank of `price` at the current scale, if it can be expressed there.
@@ -290,9 +283,12 @@ impl Ladder {
                 // Nothing in the window to delete, and the deep levels are all below `base`.
                 return Ok(SetOutcome::DeletedAbsent);
             }
-            if !qty.is_zero() && (rank >= self.base + window || rank < self.base) {
+            let empty = self.deep.len() == 0;
+            if !qty.is_zero() && (empty || rank >= self.base + window || rank < self.base) {
                 // An empty window goes where the action is: this level at three quarters of it,
-                // and never below a deep level (which must stay below the window).
+                // and never below a deep level (which must stay below the window). An empty
+                // ladder always places it so, so that its layout depends only on the levels set
+                // since it was last cleared (a rebuilt book reuses the memory the last one did).
                 let top = self.deep.back().map_or(rank, |d| d.rank.max(rank));
                 self.move_window(top - window * 3 / 4);
             }
@@ -340,31 +336,21 @@ impl Ladder {
     }
 
     fn set_deep(&mut self, rank: i64, qty: Qty, text: LevelText) -> SetOutcome {
-        let cached = self.spelling.is_some();
-        match self.deep.binary_search_by_key(&rank, |d| d.rank) {
-            Ok(i) if qty.is_zero() => {
-                self.deep.remove(i);
-                if cached {
-                    self.deep_fragments.remove(i);
-                }
+        let level = DeepLevel { rank, qty, text };
+        match self.deep.find(rank) {
+            Ok(pos) if qty.is_zero() => {
+                self.deep.remove(pos);
                 SetOutcome::Deleted
             }
-            Ok(i) => {
-                self.deep[i].qty = qty;
-                self.deep[i].text = text;
-                if cached {
-                    self.deep_fragments[i] = self.deep_fragment(&self.deep[i]);
-                }
+            Ok(pos) => {
+                let fragment = self.deep_fragment(&level);
+                self.deep.update(pos, qty, text, fragment);
                 SetOutcome::Updated
             }
             Err(_) if qty.is_zero() => SetOutcome::DeletedAbsent,
-            Err(i) => {
-                let level = DeepLevel { rank, qty, text };
-                self.deep.insert(i, level);
-                if cached {
-                    let slot = self.deep_fragment(&level);
-                    self.deep_fragments.insert(i, slot);
-                }
+            Err(pos) => {
+                let fragment = self.deep_fragment(&level);
+                self.deep.insert(pos, level, fragment);
                 SetOutcome::Inserted
             }
         }
@@ -408,14 +394,9 @@ impl Ladder {
             for i in 0..keep_from {
                 if self.qty[i] != 0 {
                     let qty = Qty::from_raw(self.qty[i]).unwrap_or(Qty::ZERO);
-                    self.deep.push_back(DeepLevel {
-                        rank: self.base + i as i64,
-                        qty,
-                        text: self.text[i],
-                    });
-                    if self.spelling.is_some() {
-                        self.deep_fragments.push_back(self.fragments[i]);
-                    }
+                    let level = DeepLevel { rank: self.base + i as i64, qty, text: self.text[i] };
+                    let fragment = self.fragments.get(i).copied().unwrap_or(FragmentSlot::EMPTY);
+                    self.deep.push_back(level, fragment);
                     self.qty[i] = 0;
                 }
             }
@@ -438,7 +419,6 @@ impl Ladder {
                 break;
             }
             self.deep.pop_back();
-            self.deep_fragments.pop_back();
             let i = (deep.rank - new_base) as usize;
             self.qty[i] = deep.qty.raw();
             self.text[i] = deep.text;
@@ -493,7 +473,7 @@ impl Ladder {
         Levels {
             ladder: self,
             next_slot: (self.n_window > 0).then_some(self.top),
-            deep_left: self.deep.len(),
+            deep_next: self.deep.last_pos(),
         }
     }
 
@@ -504,7 +484,7 @@ impl Ladder {
             let q = *self.qty.get((rank - self.base) as usize)?;
             (q != 0).then(|| Qty::from_raw(q).unwrap_or(Qty::ZERO))
         } else {
-            self.deep.binary_search_by_key(&rank, |d| d.rank).ok().map(|i| self.deep[i].qty)
+            self.deep.find(rank).ok().map(|pos| self.deep.get(pos).qty)
         }
     }
 
@@ -516,12 +496,10 @@ impl Ladder {
         }
         if depth > self.n_window {
             let drop = len - depth;
-            self.deep.drain(..drop);
-            self.deep_fragments.drain(..drop.min(self.deep_fragments.len()));
+            self.deep.drain_front(drop);
             return drop;
         }
         self.deep.clear();
-        self.deep_fragments.clear();
         // Keep the top `depth` window slots: clear every occupied slot below the depth-th best.
         let mut kept = 0;
         let mut slot = (self.n_window > 0).then_some(self.top);
@@ -541,7 +519,6 @@ impl Ladder {
     /// Removes the level farthest from the touch; returns whether there was one.
     pub fn evict_farthest(&mut self) -> bool {
         if self.deep.pop_front().is_some() {
-            self.deep_fragments.pop_front();
             return true;
         }
         let Some(i) = self.lowest_occupied() else { return false };
@@ -563,8 +540,17 @@ impl Ladder {
         }
         self.n_window = 0;
         self.deep.clear();
-        self.deep_fragments.clear();
     }
+}
+
+/// The price of `rank` on a ladder of `side` at `scale`.
+#[inline]
+fn price_at(side: Side, scale: u8, rank: i64) -> Price {
+    let key = match side {
+        Side::Bid => rank,
+        Side::Ask => -rank,
+    };
+    Price::from_scaled(key, scale)
 }
 
 /// The checksum fragments of a ladder's levels, best first (see [`Ladder::fragments`]).
@@ -589,10 +575,10 @@ impl<'a> Iterator for Fragments<'a> {
                     self.levels.next_slot = ladder.occupied_below(i);
                     return Some(Fragment::Cached(&ladder.fragments[i]));
                 }
-            } else if let Some(k) = self.levels.deep_left.checked_sub(1)
-                && let Some(slot) = ladder.deep_fragments.get(k).filter(|s| s.bytes().is_some())
+            } else if let Some(pos) = self.levels.deep_next
+                && let Some(slot) = ladder.deep.fragment(pos).filter(|s| s.bytes().is_some())
             {
-                self.levels.deep_left = k;
+                self.levels.deep_next = ladder.deep.prev(pos);
                 return Some(Fragment::Cached(slot));
             }
         }
@@ -606,8 +592,8 @@ pub struct Levels<'a> {
     ladder: &'a Ladder,
     // The next window slot to yield, if any remain.
     next_slot: Option<usize>,
-    // Deep levels not yet yielded (they come after the window, from the back).
-    deep_left: usize,
+    // The next deep level to yield (they come after the window, best first).
+    deep_next: Option<Pos>,
 }
 
 impl Iterator for Levels<'_> {
@@ -619,11 +605,9 @@ impl Iterator for Levels<'_> {
             self.next_slot = self.ladder.occupied_below(i);
             return Some(self.ladder.slot_level(i));
         }
-        if self.deep_left == 0 {
-            return None;
-        }
-        self.deep_left -= 1;
-        Some(self.ladder.deep_level(&self.ladder.deep[self.deep_left]))
+        let pos = self.deep_next?;
+        self.deep_next = self.ladder.deep.prev(pos);
+        Some(self.ladder.deep_level(self.ladder.deep.get(pos)))
     }
 }
 

@@ -24,6 +24,7 @@
 pub mod book;
 pub mod checksum;
 pub mod decimal;
+mod deep;
 pub mod ladder;
 
 pub use book::{Applied, Book};
