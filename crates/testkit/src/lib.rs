@@ -163,10 +163,27 @@ pub fn binance_snapshot(book: &Book, last_update_id: i64) -> Vec<u8> {
 /// An OKX `books` snapshot push of `book` (checksum 0: absent).
 pub fn okx_snapshot(inst_id: &str, book: &Book, seq_id: Option<i64>) -> Vec<u8> {
     let seq = seq_id.map_or(String::new(), |s| format!(",\"prevSeqId\":-1,\"seqId\":{s}"));
+    books_push(
+        &format!("{{\"channel\":\"books\",\"instId\":\"{inst_id}\"}}"),
+        book,
+        ",\"0\",\"1\"",
+        &seq,
+    )
+}
+
+/// A Bitget `books` snapshot push of `book` (spot, legacy v1 shape; checksum 0: absent).
+pub fn bitget_snapshot(inst_id: &str, book: &Book) -> Vec<u8> {
+    let arg = format!("{{\"instType\":\"sp\",\"channel\":\"books\",\"instId\":\"{inst_id}\"}}");
+    books_push(&arg, book, "", "")
+}
+
+/// A `books` snapshot push in the shape OKX and Bitget share: `arg`, then one data entry with
+/// `extra` after each level's price and size and `tail` after the checksum.
+fn books_push(arg: &str, book: &Book, extra: &str, tail: &str) -> Vec<u8> {
     format!(
-        "{{\"arg\":{{\"channel\":\"books\",\"instId\":\"{inst_id}\"}},\"action\":\"snapshot\",\"data\":[{{\"asks\":{},\"bids\":{},\"ts\":\"0\",\"checksum\":0{seq}}}]}}",
-        json_pairs(&spelled(book, Side::Ask), ",\"0\",\"1\""),
-        json_pairs(&spelled(book, Side::Bid), ",\"0\",\"1\"")
+        "{{\"arg\":{arg},\"action\":\"snapshot\",\"data\":[{{\"asks\":{},\"bids\":{},\"ts\":\"0\",\"checksum\":0{tail}}}]}}",
+        json_pairs(&spelled(book, Side::Ask), extra),
+        json_pairs(&spelled(book, Side::Bid), extra)
     )
     .into_bytes()
 }
@@ -177,6 +194,32 @@ pub fn kraken_v1_snapshot(pair: &str, book: &Book, depth: usize) -> Vec<u8> {
         "[0,{{\"as\":{},\"bs\":{}}},\"book-{depth}\",\"{pair}\"]",
         json_pairs(&spelled(book, Side::Ask), ",\"0.0\""),
         json_pairs(&spelled(book, Side::Bid), ",\"0.0\"")
+    )
+    .into_bytes()
+}
+
+/// A Gate.io REST order book body (`with_id=true`) holding `book` as of update `id`.
+pub fn gateio_snapshot(book: &Book, id: i64) -> Vec<u8> {
+    format!(
+        "{{\"id\":{id},\"asks\":{},\"bids\":{}}}",
+        json_pairs(&spelled(book, Side::Ask), ""),
+        json_pairs(&spelled(book, Side::Bid), "")
+    )
+    .into_bytes()
+}
+
+/// A Deribit `book.{instrument}.raw` snapshot notification of `book` at `change_id`: levels
+/// `["new", price, amount]` with JSON numbers, as Deribit sends them.
+pub fn deribit_snapshot(instrument: &str, book: &Book, change_id: i64) -> Vec<u8> {
+    let side = |side| {
+        let items: Vec<String> =
+            spelled(book, side).iter().map(|(p, q)| format!("[\"new\",{p},{q}]")).collect();
+        format!("[{}]", items.join(","))
+    };
+    format!(
+        "{{\"jsonrpc\":\"2.0\",\"method\":\"subscription\",\"params\":{{\"channel\":\"book.{instrument}.raw\",\"data\":{{\"type\":\"snapshot\",\"timestamp\":0,\"instrument_name\":\"{instrument}\",\"change_id\":{change_id},\"bids\":{},\"asks\":{}}}}}}}",
+        side(Side::Bid),
+        side(Side::Ask)
     )
     .into_bytes()
 }

@@ -25,8 +25,8 @@ use depthbook_engine::{
     BookState, Counters, Engine, EngineConfig, StaleReason, Status, StatusEvent, TopOfBook,
 };
 use depthbook_testkit::{
-    BookLevels, LineOutcome, binance_snapshot, fixture_lines, kraken_v1_snapshot, levels,
-    okx_snapshot, replay, replay_files,
+    BookLevels, LineOutcome, binance_snapshot, bitget_snapshot, deribit_snapshot, fixture_lines,
+    gateio_snapshot, kraken_v1_snapshot, levels, okx_snapshot, replay, replay_files,
 };
 use depthbook_venues::{InstrumentId, Venue};
 use serde_json::Value;
@@ -99,7 +99,53 @@ const KRAKEN: Feed = Feed {
     load: || fixture_lines("kraken/cryptofeed_KRAKEN.ws.50.0.txt"),
 };
 
-const FEEDS: [&Feed; 5] = [&BINANCE_SPOT, &BINANCE_USDM, &OKX, &OKX_SEQ, &KRAKEN];
+/// Gate.io spot: the stream and the REST snapshots (`id`) it is bridged onto. OMG_USDT has the
+/// most deltas after its snapshot (50).
+const GATEIO: Feed = Feed {
+    slot: 5,
+    venue: Venue::GateIo,
+    target: "OMG_USDT",
+    top_n: 10,
+    load: || {
+        merged(&[
+            &fixture_lines("gateio/cryptofeed_GATEIO.ws.1.0.txt"),
+            &fixture_lines("gateio/cryptofeed_GATEIO.http.0.0.txt"),
+        ])
+    },
+};
+
+/// Bitget legacy v1 spot `books`: a checksum on every message, no `seq`/`pseq`.
+const BITGET: Feed = Feed {
+    slot: 6,
+    venue: Venue::Bitget,
+    target: "EOSUSDT",
+    top_n: 25,
+    load: || fixture_lines("bitget/cryptofeed_BITGET.ws.1.0.txt.gz"),
+};
+
+/// Deribit `book.*.raw`: BTC-24SEP21-8000-P has 30 of the capture's 36 changes (the other nine
+/// instruments have at most 3 each).
+const DERIBIT: Feed = Feed {
+    slot: 7,
+    venue: Venue::Deribit,
+    target: "BTC-24SEP21-8000-P",
+    top_n: 10,
+    load: || fixture_lines("deribit/cryptofeed_DERIBIT.ws.1.0.txt"),
+};
+
+const FEEDS: [&Feed; 8] =
+    [&BINANCE_SPOT, &BINANCE_USDM, &OKX, &OKX_SEQ, &KRAKEN, &GATEIO, &BITGET, &DERIBIT];
+
+/// Whether the venue's messages carry a checksum of the book (faults must then touch the
+/// checksummed levels to be observable).
+fn checksummed(venue: Venue) -> bool {
+    matches!(venue, Venue::Okx | Venue::KrakenV1 | Venue::Bitget)
+}
+
+/// Whether the venue's snapshots come from REST and are bridged with buffered deltas.
+fn rest_snapshots(venue: Venue) -> bool {
+    matches!(venue, Venue::BinanceSpot | Venue::BinanceUsdm | Venue::GateIo)
+}
 
 /// Faults are injected at or after this many of the target's deltas past its Live line.
 const SETTLE: usize = 5;
@@ -203,10 +249,61 @@ fn pairs(v: &Value) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
+/// Deribit levels `[action, price, amount]` (numbers quoted by [`quoted_numbers`]): `delete`
+/// removes the level whatever amount it carries; an unknown action is not a valid level.
+fn action_pairs(v: &Value) -> Vec<(String, String)> {
+    let text = |v: &Value| v.as_str().unwrap().to_owned();
+    v.as_array()
+        .map(|levels| {
+            levels
+                .iter()
+                .map(|l| match l[0].as_str().unwrap() {
+                    "new" | "change" => (text(&l[1]), text(&l[2])),
+                    "delete" => (text(&l[1]), "0".to_owned()),
+                    _ => (text(&l[1]), String::new()),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `body` with every JSON number token (outside strings) put in quotes, spelled exactly as
+/// sent: serde_json (without `arbitrary_precision`) would read `0.0015` as an `f64`.
+fn quoted_numbers(body: &str) -> String {
+    let mut out = String::with_capacity(body.len() + body.len() / 4);
+    let (mut in_string, mut escaped, mut in_number) = (false, false, false);
+    for c in body.chars() {
+        if in_number && !matches!(c, '0'..='9' | '.' | 'e' | 'E' | '+' | '-') {
+            out.push('"');
+            in_number = false;
+        }
+        if in_string {
+            in_string = escaped || c != '"';
+            escaped = !escaped && c == '\\';
+        } else if c == '"' {
+            in_string = true;
+        } else if !in_number && matches!(c, '0'..='9' | '-') {
+            out.push('"');
+            in_number = true;
+        }
+        out.push(c);
+    }
+    if in_number {
+        out.push('"');
+    }
+    out
+}
+
+/// An integer field, sent as a JSON number or (after [`quoted_numbers`]) as text.
+fn int(v: &Value) -> Option<i64> {
+    v.as_i64().or_else(|| v.as_str()?.parse().ok())
+}
+
 /// The book messages of a line (empty for anything else, unparseable lines included).
 fn parse(venue: Venue, line: &[u8]) -> Vec<Msg> {
     let Some((url, body)) = payload(line) else { return Vec::new() };
-    let Ok(v) = serde_json::from_str::<Value>(body) else { return Vec::new() };
+    let body = if venue == Venue::Deribit { quoted_numbers(body) } else { body.to_owned() };
+    let Ok(v) = serde_json::from_str::<Value>(&body) else { return Vec::new() };
     match venue {
         Venue::BinanceSpot | Venue::BinanceUsdm => {
             if let Some(url) = url {
@@ -234,10 +331,13 @@ fn parse(venue: Venue, line: &[u8]) -> Vec<Msg> {
                 ..Msg::default()
             }]
         }
-        Venue::Okx => {
+        // Bitget's `books` push has OKX's shape; its sequence keys are `seq`/`pseq`.
+        Venue::Okx | Venue::Bitget => {
             if v.get("event").is_some() || v["arg"]["channel"] != "books" {
                 return Vec::new();
             }
+            let (seq, prev) =
+                if venue == Venue::Okx { ("seqId", "prevSeqId") } else { ("seq", "pseq") };
             let symbol = v["arg"]["instId"].as_str().unwrap();
             let snapshot = v["action"] == "snapshot";
             v["data"]
@@ -249,8 +349,8 @@ fn parse(venue: Venue, line: &[u8]) -> Vec<Msg> {
                     snapshot,
                     bids: pairs(&d["bids"]),
                     asks: pairs(&d["asks"]),
-                    last: d["seqId"].as_i64(),
-                    prev: d["prevSeqId"].as_i64(),
+                    last: d[seq].as_i64(),
+                    prev: d[prev].as_i64(),
                     checksum: d["checksum"].as_i64().filter(|&c| c != 0),
                     ..Msg::default()
                 })
@@ -282,6 +382,48 @@ fn parse(venue: Venue, line: &[u8]) -> Vec<Msg> {
                 }
             }
             vec![msg]
+        }
+        Venue::GateIo => {
+            if let Some(url) = url {
+                let symbol = url.split("currency_pair=").nth(1).unwrap().split('&').next().unwrap();
+                return vec![Msg {
+                    symbol: symbol.to_owned(),
+                    snapshot: true,
+                    bids: pairs(&v["bids"]),
+                    asks: pairs(&v["asks"]),
+                    last: v["id"].as_i64(),
+                    ..Msg::default()
+                }];
+            }
+            if v["channel"] != "spot.order_book_update" || v["event"] != "update" {
+                return Vec::new();
+            }
+            let r = &v["result"];
+            vec![Msg {
+                symbol: r["s"].as_str().unwrap().to_owned(),
+                bids: pairs(&r["b"]),
+                asks: pairs(&r["a"]),
+                first: r["U"].as_i64(),
+                last: r["u"].as_i64(),
+                ..Msg::default()
+            }]
+        }
+        Venue::Deribit => {
+            let p = &v["params"];
+            if v["method"] != "subscription" || !p["channel"].as_str().unwrap().starts_with("book.")
+            {
+                return Vec::new();
+            }
+            let d = &p["data"];
+            vec![Msg {
+                symbol: d["instrument_name"].as_str().unwrap().to_owned(),
+                snapshot: d["type"] == "snapshot",
+                bids: action_pairs(&d["bids"]),
+                asks: action_pairs(&d["asks"]),
+                last: int(&d["change_id"]),
+                prev: int(&d["prev_change_id"]),
+                ..Msg::default()
+            }]
         }
         other => unreachable!("{other}: not covered by this reference yet"),
     }
@@ -398,9 +540,10 @@ enum Verdict {
 /// The venue's sequence rule (protocols.md sections 1-5) for a delta after `last`.
 fn verdict(venue: Venue, last: Option<i64>, bridged: bool, m: &Msg) -> Verdict {
     match venue {
-        Venue::BinanceSpot | Venue::BinanceUsdm => {
+        // Gate.io spot bridges its REST `id` by Binance spot's rule.
+        Venue::BinanceSpot | Venue::BinanceUsdm | Venue::GateIo => {
             let (last, first, u) = (last.unwrap(), m.first.unwrap(), m.last.unwrap());
-            let spot = venue == Venue::BinanceSpot;
+            let spot = venue != Venue::BinanceUsdm;
             match (spot, bridged) {
                 // Drop u <= lastUpdateId; the first kept event has U <= lastUpdateId + 1 <= u.
                 (true, false) if u <= last => Verdict::Skip,
@@ -421,13 +564,16 @@ fn verdict(venue: Venue, last: Option<i64>, bridged: bool, m: &Msg) -> Verdict {
                 },
             }
         }
-        // prevSeqId must equal the last seqId, when the feed sends them.
-        Venue::Okx => match (last, m.prev, m.last) {
+        // prevSeqId must equal the last seqId, when the feed sends them; Deribit's
+        // prev_change_id must equal the last change_id.
+        Venue::Okx | Venue::Deribit => match (last, m.prev, m.last) {
             (Some(last), Some(prev), Some(_)) if prev != last => {
                 Verdict::Gap { expected: last, got: prev }
             }
             _ => Verdict::Apply,
         },
+        // Bitget's pseq/seq chain is only observed, never a gap (and the legacy capture has
+        // none); Kraken v1 sends no sequence.
         _ => Verdict::Apply,
     }
 }
@@ -460,14 +606,13 @@ struct RefRun {
 
 fn reference(feed: &Feed, lines: &[Vec<u8>]) -> RefRun {
     let venue = feed.venue;
-    let binance = matches!(venue, Venue::BinanceSpot | Venue::BinanceUsdm);
     let mut run = RefRun::default();
     let mut book = RefBook::default();
     let (mut live, mut last, mut bridged) = (false, None, false);
     let mut buffered: Vec<Msg> = Vec::new();
     let verify = |book: &RefBook, m: &Msg| match (venue, m.checksum) {
         (_, None) => None,
-        (Venue::Okx, Some(cs)) => Some(book.okx_checksum() == cs),
+        (Venue::Okx | Venue::Bitget, Some(cs)) => Some(book.okx_checksum() == cs),
         (_, Some(cs)) => Some(book.kraken_checksum() == cs),
     };
     for (i, line) in lines.iter().enumerate() {
@@ -506,7 +651,7 @@ fn reference(feed: &Feed, lines: &[Vec<u8>]) -> RefRun {
             }
             rl.delta = true;
             if !live {
-                if binance {
+                if rest_snapshots(venue) {
                     buffered.push(m);
                 }
                 continue;
@@ -579,7 +724,7 @@ struct Clean {
     reference: RefRun,
 }
 
-static CLEAN: [OnceLock<Clean>; 5] = [const { OnceLock::new() }; 5];
+static CLEAN: [OnceLock<Clean>; FEEDS.len()] = [const { OnceLock::new() }; FEEDS.len()];
 
 fn symbols(engine: &Engine) -> Vec<String> {
     (0..engine.n_instruments() as InstrumentId).map(|id| engine.symbol(id).to_owned()).collect()
@@ -687,12 +832,22 @@ struct Line {
     bytes: Vec<u8>,
 }
 
-/// A size of `bytes`' level (`price`, `size`) replaced with `new`.
-fn replace_size(bytes: &[u8], price: &str, size: &str, new: &str) -> Vec<u8> {
+/// A size of `bytes`' level (`price`, `size`) replaced with `new`: quoted `"price","size"`, or
+/// Deribit's `[action,price,amount]` with JSON numbers.
+fn replace_size(venue: Venue, bytes: &[u8], price: &str, size: &str, new: &str) -> Vec<u8> {
     let text = std::str::from_utf8(bytes).unwrap();
-    let old = format!("\"{price}\",\"{size}\"");
+    let level = |size: &str| match venue {
+        Venue::Deribit => format!(",{price},{size}]"),
+        _ => format!("\"{price}\",\"{size}\""),
+    };
+    let old = level(size);
     assert!(text.contains(&old), "level {old} in {text}");
-    text.replacen(&old, &format!("\"{price}\",\"{new}\""), 1).into_bytes()
+    text.replacen(&old, &level(new), 1).into_bytes()
+}
+
+/// The message's first level (bids first) that sets a size, rather than removing the level.
+fn sized_level(m: &Msg) -> Option<&(String, String)> {
+    m.bids.iter().chain(&m.asks).find(|(_, q)| key(q) != Some(0))
 }
 
 /// A different valid, non-zero size: the first digit changed.
@@ -708,15 +863,16 @@ fn inject(feed: &Feed, clean: &Clean, fault: Fault) -> (Vec<Line>, usize) {
     let r = &clean.reference;
     let live = r.live_line.expect("target goes Live");
     let deltas: Vec<usize> = (live + 1..clean.lines.len()).filter(|&i| r.lines[i].delta).collect();
-    let checksummed = !matches!(feed.venue, Venue::BinanceSpot | Venue::BinanceUsdm);
     // Checksum venues: a delta that touches the top levels, so that the fault is observable.
     let pick = |ok: &dyn Fn(usize) -> bool| -> usize {
         (SETTLE..deltas.len()).find(|&j| ok(deltas[j])).expect("a suitable delta")
     };
     let j = match fault {
         Fault::OtherSize => pick(&|i| !r.lines[i].visible.is_empty()),
-        Fault::BadSize(_) => pick(&|i| parse(feed.venue, &clean.lines[i])[0].n_levels() > 0),
-        _ if checksummed => pick(&|i| r.lines[i].touches),
+        Fault::BadSize(_) => {
+            pick(&|i| sized_level(&parse(feed.venue, &clean.lines[i])[0]).is_some())
+        }
+        _ if checksummed(feed.venue) => pick(&|i| r.lines[i].touches),
         _ => SETTLE,
     };
     let at = deltas[j];
@@ -734,12 +890,12 @@ fn inject(feed: &Feed, clean: &Clean, fault: Fault) -> (Vec<Line>, usize) {
         }
         Fault::BadSize(new) => {
             let m = &parse(feed.venue, &clean.lines[at])[0];
-            let (p, q) = m.bids.first().or(m.asks.first()).unwrap();
-            lines[at].bytes = replace_size(&clean.lines[at], p, q, new);
+            let (p, q) = sized_level(m).unwrap();
+            lines[at].bytes = replace_size(feed.venue, &clean.lines[at], p, q, new);
         }
         Fault::OtherSize => {
             let (p, q) = &r.lines[at].visible[0];
-            lines[at].bytes = replace_size(&clean.lines[at], p, q, &other_size(q));
+            lines[at].bytes = replace_size(feed.venue, &clean.lines[at], p, q, &other_size(q));
         }
         Fault::Duplicate => {
             let copy = lines[at].clone();
@@ -783,8 +939,20 @@ fn heal_line(feed: &Feed, engine: &Engine, id: InstrumentId, prev: &[u8]) -> Vec
             let body = binance_snapshot(book, engine.last_seq(id).expect("a last applied u"));
             [format!("{url} -> {}: ", secs.expect("a receive time")).into_bytes(), body].concat()
         }
+        Venue::GateIo => {
+            let url = format!(
+                "https://api.gateio.ws/api/v4/spot/order_book?currency_pair={sym}&limit=100&with_id=true"
+            );
+            let body = gateio_snapshot(book, engine.last_seq(id).expect("a last applied u"));
+            [format!("{url} -> {}: ", secs.expect("a receive time")).into_bytes(), body].concat()
+        }
         Venue::Okx => stamped(okx_snapshot(sym, book, engine.last_seq(id))),
-        _ => stamped(kraken_v1_snapshot(sym, book, 1000)),
+        Venue::Bitget => stamped(bitget_snapshot(sym, book)),
+        Venue::Deribit => {
+            stamped(deribit_snapshot(sym, book, engine.last_seq(id).expect("a last change_id")))
+        }
+        Venue::KrakenV1 => stamped(kraken_v1_snapshot(sym, book, 1000)),
+        other => unreachable!("{other}: no feed of this venue"),
     }
 }
 
@@ -928,7 +1096,7 @@ fn check(feed: &Feed, fault: Fault, detect: Detect, at: At) {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn merged_binance_captures_replay_like_the_two_files() {
+fn merged_rest_and_stream_captures_replay_like_the_two_files() {
     for (feed, ws, http) in [
         (
             &BINANCE_SPOT,
@@ -940,6 +1108,7 @@ fn merged_binance_captures_replay_like_the_two_files() {
             "binance_usdm/cryptofeed_BINANCE_FUTURES.ws.1.0.txt",
             "binance_usdm/cryptofeed_BINANCE_FUTURES.http.0.0.txt",
         ),
+        (&GATEIO, "gateio/cryptofeed_GATEIO.ws.1.0.txt", "gateio/cryptofeed_GATEIO.http.0.0.txt"),
     ] {
         let (ws, http) = (fixture_lines(ws), fixture_lines(http));
         let two = replay_files(EngineConfig::new(feed.venue), &[&ws, &http], 0);
@@ -972,7 +1141,7 @@ fn the_reference_model_reproduces_every_clean_feed() {
             .filter(|m| m.symbol == feed.target && m.checksum.is_some())
             .count() as u64;
         assert_eq!(r.checksums, carried, "{}", feed.target);
-        if feed.venue == Venue::Okx || feed.venue == Venue::KrakenV1 {
+        if checksummed(feed.venue) {
             assert!(carried >= views as u64 - 1, "{}: {carried} checksums", feed.target);
         }
     }
@@ -1149,4 +1318,126 @@ fn kraken_truncated_update_is_a_decode_error_then_a_checksum_mismatch_at_the_nex
 #[test]
 fn kraken_non_json_line_is_a_decode_error_that_changes_nothing() {
     check(&KRAKEN, Fault::NotJson, Detect::Harmless, At::Never);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gate.io spot: Binance spot's rule on the REST `id` (U == previous u + 1), no checksum. A
+// changed size is applied undetected (nothing in the feed can reveal it): not tested.
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn gateio_drop_one_delta_is_a_gap_at_the_next_delta() {
+    check(&GATEIO, Fault::Drop(1), Detect::Gap, At::NextMessage);
+}
+
+#[test]
+fn gateio_drop_three_deltas_is_a_gap_at_the_next_delta() {
+    check(&GATEIO, Fault::Drop(3), Detect::Gap, At::NextMessage);
+}
+
+#[test]
+fn gateio_negative_size_makes_the_book_stale_at_that_line() {
+    check(&GATEIO, Fault::BadSize("-5"), Detect::BadMessage, At::TheFault);
+}
+
+#[test]
+fn gateio_duplicate_delta_is_reapplied_harmlessly() {
+    check(&GATEIO, Fault::Duplicate, Detect::Harmless, At::Never);
+}
+
+#[test]
+fn gateio_swapped_deltas_are_a_gap_at_the_first_of_them() {
+    check(&GATEIO, Fault::Swap, Detect::Gap, At::TheFault);
+}
+
+#[test]
+fn gateio_truncated_delta_is_a_decode_error_then_a_gap_at_the_next_delta() {
+    check(&GATEIO, Fault::Truncate, Detect::Gap, At::NextMessage);
+}
+
+#[test]
+fn gateio_non_json_line_is_a_decode_error_that_changes_nothing() {
+    check(&GATEIO, Fault::NotJson, Detect::Harmless, At::Never);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bitget legacy v1 spot: OKX's checksum on every message, no seq/pseq
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn bitget_drop_one_update_is_a_checksum_mismatch_at_the_next_update() {
+    check(&BITGET, Fault::Drop(1), Detect::Checksum, At::NextMessage);
+}
+
+#[test]
+fn bitget_drop_three_updates_is_a_checksum_mismatch_at_the_next_update() {
+    check(&BITGET, Fault::Drop(3), Detect::Checksum, At::NextMessage);
+}
+
+#[test]
+fn bitget_changed_size_is_a_checksum_mismatch_at_that_line() {
+    check(&BITGET, Fault::OtherSize, Detect::Checksum, At::TheFault);
+}
+
+#[test]
+fn bitget_duplicate_update_is_reapplied_harmlessly() {
+    check(&BITGET, Fault::Duplicate, Detect::Harmless, At::Never);
+}
+
+#[test]
+fn bitget_swapped_updates_are_a_checksum_mismatch_at_the_first_of_them() {
+    check(&BITGET, Fault::Swap, Detect::Checksum, At::TheFault);
+}
+
+#[test]
+fn bitget_truncated_update_is_a_decode_error_then_a_checksum_mismatch_at_the_next_update() {
+    check(&BITGET, Fault::Truncate, Detect::Checksum, At::NextMessage);
+}
+
+#[test]
+fn bitget_non_json_line_is_a_decode_error_that_changes_nothing() {
+    check(&BITGET, Fault::NotJson, Detect::Harmless, At::Never);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deribit: prev_change_id == previous change_id, no checksum. The target's 30 changes (one
+// new/delete pair at the best ask, repeated) leave room for every fault below and its healing.
+// A changed amount is applied undetected (nothing in the feed can reveal it): not tested. A
+// negative amount is injected into a `new` level: a `delete` removes the level whatever amount
+// it carries.
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn deribit_drop_one_change_is_a_gap_at_the_next_change() {
+    check(&DERIBIT, Fault::Drop(1), Detect::Gap, At::NextMessage);
+}
+
+#[test]
+fn deribit_drop_three_changes_is_a_gap_at_the_next_change() {
+    check(&DERIBIT, Fault::Drop(3), Detect::Gap, At::NextMessage);
+}
+
+#[test]
+fn deribit_negative_amount_makes_the_book_stale_at_that_line() {
+    check(&DERIBIT, Fault::BadSize("-5"), Detect::BadMessage, At::TheFault);
+}
+
+#[test]
+fn deribit_duplicate_change_is_a_gap_at_the_duplicate() {
+    check(&DERIBIT, Fault::Duplicate, Detect::Gap, At::TheFault);
+}
+
+#[test]
+fn deribit_swapped_changes_are_a_gap_at_the_first_of_them() {
+    check(&DERIBIT, Fault::Swap, Detect::Gap, At::TheFault);
+}
+
+#[test]
+fn deribit_truncated_change_is_a_decode_error_then_a_gap_at_the_next_change() {
+    check(&DERIBIT, Fault::Truncate, Detect::Gap, At::NextMessage);
+}
+
+#[test]
+fn deribit_non_json_line_is_a_decode_error_that_changes_nothing() {
+    check(&DERIBIT, Fault::NotJson, Detect::Harmless, At::Never);
 }

@@ -201,3 +201,21 @@ fn docs_only_deribit_grouped_snapshots_replace_the_book() {
     assert_eq!(bids[0].0, "89532.25", "the second snapshot replaced the first");
     assert_eq!(bids.len(), 2);
 }
+
+#[test]
+fn deribit_a_delete_with_a_corrupt_amount_is_a_bad_message_not_a_removal() {
+    let change = |prev: i64, id: i64, kind: &str, asks: &str| {
+        format!(
+            r#"{{"jsonrpc":"2.0","method":"subscription","params":{{"channel":"book.BTC-PERPETUAL.raw","data":{{"type":"{kind}","timestamp":1,"prev_change_id":{prev},"change_id":{id},"instrument_name":"BTC-PERPETUAL","bids":[],"asks":{asks}}}}}}}"#
+        )
+    };
+    let frames = [
+        change(0, 10, "snapshot", r#"[["new",50000.5,10.0],["new",50001.0,2.0]]"#),
+        change(10, 11, "change", r#"[["delete",50001.0,0.0]]"#),
+        change(11, 12, "change", r#"[["delete",50000.5,-5.0]]"#),
+    ];
+    let run = replay(EngineConfig::new(Venue::Deribit), &lines(&frames), 2);
+    let c = run.engine.counters();
+    assert_eq!((c.applied, c.decode_errors), (2, 1));
+    assert_eq!(run.engine.state(0), Some(BookState::Stale(StaleReason::BadMessage)));
+}

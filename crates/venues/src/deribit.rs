@@ -62,7 +62,9 @@ fn action_level<'i>(entry: Json<'_, 'i>) -> Option<(&'i str, &'i str)> {
     let (price, amount) = (entry.get(1)?.into_string()?, entry.get(2)?.into_string()?);
     match entry.get(0)?.into_string()? {
         "new" | "change" => Some((price, amount)),
-        "delete" => Some((price, "0")),
+        // A delete's amount is meaningless (Deribit sends 0.0) but must still be a valid size:
+        // a corrupted one is a bad message, not a silent removal.
+        "delete" => depthbook_core::Qty::parse(amount).ok().map(|_| (price, "0")),
         _ => None,
     }
 }
