@@ -68,6 +68,7 @@ pub(crate) fn write_counters(out: &mut impl Write, lines: u64, c: &Counters) -> 
         ("crossed", c.crossed),
         ("evicted", c.evicted),
         ("published", c.published),
+        ("unconfirmed_breaks", c.unconfirmed_breaks),
     ];
     for (name, value) in rows {
         writeln!(out, "  {name:<20} {value}")?;

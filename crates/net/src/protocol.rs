@@ -30,6 +30,8 @@ pub enum PingStyle {
     KrakenV2,
     /// `{"event":"ping","reqid":N}` (Kraken v1).
     KrakenV1,
+    /// `{"jsonrpc":"2.0","id":N,"method":"public/test","params":{}}` (Deribit).
+    DeribitTest,
 }
 
 /// A venue's connection rules. Durations and limits are the venue's documented ones, taken
@@ -158,6 +160,45 @@ impl Protocol {
                 subscribe_batch: 50,
                 ..base
             },
+            // Text ping at least every 30 s or the server drops the connection after 2 minutes;
+            // 10 messages a second per connection; 300 connection requests per 5 minutes;
+            // fewer than 50 channels per connection recommended; a full book update at least
+            // every few seconds on an active book.
+            Venue::Bitget => Protocol {
+                ws_url: "wss://ws.bitget.com/v2/ws/public",
+                ping: PingStyle::TextPing,
+                ping_after: Duration::from_secs(25),
+                dead_after: Duration::from_secs(60),
+                book_watchdog: Duration::from_secs(90),
+                control_spacing: Duration::from_millis(110),
+                subscribe_batch: 10,
+                max_instruments: 48,
+                ..base
+            },
+            // JSON-RPC; `public/test` doubles as the keepalive (no `set_heartbeat`, so the server
+            // sends no test requests that would need answering). `book.*.100ms` pushes every
+            // 100 ms while the book changes.
+            Venue::Deribit => Protocol {
+                ws_url: "wss://www.deribit.com/ws/api/v2",
+                ping: PingStyle::DeribitTest,
+                ping_after: Duration::from_secs(15),
+                dead_after: Duration::from_secs(30),
+                subscribe_batch: 50,
+                ..base
+            },
+            // 8 connection requests a second per IP, 100 client messages a second; `heartbeat`
+            // (subscribed with the book) sends one message a second per product, so silence is
+            // noticed fast.
+            Venue::CoinbaseExchange => Protocol {
+                ws_url: "wss://ws-feed.exchange.coinbase.com",
+                ping_after: Duration::from_secs(10),
+                dead_after: Duration::from_secs(30),
+                min_connect_interval: Duration::from_millis(250),
+                control_spacing: Duration::from_millis(50),
+                subscribe_batch: 50,
+                max_instruments: 100,
+                ..base
+            },
             // Decoded and replayed, but their live connections (and the loopback server's
             // dialects to test them against) are not built yet: `ws_url` stays empty and
             // `Live::start` refuses them (see `Protocol::is_live`).
@@ -232,6 +273,9 @@ impl Protocol {
             PingStyle::TextPing => Some("ping".to_owned()),
             PingStyle::KrakenV2 => Some(format!(r#"{{"method":"ping","req_id":{req}}}"#)),
             PingStyle::KrakenV1 => Some(format!(r#"{{"event":"ping","reqid":{req}}}"#)),
+            PingStyle::DeribitTest => Some(format!(
+                r#"{{"jsonrpc":"2.0","id":{req},"method":"public/test","params":{{}}}}"#
+            )),
         }
     }
 
@@ -278,6 +322,26 @@ impl Protocol {
                 let list = quoted(&|s| format!("\"{s}\""));
                 format!(
                     r#"{{"event":"{}","pair":[{list}],"subscription":{{"name":"book","depth":{depth}}},"reqid":{req}}}"#,
+                    action.lower()
+                )
+            }
+            Venue::Bitget => {
+                let args = quoted(&|s| {
+                    format!(r#"{{"instType":"SPOT","channel":"books","instId":"{s}"}}"#)
+                });
+                format!(r#"{{"op":"{}","args":[{args}]}}"#, action.lower())
+            }
+            Venue::Deribit => {
+                let channels = quoted(&|s| format!(r#""book.{s}.100ms""#));
+                format!(
+                    r#"{{"jsonrpc":"2.0","id":{req},"method":"public/{}","params":{{"channels":[{channels}]}}}}"#,
+                    action.lower()
+                )
+            }
+            Venue::CoinbaseExchange => {
+                let products = quoted(&|s| format!("\"{s}\""));
+                format!(
+                    r#"{{"type":"{}","product_ids":[{products}],"channels":["level2_batch","heartbeat"]}}"#,
                     action.lower()
                 )
             }
@@ -334,6 +398,37 @@ mod tests {
             }
             assert!(Protocol::of(venue).subscribe(&symbols, 25, &mut 0).is_ok());
         }
+    }
+
+    #[test]
+    fn bitget_deribit_and_coinbase_exchange_messages_are_the_documented_ones() {
+        assert_eq!(
+            subscribe(Venue::Bitget, &["BTCUSDT"], 0),
+            [
+                r#"{"op":"subscribe","args":[{"instType":"SPOT","channel":"books","instId":"BTCUSDT"}]}"#
+            ]
+        );
+        assert_eq!(
+            subscribe(Venue::Deribit, &["BTC-PERPETUAL", "ETH-PERPETUAL"], 0),
+            [
+                r#"{"jsonrpc":"2.0","id":1,"method":"public/subscribe","params":{"channels":["book.BTC-PERPETUAL.100ms","book.ETH-PERPETUAL.100ms"]}}"#
+            ]
+        );
+        assert_eq!(
+            subscribe(Venue::CoinbaseExchange, &["ETH-USD"], 0),
+            [
+                r#"{"type":"subscribe","product_ids":["ETH-USD"],"channels":["level2_batch","heartbeat"]}"#
+            ]
+        );
+        assert_eq!(
+            Protocol::of(Venue::Deribit).ping_text(7).as_deref(),
+            Some(r#"{"jsonrpc":"2.0","id":7,"method":"public/test","params":{}}"#)
+        );
+        assert_eq!(Protocol::of(Venue::Bitget).ping_text(1).as_deref(), Some("ping"));
+        for venue in [Venue::Bitget, Venue::Deribit, Venue::CoinbaseExchange] {
+            assert!(Protocol::of(venue).is_live(), "{venue}");
+        }
+        assert!(!Protocol::of(Venue::Htx).is_live());
     }
 
     #[test]

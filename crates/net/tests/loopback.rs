@@ -398,6 +398,74 @@ fn a_corrupted_level_fails_the_checksum_and_only_that_book_resyncs() {
     assert_eq!(outcome.counters.resyncs, 1);
 }
 
+/// Every book of a stream-snapshot venue's capture, served and subscribed live.
+fn served_live(venue: Venue, fixture_rel: &str, faults: Faults) -> (Outcome, Truth) {
+    let files = vec![fixture(fixture_rel)];
+    let truth = truth(venue, &files);
+    let server = start_server(venue, &files, faults, &truth);
+    let symbols: Vec<&str> = truth.finals.keys().map(String::as_str).collect();
+    let outcome =
+        run(live_config(venue, &symbols, &server), &server, &truth, Duration::from_secs(60));
+    (outcome, truth)
+}
+
+#[test]
+fn bitget_books_verify_every_checksum_live() {
+    let (outcome, truth) =
+        served_live(Venue::Bitget, "bitget/cryptofeed_BITGET.ws.1.0.txt.gz", Faults::default());
+    assert_consistent(&outcome, &truth);
+    assert!(outcome.counters.checksums_verified > 300, "{:?}", outcome.counters);
+}
+
+#[test]
+fn bitget_a_corrupted_level_fails_the_checksum_and_the_book_is_resubscribed() {
+    let faults = Faults { corrupt: vec![200], ..Faults::default() };
+    let (outcome, truth) =
+        served_live(Venue::Bitget, "bitget/cryptofeed_BITGET.ws.1.0.txt.gz", faults);
+    assert!(outcome.reached_truth, "{outcome:#?}");
+    for (view, seen) in &outcome.views {
+        assert!(truth.views.contains(seen), "published a view truth never had: {view:?}");
+    }
+    assert_eq!(outcome.sim.faults.corrupted, 1);
+    assert_eq!(outcome.counters.checksum_failures, 1, "{:?}", outcome.counters);
+    assert_eq!(outcome.counters.resyncs, 1);
+}
+
+#[test]
+fn deribit_books_chain_their_change_ids_live_and_a_dropped_change_resubscribes() {
+    let (outcome, truth) =
+        served_live(Venue::Deribit, "deribit/cryptofeed_DERIBIT.ws.1.0.txt", Faults::default());
+    assert_consistent(&outcome, &truth);
+    assert_eq!((outcome.counters.gaps, outcome.counters.decode_errors), (0, 0));
+    // The capture's 36 changes are the global delta numbering; drop one in the middle.
+    let faults = Faults { drop: vec![20], ..Faults::default() };
+    let (outcome, truth) =
+        served_live(Venue::Deribit, "deribit/cryptofeed_DERIBIT.ws.1.0.txt", faults);
+    assert!(outcome.reached_truth, "{outcome:#?}");
+    for (view, seen) in &outcome.views {
+        assert!(truth.views.contains(seen), "published a view truth never had: {view:?}");
+    }
+    assert_eq!(outcome.sim.faults.dropped, 1);
+    assert_eq!(outcome.counters.gaps, 1, "{:?}", outcome.counters);
+    assert_eq!(outcome.counters.resyncs, 1);
+}
+
+#[test]
+fn coinbase_exchange_books_replay_live_and_return_after_a_disconnect() {
+    let (outcome, truth) = served_live(
+        Venue::CoinbaseExchange,
+        "coinbase/cryptofeed_COINBASE.ws.28.0.txt.gz",
+        Faults::default(),
+    );
+    assert_consistent(&outcome, &truth);
+    assert!(outcome.views.len() > 1000, "{}", outcome.views.len());
+    let faults = Faults { disconnect_after: Some(500), ..Faults::default() };
+    let (outcome, truth) =
+        served_live(Venue::CoinbaseExchange, "coinbase/cryptofeed_COINBASE.ws.28.0.txt.gz", faults);
+    assert_consistent(&outcome, &truth);
+    assert!(outcome.net.connects >= 2, "{:?}", outcome.net);
+}
+
 /// The views a replay of a recorded capture publishes, with their receive times.
 fn replay_views(venue: Venue, capture: &Path) -> Vec<(i64, Seen)> {
     let mut config = EngineConfig::new(venue);

@@ -332,7 +332,7 @@ impl Connection {
         }
         if ack
             && !refused
-            && let Some(reply) = dialect.ack_request(meta)
+            && let Some(reply) = dialect.ack_request(op, meta, items)
         {
             return self.send(socket, reply).await;
         }

@@ -139,6 +139,47 @@ pub(crate) fn okx(symbol: &str, view: &BookView<'_>) -> String {
     out
 }
 
+/// Deribit `book.{instrument}.{interval}` snapshot notification: every level as
+/// `["new", price, amount]` JSON numbers spelled as the capture wrote them, and `change_id` =
+/// the truth book's, which the next `change`'s `prev_change_id` continues.
+pub(crate) fn deribit(symbol: &str, view: &BookView<'_>) -> String {
+    let mut out = String::with_capacity(256 + 2 * 36 * view.book.side(Side::Bid).len());
+    let name = json_str(symbol);
+    let _ = write!(
+        out,
+        "{{\"jsonrpc\":\"2.0\",\"method\":\"subscription\",\"params\":{{\"channel\":{},\"data\":{{\"type\":\"snapshot\",\"timestamp\":{},",
+        json_str(&format!("book.{symbol}.100ms")),
+        view.time_ms()
+    );
+    if let Some(seq) = view.seq {
+        let _ = write!(out, "\"change_id\":{seq},");
+    }
+    let _ = write!(out, "\"instrument_name\":{name},\"bids\":");
+    let level = |o: &mut String, l: &Level, b: &mut NumBuf| {
+        o.push_str("[\"new\",");
+        push_number(o, l, true, Spell::AsSent, b);
+        o.push(',');
+        push_number(o, l, false, Spell::AsSent, b);
+        o.push(']');
+    };
+    push_side(&mut out, view.book, Side::Bid, usize::MAX, level);
+    out.push_str(",\"asks\":");
+    push_side(&mut out, view.book, Side::Ask, usize::MAX, level);
+    out.push_str("}}}");
+    out
+}
+
+/// Coinbase Exchange `level2` snapshot: `[price, size]` strings, as the capture spelled them.
+pub(crate) fn coinbase_exchange(symbol: &str, view: &BookView<'_>) -> String {
+    let mut out = String::with_capacity(128 + 2 * 32 * view.book.side(Side::Bid).len());
+    let _ = write!(out, "{{\"type\":\"snapshot\",\"product_id\":{},\"asks\":", json_str(symbol));
+    push_side(&mut out, view.book, Side::Ask, usize::MAX, |o, l, b| string_pair(o, l, b, ""));
+    out.push_str(",\"bids\":");
+    push_side(&mut out, view.book, Side::Bid, usize::MAX, |o, l, b| string_pair(o, l, b, ""));
+    out.push('}');
+    out
+}
+
 /// Kraken v2 `book` snapshot: the best `depth` levels a side as JSON numbers, spelled with
 /// `precision` (price, size decimals) when known, else as the capture wrote them, with the
 /// Kraken checksum in that same spelling.

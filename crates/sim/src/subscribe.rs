@@ -22,6 +22,10 @@ pub(crate) enum Dialect {
     KrakenV2,
     /// Kraken WebSocket v1: `event: subscribe` with `pair` and `subscription`.
     KrakenV1,
+    /// Deribit JSON-RPC: `public/subscribe` with `channels`, `public/test` as a ping.
+    Deribit,
+    /// Coinbase Exchange ws-feed: `type: subscribe` with `product_ids` and `channels`.
+    CoinbaseExchange,
 }
 
 /// A book subscription.
@@ -111,6 +115,11 @@ impl Dialect {
             Venue::Okx => Some(Dialect::Okx),
             Venue::Kraken => Some(Dialect::KrakenV2),
             Venue::KrakenV1 => Some(Dialect::KrakenV1),
+            // Bitget's client protocol is OKX's shape (`op`, `args` of `channel`/`instId`, text
+            // ping); its book messages are too, checksum included.
+            Venue::Bitget => Some(Dialect::Okx),
+            Venue::Deribit => Some(Dialect::Deribit),
+            Venue::CoinbaseExchange => Some(Dialect::CoinbaseExchange),
             _ => None,
         }
     }
@@ -146,12 +155,15 @@ impl Dialect {
             Dialect::Okx => parse_okx(&value, received_ns),
             Dialect::KrakenV2 => parse_kraken_v2(&value, received_ns),
             Dialect::KrakenV1 => parse_kraken_v1(&value, received_ns),
+            Dialect::Deribit => parse_deribit(&value, received_ns),
+            Dialect::CoinbaseExchange => parse_coinbase_exchange(&value, received_ns),
         }
         .unwrap_or_else(|why| {
             let id = match self {
-                Dialect::Binance | Dialect::Okx => value.get("id"),
+                Dialect::Binance | Dialect::Okx | Dialect::Deribit => value.get("id"),
                 Dialect::KrakenV2 => value.get("req_id"),
                 Dialect::KrakenV1 => value.get("reqid"),
+                Dialect::CoinbaseExchange => None,
             };
             Request::Reply(self.error(why, id))
         })
@@ -169,7 +181,8 @@ impl Dialect {
     ) -> Option<String> {
         let mut out = Fields::new();
         match self {
-            Dialect::Binance => return None,
+            // Acked once per request (`ack_request`).
+            Dialect::Binance | Dialect::Deribit | Dialect::CoinbaseExchange => return None,
             Dialect::Okx => {
                 out.opt("id", &meta.id);
                 out.put("event", op.word());
@@ -216,21 +229,40 @@ impl Dialect {
         Some(out.finish())
     }
 
-    /// The ack of a whole request, for venues that ack once (Binance).
-    pub(crate) fn ack_request(self, meta: &RequestMeta) -> Option<String> {
-        (self == Dialect::Binance).then(|| {
-            let mut out = Fields::new();
-            out.put("result", Value::Null);
-            out.put("id", meta.id.clone().unwrap_or(Value::Null));
-            out.finish()
-        })
+    /// The ack of a whole request, for venues that ack once (Binance, Deribit, Coinbase).
+    pub(crate) fn ack_request(self, op: Op, meta: &RequestMeta, items: &[Item]) -> Option<String> {
+        let mut out = Fields::new();
+        match self {
+            Dialect::Binance => {
+                out.put("result", Value::Null);
+                out.put("id", meta.id.clone().unwrap_or(Value::Null));
+            }
+            Dialect::Deribit => {
+                out.put("jsonrpc", "2.0");
+                out.put("id", meta.id.clone().unwrap_or(Value::Null));
+                out.put("result", items.iter().map(|i| i.echo.clone()).collect::<Vec<_>>());
+            }
+            // The channels and products now subscribed; this loopback echoes the request's.
+            Dialect::CoinbaseExchange => {
+                let channels: Vec<Value> = match op {
+                    Op::Subscribe => items.iter().map(|i| i.echo.clone()).collect(),
+                    Op::Unsubscribe => Vec::new(),
+                };
+                out.put("type", "subscriptions");
+                out.put("channels", channels);
+            }
+            Dialect::Okx | Dialect::KrakenV2 | Dialect::KrakenV1 => return None,
+        }
+        Some(out.finish())
     }
 
     /// The venue's answer to an item that cannot be served (`why`).
     pub(crate) fn refuse_item(self, op: Op, meta: &RequestMeta, item: &Item, why: &str) -> String {
         let mut out = Fields::new();
         match self {
-            Dialect::Binance | Dialect::Okx => return self.error(why, meta.id.as_ref()),
+            Dialect::Binance | Dialect::Okx | Dialect::Deribit | Dialect::CoinbaseExchange => {
+                return self.error(why, meta.id.as_ref());
+            }
             Dialect::KrakenV2 => {
                 out.put("error", why);
                 out.put("method", op.word());
@@ -275,6 +307,16 @@ impl Dialect {
                 out.opt("reqid", &id);
                 out.put("status", "error");
             }
+            Dialect::Deribit => {
+                out.put("jsonrpc", "2.0");
+                out.put("id", id.unwrap_or(Value::Null));
+                out.put("error", json!({"code": -32600, "message": why}));
+            }
+            Dialect::CoinbaseExchange => {
+                out.put("type", "error");
+                out.put("message", "Failed to subscribe");
+                out.put("reason", why);
+            }
         }
         out.finish()
     }
@@ -282,7 +324,7 @@ impl Dialect {
     /// What the venue sends as soon as a connection opens (Kraken's status messages).
     pub(crate) fn greeting(self, conn_tag: &str) -> Option<String> {
         match self {
-            Dialect::Binance | Dialect::Okx => None,
+            Dialect::Binance | Dialect::Okx | Dialect::Deribit | Dialect::CoinbaseExchange => None,
             Dialect::KrakenV2 => {
                 let mut out = Fields::new();
                 out.put("channel", "status");
@@ -426,6 +468,87 @@ fn parse_okx(obj: &Map<String, Value>, received_ns: i64) -> Result<Request, &'st
     Ok(Request::Change { op, meta, items })
 }
 
+fn parse_deribit(obj: &Map<String, Value>, received_ns: i64) -> Result<Request, &'static str> {
+    let meta = RequestMeta { id: obj.get("id").cloned(), received_ns };
+    let op = match obj.get("method").and_then(Value::as_str) {
+        Some("public/subscribe") => Op::Subscribe,
+        Some("public/unsubscribe") => Op::Unsubscribe,
+        // Keepalives: answered, nothing else.
+        Some("public/test") => return Ok(deribit_result(&meta, json!({"version": "1.2.26"}))),
+        Some("public/set_heartbeat") => return Ok(deribit_result(&meta, json!("ok"))),
+        _ => return Err("unknown method"),
+    };
+    let channels = obj
+        .get("params")
+        .and_then(|p| p.get("channels"))
+        .and_then(Value::as_array)
+        .ok_or("params.channels must be an array")?;
+    let mut items = Vec::with_capacity(channels.len());
+    for channel in channels {
+        let name = channel.as_str().ok_or("channels must be strings")?;
+        // `book.{instrument}.{interval}`; the grouped form has more parts and is not served.
+        let parts: Vec<&str> = name.split('.').collect();
+        let topic = match parts.as_slice() {
+            ["book", instrument, _interval] => {
+                Some(Topic { symbol: (*instrument).to_owned(), depth: None, snapshot: true })
+            }
+            _ => None,
+        };
+        items.push(Item { topic, echo: channel.clone() });
+    }
+    Ok(Request::Change { op, meta, items })
+}
+
+fn deribit_result(meta: &RequestMeta, result: Value) -> Request {
+    let mut out = Fields::new();
+    out.put("jsonrpc", "2.0");
+    out.put("id", meta.id.clone().unwrap_or(Value::Null));
+    out.put("result", result);
+    Request::Reply(out.finish())
+}
+
+fn parse_coinbase_exchange(
+    obj: &Map<String, Value>,
+    received_ns: i64,
+) -> Result<Request, &'static str> {
+    let meta = RequestMeta { id: None, received_ns };
+    let op = match obj.get("type").and_then(Value::as_str) {
+        Some("subscribe") => Op::Subscribe,
+        Some("unsubscribe") => Op::Unsubscribe,
+        _ => return Err("unknown type"),
+    };
+    let products: Vec<&str> = obj
+        .get("product_ids")
+        .and_then(Value::as_array)
+        .map(|p| p.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let channels =
+        obj.get("channels").and_then(Value::as_array).ok_or("channels must be an array")?;
+    let mut items = Vec::new();
+    for channel in channels {
+        // A channel is a name (for the request's products) or `{"name", "product_ids"}`.
+        let (name, own) = match channel {
+            Value::String(name) => (name.as_str(), None),
+            Value::Object(c) => (
+                c.get("name").and_then(Value::as_str).ok_or("a channel needs a name")?,
+                c.get("product_ids").and_then(Value::as_array),
+            ),
+            _ => return Err("channels must be names or objects"),
+        };
+        let ids: Vec<&str> = own
+            .map_or_else(|| products.clone(), |ids| ids.iter().filter_map(Value::as_str).collect());
+        let book = matches!(name, "level2" | "level2_batch");
+        for id in ids {
+            let topic = book.then(|| Topic { symbol: id.to_owned(), depth: None, snapshot: true });
+            items.push(Item { topic, echo: json!({"name": name, "product_ids": [id]}) });
+        }
+    }
+    if items.is_empty() {
+        return Err("no channel and product to subscribe");
+    }
+    Ok(Request::Change { op, meta, items })
+}
+
 fn parse_kraken_v2(obj: &Map<String, Value>, received_ns: i64) -> Result<Request, &'static str> {
     let meta = RequestMeta { id: obj.get("req_id").cloned(), received_ns };
     let op = match obj.get("method").and_then(Value::as_str) {
@@ -547,7 +670,7 @@ mod tests {
         assert_eq!(items[0].topic.as_ref().map(|t| t.symbol.as_str()), Some("BTCUSDT"));
         assert_eq!(items[1].topic, None);
         assert_eq!(
-            Dialect::Binance.ack_request(&meta).as_deref(),
+            Dialect::Binance.ack_request(Op::Subscribe, &meta, &[]).as_deref(),
             Some(r#"{"result":null,"id":1}"#)
         );
         let url = Dialect::Binance
