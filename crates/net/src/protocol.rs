@@ -32,6 +32,8 @@ pub enum PingStyle {
     KrakenV1,
     /// `{"jsonrpc":"2.0","id":N,"method":"public/test","params":{}}` (Deribit).
     DeribitTest,
+    /// `{"time":N,"channel":"spot.ping"}` (Gate.io spot).
+    GateSpot,
 }
 
 /// A venue's connection rules. Durations and limits are the venue's documented ones, taken
@@ -199,6 +201,23 @@ impl Protocol {
                 max_instruments: 100,
                 ..base
             },
+            // Spot book updates every 100 ms; REST snapshots bridged by `id` like Binance's.
+            // Public REST: 200 requests per 10 s per endpoint; we allow ourselves half.
+            // One currency pair per subscribe message (the payload is `[pair, interval]`).
+            Venue::GateIo => Protocol {
+                ws_url: "wss://api.gateio.ws/ws/v4/",
+                rest_url: Some("https://api.gateio.ws"),
+                resync: ResyncMethod::RestSnapshot,
+                ping: PingStyle::GateSpot,
+                ping_after: Duration::from_secs(20),
+                dead_after: Duration::from_secs(40),
+                book_watchdog: Duration::from_secs(60),
+                subscribe_batch: 1,
+                max_instruments: 100,
+                rest_weight: 1,
+                rest_budget_per_minute: 600,
+                ..base
+            },
             // Decoded and replayed, but their live connections (and the loopback server's
             // dialects to test them against) are not built yet: `ws_url` stays empty and
             // `Live::start` refuses them (see `Protocol::is_live`).
@@ -273,6 +292,7 @@ impl Protocol {
             PingStyle::TextPing => Some("ping".to_owned()),
             PingStyle::KrakenV2 => Some(format!(r#"{{"method":"ping","req_id":{req}}}"#)),
             PingStyle::KrakenV1 => Some(format!(r#"{{"event":"ping","reqid":{req}}}"#)),
+            PingStyle::GateSpot => Some(format!(r#"{{"time":{req},"channel":"spot.ping"}}"#)),
             PingStyle::DeribitTest => Some(format!(
                 r#"{{"jsonrpc":"2.0","id":{req},"method":"public/test","params":{{}}}}"#
             )),
@@ -281,13 +301,20 @@ impl Protocol {
 
     /// The REST snapshot URL of `symbol` under `base` (the production base unless overridden).
     pub fn rest_snapshot_url(&self, base: &str, symbol: &str) -> Option<String> {
-        let path = match self.venue {
-            Venue::BinanceSpot => "/api/v3/depth",
-            Venue::BinanceUsdm => "/fapi/v1/depth",
-            _ => return None,
-        };
         let base = base.trim_end_matches('/');
-        Some(format!("{base}{path}?symbol={symbol}&limit={REST_LIMIT}"))
+        match self.venue {
+            Venue::BinanceSpot => {
+                Some(format!("{base}/api/v3/depth?symbol={symbol}&limit={REST_LIMIT}"))
+            }
+            Venue::BinanceUsdm => {
+                Some(format!("{base}/fapi/v1/depth?symbol={symbol}&limit={REST_LIMIT}"))
+            }
+            // 100 levels: Gate.io's `with_id` books go no deeper.
+            Venue::GateIo => Some(format!(
+                "{base}/api/v4/spot/order_book?currency_pair={symbol}&limit=100&with_id=true"
+            )),
+            _ => None,
+        }
     }
 
     fn message(&self, action: Action, symbols: &[String], depth: u32, req: u64) -> String {
@@ -335,6 +362,14 @@ impl Protocol {
                 let channels = quoted(&|s| format!(r#""book.{s}.100ms""#));
                 format!(
                     r#"{{"jsonrpc":"2.0","id":{req},"method":"public/{}","params":{{"channels":[{channels}]}}}}"#,
+                    action.lower()
+                )
+            }
+            Venue::GateIo => {
+                // `subscribe_batch` is 1: one pair per message.
+                let pair = symbols.first().map_or("", String::as_str);
+                format!(
+                    r#"{{"time":{req},"channel":"spot.order_book_update","event":"{}","payload":["{pair}","100ms"]}}"#,
                     action.lower()
                 )
             }
@@ -401,7 +436,7 @@ mod tests {
     }
 
     #[test]
-    fn bitget_deribit_and_coinbase_exchange_messages_are_the_documented_ones() {
+    fn bitget_deribit_gateio_and_coinbase_exchange_messages_are_the_documented_ones() {
         assert_eq!(
             subscribe(Venue::Bitget, &["BTCUSDT"], 0),
             [
@@ -425,7 +460,22 @@ mod tests {
             Some(r#"{"jsonrpc":"2.0","id":7,"method":"public/test","params":{}}"#)
         );
         assert_eq!(Protocol::of(Venue::Bitget).ping_text(1).as_deref(), Some("ping"));
-        for venue in [Venue::Bitget, Venue::Deribit, Venue::CoinbaseExchange] {
+        assert_eq!(
+            subscribe(Venue::GateIo, &["BTC_USDT", "ETH_USDT"], 0),
+            [
+                r#"{"time":1,"channel":"spot.order_book_update","event":"subscribe","payload":["BTC_USDT","100ms"]}"#,
+                r#"{"time":2,"channel":"spot.order_book_update","event":"subscribe","payload":["ETH_USDT","100ms"]}"#
+            ]
+        );
+        assert_eq!(
+            Protocol::of(Venue::GateIo)
+                .rest_snapshot_url("https://api.gateio.ws/", "BTC_USDT")
+                .as_deref(),
+            Some(
+                "https://api.gateio.ws/api/v4/spot/order_book?currency_pair=BTC_USDT&limit=100&with_id=true"
+            )
+        );
+        for venue in [Venue::Bitget, Venue::Deribit, Venue::CoinbaseExchange, Venue::GateIo] {
             assert!(Protocol::of(venue).is_live(), "{venue}");
         }
         assert!(!Protocol::of(Venue::Htx).is_live());

@@ -355,10 +355,7 @@ fn a_dropped_frame_resyncs_only_its_symbol() {
     );
     assert_consistent(&outcome, &truth);
     assert_eq!(outcome.sim.faults.dropped, 1);
-    let stale: Vec<_> =
-        outcome.statuses.iter().filter(|(_, s)| matches!(s, Status::Stale(_))).collect();
-    assert_eq!(stale.len(), 1, "only the dropped frame's book: {stale:?}");
-    let (symbol, status) = stale[0];
+    let (symbol, status) = only_one_stale(&outcome);
     assert!(matches!(status, Status::Stale(depthbook_engine::StaleReason::Gap { .. })));
     assert_eq!(outcome.counters.gaps, 1);
     assert_eq!(outcome.counters.resyncs, 1, "{symbol} came back");
@@ -398,6 +395,14 @@ fn a_corrupted_level_fails_the_checksum_and_only_that_book_resyncs() {
     assert_eq!(outcome.counters.resyncs, 1);
 }
 
+/// The one book that went Stale in a run (a fault must hit only its own book).
+fn only_one_stale(outcome: &Outcome) -> (&String, &Status) {
+    let stale: Vec<_> =
+        outcome.statuses.iter().filter(|(_, s)| matches!(s, Status::Stale(_))).collect();
+    assert_eq!(stale.len(), 1, "only the faulty frame's book: {stale:?}");
+    (&stale[0].0, &stale[0].1)
+}
+
 /// Every book of a stream-snapshot venue's capture, served and subscribed live.
 fn served_live(venue: Venue, fixture_rel: &str, faults: Faults) -> (Outcome, Truth) {
     let files = vec![fixture(fixture_rel)];
@@ -407,6 +412,42 @@ fn served_live(venue: Venue, fixture_rel: &str, faults: Faults) -> (Outcome, Tru
     let outcome =
         run(live_config(venue, &symbols, &server), &server, &truth, Duration::from_secs(60));
     (outcome, truth)
+}
+
+#[test]
+fn gateio_spot_bridges_rest_snapshots_live_and_a_dropped_delta_refetches_only_its_pair() {
+    let files = vec![
+        fixture("gateio/cryptofeed_GATEIO.ws.1.0.txt"),
+        fixture("gateio/cryptofeed_GATEIO.http.0.0.txt"),
+    ];
+    let truth = truth(Venue::GateIo, &files);
+    let symbols: Vec<&str> = truth.finals.keys().map(String::as_str).collect();
+    let server = start_server(Venue::GateIo, &files, Faults::default(), &truth);
+    let outcome = run(
+        live_config(Venue::GateIo, &symbols, &server),
+        &server,
+        &truth,
+        Duration::from_secs(60),
+    );
+    assert_consistent(&outcome, &truth);
+    assert_eq!(outcome.counters.gaps, 0, "{:?}", outcome.counters);
+    assert!(outcome.net.rest_ok >= symbols.len() as u64, "{:?}", outcome.net);
+    // At a tenth of the recorded pace, so the books are Live when delta 100 is dropped.
+    let faults = Faults { drop: vec![100], ..Faults::default() };
+    let server = start_with(Venue::GateIo, &files, faults, &truth, |c| {
+        c.pace = Pace::Recorded { speedup: 10 };
+    });
+    let outcome = run(
+        live_config(Venue::GateIo, &symbols, &server),
+        &server,
+        &truth,
+        Duration::from_secs(60),
+    );
+    assert_consistent(&outcome, &truth);
+    assert_eq!(outcome.sim.faults.dropped, 1);
+    let (_, status) = only_one_stale(&outcome);
+    assert!(matches!(status, Status::Stale(depthbook_engine::StaleReason::Gap { .. })));
+    assert_eq!((outcome.counters.gaps, outcome.counters.resyncs), (1, 1));
 }
 
 #[test]

@@ -485,7 +485,8 @@ impl Replay {
         let view = self.live_view(symbol)?;
         let facts = self.classifier.facts(symbol);
         match self.dialect {
-            Dialect::Binance => None,
+            // Their snapshots come over REST.
+            Dialect::Binance | Dialect::GateIo => None,
             Dialect::Okx => Some(snapshot::okx(symbol, &view)),
             Dialect::Deribit => Some(snapshot::deribit(symbol, &view)),
             Dialect::CoinbaseExchange => Some(snapshot::coinbase_exchange(symbol, &view)),
@@ -574,7 +575,10 @@ impl Replay {
 
     fn render_rest(&self, symbol: &str, limit: usize) -> Option<String> {
         let view = self.live_view(symbol)?;
-        Some(snapshot::binance_rest(&view, limit, self.venue == Venue::BinanceUsdm))
+        Some(match self.venue {
+            Venue::GateIo => snapshot::gateio_rest(&view, limit),
+            venue => snapshot::binance_rest(&view, limit, venue == Venue::BinanceUsdm),
+        })
     }
 
     /// Why there is no body: a symbol the running replay has not shown is unknown; before the

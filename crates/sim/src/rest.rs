@@ -1,5 +1,6 @@
-//! Binance's REST depth endpoints (`/api/v3/depth`, `/fapi/v1/depth`), answered from the truth
-//! book at the replay's current position.
+//! REST depth endpoints (Binance `/api/v3/depth`, `/fapi/v1/depth`; Gate.io
+//! `/api/v4/spot/order_book`), answered from the truth book at the replay's current position.
+//! Errors use Binance's shape for every venue: clients only look at the status.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -29,7 +30,8 @@ pub(crate) async fn depth(
         bump(&app.counters.rest_refused);
         return error(StatusCode::TOO_MANY_REQUESTS, -1003, "Too many requests", true);
     }
-    let Some(symbol) = params.get("symbol").filter(|s| !s.is_empty()) else {
+    let named = params.get("symbol").or_else(|| params.get("currency_pair"));
+    let Some(symbol) = named.filter(|s| !s.is_empty()) else {
         let msg = "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.";
         return error(StatusCode::BAD_REQUEST, -1102, msg, false);
     };

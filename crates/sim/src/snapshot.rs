@@ -104,11 +104,26 @@ pub(crate) fn binance_rest(view: &BookView<'_>, limit: usize, usdm: bool) -> Str
         let ms = view.time_ms();
         let _ = write!(out, ",\"E\":{ms},\"T\":{ms}");
     }
-    out.push_str(",\"bids\":");
-    push_side(&mut out, view.book, Side::Bid, limit, |o, l, b| string_pair(o, l, b, ""));
-    out.push_str(",\"asks\":");
-    push_side(&mut out, view.book, Side::Ask, limit, |o, l, b| string_pair(o, l, b, ""));
+    push_string_sides(&mut out, view, limit, [Side::Bid, Side::Ask]);
+    out
+}
+
+/// `,"<side>":[["p","s"],..]` for both sides in `order`, best `limit` first, then `}`.
+fn push_string_sides(out: &mut String, view: &BookView<'_>, limit: usize, order: [Side; 2]) {
+    for side in order {
+        out.push_str(if side == Side::Bid { ",\"bids\":" } else { ",\"asks\":" });
+        push_side(out, view.book, side, limit, |o, l, b| string_pair(o, l, b, ""));
+    }
     out.push('}');
+}
+
+/// Gate.io spot REST order book with `with_id=true`: `{"id":N,"current":ms,"update":ms,
+/// "asks":[["p","s"],..],"bids":[..]}`, `id` being the truth book's last `u`.
+pub(crate) fn gateio_rest(view: &BookView<'_>, limit: usize) -> String {
+    let mut out = String::with_capacity(96 + 2 * 40 * limit.min(MAX_SNAPSHOT_LEVELS));
+    let ms = view.time_ms();
+    let _ = write!(out, "{{\"id\":{},\"current\":{ms},\"update\":{ms}", view.seq.unwrap_or(0));
+    push_string_sides(&mut out, view, limit, [Side::Ask, Side::Bid]);
     out
 }
 

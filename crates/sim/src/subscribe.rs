@@ -26,6 +26,8 @@ pub(crate) enum Dialect {
     Deribit,
     /// Coinbase Exchange ws-feed: `type: subscribe` with `product_ids` and `channels`.
     CoinbaseExchange,
+    /// Gate.io v4: `event: subscribe` on a `channel` with a `payload`; snapshots over REST.
+    GateIo,
 }
 
 /// A book subscription.
@@ -120,6 +122,7 @@ impl Dialect {
             Venue::Bitget => Some(Dialect::Okx),
             Venue::Deribit => Some(Dialect::Deribit),
             Venue::CoinbaseExchange => Some(Dialect::CoinbaseExchange),
+            Venue::GateIo => Some(Dialect::GateIo),
             _ => None,
         }
     }
@@ -157,6 +160,7 @@ impl Dialect {
             Dialect::KrakenV1 => parse_kraken_v1(&value, received_ns),
             Dialect::Deribit => parse_deribit(&value, received_ns),
             Dialect::CoinbaseExchange => parse_coinbase_exchange(&value, received_ns),
+            Dialect::GateIo => parse_gateio(&value, received_ns),
         }
         .unwrap_or_else(|why| {
             let id = match self {
@@ -164,6 +168,7 @@ impl Dialect {
                 Dialect::KrakenV2 => value.get("req_id"),
                 Dialect::KrakenV1 => value.get("reqid"),
                 Dialect::CoinbaseExchange => None,
+                Dialect::GateIo => value.get("time"),
             };
             Request::Reply(self.error(why, id))
         })
@@ -182,7 +187,9 @@ impl Dialect {
         let mut out = Fields::new();
         match self {
             // Acked once per request (`ack_request`).
-            Dialect::Binance | Dialect::Deribit | Dialect::CoinbaseExchange => return None,
+            Dialect::Binance | Dialect::Deribit | Dialect::CoinbaseExchange | Dialect::GateIo => {
+                return None;
+            }
             Dialect::Okx => {
                 out.opt("id", &meta.id);
                 out.put("event", op.word());
@@ -251,6 +258,14 @@ impl Dialect {
                 out.put("type", "subscriptions");
                 out.put("channels", channels);
             }
+            Dialect::GateIo => {
+                let time = meta.id.clone().unwrap_or(Value::Null);
+                out.put("time", time);
+                out.put("channel", GATE_BOOK_CHANNEL);
+                out.put("event", op.word());
+                out.put("payload", items.first().map_or(Value::Null, |i| i.echo.clone()));
+                out.put("result", json!({"status": "success"}));
+            }
             Dialect::Okx | Dialect::KrakenV2 | Dialect::KrakenV1 => return None,
         }
         Some(out.finish())
@@ -260,7 +275,11 @@ impl Dialect {
     pub(crate) fn refuse_item(self, op: Op, meta: &RequestMeta, item: &Item, why: &str) -> String {
         let mut out = Fields::new();
         match self {
-            Dialect::Binance | Dialect::Okx | Dialect::Deribit | Dialect::CoinbaseExchange => {
+            Dialect::Binance
+            | Dialect::Okx
+            | Dialect::Deribit
+            | Dialect::CoinbaseExchange
+            | Dialect::GateIo => {
                 return self.error(why, meta.id.as_ref());
             }
             Dialect::KrakenV2 => {
@@ -317,6 +336,13 @@ impl Dialect {
                 out.put("message", "Failed to subscribe");
                 out.put("reason", why);
             }
+            Dialect::GateIo => {
+                out.put("time", id.unwrap_or(Value::Null));
+                out.put("channel", "");
+                out.put("event", "");
+                out.put("error", json!({"code": 2, "message": why}));
+                out.put("result", Value::Null);
+            }
         }
         out.finish()
     }
@@ -324,7 +350,11 @@ impl Dialect {
     /// What the venue sends as soon as a connection opens (Kraken's status messages).
     pub(crate) fn greeting(self, conn_tag: &str) -> Option<String> {
         match self {
-            Dialect::Binance | Dialect::Okx | Dialect::Deribit | Dialect::CoinbaseExchange => None,
+            Dialect::Binance
+            | Dialect::Okx
+            | Dialect::Deribit
+            | Dialect::CoinbaseExchange
+            | Dialect::GateIo => None,
             Dialect::KrakenV2 => {
                 let mut out = Fields::new();
                 out.put("channel", "status");
@@ -505,6 +535,38 @@ fn deribit_result(meta: &RequestMeta, result: Value) -> Request {
     out.put("id", meta.id.clone().unwrap_or(Value::Null));
     out.put("result", result);
     Request::Reply(out.finish())
+}
+
+/// Gate.io's spot book channel.
+const GATE_BOOK_CHANNEL: &str = "spot.order_book_update";
+
+fn parse_gateio(obj: &Map<String, Value>, received_ns: i64) -> Result<Request, &'static str> {
+    let meta = RequestMeta { id: obj.get("time").cloned(), received_ns };
+    let channel = obj.get("channel").and_then(Value::as_str).ok_or("a request needs a channel")?;
+    if channel == "spot.ping" {
+        let mut out = Fields::new();
+        out.put("time", meta.id.clone().unwrap_or(Value::Null));
+        out.put("channel", "spot.pong");
+        out.put("event", "");
+        out.put("result", Value::Null);
+        return Ok(Request::Reply(out.finish()));
+    }
+    let op = match obj.get("event").and_then(Value::as_str) {
+        Some("subscribe") => Op::Subscribe,
+        Some("unsubscribe") => Op::Unsubscribe,
+        _ => return Err("unknown event"),
+    };
+    let payload = obj.get("payload").cloned().unwrap_or(Value::Null);
+    let symbol = payload.get(0).and_then(Value::as_str);
+    // Snapshots come over REST, never on the stream.
+    let topic = match (channel, symbol) {
+        (GATE_BOOK_CHANNEL, Some(symbol)) => {
+            Some(Topic { symbol: symbol.to_owned(), depth: None, snapshot: false })
+        }
+        (GATE_BOOK_CHANNEL, None) => return Err("the payload needs a currency pair"),
+        _ => None,
+    };
+    Ok(Request::Change { op, meta, items: vec![Item { topic, echo: payload }] })
 }
 
 fn parse_coinbase_exchange(
