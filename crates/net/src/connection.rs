@@ -281,6 +281,14 @@ async fn session(
                     None => return End::Reconnect("connection ended".to_owned()),
                 };
                 let bytes: bytes::Bytes = bytes;
+                if binary && let Some(pong) = protocol.pong_for(&bytes) {
+                    // A keepalive, answered at once (it jumps the control spacing: the venue
+                    // drops a client that answers late).
+                    match timeout(protocol.dead_after, ws.send(Message::text(pong))).await {
+                        Ok(Ok(())) => bump(&counters.pongs_sent),
+                        _ => return End::Reconnect("pong failed".to_owned()),
+                    }
+                }
                 bump(&counters.frames_in);
                 add(&counters.bytes_in, bytes.len() as u64);
                 if tx.send(Input::Frame { conn, bytes, binary, recv_ns }).await.is_err() {

@@ -53,6 +53,8 @@ net_counters! {
     oversized,
     /// Keepalive pings sent.
     pings_sent,
+    /// Answers to the venue's own pings (HTX `{"ping":n}`) sent.
+    pongs_sent,
     /// Control messages sent: subscribe, unsubscribe and keepalive pings.
     control_sent,
     /// REST snapshot requests sent.

@@ -34,6 +34,8 @@ pub enum PingStyle {
     DeribitTest,
     /// `{"time":N,"channel":"spot.ping"}` (Gate.io spot).
     GateSpot,
+    /// `{"ping":N}` (HTX; the server answers `{"pong":N}`, and pings us the same way).
+    HtxPing,
 }
 
 /// A venue's connection rules. Durations and limits are the venue's documented ones, taken
@@ -218,6 +220,19 @@ impl Protocol {
                 rest_budget_per_minute: 600,
                 ..base
             },
+            // Every frame gzip-compressed (binary). The server pings every 5 s and drops a
+            // client that misses two; `depth.step0` pushes a whole book about once a second.
+            Venue::Htx => Protocol {
+                ws_url: "wss://api.huobi.pro/ws",
+                ping: PingStyle::HtxPing,
+                binary_frames: true,
+                ping_after: Duration::from_secs(10),
+                dead_after: Duration::from_secs(30),
+                book_watchdog: Duration::from_secs(30),
+                subscribe_batch: 1,
+                max_instruments: 100,
+                ..base
+            },
             // Decoded and replayed, but their live connections (and the loopback server's
             // dialects to test them against) are not built yet: `ws_url` stays empty and
             // `Live::start` refuses them (see `Protocol::is_live`).
@@ -293,10 +308,26 @@ impl Protocol {
             PingStyle::KrakenV2 => Some(format!(r#"{{"method":"ping","req_id":{req}}}"#)),
             PingStyle::KrakenV1 => Some(format!(r#"{{"event":"ping","reqid":{req}}}"#)),
             PingStyle::GateSpot => Some(format!(r#"{{"time":{req},"channel":"spot.ping"}}"#)),
+            PingStyle::HtxPing => Some(format!(r#"{{"ping":{req}}}"#)),
             PingStyle::DeribitTest => Some(format!(
                 r#"{{"jsonrpc":"2.0","id":{req},"method":"public/test","params":{{}}}}"#
             )),
         }
+    }
+
+    /// The answer to a ping the venue sent in `frame`, if it is one (HTX: a gzip frame holding
+    /// `{"ping":n}`, answered `{"pong":n}`). Only small frames are looked into, so book data
+    /// is never inflated here; the ingest loop's decoder does that.
+    pub fn pong_for(&self, frame: &[u8]) -> Option<String> {
+        if self.ping != PingStyle::HtxPing || frame.len() > 128 {
+            return None;
+        }
+        let mut text = Vec::with_capacity(64);
+        let decoder = flate2::read::GzDecoder::new(frame);
+        std::io::Read::read_to_end(&mut std::io::Read::take(decoder, 128), &mut text).ok()?;
+        let text = std::str::from_utf8(&text).ok()?;
+        let number = text.trim().strip_prefix(r#"{"ping":"#)?.strip_suffix('}')?;
+        number.bytes().all(|b| b.is_ascii_digit()).then(|| format!(r#"{{"pong":{number}}}"#))
     }
 
     /// The REST snapshot URL of `symbol` under `base` (the production base unless overridden).
@@ -364,6 +395,15 @@ impl Protocol {
                     r#"{{"jsonrpc":"2.0","id":{req},"method":"public/{}","params":{{"channels":[{channels}]}}}}"#,
                     action.lower()
                 )
+            }
+            Venue::Htx => {
+                // `subscribe_batch` is 1: one topic per message.
+                let symbol = symbols.first().map_or("", String::as_str);
+                let verb = match action {
+                    Action::Subscribe => "sub",
+                    Action::Unsubscribe => "unsub",
+                };
+                format!(r#"{{"{verb}":"market.{symbol}.depth.step0","id":"{req}"}}"#)
             }
             Venue::GateIo => {
                 // `subscribe_batch` is 1: one pair per message.
@@ -475,10 +515,40 @@ mod tests {
                 "https://api.gateio.ws/api/v4/spot/order_book?currency_pair=BTC_USDT&limit=100&with_id=true"
             )
         );
-        for venue in [Venue::Bitget, Venue::Deribit, Venue::CoinbaseExchange, Venue::GateIo] {
+        assert_eq!(
+            subscribe(Venue::Htx, &["btcusdt"], 0),
+            [r#"{"sub":"market.btcusdt.depth.step0","id":"1"}"#]
+        );
+        for venue in
+            [Venue::Bitget, Venue::Deribit, Venue::CoinbaseExchange, Venue::GateIo, Venue::Htx]
+        {
             assert!(Protocol::of(venue).is_live(), "{venue}");
         }
-        assert!(!Protocol::of(Venue::Htx).is_live());
+        assert!(!Protocol::of(Venue::Bitfinex).is_live());
+    }
+
+    #[test]
+    fn htx_pings_in_gzip_frames_are_answered_and_nothing_else_is() {
+        use std::io::Write as _;
+        let gzip = |text: &str| {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(text.as_bytes()).unwrap();
+            e.finish().unwrap()
+        };
+        let htx = Protocol::of(Venue::Htx);
+        assert_eq!(
+            htx.pong_for(&gzip(r#"{"ping":1492420473027}"#)).as_deref(),
+            Some(r#"{"pong":1492420473027}"#)
+        );
+        assert_eq!(htx.pong_for(&gzip(r#"{"ping":"x"}"#)), None);
+        assert_eq!(htx.pong_for(&gzip(r#"{"ch":"market.btcusdt.depth.step0"}"#)), None);
+        assert_eq!(htx.pong_for(b"not gzip"), None);
+        assert_eq!(
+            htx.pong_for(&gzip(&"x".repeat(4_000))),
+            None,
+            "large frames are not looked into"
+        );
+        assert_eq!(Protocol::of(Venue::Okx).pong_for(&gzip(r#"{"ping":1}"#)), None);
     }
 
     #[test]

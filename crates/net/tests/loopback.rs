@@ -451,6 +451,24 @@ fn gateio_spot_bridges_rest_snapshots_live_and_a_dropped_delta_refetches_only_it
 }
 
 #[test]
+fn htx_gzip_frames_reach_truth_live_and_the_servers_pings_are_answered() {
+    let files = vec![fixture("htx/cryptofeed_HUOBI.ws.44.0.txt.gz")];
+    let truth = truth(Venue::Htx, &files);
+    // Pings every 20 ms, even while the books flow, as HTX does every 5 s.
+    let server = start_with(Venue::Htx, &files, Faults::default(), &truth, |c| {
+        c.heartbeat_interval = Duration::from_millis(20);
+        c.pace = Pace::Recorded { speedup: 20 };
+    });
+    let symbols: Vec<&str> = truth.finals.keys().map(String::as_str).collect();
+    let outcome =
+        run(live_config(Venue::Htx, &symbols, &server), &server, &truth, Duration::from_secs(60));
+    assert_consistent(&outcome, &truth);
+    assert_eq!(outcome.counters.decode_errors, 0, "{:?}", outcome.counters);
+    assert!(outcome.net.binary_frames > 0, "{:?}", outcome.net);
+    assert!(outcome.net.pongs_sent >= 1, "{:?}", outcome.net);
+}
+
+#[test]
 fn bitget_books_verify_every_checksum_live() {
     let (outcome, truth) =
         served_live(Venue::Bitget, "bitget/cryptofeed_BITGET.ws.1.0.txt.gz", Faults::default());

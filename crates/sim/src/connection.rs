@@ -38,6 +38,14 @@ enum Exit {
     Stall,
 }
 
+/// `bytes` as one gzip member (HTX's framing).
+fn gzip(bytes: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).ok()?;
+    encoder.finish().ok()
+}
+
 /// What a written message leads to.
 enum Pausing {
     /// End the connection.
@@ -206,7 +214,8 @@ impl Connection {
                     }
                 }
                 () = tick(&mut heartbeats) => {
-                    let idle = self.last_sent.elapsed() >= self.app.heartbeat_interval;
+                    let idle = self.last_sent.elapsed() >= self.app.heartbeat_interval
+                        || dialect.heartbeats_when_busy();
                     if let Some(beat) = dialect.heartbeat(!self.symbols.is_empty()).filter(|_| idle)
                         && !self.send(socket, beat.to_owned()).await
                     {
@@ -266,6 +275,7 @@ impl Connection {
     async fn on_text(&mut self, socket: &mut WebSocket, text: &str) -> bool {
         match self.app.dialect.parse(text) {
             Request::Reply(reply) => self.send(socket, reply).await,
+            Request::Nothing => true,
             Request::Change { op, meta, items } => {
                 self.change(socket, op, &meta, &items, true).await
             }
@@ -351,7 +361,15 @@ impl Connection {
     }
 
     async fn send_text(&mut self, socket: &mut WebSocket, text: Utf8Bytes) -> bool {
-        let ok = socket.send(Message::Text(text)).await.is_ok();
+        let message = if self.app.dialect.compresses() {
+            match gzip(text.as_bytes()) {
+                Some(bytes) => Message::Binary(bytes.into()),
+                None => return false,
+            }
+        } else {
+            Message::Text(text)
+        };
+        let ok = socket.send(message).await.is_ok();
         self.last_sent = Instant::now();
         ok
     }

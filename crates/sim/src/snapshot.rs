@@ -184,6 +184,30 @@ pub(crate) fn deribit(symbol: &str, view: &BookView<'_>) -> String {
     out
 }
 
+/// HTX `market.{symbol}.depth.step0` push: the whole book as `[price, size]` JSON numbers
+/// spelled as the capture wrote them, `version` = the truth book's.
+pub(crate) fn htx_step0(symbol: &str, view: &BookView<'_>) -> String {
+    let mut out = String::with_capacity(128 + 2 * 32 * view.book.side(Side::Bid).len());
+    let ms = view.time_ms();
+    let _ = write!(
+        out,
+        "{{\"ch\":{},\"ts\":{ms},\"tick\":{{\"bids\":",
+        json_str(&format!("market.{symbol}.depth.step0"))
+    );
+    let level = |o: &mut String, l: &Level, b: &mut NumBuf| {
+        o.push('[');
+        push_number(o, l, true, Spell::AsSent, b);
+        o.push(',');
+        push_number(o, l, false, Spell::AsSent, b);
+        o.push(']');
+    };
+    push_side(&mut out, view.book, Side::Bid, usize::MAX, level);
+    out.push_str(",\"asks\":");
+    push_side(&mut out, view.book, Side::Ask, usize::MAX, level);
+    let _ = write!(out, ",\"version\":{},\"ts\":{ms}}}}}", view.seq.unwrap_or(0));
+    out
+}
+
 /// Coinbase Exchange `level2` snapshot: `[price, size]` strings, as the capture spelled them.
 pub(crate) fn coinbase_exchange(symbol: &str, view: &BookView<'_>) -> String {
     let mut out = String::with_capacity(128 + 2 * 32 * view.book.side(Side::Bid).len());

@@ -28,6 +28,8 @@ pub(crate) enum Dialect {
     CoinbaseExchange,
     /// Gate.io v4: `event: subscribe` on a `channel` with a `payload`; snapshots over REST.
     GateIo,
+    /// HTX: `sub`/`unsub` a topic, JSON pings answered with pongs, every frame gzip.
+    Htx,
 }
 
 /// A book subscription.
@@ -94,6 +96,8 @@ pub(crate) enum Request {
     },
     /// Answer with this text and do nothing else (pong, error).
     Reply(String),
+    /// Nothing to do (HTX's pong to our ping).
+    Nothing,
 }
 
 /// What the replay knows about a subscribed symbol when the ack is written.
@@ -123,6 +127,7 @@ impl Dialect {
             Venue::Deribit => Some(Dialect::Deribit),
             Venue::CoinbaseExchange => Some(Dialect::CoinbaseExchange),
             Venue::GateIo => Some(Dialect::GateIo),
+            Venue::Htx => Some(Dialect::Htx),
             _ => None,
         }
     }
@@ -161,10 +166,13 @@ impl Dialect {
             Dialect::Deribit => parse_deribit(&value, received_ns),
             Dialect::CoinbaseExchange => parse_coinbase_exchange(&value, received_ns),
             Dialect::GateIo => parse_gateio(&value, received_ns),
+            Dialect::Htx => parse_htx(&value, received_ns),
         }
         .unwrap_or_else(|why| {
             let id = match self {
-                Dialect::Binance | Dialect::Okx | Dialect::Deribit => value.get("id"),
+                Dialect::Binance | Dialect::Okx | Dialect::Deribit | Dialect::Htx => {
+                    value.get("id")
+                }
                 Dialect::KrakenV2 => value.get("req_id"),
                 Dialect::KrakenV1 => value.get("reqid"),
                 Dialect::CoinbaseExchange => None,
@@ -187,9 +195,11 @@ impl Dialect {
         let mut out = Fields::new();
         match self {
             // Acked once per request (`ack_request`).
-            Dialect::Binance | Dialect::Deribit | Dialect::CoinbaseExchange | Dialect::GateIo => {
-                return None;
-            }
+            Dialect::Binance
+            | Dialect::Deribit
+            | Dialect::CoinbaseExchange
+            | Dialect::GateIo
+            | Dialect::Htx => return None,
             Dialect::Okx => {
                 out.opt("id", &meta.id);
                 out.put("event", op.word());
@@ -266,6 +276,19 @@ impl Dialect {
                 out.put("payload", items.first().map_or(Value::Null, |i| i.echo.clone()));
                 out.put("result", json!({"status": "success"}));
             }
+            Dialect::Htx => {
+                let topic = items.first().map_or(Value::Null, |i| i.echo.clone());
+                out.put("id", meta.id.clone().unwrap_or(Value::Null));
+                out.put("status", "ok");
+                out.put(
+                    match op {
+                        Op::Subscribe => "subbed",
+                        Op::Unsubscribe => "unsubbed",
+                    },
+                    topic,
+                );
+                out.put("ts", now_ns() / 1_000_000);
+            }
             Dialect::Okx | Dialect::KrakenV2 | Dialect::KrakenV1 => return None,
         }
         Some(out.finish())
@@ -279,7 +302,8 @@ impl Dialect {
             | Dialect::Okx
             | Dialect::Deribit
             | Dialect::CoinbaseExchange
-            | Dialect::GateIo => {
+            | Dialect::GateIo
+            | Dialect::Htx => {
                 return self.error(why, meta.id.as_ref());
             }
             Dialect::KrakenV2 => {
@@ -343,6 +367,13 @@ impl Dialect {
                 out.put("error", json!({"code": 2, "message": why}));
                 out.put("result", Value::Null);
             }
+            Dialect::Htx => {
+                out.opt("id", &id);
+                out.put("status", "error");
+                out.put("err-code", "bad-request");
+                out.put("err-msg", why);
+                out.put("ts", now_ns() / 1_000_000);
+            }
         }
         out.finish()
     }
@@ -354,7 +385,8 @@ impl Dialect {
             | Dialect::Okx
             | Dialect::Deribit
             | Dialect::CoinbaseExchange
-            | Dialect::GateIo => None,
+            | Dialect::GateIo
+            | Dialect::Htx => None,
             Dialect::KrakenV2 => {
                 let mut out = Fields::new();
                 out.put("channel", "status");
@@ -382,8 +414,20 @@ impl Dialect {
         match self {
             Dialect::KrakenV2 if subscribed => Some(r#"{"channel":"heartbeat"}"#),
             Dialect::KrakenV1 => Some(r#"{"event":"heartbeat"}"#),
+            // HTX pings its clients, who must answer with the same number.
+            Dialect::Htx => Some(r#"{"ping":1492420473027}"#),
             _ => None,
         }
+    }
+
+    /// Whether the heartbeat goes out even while data flows (HTX's ping does).
+    pub(crate) fn heartbeats_when_busy(self) -> bool {
+        self == Dialect::Htx
+    }
+
+    /// Whether every frame goes out gzip-compressed, as binary (HTX).
+    pub(crate) fn compresses(self) -> bool {
+        self == Dialect::Htx
     }
 
     /// Whether the server sends WebSocket Pings (Binance).
@@ -535,6 +579,32 @@ fn deribit_result(meta: &RequestMeta, result: Value) -> Request {
     out.put("id", meta.id.clone().unwrap_or(Value::Null));
     out.put("result", result);
     Request::Reply(out.finish())
+}
+
+fn parse_htx(obj: &Map<String, Value>, received_ns: i64) -> Result<Request, &'static str> {
+    let meta = RequestMeta { id: obj.get("id").cloned(), received_ns };
+    if obj.contains_key("pong") {
+        return Ok(Request::Nothing);
+    }
+    if let Some(ping) = obj.get("ping") {
+        return Ok(Request::Reply(json!({"pong": ping}).to_string()));
+    }
+    let (op, topic) = match (obj.get("sub"), obj.get("unsub")) {
+        (Some(topic), None) => (Op::Subscribe, topic),
+        (None, Some(topic)) => (Op::Unsubscribe, topic),
+        _ => return Err("expected sub, unsub, ping or pong"),
+    };
+    let name = topic.as_str().ok_or("the topic must be a string")?;
+    // `market.{symbol}.depth.step{n}`: whole books, the only HTX book data captures hold.
+    let parts: Vec<&str> = name.split('.').collect();
+    let book = match parts.as_slice() {
+        ["market", symbol, "depth", step] if step.starts_with("step") => {
+            Some(Topic { symbol: (*symbol).to_owned(), depth: None, snapshot: true })
+        }
+        ["market", _, "mbp", _] => return Err("mbp is not served by the loopback"),
+        _ => None,
+    };
+    Ok(Request::Change { op, meta, items: vec![Item { topic: book, echo: topic.clone() }] })
 }
 
 /// Gate.io's spot book channel.
@@ -711,8 +781,66 @@ mod tests {
     fn change(dialect: Dialect, text: &str) -> (Op, RequestMeta, Vec<Item>) {
         match dialect.parse(text) {
             Request::Change { op, meta, items } => (op, meta, items),
-            Request::Reply(r) => panic!("not a change: {r}"),
+            other => panic!("not a change: {other:?}"),
         }
+    }
+
+    #[test]
+    fn htx_subscribes_answers_pings_and_ignores_pongs() {
+        let (op, meta, items) =
+            change(Dialect::Htx, r#"{"sub":"market.btcusdt.depth.step0","id":"id1"}"#);
+        assert_eq!(op, Op::Subscribe);
+        assert_eq!(items[0].topic.as_ref().map(|t| t.symbol.as_str()), Some("btcusdt"));
+        let ack: Value =
+            serde_json::from_str(&Dialect::Htx.ack_request(op, &meta, &items).unwrap()).unwrap();
+        assert_eq!(
+            (ack["status"].as_str(), ack["subbed"].as_str()),
+            (Some("ok"), Some("market.btcusdt.depth.step0"))
+        );
+        assert_eq!(reply(Dialect::Htx, r#"{"ping":42}"#)["pong"], 42);
+        assert_eq!(Dialect::Htx.parse(r#"{"pong":42}"#), Request::Nothing);
+        assert_eq!(reply(Dialect::Htx, r#"{"sub":"market.btcusdt.mbp.150"}"#)["status"], "error");
+    }
+
+    #[test]
+    fn deribit_gateio_and_coinbase_exchange_requests() {
+        let (op, meta, items) = change(
+            Dialect::Deribit,
+            r#"{"jsonrpc":"2.0","id":3,"method":"public/subscribe","params":{"channels":["book.BTC-PERPETUAL.100ms","trades.BTC-PERPETUAL.raw"]}}"#,
+        );
+        assert_eq!(items[0].topic.as_ref().map(|t| t.symbol.as_str()), Some("BTC-PERPETUAL"));
+        assert!(items[1].topic.is_none());
+        let ack: Value =
+            serde_json::from_str(&Dialect::Deribit.ack_request(op, &meta, &items).unwrap())
+                .unwrap();
+        assert_eq!(ack["result"][0], "book.BTC-PERPETUAL.100ms");
+        assert_eq!(
+            reply(
+                Dialect::Deribit,
+                r#"{"jsonrpc":"2.0","id":4,"method":"public/test","params":{}}"#
+            )["id"],
+            4
+        );
+        let (_, _, items) = change(
+            Dialect::GateIo,
+            r#"{"time":1,"channel":"spot.order_book_update","event":"subscribe","payload":["BTC_USDT","100ms"]}"#,
+        );
+        assert_eq!(
+            items[0].topic.as_ref().map(|t| (t.symbol.as_str(), t.snapshot)),
+            Some(("BTC_USDT", false))
+        );
+        assert_eq!(
+            reply(Dialect::GateIo, r#"{"time":5,"channel":"spot.ping"}"#)["channel"],
+            "spot.pong"
+        );
+        let (_, _, items) = change(
+            Dialect::CoinbaseExchange,
+            r#"{"type":"subscribe","product_ids":["ETH-USD","BTC-USD"],"channels":["level2_batch","heartbeat"]}"#,
+        );
+        let books: Vec<_> =
+            items.iter().filter_map(|i| i.topic.as_ref()).map(|t| t.symbol.as_str()).collect();
+        assert_eq!(books, ["ETH-USD", "BTC-USD"]);
+        assert_eq!(reply(Dialect::CoinbaseExchange, r#"{"type":"nope"}"#)["type"], "error");
     }
 
     fn reply(dialect: Dialect, text: &str) -> Value {
