@@ -169,19 +169,26 @@ pub(crate) fn deribit(symbol: &str, view: &BookView<'_>) -> String {
     if let Some(seq) = view.seq {
         let _ = write!(out, "\"change_id\":{seq},");
     }
-    let _ = write!(out, "\"instrument_name\":{name},\"bids\":");
+    let _ = write!(out, "\"instrument_name\":{name}");
+    push_number_sides(&mut out, view, "[\"new\",");
+    out.push_str("}}}");
+    out
+}
+
+/// `,"bids":[..],"asks":[..]`, every level as `<open>price,size]` with JSON numbers spelled as
+/// the capture wrote them.
+fn push_number_sides(out: &mut String, view: &BookView<'_>, open: &str) {
     let level = |o: &mut String, l: &Level, b: &mut NumBuf| {
-        o.push_str("[\"new\",");
+        o.push_str(open);
         push_number(o, l, true, Spell::AsSent, b);
         o.push(',');
         push_number(o, l, false, Spell::AsSent, b);
         o.push(']');
     };
-    push_side(&mut out, view.book, Side::Bid, usize::MAX, level);
+    out.push_str(",\"bids\":");
+    push_side(out, view.book, Side::Bid, usize::MAX, level);
     out.push_str(",\"asks\":");
-    push_side(&mut out, view.book, Side::Ask, usize::MAX, level);
-    out.push_str("}}}");
-    out
+    push_side(out, view.book, Side::Ask, usize::MAX, level);
 }
 
 /// HTX `market.{symbol}.depth.step0` push: the whole book as `[price, size]` JSON numbers
@@ -191,20 +198,11 @@ pub(crate) fn htx_step0(symbol: &str, view: &BookView<'_>) -> String {
     let ms = view.time_ms();
     let _ = write!(
         out,
-        "{{\"ch\":{},\"ts\":{ms},\"tick\":{{\"bids\":",
+        "{{\"ch\":{},\"ts\":{ms},\"tick\":{{\"ts\":{ms}",
         json_str(&format!("market.{symbol}.depth.step0"))
     );
-    let level = |o: &mut String, l: &Level, b: &mut NumBuf| {
-        o.push('[');
-        push_number(o, l, true, Spell::AsSent, b);
-        o.push(',');
-        push_number(o, l, false, Spell::AsSent, b);
-        o.push(']');
-    };
-    push_side(&mut out, view.book, Side::Bid, usize::MAX, level);
-    out.push_str(",\"asks\":");
-    push_side(&mut out, view.book, Side::Ask, usize::MAX, level);
-    let _ = write!(out, ",\"version\":{},\"ts\":{ms}}}}}", view.seq.unwrap_or(0));
+    push_number_sides(&mut out, view, "[");
+    let _ = write!(out, ",\"version\":{}}}}}", view.seq.unwrap_or(0));
     out
 }
 
