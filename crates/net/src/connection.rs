@@ -25,6 +25,10 @@ pub(crate) enum Command {
     /// Unsubscribe and subscribe one instrument again (ignored while disconnected: the
     /// reconnect subscribes everything).
     Resubscribe(String),
+    /// Drop the connection and connect again (after the usual backoff): every book is
+    /// resubscribed, for venues whose single books cannot be (Bitfinex unsubscribes by a
+    /// channel id only the decoder knows).
+    Reconnect,
     /// Close and end the task.
     Shutdown,
 }
@@ -107,7 +111,7 @@ pub(crate) async fn run(
             tokio::select! {
                 () = sleep_until(resume) => break,
                 command = commands.recv() => match command {
-                    Some(Command::Resubscribe(_)) => {}
+                    Some(Command::Resubscribe(_) | Command::Reconnect) => {}
                     Some(Command::Shutdown) | None => return,
                 },
             }
@@ -142,7 +146,7 @@ async fn connect(
                 Err(_) => Err(format!("no connection within {:?}", config.connect_timeout)),
             },
             command = commands.recv() => match command {
-                Some(Command::Resubscribe(_)) => {}
+                Some(Command::Resubscribe(_) | Command::Reconnect) => {}
                 Some(Command::Shutdown) | None => return Ok(None),
             },
         }
@@ -232,6 +236,10 @@ async fn session(
             command = commands.recv() => match command {
                 Some(Command::Resubscribe(symbol)) => {
                     outbox.push(&symbol, protocol.resubscribe(&symbol, config.depth, req));
+                }
+                Some(Command::Reconnect) => {
+                    let _ = timeout(Duration::from_secs(1), ws.close(None)).await;
+                    return End::Reconnect("resync by reconnecting".to_owned());
                 }
                 Some(Command::Shutdown) | None => {
                     let _ = timeout(Duration::from_secs(1), ws.close(None)).await;

@@ -171,6 +171,8 @@ pub struct Live {
     // every book, and a REST snapshot without a flowing stream would make a book Live that
     // nothing updates).
     connected: bool,
+    // A reconnect was asked of this connection (venues that resync by reconnecting).
+    reconnect_requested: bool,
     requests: Vec<(InstrumentId, Option<StaleReason>)>,
 }
 
@@ -222,7 +224,7 @@ impl Live {
                 check_url(&url, &["http://", "https://"])?;
                 Some(url)
             }
-            ResyncMethod::Resubscribe => None,
+            ResyncMethod::Resubscribe | ResyncMethod::Reconnect => None,
         };
 
         let counters = Arc::new(NetCounters::default());
@@ -319,6 +321,7 @@ impl Live {
             last_ns: 0,
             last_recv_ns: 0,
             connected: false,
+            reconnect_requested: false,
             requests: Vec::new(),
         })
     }
@@ -366,6 +369,7 @@ impl Live {
             Input::Opened { url, recv_ns, .. } => {
                 let recv_ns = self.clock(recv_ns);
                 self.connected = true;
+                self.reconnect_requested = false;
                 self.note(recv_ns, "open", url);
                 // Subscriptions follow: give every book a full timeout to get its snapshot.
                 for timer in &mut self.timers {
@@ -560,6 +564,20 @@ impl Live {
         // is resubscribed too (a quiet instrument then goes Live from the snapshot alone, and
         // its first delta must continue it); after the watchdog, the stream itself is suspect,
         // and its first buffered delta asks for the snapshot.
+        if self.protocol.resync == ResyncMethod::Reconnect {
+            // One reconnect answers every book's need: the reconnect resubscribes them all.
+            if !self.reconnect_requested {
+                self.reconnect_requested = true;
+                if self.conn_tx.try_send(Command::Reconnect).is_err() {
+                    bump(&self.counters.commands_dropped);
+                }
+            }
+            bump(&self.counters.resyncs_started);
+            let why = reason.map_or("initial", StaleReason::name);
+            tracing::info!(%symbol, why, "resync by reconnecting");
+            self.note(now, "resync", format!("{symbol} reconnect {why}"));
+            return;
+        }
         let stream_flowing = self
             .engine
             .last_data_ns(id)

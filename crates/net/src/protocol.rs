@@ -17,6 +17,9 @@ pub enum ResyncMethod {
     RestSnapshot,
     /// Unsubscribe and subscribe the instrument again: the venue pushes a fresh snapshot.
     Resubscribe,
+    /// Reconnect: every book of the connection is subscribed again (Bitfinex, whose
+    /// unsubscribe names a channel id, and whose SEQ_ALL breaks concern every book anyway).
+    Reconnect,
 }
 
 /// What the client sends when the connection has been quiet for [`Protocol::ping_after`].
@@ -36,6 +39,8 @@ pub enum PingStyle {
     GateSpot,
     /// `{"ping":N}` (HTX; the server answers `{"pong":N}`, and pings us the same way).
     HtxPing,
+    /// `{"event":"ping","cid":N}` (Bitfinex).
+    BitfinexPing,
 }
 
 /// A venue's connection rules. Durations and limits are the venue's documented ones, taken
@@ -233,6 +238,21 @@ impl Protocol {
                 max_instruments: 100,
                 ..base
             },
+            // 20 connections a minute, 25 channel subscriptions per connection; every channel
+            // sends `hb` every 15 s, which are not book data: an illiquid book can be quiet for
+            // minutes, so the book watchdog is long. conf flags SEQ_ALL | OB_CHECKSUM.
+            Venue::Bitfinex => Protocol {
+                ws_url: "wss://api-pub.bitfinex.com/ws/2",
+                resync: ResyncMethod::Reconnect,
+                ping: PingStyle::BitfinexPing,
+                ping_after: Duration::from_secs(10),
+                dead_after: Duration::from_secs(30),
+                book_watchdog: Duration::from_secs(300),
+                min_connect_interval: Duration::from_secs(3),
+                subscribe_batch: 1,
+                max_instruments: 25,
+                ..base
+            },
             // Decoded and replayed, but their live connections (and the loopback server's
             // dialects to test them against) are not built yet: `ws_url` stays empty and
             // `Live::start` refuses them (see `Protocol::is_live`).
@@ -267,6 +287,11 @@ impl Protocol {
             return Err(NetError::BadDepth { venue: self.venue.name(), depth, allowed });
         }
         let mut out = Vec::new();
+        if self.venue == Venue::Bitfinex {
+            // Flags before any subscription: SEQ_ALL (65536) numbers every frame of the
+            // connection, OB_CHECKSUM (131072) adds the book checksums.
+            out.push(r#"{"event":"conf","flags":196608}"#.to_owned());
+        }
         if self.venue == Venue::Kraken {
             // Instrument precisions first: Kraken v2 checksums are spelled with them.
             *req += 1;
@@ -285,6 +310,7 @@ impl Protocol {
     pub fn depths(&self) -> Option<&'static [u32]> {
         match self.venue {
             Venue::Kraken | Venue::KrakenV1 => Some(&[10, 25, 100, 500, 1000]),
+            Venue::Bitfinex => Some(&[1, 25, 100, 250]),
             _ => None,
         }
     }
@@ -309,6 +335,7 @@ impl Protocol {
             PingStyle::KrakenV1 => Some(format!(r#"{{"event":"ping","reqid":{req}}}"#)),
             PingStyle::GateSpot => Some(format!(r#"{{"time":{req},"channel":"spot.ping"}}"#)),
             PingStyle::HtxPing => Some(format!(r#"{{"ping":{req}}}"#)),
+            PingStyle::BitfinexPing => Some(format!(r#"{{"event":"ping","cid":{req}}}"#)),
             PingStyle::DeribitTest => Some(format!(
                 r#"{{"jsonrpc":"2.0","id":{req},"method":"public/test","params":{{}}}}"#
             )),
@@ -393,6 +420,15 @@ impl Protocol {
                 let channels = quoted(&|s| format!(r#""book.{s}.100ms""#));
                 format!(
                     r#"{{"jsonrpc":"2.0","id":{req},"method":"public/{}","params":{{"channels":[{channels}]}}}}"#,
+                    action.lower()
+                )
+            }
+            Venue::Bitfinex => {
+                // `subscribe_batch` is 1. Unsubscribing needs the channel id, which only the
+                // decoder learns: this venue resyncs by reconnecting, never by unsubscribing.
+                let symbol = symbols.first().map_or("", String::as_str);
+                format!(
+                    r#"{{"event":"{}","channel":"book","symbol":"{symbol}","prec":"P0","freq":"F0","len":"{depth}"}}"#,
                     action.lower()
                 )
             }
@@ -524,7 +560,17 @@ mod tests {
         {
             assert!(Protocol::of(venue).is_live(), "{venue}");
         }
-        assert!(!Protocol::of(Venue::Bitfinex).is_live());
+        assert_eq!(
+            subscribe(Venue::Bitfinex, &["tBTCUSD"], 25),
+            [
+                r#"{"event":"conf","flags":196608}"#,
+                r#"{"event":"subscribe","channel":"book","symbol":"tBTCUSD","prec":"P0","freq":"F0","len":"25"}"#
+            ]
+        );
+        assert_eq!(Protocol::of(Venue::Bitfinex).resync, ResyncMethod::Reconnect);
+        for venue in [Venue::Bybit, Venue::Coinbase] {
+            assert!(!Protocol::of(venue).is_live(), "{venue}");
+        }
     }
 
     #[test]

@@ -40,7 +40,13 @@ struct Seen {
 }
 
 fn seen(engine: &Engine, v: &TopOfBook) -> Seen {
-    Seen { symbol: engine.symbol(v.instrument).to_owned(), seq: v.seq, bid: v.bid, ask: v.ask }
+    // A connection-wide number (Bitfinex SEQ_ALL) belongs to the connection it came on, not to
+    // the book: the loopback's numbering is not the capture's.
+    let seq = match engine.venue().seq_rule() {
+        depthbook_venues::SeqRule::Connection => None,
+        _ => v.seq,
+    };
+    Seen { symbol: engine.symbol(v.instrument).to_owned(), seq, bid: v.bid, ask: v.ask }
 }
 
 const TOP: usize = 25;
@@ -466,6 +472,32 @@ fn htx_gzip_frames_reach_truth_live_and_the_servers_pings_are_answered() {
     assert_eq!(outcome.counters.decode_errors, 0, "{:?}", outcome.counters);
     assert!(outcome.net.binary_frames > 0, "{:?}", outcome.net);
     assert!(outcome.net.pongs_sent >= 1, "{:?}", outcome.net);
+}
+
+#[test]
+fn bitfinex_books_reach_truth_on_numbered_frames_and_resync_by_reconnecting() {
+    let fixture_rel = "bitfinex/cryptofeed_BITFINEX.ws.11.0.txt";
+    // The loopback numbers every frame it sends per connection (SEQ_ALL, as the client's conf
+    // asks), and acks each subscription with the capture's channel id.
+    let (outcome, truth) = served_live(Venue::Bitfinex, fixture_rel, Faults::default());
+    assert_consistent(&outcome, &truth);
+    assert_eq!((outcome.counters.gaps, outcome.counters.decode_errors), (0, 0));
+    assert!(outcome.views.iter().all(|(v, _)| v.seq.is_some()), "views carry the SEQ_ALL number");
+    // A stream that pauses with the socket up: the watchdog's resync is a reconnect, which
+    // resubscribes every book.
+    let files = vec![fixture(fixture_rel)];
+    let faults =
+        Faults { pause_after: Some((200, Duration::from_millis(1500))), ..Faults::default() };
+    let server = start_server(Venue::Bitfinex, &files, faults, &truth);
+    let symbols: Vec<&str> = truth.finals.keys().map(String::as_str).collect();
+    let mut config = live_config(Venue::Bitfinex, &symbols, &server);
+    config.book_watchdog = Some(Duration::from_millis(300));
+    config.keepalive = Some((Duration::from_millis(200), Duration::from_secs(5)));
+    let outcome = run(config, &server, &truth, Duration::from_secs(60));
+    assert_consistent(&outcome, &truth);
+    assert_eq!(outcome.sim.faults.paused, 1);
+    assert!(outcome.net.watchdog_fired >= 1, "{:?}", outcome.net);
+    assert!(outcome.net.connects >= 2, "resynced by reconnecting: {:?}", outcome.net);
 }
 
 #[test]

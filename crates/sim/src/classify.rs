@@ -84,8 +84,9 @@ impl Classifier {
             self.decoder.decode(&Frame::stream(bytes), &mut self.symbols, &mut self.decoded);
         match (decoded, self.decoded.kind) {
             (Ok(()), FrameKind::Book) => {
-                let channel_id =
-                    (self.dialect == Dialect::KrakenV1).then(|| leading_integer(bytes)).flatten();
+                // Kraken v1 and Bitfinex name books by a channel id at the frame's start.
+                let by_channel = matches!(self.dialect, Dialect::KrakenV1 | Dialect::Bitfinex);
+                let channel_id = by_channel.then(|| leading_integer(bytes)).flatten();
                 for event in &self.decoded.events {
                     let name = self.symbols.name(event.instrument);
                     let list = match event.kind {

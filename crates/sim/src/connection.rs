@@ -78,6 +78,7 @@ pub(crate) async fn run(mut socket: WebSocket, app: Arc<App>, url_items: Vec<Ite
         symbols: HashSet::new(),
         frames: 0,
         last_sent: Instant::now(),
+        numbered: None,
     };
     tracing::debug!(conn = id, "connection opened");
     let exit = conn.serve(&mut socket, inbox, url_items).await;
@@ -120,6 +121,8 @@ struct Connection {
     /// Delta frames written so far (the connection faults count these).
     frames: u64,
     last_sent: Instant,
+    /// Bitfinex SEQ_ALL: the number the last array frame carried, once the client asked.
+    numbered: Option<u64>,
 }
 
 /// An interval whose first tick is one period from now; `None` for a zero period.
@@ -232,12 +235,14 @@ impl Connection {
         let counters = Arc::clone(&self.app.counters);
         match queued {
             Outbound::Snapshot(text) => {
+                let text = self.number(text, false);
                 if !self.send_text(socket, text).await {
                     return Some(Pausing::Exit(Exit::Closed));
                 }
                 bump(&counters.snapshots_sent);
             }
             Outbound::Delta(text) => {
+                let text = self.number(text, true);
                 if !self.send_text(socket, text).await {
                     return Some(Pausing::Exit(Exit::Closed));
                 }
@@ -276,6 +281,10 @@ impl Connection {
         match self.app.dialect.parse(text) {
             Request::Reply(reply) => self.send(socket, reply).await,
             Request::Nothing => true,
+            Request::Configure { reply, numbered } => {
+                self.numbered = numbered.then_some(self.numbered.unwrap_or(0));
+                self.send(socket, reply).await
+            }
             Request::Change { op, meta, items } => {
                 self.change(socket, op, &meta, &items, true).await
             }
@@ -354,6 +363,25 @@ impl Connection {
         let (reply, answer) = oneshot::channel();
         self.app.commands.send(command(reply)).await.ok()?;
         answer.await.ok()
+    }
+
+    /// Bitfinex SEQ_ALL: `text` (an array frame) ending with this connection's next number,
+    /// in place of the capture's own (`renumber`) where it has one. Unchanged otherwise.
+    fn number(&mut self, text: Utf8Bytes, renumber: bool) -> Utf8Bytes {
+        let Some(last) = self.numbered else { return text };
+        let Some(body) = text.as_str().trim_end().strip_suffix(']') else { return text };
+        if !body.starts_with('[') {
+            return text;
+        }
+        let body = match body.rsplit_once(',') {
+            Some((head, tail)) if renumber && tail.trim().bytes().all(|b| b.is_ascii_digit()) => {
+                head
+            }
+            _ => body,
+        };
+        let next = last + 1;
+        self.numbered = Some(next);
+        Utf8Bytes::from(format!("{body},{next}]"))
     }
 
     async fn send(&mut self, socket: &mut WebSocket, text: String) -> bool {

@@ -491,6 +491,9 @@ impl Replay {
             Dialect::Deribit => Some(snapshot::deribit(symbol, &view)),
             Dialect::CoinbaseExchange => Some(snapshot::coinbase_exchange(symbol, &view)),
             Dialect::Htx => Some(snapshot::htx_step0(symbol, &view)),
+            Dialect::Bitfinex => {
+                Some(snapshot::bitfinex(self.classifier.channel_id(symbol), &view))
+            }
             Dialect::KrakenV2 => {
                 let depth = depth.or(facts.depth).unwrap_or(10);
                 let depth = usize::try_from(depth).unwrap_or(usize::MAX);

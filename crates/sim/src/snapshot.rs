@@ -206,6 +206,31 @@ pub(crate) fn htx_step0(symbol: &str, view: &BookView<'_>) -> String {
     out
 }
 
+/// Bitfinex P-book snapshot `[chanId,[[price,count,amount],..]]`: bids then asks, asks with
+/// negative amounts, numbers spelled as the capture wrote them. The engine keeps no order
+/// counts: every level says 1.
+pub(crate) fn bitfinex(channel_id: i64, view: &BookView<'_>) -> String {
+    let mut out = String::with_capacity(64 + 2 * 32 * view.book.side(Side::Bid).len());
+    let _ = write!(out, "[{channel_id},[");
+    let mut buf = NumBuf::new();
+    let mut first = true;
+    for side in [Side::Bid, Side::Ask] {
+        for level in view.book.side(side).iter().take(MAX_SNAPSHOT_LEVELS) {
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            out.push('[');
+            push_number(&mut out, &level, true, Spell::AsSent, &mut buf);
+            out.push_str(if side == Side::Bid { ",1," } else { ",1,-" });
+            push_number(&mut out, &level, false, Spell::AsSent, &mut buf);
+            out.push(']');
+        }
+    }
+    out.push_str("]]");
+    out
+}
+
 /// Coinbase Exchange `level2` snapshot: `[price, size]` strings, as the capture spelled them.
 pub(crate) fn coinbase_exchange(symbol: &str, view: &BookView<'_>) -> String {
     let mut out = String::with_capacity(128 + 2 * 32 * view.book.side(Side::Bid).len());

@@ -30,6 +30,8 @@ pub(crate) enum Dialect {
     GateIo,
     /// HTX: `sub`/`unsub` a topic, JSON pings answered with pongs, every frame gzip.
     Htx,
+    /// Bitfinex v2: `conf` flags, `event: subscribe` per channel, numbered channel frames.
+    Bitfinex,
 }
 
 /// A book subscription.
@@ -98,6 +100,14 @@ pub(crate) enum Request {
     Reply(String),
     /// Nothing to do (HTX's pong to our ping).
     Nothing,
+    /// Bitfinex `conf`: answer `reply`, and from now on number every array frame sent on the
+    /// connection (SEQ_ALL) if `numbered`.
+    Configure {
+        /// The answer.
+        reply: String,
+        /// Whether SEQ_ALL was asked for.
+        numbered: bool,
+    },
 }
 
 /// What the replay knows about a subscribed symbol when the ack is written.
@@ -128,6 +138,7 @@ impl Dialect {
             Venue::CoinbaseExchange => Some(Dialect::CoinbaseExchange),
             Venue::GateIo => Some(Dialect::GateIo),
             Venue::Htx => Some(Dialect::Htx),
+            Venue::Bitfinex => Some(Dialect::Bitfinex),
             _ => None,
         }
     }
@@ -167,6 +178,7 @@ impl Dialect {
             Dialect::CoinbaseExchange => parse_coinbase_exchange(&value, received_ns),
             Dialect::GateIo => parse_gateio(&value, received_ns),
             Dialect::Htx => parse_htx(&value, received_ns),
+            Dialect::Bitfinex => parse_bitfinex(&value, received_ns),
         }
         .unwrap_or_else(|why| {
             let id = match self {
@@ -175,7 +187,7 @@ impl Dialect {
                 }
                 Dialect::KrakenV2 => value.get("req_id"),
                 Dialect::KrakenV1 => value.get("reqid"),
-                Dialect::CoinbaseExchange => None,
+                Dialect::CoinbaseExchange | Dialect::Bitfinex => None,
                 Dialect::GateIo => value.get("time"),
             };
             Request::Reply(self.error(why, id))
@@ -211,6 +223,25 @@ impl Dialect {
                 out.put("result", item.echo.clone());
                 out.put("success", true);
                 kraken_v2_trailer(&mut out, meta);
+            }
+            Dialect::Bitfinex => {
+                let field = |k: &str| item.echo.get(k).cloned().unwrap_or(Value::Null);
+                let symbol = field("symbol");
+                let channel_id = info.map_or_else(
+                    || made_up_channel_id("bitfinex", symbol.as_str().unwrap_or("")),
+                    |i| i.channel_id,
+                );
+                out.put("event", "subscribed");
+                out.put("channel", field("channel"));
+                out.put("chanId", channel_id);
+                out.put("symbol", symbol.clone());
+                if item.topic.is_some() {
+                    out.put("prec", field("prec"));
+                    out.put("freq", field("freq"));
+                    out.put("len", field("len"));
+                }
+                let pair = symbol.as_str().map(|s| s.strip_prefix('t').unwrap_or(s).to_owned());
+                out.put("pair", pair.map_or(Value::Null, Value::from));
             }
             Dialect::KrakenV1 => {
                 let name = item.echo.get("name").and_then(Value::as_str).unwrap_or("book");
@@ -289,7 +320,9 @@ impl Dialect {
                 );
                 out.put("ts", now_ns() / 1_000_000);
             }
-            Dialect::Okx | Dialect::KrakenV2 | Dialect::KrakenV1 => return None,
+            Dialect::Okx | Dialect::KrakenV2 | Dialect::KrakenV1 | Dialect::Bitfinex => {
+                return None;
+            }
         }
         Some(out.finish())
     }
@@ -303,7 +336,8 @@ impl Dialect {
             | Dialect::Deribit
             | Dialect::CoinbaseExchange
             | Dialect::GateIo
-            | Dialect::Htx => {
+            | Dialect::Htx
+            | Dialect::Bitfinex => {
                 return self.error(why, meta.id.as_ref());
             }
             Dialect::KrakenV2 => {
@@ -367,6 +401,11 @@ impl Dialect {
                 out.put("error", json!({"code": 2, "message": why}));
                 out.put("result", Value::Null);
             }
+            Dialect::Bitfinex => {
+                out.put("event", "error");
+                out.put("msg", why);
+                out.put("code", 10300);
+            }
             Dialect::Htx => {
                 out.opt("id", &id);
                 out.put("status", "error");
@@ -387,6 +426,14 @@ impl Dialect {
             | Dialect::CoinbaseExchange
             | Dialect::GateIo
             | Dialect::Htx => None,
+            Dialect::Bitfinex => {
+                let mut out = Fields::new();
+                out.put("event", "info");
+                out.put("version", 2);
+                out.put("serverId", conn_tag);
+                out.put("platform", json!({"status": 1}));
+                Some(out.finish())
+            }
             Dialect::KrakenV2 => {
                 let mut out = Fields::new();
                 out.put("channel", "status");
@@ -580,6 +627,44 @@ fn deribit_result(meta: &RequestMeta, result: Value) -> Request {
     out.put("result", result);
     Request::Reply(out.finish())
 }
+
+fn parse_bitfinex(obj: &Map<String, Value>, received_ns: i64) -> Result<Request, &'static str> {
+    let meta = RequestMeta { id: None, received_ns };
+    match obj.get("event").and_then(Value::as_str) {
+        Some("conf") => {
+            let flags = obj.get("flags").and_then(Value::as_i64).unwrap_or(0);
+            let reply = json!({"event": "conf", "status": "OK", "flags": flags}).to_string();
+            Ok(Request::Configure { reply, numbered: flags & BITFINEX_SEQ_ALL != 0 })
+        }
+        Some("ping") => {
+            let cid = obj.get("cid").cloned().unwrap_or(Value::Null);
+            let ts = now_ns() / 1_000_000;
+            Ok(Request::Reply(json!({"event": "pong", "ts": ts, "cid": cid}).to_string()))
+        }
+        Some("subscribe") => {
+            let channel =
+                obj.get("channel").and_then(Value::as_str).ok_or("a channel is needed")?;
+            let symbol = obj.get("symbol").and_then(Value::as_str).ok_or("a symbol is needed")?;
+            let raw = obj.get("prec").and_then(Value::as_str) == Some("R0");
+            let topic = (channel == "book" && !raw).then(|| Topic {
+                symbol: symbol.to_owned(),
+                depth: obj.get("len").and_then(Value::as_str).and_then(|l| l.parse().ok()),
+                snapshot: true,
+            });
+            Ok(Request::Change {
+                op: Op::Subscribe,
+                meta,
+                items: vec![Item { topic, echo: Value::Object(obj.clone()) }],
+            })
+        }
+        // Unsubscribing names a channel id; clients of the loopback resync by reconnecting.
+        Some("unsubscribe") => Err("unsubscribe is not served by the loopback"),
+        _ => Err("unknown event"),
+    }
+}
+
+/// Bitfinex's conf flag that numbers every array frame of a connection.
+const BITFINEX_SEQ_ALL: i64 = 65_536;
 
 fn parse_htx(obj: &Map<String, Value>, received_ns: i64) -> Result<Request, &'static str> {
     let meta = RequestMeta { id: obj.get("id").cloned(), received_ns };

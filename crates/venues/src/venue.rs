@@ -148,6 +148,8 @@ impl Venue {
     pub const fn default_depth(self) -> Option<u32> {
         match self {
             Venue::Kraken | Venue::KrakenV1 => Some(10),
+            // Bitfinex `len`: 1, 25, 100 or 250.
+            Venue::Bitfinex => Some(25),
             _ => None,
         }
     }
