@@ -41,6 +41,8 @@ pub enum PingStyle {
     HtxPing,
     /// `{"event":"ping","cid":N}` (Bitfinex).
     BitfinexPing,
+    /// `{"req_id":"N","op":"ping"}` (Bybit).
+    BybitPing,
 }
 
 /// A venue's connection rules. Durations and limits are the venue's documented ones, taken
@@ -253,6 +255,20 @@ impl Protocol {
                 max_instruments: 25,
                 ..base
             },
+            // A JSON ping every 20 s (the server drops idle connections); spot takes 10 args
+            // per subscribe request; 500 connections per 5 minutes per domain; orderbook.50
+            // pushes every 20 ms while the book changes.
+            Venue::Bybit => Protocol {
+                ws_url: "wss://stream.bybit.com/v5/public/spot",
+                ping: PingStyle::BybitPing,
+                ping_after: Duration::from_secs(20),
+                dead_after: Duration::from_secs(40),
+                book_watchdog: Duration::from_secs(60),
+                min_connect_interval: Duration::from_millis(600),
+                subscribe_batch: 10,
+                max_instruments: 100,
+                ..base
+            },
             // Decoded and replayed, but their live connections (and the loopback server's
             // dialects to test them against) are not built yet: `ws_url` stays empty and
             // `Live::start` refuses them (see `Protocol::is_live`).
@@ -311,6 +327,7 @@ impl Protocol {
         match self.venue {
             Venue::Kraken | Venue::KrakenV1 => Some(&[10, 25, 100, 500, 1000]),
             Venue::Bitfinex => Some(&[1, 25, 100, 250]),
+            Venue::Bybit => Some(&[1, 50, 200, 1000]),
             _ => None,
         }
     }
@@ -336,6 +353,7 @@ impl Protocol {
             PingStyle::GateSpot => Some(format!(r#"{{"time":{req},"channel":"spot.ping"}}"#)),
             PingStyle::HtxPing => Some(format!(r#"{{"ping":{req}}}"#)),
             PingStyle::BitfinexPing => Some(format!(r#"{{"event":"ping","cid":{req}}}"#)),
+            PingStyle::BybitPing => Some(format!(r#"{{"req_id":"{req}","op":"ping"}}"#)),
             PingStyle::DeribitTest => Some(format!(
                 r#"{{"jsonrpc":"2.0","id":{req},"method":"public/test","params":{{}}}}"#
             )),
@@ -422,6 +440,10 @@ impl Protocol {
                     r#"{{"jsonrpc":"2.0","id":{req},"method":"public/{}","params":{{"channels":[{channels}]}}}}"#,
                     action.lower()
                 )
+            }
+            Venue::Bybit => {
+                let topics = quoted(&|s| format!(r#""orderbook.{depth}.{s}""#));
+                format!(r#"{{"req_id":"{req}","op":"{}","args":[{topics}]}}"#, action.lower())
             }
             Venue::Bitfinex => {
                 // `subscribe_batch` is 1. Unsubscribing needs the channel id, which only the
@@ -568,9 +590,17 @@ mod tests {
             ]
         );
         assert_eq!(Protocol::of(Venue::Bitfinex).resync, ResyncMethod::Reconnect);
-        for venue in [Venue::Bybit, Venue::Coinbase] {
-            assert!(!Protocol::of(venue).is_live(), "{venue}");
-        }
+        assert_eq!(
+            subscribe(Venue::Bybit, &["BTCUSDT", "ETHUSDT"], 50),
+            [
+                r#"{"req_id":"1","op":"subscribe","args":["orderbook.50.BTCUSDT","orderbook.50.ETHUSDT"]}"#
+            ]
+        );
+        assert_eq!(
+            Protocol::of(Venue::Bybit).ping_text(3).as_deref(),
+            Some(r#"{"req_id":"3","op":"ping"}"#)
+        );
+        assert!(!Protocol::of(Venue::Coinbase).is_live());
     }
 
     #[test]

@@ -231,6 +231,24 @@ pub(crate) fn bitfinex(channel_id: i64, view: &BookView<'_>) -> String {
     out
 }
 
+/// Bybit `orderbook.{depth}.{symbol}` snapshot: the best `depth` levels a side as
+/// `[price, size]` strings, `u` = the truth book's.
+pub(crate) fn bybit(symbol: &str, view: &BookView<'_>, depth: usize) -> String {
+    let mut out = String::with_capacity(128 + 2 * 32 * depth.min(MAX_SNAPSHOT_LEVELS));
+    let ms = view.time_ms();
+    let name = json_str(symbol);
+    let _ = write!(
+        out,
+        "{{\"topic\":{},\"type\":\"snapshot\",\"ts\":{ms},\"data\":{{\"s\":{name},\"b\":",
+        json_str(&format!("orderbook.{depth}.{symbol}"))
+    );
+    push_side(&mut out, view.book, Side::Bid, depth, |o, l, b| string_pair(o, l, b, ""));
+    out.push_str(",\"a\":");
+    push_side(&mut out, view.book, Side::Ask, depth, |o, l, b| string_pair(o, l, b, ""));
+    let _ = write!(out, ",\"u\":{}}},\"cts\":{ms}}}", view.seq.unwrap_or(0));
+    out
+}
+
 /// Coinbase Exchange `level2` snapshot: `[price, size]` strings, as the capture spelled them.
 pub(crate) fn coinbase_exchange(symbol: &str, view: &BookView<'_>) -> String {
     let mut out = String::with_capacity(128 + 2 * 32 * view.book.side(Side::Bid).len());

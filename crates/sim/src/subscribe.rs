@@ -32,6 +32,8 @@ pub(crate) enum Dialect {
     Htx,
     /// Bitfinex v2: `conf` flags, `event: subscribe` per channel, numbered channel frames.
     Bitfinex,
+    /// Bybit v5: `op: subscribe` with topic `args`, JSON `op: ping`.
+    Bybit,
 }
 
 /// A book subscription.
@@ -139,6 +141,7 @@ impl Dialect {
             Venue::GateIo => Some(Dialect::GateIo),
             Venue::Htx => Some(Dialect::Htx),
             Venue::Bitfinex => Some(Dialect::Bitfinex),
+            Venue::Bybit => Some(Dialect::Bybit),
             _ => None,
         }
     }
@@ -179,6 +182,7 @@ impl Dialect {
             Dialect::GateIo => parse_gateio(&value, received_ns),
             Dialect::Htx => parse_htx(&value, received_ns),
             Dialect::Bitfinex => parse_bitfinex(&value, received_ns),
+            Dialect::Bybit => parse_bybit(&value, received_ns),
         }
         .unwrap_or_else(|why| {
             let id = match self {
@@ -189,6 +193,7 @@ impl Dialect {
                 Dialect::KrakenV1 => value.get("reqid"),
                 Dialect::CoinbaseExchange | Dialect::Bitfinex => None,
                 Dialect::GateIo => value.get("time"),
+                Dialect::Bybit => value.get("req_id"),
             };
             Request::Reply(self.error(why, id))
         })
@@ -211,7 +216,8 @@ impl Dialect {
             | Dialect::Deribit
             | Dialect::CoinbaseExchange
             | Dialect::GateIo
-            | Dialect::Htx => return None,
+            | Dialect::Htx
+            | Dialect::Bybit => return None,
             Dialect::Okx => {
                 out.opt("id", &meta.id);
                 out.put("event", op.word());
@@ -307,6 +313,13 @@ impl Dialect {
                 out.put("payload", items.first().map_or(Value::Null, |i| i.echo.clone()));
                 out.put("result", json!({"status": "success"}));
             }
+            Dialect::Bybit => {
+                out.put("success", true);
+                out.put("ret_msg", "");
+                out.put("conn_id", Value::Null);
+                out.opt("req_id", &meta.id);
+                out.put("op", op.word());
+            }
             Dialect::Htx => {
                 let topic = items.first().map_or(Value::Null, |i| i.echo.clone());
                 out.put("id", meta.id.clone().unwrap_or(Value::Null));
@@ -337,7 +350,8 @@ impl Dialect {
             | Dialect::CoinbaseExchange
             | Dialect::GateIo
             | Dialect::Htx
-            | Dialect::Bitfinex => {
+            | Dialect::Bitfinex
+            | Dialect::Bybit => {
                 return self.error(why, meta.id.as_ref());
             }
             Dialect::KrakenV2 => {
@@ -406,6 +420,13 @@ impl Dialect {
                 out.put("msg", why);
                 out.put("code", 10300);
             }
+            Dialect::Bybit => {
+                out.put("success", false);
+                out.put("ret_msg", format!("error:{why}"));
+                out.put("conn_id", Value::Null);
+                out.opt("req_id", &id);
+                out.put("op", "subscribe");
+            }
             Dialect::Htx => {
                 out.opt("id", &id);
                 out.put("status", "error");
@@ -425,7 +446,8 @@ impl Dialect {
             | Dialect::Deribit
             | Dialect::CoinbaseExchange
             | Dialect::GateIo
-            | Dialect::Htx => None,
+            | Dialect::Htx
+            | Dialect::Bybit => None,
             Dialect::Bitfinex => {
                 let mut out = Fields::new();
                 out.put("event", "info");
@@ -661,6 +683,41 @@ fn parse_bitfinex(obj: &Map<String, Value>, received_ns: i64) -> Result<Request,
         Some("unsubscribe") => Err("unsubscribe is not served by the loopback"),
         _ => Err("unknown event"),
     }
+}
+
+fn parse_bybit(obj: &Map<String, Value>, received_ns: i64) -> Result<Request, &'static str> {
+    let meta = RequestMeta { id: obj.get("req_id").cloned(), received_ns };
+    let op = match obj.get("op").and_then(Value::as_str) {
+        Some("subscribe") => Op::Subscribe,
+        Some("unsubscribe") => Op::Unsubscribe,
+        Some("ping") => {
+            let mut out = Fields::new();
+            out.put("success", true);
+            out.put("ret_msg", "pong");
+            out.put("conn_id", Value::Null);
+            out.opt("req_id", &meta.id);
+            out.put("op", "ping");
+            return Ok(Request::Reply(out.finish()));
+        }
+        _ => return Err("unknown op"),
+    };
+    let args = obj.get("args").and_then(Value::as_array).ok_or("args must be an array")?;
+    let mut items = Vec::with_capacity(args.len());
+    for arg in args {
+        let name = arg.as_str().ok_or("args must be topic names")?;
+        // `orderbook.{depth}.{symbol}`.
+        let parts: Vec<&str> = name.split('.').collect();
+        let topic = match parts.as_slice() {
+            ["orderbook", depth, symbol] => Some(Topic {
+                symbol: (*symbol).to_owned(),
+                depth: depth.parse().ok(),
+                snapshot: true,
+            }),
+            _ => None,
+        };
+        items.push(Item { topic, echo: arg.clone() });
+    }
+    Ok(Request::Change { op, meta, items })
 }
 
 /// Bitfinex's conf flag that numbers every array frame of a connection.

@@ -150,6 +150,8 @@ impl Venue {
             Venue::Kraken | Venue::KrakenV1 => Some(10),
             // Bitfinex `len`: 1, 25, 100 or 250.
             Venue::Bitfinex => Some(25),
+            // Bybit `orderbook.{depth}`: 1, 50, 200 or 1000.
+            Venue::Bybit => Some(50),
             _ => None,
         }
     }
