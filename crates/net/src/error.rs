@@ -28,9 +28,6 @@ pub enum NetError {
         /// The depths it offers.
         allowed: &'static [u32],
     },
-    /// The venue decodes and replays, but its live connection is not implemented yet.
-    #[error("live feeds of {0} are not implemented yet (replay works)")]
-    NotLive(&'static str),
     /// No symbol was given.
     #[error("name at least one symbol to subscribe")]
     NoSymbols,

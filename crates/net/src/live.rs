@@ -189,9 +189,6 @@ impl Live {
     /// opened, a runtime or TLS setup failure.
     pub fn start(config: LiveConfig) -> Result<Live, NetError> {
         let mut protocol = Protocol::of(config.venue);
-        if !protocol.is_live() {
-            return Err(NetError::NotLive(config.venue.name()));
-        }
         if let Some((ping_after, dead_after)) = config.keepalive {
             protocol.ping_after = ping_after;
             protocol.dead_after = dead_after.max(ping_after);

@@ -269,16 +269,22 @@ impl Protocol {
                 max_instruments: 100,
                 ..base
             },
-            // Decoded and replayed, but their live connections (and the loopback server's
-            // dialects to test them against) are not built yet: `ws_url` stays empty and
-            // `Live::start` refuses them (see `Protocol::is_live`).
-            _ => base,
+            // One channel per subscribe message, sent within 5 s of connecting; `heartbeats`
+            // keeps quiet channels open and numbers the connection every second. Every
+            // message carries the connection's `sequence_num`: a break concerns every book,
+            // so a resync reconnects.
+            Venue::Coinbase => Protocol {
+                ws_url: "wss://advanced-trade-ws.coinbase.com",
+                resync: ResyncMethod::Reconnect,
+                ping_after: Duration::from_secs(10),
+                dead_after: Duration::from_secs(30),
+                min_connect_interval: Duration::from_millis(250),
+                control_spacing: Duration::from_millis(50),
+                subscribe_batch: 50,
+                max_instruments: 100,
+                ..base
+            },
         }
-    }
-
-    /// Whether live feeds of this venue are implemented (every venue decodes and replays).
-    pub const fn is_live(&self) -> bool {
-        !self.ws_url.is_empty()
     }
 
     /// The messages that subscribe `symbols` at `depth` (Kraken; ignored elsewhere), batched
@@ -318,6 +324,10 @@ impl Protocol {
         for batch in symbols.chunks(self.subscribe_batch.max(1)) {
             *req += 1;
             out.push(self.message(Action::Subscribe, batch, depth, *req));
+        }
+        if self.venue == Venue::Coinbase {
+            // Heartbeats keep every channel of the connection open and numbered.
+            out.push(r#"{"type":"subscribe","channel":"heartbeats"}"#.to_owned());
         }
         Ok(out)
     }
@@ -441,6 +451,13 @@ impl Protocol {
                     action.lower()
                 )
             }
+            Venue::Coinbase => {
+                let products = quoted(&|s| format!("\"{s}\""));
+                format!(
+                    r#"{{"type":"{}","product_ids":[{products}],"channel":"level2"}}"#,
+                    action.lower()
+                )
+            }
             Venue::Bybit => {
                 let topics = quoted(&|s| format!(r#""orderbook.{depth}.{s}""#));
                 format!(r#"{{"req_id":"{req}","op":"{}","args":[{topics}]}}"#, action.lower())
@@ -478,8 +495,6 @@ impl Protocol {
                     action.lower()
                 )
             }
-            // Not live yet (`Protocol::is_live`): nothing is ever sent to them.
-            _ => String::new(),
         }
     }
 }
@@ -577,11 +592,7 @@ mod tests {
             subscribe(Venue::Htx, &["btcusdt"], 0),
             [r#"{"sub":"market.btcusdt.depth.step0","id":"1"}"#]
         );
-        for venue in
-            [Venue::Bitget, Venue::Deribit, Venue::CoinbaseExchange, Venue::GateIo, Venue::Htx]
-        {
-            assert!(Protocol::of(venue).is_live(), "{venue}");
-        }
+
         assert_eq!(
             subscribe(Venue::Bitfinex, &["tBTCUSD"], 25),
             [
@@ -600,7 +611,15 @@ mod tests {
             Protocol::of(Venue::Bybit).ping_text(3).as_deref(),
             Some(r#"{"req_id":"3","op":"ping"}"#)
         );
-        assert!(!Protocol::of(Venue::Coinbase).is_live());
+        assert_eq!(
+            subscribe(Venue::Coinbase, &["BTC-USD", "ETH-USD"], 0),
+            [
+                r#"{"type":"subscribe","product_ids":["BTC-USD","ETH-USD"],"channel":"level2"}"#,
+                r#"{"type":"subscribe","channel":"heartbeats"}"#
+            ]
+        );
+        assert_eq!(Protocol::of(Venue::Coinbase).resync, ResyncMethod::Reconnect);
+        assert!(Venue::ALL.iter().all(|&v| !Protocol::of(v).ws_url.is_empty()));
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::faults::ConnectionFault;
 use crate::replay::{Command, ConnId, Outbound};
 use crate::server::App;
 use crate::stats::bump;
-use crate::subscribe::{Item, Op, Request, RequestMeta};
+use crate::subscribe::{Dialect, Item, Op, Request, RequestMeta};
 
 /// Why the connection's loop ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +36,28 @@ enum Exit {
     Abrupt,
     /// The stall fault: keep the socket open, silent, until shutdown.
     Stall,
+}
+
+/// Bitfinex SEQ_ALL: an array frame ending with `number`, replacing the number it ends with
+/// (a capture's frame) or appended (a rendered snapshot, whose last element is an array).
+fn number_array_frame(text: &str, number: u64) -> Option<String> {
+    let body = text.trim_end().strip_suffix(']')?;
+    if !body.starts_with('[') {
+        return None;
+    }
+    let body = match body.rsplit_once(',') {
+        Some((head, tail)) if tail.trim().bytes().all(|b| b.is_ascii_digit()) => head,
+        _ => body,
+    };
+    Some(format!("{body},{number}]"))
+}
+
+/// Coinbase Advanced Trade: the message with its `"sequence_num":N` set to `number`.
+fn number_sequence_field(text: &str, number: u64) -> Option<String> {
+    const KEY: &str = "\"sequence_num\":";
+    let at = text.find(KEY)? + KEY.len();
+    let digits = text[at..].bytes().take_while(u8::is_ascii_digit).count();
+    Some(format!("{}{number}{}", &text[..at], &text[at + digits..]))
 }
 
 /// `bytes` as one gzip member (HTX's framing).
@@ -78,7 +100,7 @@ pub(crate) async fn run(mut socket: WebSocket, app: Arc<App>, url_items: Vec<Ite
         symbols: HashSet::new(),
         frames: 0,
         last_sent: Instant::now(),
-        numbered: None,
+        numbered: app.dialect.numbered_from_start().then_some(0),
     };
     tracing::debug!(conn = id, "connection opened");
     let exit = conn.serve(&mut socket, inbox, url_items).await;
@@ -121,7 +143,9 @@ struct Connection {
     /// Delta frames written so far (the connection faults count these).
     frames: u64,
     last_sent: Instant,
-    /// Bitfinex SEQ_ALL: the number the last array frame carried, once the client asked.
+    /// The number the next frame carries, on dialects that number every frame of a connection:
+    /// Coinbase Advanced Trade's `sequence_num` (from 0), Bitfinex SEQ_ALL (from 1, once the
+    /// client's `conf` asks).
     numbered: Option<u64>,
 }
 
@@ -235,14 +259,12 @@ impl Connection {
         let counters = Arc::clone(&self.app.counters);
         match queued {
             Outbound::Snapshot(text) => {
-                let text = self.number(text, false);
                 if !self.send_text(socket, text).await {
                     return Some(Pausing::Exit(Exit::Closed));
                 }
                 bump(&counters.snapshots_sent);
             }
             Outbound::Delta(text) => {
-                let text = self.number(text, true);
                 if !self.send_text(socket, text).await {
                     return Some(Pausing::Exit(Exit::Closed));
                 }
@@ -282,7 +304,7 @@ impl Connection {
             Request::Reply(reply) => self.send(socket, reply).await,
             Request::Nothing => true,
             Request::Configure { reply, numbered } => {
-                self.numbered = numbered.then_some(self.numbered.unwrap_or(0));
+                self.numbered = numbered.then_some(self.numbered.unwrap_or(1));
                 self.send(socket, reply).await
             }
             Request::Change { op, meta, items } => {
@@ -365,23 +387,23 @@ impl Connection {
         answer.await.ok()
     }
 
-    /// Bitfinex SEQ_ALL: `text` (an array frame) ending with this connection's next number,
-    /// in place of the capture's own (`renumber`) where it has one. Unchanged otherwise.
-    fn number(&mut self, text: Utf8Bytes, renumber: bool) -> Utf8Bytes {
-        let Some(last) = self.numbered else { return text };
-        let Some(body) = text.as_str().trim_end().strip_suffix(']') else { return text };
-        if !body.starts_with('[') {
-            return text;
-        }
-        let body = match body.rsplit_once(',') {
-            Some((head, tail)) if renumber && tail.trim().bytes().all(|b| b.is_ascii_digit()) => {
-                head
-            }
-            _ => body,
+    /// `text` carrying this connection's next number, in place of the capture's own, on
+    /// dialects that number frames; unchanged (and no number used) for a frame the dialect
+    /// does not number (Bitfinex events, Coinbase errors).
+    fn number(&mut self, text: Utf8Bytes) -> Utf8Bytes {
+        let Some(next) = self.numbered else { return text };
+        let numbered = match self.app.dialect {
+            Dialect::Bitfinex => number_array_frame(text.as_str(), next),
+            Dialect::CoinbaseAdvanced => number_sequence_field(text.as_str(), next),
+            _ => None,
         };
-        let next = last + 1;
-        self.numbered = Some(next);
-        Utf8Bytes::from(format!("{body},{next}]"))
+        match numbered {
+            Some(numbered) => {
+                self.numbered = Some(next + 1);
+                Utf8Bytes::from(numbered)
+            }
+            None => text,
+        }
     }
 
     async fn send(&mut self, socket: &mut WebSocket, text: String) -> bool {
@@ -389,6 +411,7 @@ impl Connection {
     }
 
     async fn send_text(&mut self, socket: &mut WebSocket, text: Utf8Bytes) -> bool {
+        let text = self.number(text);
         let message = if self.app.dialect.compresses() {
             match gzip(text.as_bytes()) {
                 Some(bytes) => Message::Binary(bytes.into()),

@@ -491,6 +491,7 @@ impl Replay {
             Dialect::Deribit => Some(snapshot::deribit(symbol, &view)),
             Dialect::CoinbaseExchange => Some(snapshot::coinbase_exchange(symbol, &view)),
             Dialect::Htx => Some(snapshot::htx_step0(symbol, &view)),
+            Dialect::CoinbaseAdvanced => Some(snapshot::coinbase_advanced(symbol, &view)),
             Dialect::Bybit => {
                 let depth = depth.map_or(usize::MAX, |d| usize::try_from(d).unwrap_or(usize::MAX));
                 Some(snapshot::bybit(symbol, &view, depth))

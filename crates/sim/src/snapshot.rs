@@ -249,6 +249,36 @@ pub(crate) fn bybit(symbol: &str, view: &BookView<'_>, depth: usize) -> String {
     out
 }
 
+/// Coinbase Advanced Trade `l2_data` snapshot event: every level as `{"side", "event_time",
+/// "price_level", "new_quantity"}` strings; `sequence_num` is set per connection when sent.
+pub(crate) fn coinbase_advanced(symbol: &str, view: &BookView<'_>) -> String {
+    let mut out = String::with_capacity(160 + 2 * 96 * view.book.side(Side::Bid).len());
+    let time = iso8601_micros(view.position_ns);
+    let _ = write!(
+        out,
+        "{{\"channel\":\"l2_data\",\"client_id\":\"\",\"timestamp\":\"{time}\",\"sequence_num\":0,\"events\":[{{\"type\":\"snapshot\",\"product_id\":{},\"updates\":[",
+        json_str(symbol)
+    );
+    let mut buf = NumBuf::new();
+    let mut first = true;
+    for (side, word) in [(Side::Bid, "bid"), (Side::Ask, "offer")] {
+        for level in view.book.side(side).iter().take(MAX_SNAPSHOT_LEVELS) {
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            let _ =
+                write!(out, "{{\"side\":\"{word}\",\"event_time\":\"{time}\",\"price_level\":\"");
+            push_number(&mut out, &level, true, Spell::AsSent, &mut buf);
+            out.push_str("\",\"new_quantity\":\"");
+            push_number(&mut out, &level, false, Spell::AsSent, &mut buf);
+            out.push_str("\"}");
+        }
+    }
+    out.push_str("]}]}");
+    out
+}
+
 /// Coinbase Exchange `level2` snapshot: `[price, size]` strings, as the capture spelled them.
 pub(crate) fn coinbase_exchange(symbol: &str, view: &BookView<'_>) -> String {
     let mut out = String::with_capacity(128 + 2 * 32 * view.book.side(Side::Bid).len());

@@ -34,6 +34,8 @@ pub(crate) enum Dialect {
     Bitfinex,
     /// Bybit v5: `op: subscribe` with topic `args`, JSON `op: ping`.
     Bybit,
+    /// Coinbase Advanced Trade: `type: subscribe` to one `channel`; every message numbered.
+    CoinbaseAdvanced,
 }
 
 /// A book subscription.
@@ -126,23 +128,23 @@ pub(crate) struct SubscribeInfo {
 const KRAKEN_DEFAULT_DEPTH: u32 = 10;
 
 impl Dialect {
-    /// The dialect of `venue`; `None` for a venue the server does not speak yet.
-    pub(crate) fn of(venue: Venue) -> Option<Self> {
+    /// The dialect of `venue`.
+    pub(crate) fn of(venue: Venue) -> Self {
         match venue {
-            Venue::BinanceSpot | Venue::BinanceUsdm => Some(Dialect::Binance),
-            Venue::Okx => Some(Dialect::Okx),
-            Venue::Kraken => Some(Dialect::KrakenV2),
-            Venue::KrakenV1 => Some(Dialect::KrakenV1),
+            Venue::BinanceSpot | Venue::BinanceUsdm => Dialect::Binance,
+            Venue::Okx => Dialect::Okx,
+            Venue::Kraken => Dialect::KrakenV2,
+            Venue::KrakenV1 => Dialect::KrakenV1,
             // Bitget's client protocol is OKX's shape (`op`, `args` of `channel`/`instId`, text
             // ping); its book messages are too, checksum included.
-            Venue::Bitget => Some(Dialect::Okx),
-            Venue::Deribit => Some(Dialect::Deribit),
-            Venue::CoinbaseExchange => Some(Dialect::CoinbaseExchange),
-            Venue::GateIo => Some(Dialect::GateIo),
-            Venue::Htx => Some(Dialect::Htx),
-            Venue::Bitfinex => Some(Dialect::Bitfinex),
-            Venue::Bybit => Some(Dialect::Bybit),
-            _ => None,
+            Venue::Bitget => Dialect::Okx,
+            Venue::Deribit => Dialect::Deribit,
+            Venue::CoinbaseExchange => Dialect::CoinbaseExchange,
+            Venue::GateIo => Dialect::GateIo,
+            Venue::Htx => Dialect::Htx,
+            Venue::Bitfinex => Dialect::Bitfinex,
+            Venue::Bybit => Dialect::Bybit,
+            Venue::Coinbase => Dialect::CoinbaseAdvanced,
         }
     }
 
@@ -183,6 +185,7 @@ impl Dialect {
             Dialect::Htx => parse_htx(&value, received_ns),
             Dialect::Bitfinex => parse_bitfinex(&value, received_ns),
             Dialect::Bybit => parse_bybit(&value, received_ns),
+            Dialect::CoinbaseAdvanced => parse_coinbase_advanced(&value, received_ns),
         }
         .unwrap_or_else(|why| {
             let id = match self {
@@ -191,7 +194,7 @@ impl Dialect {
                 }
                 Dialect::KrakenV2 => value.get("req_id"),
                 Dialect::KrakenV1 => value.get("reqid"),
-                Dialect::CoinbaseExchange | Dialect::Bitfinex => None,
+                Dialect::CoinbaseExchange | Dialect::Bitfinex | Dialect::CoinbaseAdvanced => None,
                 Dialect::GateIo => value.get("time"),
                 Dialect::Bybit => value.get("req_id"),
             };
@@ -217,7 +220,8 @@ impl Dialect {
             | Dialect::CoinbaseExchange
             | Dialect::GateIo
             | Dialect::Htx
-            | Dialect::Bybit => return None,
+            | Dialect::Bybit
+            | Dialect::CoinbaseAdvanced => return None,
             Dialect::Okx => {
                 out.opt("id", &meta.id);
                 out.put("event", op.word());
@@ -313,6 +317,24 @@ impl Dialect {
                 out.put("payload", items.first().map_or(Value::Null, |i| i.echo.clone()));
                 out.put("result", json!({"status": "success"}));
             }
+            // `sequence_num` is set per connection when the message is sent.
+            Dialect::CoinbaseAdvanced => {
+                let channel = items
+                    .first()
+                    .and_then(|i| i.echo.get("channel").cloned())
+                    .unwrap_or(Value::Null);
+                let products: Vec<Value> =
+                    items.iter().filter_map(|i| i.echo.get("product_id").cloned()).collect();
+                let subscribed = match (op, channel.as_str()) {
+                    (Op::Subscribe, Some(name)) => json!({ name: products }),
+                    _ => json!({}),
+                };
+                out.put("channel", "subscriptions");
+                out.put("client_id", "");
+                out.put("timestamp", iso8601_micros(now_ns()));
+                out.put("sequence_num", 0);
+                out.put("events", json!([{ "subscriptions": subscribed }]));
+            }
             Dialect::Bybit => {
                 out.put("success", true);
                 out.put("ret_msg", "");
@@ -351,7 +373,8 @@ impl Dialect {
             | Dialect::GateIo
             | Dialect::Htx
             | Dialect::Bitfinex
-            | Dialect::Bybit => {
+            | Dialect::Bybit
+            | Dialect::CoinbaseAdvanced => {
                 return self.error(why, meta.id.as_ref());
             }
             Dialect::KrakenV2 => {
@@ -420,6 +443,10 @@ impl Dialect {
                 out.put("msg", why);
                 out.put("code", 10300);
             }
+            Dialect::CoinbaseAdvanced => {
+                out.put("type", "error");
+                out.put("message", why);
+            }
             Dialect::Bybit => {
                 out.put("success", false);
                 out.put("ret_msg", format!("error:{why}"));
@@ -447,7 +474,8 @@ impl Dialect {
             | Dialect::CoinbaseExchange
             | Dialect::GateIo
             | Dialect::Htx
-            | Dialect::Bybit => None,
+            | Dialect::Bybit
+            | Dialect::CoinbaseAdvanced => None,
             Dialect::Bitfinex => {
                 let mut out = Fields::new();
                 out.put("event", "info");
@@ -492,6 +520,12 @@ impl Dialect {
     /// Whether the heartbeat goes out even while data flows (HTX's ping does).
     pub(crate) fn heartbeats_when_busy(self) -> bool {
         self == Dialect::Htx
+    }
+
+    /// Whether every message of a connection is numbered from its first (Coinbase Advanced
+    /// Trade's `sequence_num`).
+    pub(crate) fn numbered_from_start(self) -> bool {
+        self == Dialect::CoinbaseAdvanced
     }
 
     /// Whether every frame goes out gzip-compressed, as binary (HTX).
@@ -683,6 +717,40 @@ fn parse_bitfinex(obj: &Map<String, Value>, received_ns: i64) -> Result<Request,
         Some("unsubscribe") => Err("unsubscribe is not served by the loopback"),
         _ => Err("unknown event"),
     }
+}
+
+fn parse_coinbase_advanced(
+    obj: &Map<String, Value>,
+    received_ns: i64,
+) -> Result<Request, &'static str> {
+    let meta = RequestMeta { id: None, received_ns };
+    let op = match obj.get("type").and_then(Value::as_str) {
+        Some("subscribe") => Op::Subscribe,
+        Some("unsubscribe") => Op::Unsubscribe,
+        _ => return Err("unknown type"),
+    };
+    let channel = obj.get("channel").and_then(Value::as_str).ok_or("one channel per message")?;
+    let products: Vec<&str> = obj
+        .get("product_ids")
+        .and_then(Value::as_array)
+        .map(|p| p.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if channel != "level2" {
+        // Heartbeats and other channels: acked, silent here.
+        let echo = json!({"channel": channel});
+        return Ok(Request::Change { op, meta, items: vec![Item { topic: None, echo }] });
+    }
+    if products.is_empty() {
+        return Err("level2 needs product_ids");
+    }
+    let items = products
+        .iter()
+        .map(|p| Item {
+            topic: Some(Topic { symbol: (*p).to_owned(), depth: None, snapshot: true }),
+            echo: json!({"channel": "level2", "product_id": p}),
+        })
+        .collect();
+    Ok(Request::Change { op, meta, items })
 }
 
 fn parse_bybit(obj: &Map<String, Value>, received_ns: i64) -> Result<Request, &'static str> {
