@@ -273,16 +273,12 @@ impl Protocol {
             // keeps quiet channels open and numbers the connection every second. Every
             // message carries the connection's `sequence_num`: a break concerns every book,
             // so a resync reconnects.
+            // Coinbase's limits, as for the Exchange feed.
             Venue::Coinbase => Protocol {
+                venue,
                 ws_url: "wss://advanced-trade-ws.coinbase.com",
                 resync: ResyncMethod::Reconnect,
-                ping_after: Duration::from_secs(10),
-                dead_after: Duration::from_secs(30),
-                min_connect_interval: Duration::from_millis(250),
-                control_spacing: Duration::from_millis(50),
-                subscribe_batch: 50,
-                max_instruments: 100,
-                ..base
+                ..Protocol::of(Venue::CoinbaseExchange)
             },
         }
     }

@@ -719,16 +719,24 @@ fn parse_bitfinex(obj: &Map<String, Value>, received_ns: i64) -> Result<Request,
     }
 }
 
+/// Coinbase's `type: subscribe|unsubscribe` (both feeds; no request id).
+fn coinbase_op(
+    obj: &Map<String, Value>,
+    received_ns: i64,
+) -> Result<(Op, RequestMeta), &'static str> {
+    let meta = RequestMeta { id: None, received_ns };
+    match obj.get("type").and_then(Value::as_str) {
+        Some("subscribe") => Ok((Op::Subscribe, meta)),
+        Some("unsubscribe") => Ok((Op::Unsubscribe, meta)),
+        _ => Err("unknown type"),
+    }
+}
+
 fn parse_coinbase_advanced(
     obj: &Map<String, Value>,
     received_ns: i64,
 ) -> Result<Request, &'static str> {
-    let meta = RequestMeta { id: None, received_ns };
-    let op = match obj.get("type").and_then(Value::as_str) {
-        Some("subscribe") => Op::Subscribe,
-        Some("unsubscribe") => Op::Unsubscribe,
-        _ => return Err("unknown type"),
-    };
+    let (op, meta) = coinbase_op(obj, received_ns)?;
     let channel = obj.get("channel").and_then(Value::as_str).ok_or("one channel per message")?;
     let products: Vec<&str> = obj
         .get("product_ids")
@@ -853,12 +861,7 @@ fn parse_coinbase_exchange(
     obj: &Map<String, Value>,
     received_ns: i64,
 ) -> Result<Request, &'static str> {
-    let meta = RequestMeta { id: None, received_ns };
-    let op = match obj.get("type").and_then(Value::as_str) {
-        Some("subscribe") => Op::Subscribe,
-        Some("unsubscribe") => Op::Unsubscribe,
-        _ => return Err("unknown type"),
-    };
+    let (op, meta) = coinbase_op(obj, received_ns)?;
     let products: Vec<&str> = obj
         .get("product_ids")
         .and_then(Value::as_array)
