@@ -198,6 +198,9 @@ fn coinbase_exchange_capture_replays_with_0_decode_errors() {
     assert_eq!((c.events, c.applied), (9729, 9729));
     assert_eq!(run.engine.n_instruments(), 10);
     assert_all_live(&run);
+    // Views carry the venue's time, parsed from `time` ("2021-04-17T16:43:37.075687Z").
+    let update = run.outcomes.iter().flat_map(|o| &o.views).find(|v| v.exchange_ms.is_some());
+    assert_eq!(update.and_then(|v| v.exchange_ms).map(|ms| ms / 1_000), Some(1_618_677_817));
 }
 
 #[test]

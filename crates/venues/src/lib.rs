@@ -46,6 +46,7 @@ mod kraken;
 mod okx;
 mod rules;
 mod symbols;
+mod time;
 mod venue;
 
 pub use capabilities::capability_table;
@@ -56,4 +57,5 @@ pub use event::{
 };
 pub use rules::{ChecksumRule, Cursor, SeqRule, Verdict};
 pub use symbols::{InstrumentId, SymbolMeta, SymbolTable};
+pub use time::parse_iso8601;
 pub use venue::{SnapshotSource, Venue};

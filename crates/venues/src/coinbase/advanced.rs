@@ -21,6 +21,7 @@ pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), Decode
     if str_field(root, "channel")? != "l2_data" {
         return ctx.not_book("non-book channel");
     }
+    let exchange_ms = super::time_ms(root, "timestamp");
     for event in array_field(root, "events")?.iter() {
         let kind = match str_field(event, "type")? {
             "snapshot" => BookKind::Snapshot,
@@ -38,7 +39,7 @@ pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), Decode
             ctx.out.levels.push(level(side, price, qty, "updates")?);
         }
         let seq = Seq { first: None, last: Some(sequence), prev: None };
-        ctx.finish(EventHead::new(instrument, kind, seq), start);
+        ctx.finish(EventHead { exchange_ms, ..EventHead::new(instrument, kind, seq) }, start);
     }
     if ctx.out.events.is_empty() {
         return ctx.not_book("untracked instrument");

@@ -36,6 +36,10 @@ pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), Decode
             ctx.out.levels.push(level(side, price, size, "changes")?);
         }
     }
-    ctx.finish(EventHead::new(instrument, kind, Seq::default()), start);
+    let exchange_ms = super::time_ms(root, "time");
+    ctx.finish(
+        EventHead { exchange_ms, ..EventHead::new(instrument, kind, Seq::default()) },
+        start,
+    );
     Ok(())
 }
