@@ -67,6 +67,9 @@ struct Instrument {
     snapshot_wanted: bool,
     // Receive time of the last book message for this instrument (any state).
     last_data_ns: Option<i64>,
+    // The sequence rule of the instrument's stream: the venue's, or the one its messages name
+    // (Bybit `orderbook.full`).
+    rule: SeqRule,
 }
 
 /// Everything but the decoder: split out so the decoder's output can be read while books change.
@@ -271,6 +274,7 @@ impl Books {
                 last_exchange_ms: None,
                 snapshot_wanted: false,
                 last_data_ns: None,
+                rule: self.seq_rule,
             });
         }
     }
@@ -294,13 +298,16 @@ impl Books {
         recv_ns: i64,
     ) {
         let id = event.instrument;
-        self.instruments[id as usize].last_data_ns = Some(recv_ns);
+        let rule = event.rule.unwrap_or(self.seq_rule);
+        let inst = &mut self.instruments[id as usize];
+        inst.last_data_ns = Some(recv_ns);
+        inst.rule = rule;
         match event.kind {
             BookKind::Snapshot => self.on_snapshot(event, levels, meta, recv_ns),
             BookKind::Delta => {
                 let inst = &mut self.instruments[id as usize];
                 if !inst.state.is_live() {
-                    if self.seq_rule.bridges_buffered_deltas() {
+                    if rule.bridges_buffered_deltas() {
                         self.counters.buffer_overflows +=
                             inst.pending.push(event.seq, event.exchange_ms, levels);
                         let reason = match inst.state {
@@ -311,13 +318,13 @@ impl Books {
                     }
                     return;
                 }
-                let verdict = self.seq_rule.check(&inst.cursor, &event.seq);
+                let verdict = rule.check(&inst.cursor, &event.seq);
                 match verdict {
                     Verdict::Skip => {}
                     Verdict::Gap { expected, got } => {
                         self.counters.gaps += 1;
                         self.go_stale(id, StaleReason::Gap { expected, got });
-                        if self.seq_rule.bridges_buffered_deltas() {
+                        if rule.bridges_buffered_deltas() {
                             let inst = &mut self.instruments[id as usize];
                             self.counters.buffer_overflows +=
                                 inst.pending.push(event.seq, event.exchange_ms, levels);
@@ -333,7 +340,7 @@ impl Books {
                             return;
                         }
                         let inst = &mut self.instruments[id as usize];
-                        self.seq_rule.advance(&mut inst.cursor, &event.seq);
+                        rule.advance(&mut inst.cursor, &event.seq);
                         inst.last_exchange_ms = event.exchange_ms.or(inst.last_exchange_ms);
                         self.counters.applied += 1;
                         if self.finish_message(id, event, meta) && !levels.is_empty() {
@@ -353,7 +360,8 @@ impl Books {
         recv_ns: i64,
     ) {
         let id = event.instrument;
-        let bridges = self.seq_rule.bridges_buffered_deltas();
+        let rule = self.instruments[id as usize].rule;
+        let bridges = rule.bridges_buffered_deltas();
         {
             let inst = &self.instruments[id as usize];
             // A REST snapshot older than a Live book tells nothing new.
@@ -376,7 +384,7 @@ impl Books {
             return;
         }
         let inst = &mut self.instruments[id as usize];
-        inst.cursor = self.seq_rule.after_snapshot(&event.seq);
+        inst.cursor = rule.after_snapshot(&event.seq);
         inst.last_exchange_ms = event.exchange_ms;
         if bridges {
             if let Err(reason) = self.bridge_buffered(id) {
@@ -411,9 +419,9 @@ impl Books {
     /// with the reason the book cannot go Live: the first delta that does not continue it (a
     /// counted gap), or one that cannot be applied (a counted decode error).
     fn bridge_buffered(&mut self, id: InstrumentId) -> Result<(), StaleReason> {
-        let rule = self.seq_rule;
-        let Instrument { book, cursor, pending, last_exchange_ms, .. } =
+        let Instrument { book, cursor, pending, last_exchange_ms, rule, .. } =
             &mut self.instruments[id as usize];
+        let rule = *rule;
         let snapshot_last = cursor.last;
         while let Some(delta) = pending.pop() {
             // Deltas the snapshot already covers are dropped wherever they sit in the buffer.
@@ -505,7 +513,9 @@ impl Books {
         }
         // REST venues ask when the stream buffers its next delta (see `on_event`); stream
         // venues ask now, unless the connection is down and will resubscribe everything.
-        if !self.seq_rule.bridges_buffered_deltas() && reason != StaleReason::Disconnect {
+        let bridges =
+            self.instruments.get(id as usize).is_some_and(|i| i.rule.bridges_buffered_deltas());
+        if !bridges && reason != StaleReason::Disconnect {
             self.want_snapshot(id, Some(reason));
         }
     }

@@ -76,10 +76,53 @@ fn docs_only_bybit_documented_and_recorded_examples_decode() {
     let (bids, asks) = &run.books[1][0];
     assert_eq!(bids.len(), 4, "30240.00 deleted, four set: {bids:?}");
     assert_eq!(asks.len(), 5, "two of seven asks are deletes (one the snapshot's): {asks:?}");
-    // orderbook.full needs its REST snapshot bridging, not built yet: never applied blind.
-    let full = docs["orderbook_full_delta_example"].to_string();
-    let run = replay(EngineConfig::new(Venue::Bybit), &lines(&[full]), 0);
-    assert_eq!((run.engine.counters().skipped, run.engine.counters().applied), (1, 0));
+}
+
+#[test]
+fn docs_only_bybit_orderbook_full_bridges_a_rest_snapshot_and_is_strict_after_it() {
+    let docs: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(fixture("bybit/bybit_docs_orderbook_examples.json")).unwrap(),
+    )
+    .unwrap();
+    let example = docs["orderbook_full_delta_example"].clone();
+    let full = |u: i64, bids: serde_json::Value| {
+        let mut m = example.clone();
+        m["data"]["u"] = u.into();
+        m["data"]["b"] = bids;
+        m.to_string()
+    };
+    let mut engine = Engine::new(EngineConfig::new(Venue::Bybit));
+    let views = engine.subscribe(64, SlowConsumer::DropNewest);
+    // Deltas come first and wait for the snapshot; the book asks for it.
+    engine
+        .ingest(&Frame::stream(full(278_545, serde_json::json!([["0.4750", "1"]])).as_bytes()), 0);
+    engine.ingest(&Frame::stream(example.to_string().as_bytes()), 0); // u 278547
+    assert_eq!(engine.drain_snapshot_requests().count(), 1);
+    assert_eq!(engine.counters().applied, 0, "never applied without the snapshot");
+    let rest = r#"{"retCode":0,"retMsg":"OK","result":{"s":"MNTUSDT","b":[["0.4758","1"],["0.4740","9"]],"a":[["0.4760","50"]],"ts":1784103477700,"u":278546,"seq":1501100500,"cts":1784103477699},"retExtInfo":{},"time":1784103477701}"#;
+    let url = "https://api.bybit.com/v5/market/full_orderbook?category=spot&symbol=MNTUSDT";
+    engine.ingest(&Frame::rest(rest.as_bytes(), Some(url)), 0);
+    // 278545 is covered by the snapshot, 278547 continues it.
+    assert_eq!(engine.state(0), Some(BookState::Live));
+    assert_eq!(engine.last_seq(0), Some(278_547));
+    let book = engine.book(0).unwrap();
+    let best = book.best(depthbook_core::Side::Bid).unwrap();
+    assert_eq!((best.price.to_string(), best.qty.to_string()), ("0.4758".into(), "2342.47".into()));
+    // Documented continuity: a skipped u is a gap, not a counted observation.
+    engine.ingest(&Frame::stream(full(278_549, serde_json::json!([])).as_bytes()), 0);
+    assert_eq!(
+        engine.state(0),
+        Some(BookState::Stale(StaleReason::Gap { expected: 278_548, got: 278_549 }))
+    );
+    let c = engine.counters();
+    assert_eq!((c.gaps, c.unconfirmed_breaks, c.decode_errors), (1, 0, 0));
+    assert!(views.try_iter().any(|u| matches!(u, Update::Book(_))));
+    // A REST error body is not book data.
+    engine.ingest(
+        &Frame::rest(br#"{"retCode":10001,"retMsg":"params error","result":{}}"#, Some(url)),
+        0,
+    );
+    assert_eq!(engine.counters().decode_errors, 0);
 }
 
 fn coinbase(sequence: i64, kind: &str, updates: &str) -> String {

@@ -72,10 +72,7 @@ pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), Decode
             }
         }
     };
-    ctx.finish(
-        EventHead { instrument, kind, seq, checksum, exchange_ms: None, depth: None },
-        start,
-    );
+    ctx.finish(EventHead { checksum, ..EventHead::new(instrument, kind, seq) }, start);
     Ok(())
 }
 

@@ -2,20 +2,25 @@
 //! `delta`s; a new `snapshot`, or any message with `u == 1` (a service restart), replaces the
 //! book. Levels are `[price, size]` strings; size `"0"` deletes.
 //!
-//! Wire reference: Bybit v5 docs, "WebSocket Stream / Public / Orderbook". `u` is the
-//! message's update id; its +1 step is observed on recorded data but documented only for
-//! `orderbook.full`, so breaks are counted, not trusted ([`crate::SeqRule::NextObserved`]).
-//! `orderbook.full` (delta-only, REST-bridged) is not decoded yet: its frames are refused as
-//! not book data rather than applied without their snapshot.
+//! Wire reference: Bybit v5 docs, "WebSocket Stream / Public / Orderbook" and "Full
+//! Orderbook". `u` is the message's update id; its +1 step is observed on recorded data but
+//! documented only for `orderbook.full`, so on the other depths breaks are counted, not trusted
+//! ([`crate::SeqRule::NextObserved`]). `orderbook.full.{symbol}` sends deltas only, bridged
+//! onto a REST `/v5/market/full_orderbook` snapshot and strict after it
+//! ([`crate::SeqRule::NextStrictBridged`], named on each of its events).
 
 use simd_json::prelude::*;
 
 use crate::decoder::{Ctx, EventHead};
 use crate::error::DecodeError;
-use crate::event::{BookKind, Seq};
+use crate::event::{BookKind, Origin, Seq};
 use crate::json::{Json, as_int, field, opt_int_field, pair, push_sides, str_field};
+use crate::rules::SeqRule;
 
 pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
+    if let Origin::Rest { .. } = ctx.origin {
+        return rest_snapshot(root, ctx);
+    }
     let Some(topic) = root.get("topic").and_then(|t| t.into_string()) else {
         // Acks and pongs: `{"success":true,"ret_msg":"pong","op":"ping",...}`, `{"op":"pong"}`.
         return if root.get("op").is_some() || root.get("success").is_some() {
@@ -27,9 +32,7 @@ pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), Decode
     if !topic.starts_with("orderbook.") {
         return ctx.not_book("non-book topic");
     }
-    if topic.starts_with("orderbook.full.") {
-        return ctx.not_book("orderbook.full is not supported yet");
-    }
+    let full = topic.starts_with("orderbook.full.");
     let data = field(root, "data")?;
     let Some(instrument) = ctx.resolve(str_field(data, "s")?)? else {
         return ctx.not_book("untracked instrument");
@@ -37,15 +40,44 @@ pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), Decode
     let start = ctx.begin(instrument);
     push_sides(data, ("b", "a"), &mut ctx.out.levels, pair)?;
     let u = as_int(field(data, "u")?, "u")?;
-    let kind = match str_field(root, "type")? {
-        "snapshot" => BookKind::Snapshot,
-        // A restarted service numbers from 1 again and sends the whole book.
-        "delta" if u == 1 => BookKind::Snapshot,
-        "delta" => BookKind::Delta,
+    let kind = match (str_field(root, "type")?, full) {
+        ("snapshot", _) => BookKind::Snapshot,
+        // A restarted service numbers from 1 again and sends the whole book; on
+        // `orderbook.full` that is a break like any other, which the REST snapshot heals.
+        ("delta", false) if u == 1 => BookKind::Snapshot,
+        ("delta", _) => BookKind::Delta,
         _ => return Err(DecodeError::WrongType("type")),
     };
-    let seq = Seq { first: None, last: Some(u), prev: None };
+    let seq = Seq { first: opt_int_field(data, "seq")?, last: Some(u), prev: None };
     let exchange_ms = opt_int_field(root, "ts")?;
-    ctx.finish(EventHead { exchange_ms, ..EventHead::new(instrument, kind, seq) }, start);
+    let rule = full.then_some(SeqRule::NextStrictBridged);
+    ctx.finish(EventHead { exchange_ms, rule, ..EventHead::new(instrument, kind, seq) }, start);
+    Ok(())
+}
+
+/// `GET /v5/market/full_orderbook` (or `/v5/market/orderbook`): `{"retCode":0,"result":{"s",
+/// "b","a","u","seq","ts"}}`, the snapshot `orderbook.full` deltas are bridged onto.
+fn rest_snapshot(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
+    if opt_int_field(root, "retCode")? != Some(0) {
+        return ctx.not_book("REST error");
+    }
+    let result = field(root, "result")?;
+    let Some(instrument) = ctx.resolve(str_field(result, "s")?)? else {
+        return ctx.not_book("untracked instrument");
+    };
+    let start = ctx.begin(instrument);
+    push_sides(result, ("b", "a"), &mut ctx.out.levels, pair)?;
+    let seq = Seq {
+        first: opt_int_field(result, "seq")?,
+        last: Some(as_int(field(result, "u")?, "u")?),
+        prev: None,
+    };
+    let exchange_ms = opt_int_field(result, "ts")?;
+    let head = EventHead {
+        exchange_ms,
+        rule: Some(SeqRule::NextStrictBridged),
+        ..EventHead::new(instrument, BookKind::Snapshot, seq)
+    };
+    ctx.finish(head, start);
     Ok(())
 }

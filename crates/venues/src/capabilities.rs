@@ -12,7 +12,8 @@ impl SeqRule {
             SeqRule::BinanceSpot
             | SeqRule::BinanceUsdm
             | SeqRule::PrevEqualsLast
-            | SeqRule::PrevEqualsLastBridged => "gap: book Stale, resync",
+            | SeqRule::PrevEqualsLastBridged
+            | SeqRule::NextStrictBridged => "gap: book Stale, resync",
             SeqRule::Connection => "gap: every book of the connection Stale, resync",
             SeqRule::NextObserved | SeqRule::PrevEqualsLastObserved => {
                 "observed only: counted (`unconfirmed_breaks`), book kept Live"
@@ -49,7 +50,9 @@ impl Venue {
             Venue::BinanceUsdm => "`pu == prev.u`",
             Venue::Okx => "`prevSeqId == prev.seqId`",
             Venue::Kraken | Venue::KrakenV1 | Venue::CoinbaseExchange => "none",
-            Venue::Bybit => "`u == prev.u + 1`; `u == 1` or a snapshot resets",
+            Venue::Bybit => {
+                "`u == prev.u + 1`; `u == 1` or a snapshot resets; `orderbook.full`: strict `u == prev.u + 1`, a gap"
+            }
             Venue::Coinbase => "`sequence_num == prev + 1` per connection, all channels",
             Venue::Bitfinex => "SEQ_ALL number `== prev + 1` per connection, all channels",
             Venue::Deribit => "`prev_change_id == prev.change_id`",
@@ -72,7 +75,10 @@ impl Venue {
                 "`order_book?with_id=true`, bridged by `id` as Binance spot by `lastUpdateId`"
             }
             Venue::Okx | Venue::Bitget => "first push (`action: snapshot`)",
-            Venue::Kraken | Venue::Bybit => "first push (`type: snapshot`)",
+            Venue::Kraken => "first push (`type: snapshot`)",
+            Venue::Bybit => {
+                "first push (`type: snapshot`); `orderbook.full`: REST `/v5/market/full_orderbook`, bridged: drop `u <=` its `u`"
+            }
             Venue::KrakenV1 => "first push (`as`/`bs`)",
             Venue::Coinbase => "first push (`events[].type: snapshot`)",
             Venue::CoinbaseExchange => "first push (`type: snapshot`)",

@@ -180,6 +180,7 @@ impl Ctx<'_> {
             levels: start..self.out.levels.len(),
             exchange_ms: event.exchange_ms,
             depth: event.depth,
+            rule: event.rule,
         });
     }
 }
@@ -201,11 +202,13 @@ pub(crate) struct EventHead {
     pub(crate) checksum: Option<Checksum>,
     pub(crate) exchange_ms: Option<i64>,
     pub(crate) depth: Option<u32>,
+    pub(crate) rule: Option<crate::SeqRule>,
 }
 
 impl EventHead {
-    /// An event without checksum, exchange time or depth (set those by struct update).
+    /// An event without checksum, exchange time, depth or rule of its own (set those by struct
+    /// update).
     pub(crate) const fn new(instrument: InstrumentId, kind: BookKind, seq: Seq) -> Self {
-        Self { instrument, kind, seq, checksum: None, exchange_ms: None, depth: None }
+        Self { instrument, kind, seq, checksum: None, exchange_ms: None, depth: None, rule: None }
     }
 }

@@ -98,6 +98,10 @@ pub struct BookEvent {
     pub exchange_ms: Option<i64>,
     /// The subscribed depth named by the message itself (Kraken v1's `book-1000` channel).
     pub depth: Option<u32>,
+    /// The sequence rule of this message's stream where the venue has several (Bybit's
+    /// `orderbook.full` is REST-bridged and strict, its other depths are not); `None`: the
+    /// venue's own ([`crate::Venue::seq_rule`]).
+    pub rule: Option<crate::SeqRule>,
 }
 
 /// What a frame turned out to be.

@@ -37,6 +37,10 @@ pub enum SeqRule {
     /// snapshot (the answer to a `req`) arrives, then bridged: those with `seqNum <=` the
     /// snapshot's are dropped, the first kept must continue it.
     PrevEqualsLastBridged,
+    /// Bybit `orderbook.full`: a REST snapshot (`u`) bridged with the buffered deltas (those
+    /// with `u <=` the snapshot's are dropped), then every delta's `u` is the previous one plus
+    /// 1, as the docs promise for this stream (`u == 1`, a restart, is a break like any other).
+    NextStrictBridged,
     /// Coinbase Advanced Trade, Bitfinex: one sequence numbers every message of a connection,
     /// whatever its channel (`sequence_num`, SEQ_ALL). The engine checks it per connection
     /// ([`crate::Decoded::conn_seq`]): a break makes every book of the connection Stale, since
@@ -81,7 +85,13 @@ impl SeqRule {
     /// Whether deltas buffered before a snapshot can be bridged onto it (REST snapshots), rather
     /// than superseded by it (snapshots pushed on the stream itself).
     pub fn bridges_buffered_deltas(self) -> bool {
-        matches!(self, SeqRule::BinanceSpot | SeqRule::BinanceUsdm | SeqRule::PrevEqualsLastBridged)
+        matches!(
+            self,
+            SeqRule::BinanceSpot
+                | SeqRule::BinanceUsdm
+                | SeqRule::PrevEqualsLastBridged
+                | SeqRule::NextStrictBridged
+        )
     }
 
     /// Whether a buffered delta is entirely covered by a REST snapshot taken at `snapshot_last`,
@@ -91,7 +101,9 @@ impl SeqRule {
         match (self, seq.last) {
             (SeqRule::BinanceSpot, Some(u)) => u <= snapshot_last,
             (SeqRule::BinanceUsdm, Some(u)) => u < snapshot_last,
-            (SeqRule::PrevEqualsLastBridged, Some(seq_num)) => seq_num <= snapshot_last,
+            (SeqRule::PrevEqualsLastBridged | SeqRule::NextStrictBridged, Some(last)) => {
+                last <= snapshot_last
+            }
             _ => false,
         }
     }
@@ -118,6 +130,20 @@ impl SeqRule {
                     (Some(last), Some(u)) if u <= last => Verdict::Skip,
                     (Some(last), Some(u)) if u != last + 1 => {
                         Verdict::Unconfirmed { expected: last + 1, got: u }
+                    }
+                    _ => Verdict::Apply,
+                };
+            }
+            SeqRule::NextStrictBridged => {
+                return match (cursor.last, seq.last) {
+                    // The service restarted and numbers from 1 again: the book must be
+                    // fetched again (skipping it as old would freeze the book).
+                    (Some(last), Some(1)) if last != 0 => {
+                        Verdict::Gap { expected: last + 1, got: 1 }
+                    }
+                    (Some(last), Some(u)) if u <= last => Verdict::Skip,
+                    (Some(last), Some(u)) if u != last + 1 => {
+                        Verdict::Gap { expected: last + 1, got: u }
                     }
                     _ => Verdict::Apply,
                 };
@@ -275,6 +301,21 @@ mod tests {
             r.check(&live, &seq(101, 120, Some(100))),
             Verdict::Gap { expected: 120, got: 100 }
         );
+    }
+
+    #[test]
+    fn bybit_full_is_strict_after_its_snapshot() {
+        let r = SeqRule::NextStrictBridged;
+        assert!(r.bridges_buffered_deltas());
+        let one = |u: i64| Seq { first: None, last: Some(u), prev: None };
+        assert!(r.precedes_snapshot(100, &one(100)));
+        assert!(!r.precedes_snapshot(100, &one(101)));
+        let mut c = r.after_snapshot(&one(100));
+        assert_eq!(r.check(&c, &one(99)), Verdict::Skip);
+        assert_eq!(r.check(&c, &one(101)), Verdict::Apply);
+        r.advance(&mut c, &one(101));
+        assert_eq!(r.check(&c, &one(103)), Verdict::Gap { expected: 102, got: 103 });
+        assert_eq!(r.check(&c, &one(1)), Verdict::Gap { expected: 102, got: 1 }, "a restart");
     }
 
     #[test]

@@ -56,7 +56,7 @@ pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), Decode
     }
     let depth = channel.strip_prefix("book-").and_then(|d| d.parse().ok());
     ctx.finish(
-        EventHead { instrument, kind, seq: Seq::default(), checksum, exchange_ms: None, depth },
+        EventHead { checksum, depth, ..EventHead::new(instrument, kind, Seq::default()) },
         start,
     );
     Ok(())

@@ -40,14 +40,7 @@ fn book(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
             None => None,
         };
         ctx.finish(
-            EventHead {
-                instrument,
-                kind,
-                seq: Seq::default(),
-                checksum,
-                exchange_ms: None,
-                depth: None,
-            },
+            EventHead { checksum, ..EventHead::new(instrument, kind, Seq::default()) },
             start,
         );
     }

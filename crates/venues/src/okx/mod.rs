@@ -68,7 +68,10 @@ pub(crate) fn push_entries(
             )),
         };
         let exchange_ms = opt_int_field(entry, "ts")?;
-        ctx.finish(EventHead { instrument, kind, seq, checksum, exchange_ms, depth: None }, start);
+        ctx.finish(
+            EventHead { checksum, exchange_ms, ..EventHead::new(instrument, kind, seq) },
+            start,
+        );
     }
     Ok(())
 }
