@@ -1,0 +1,34 @@
+//! The decimal parser against rust_decimal: every text both accept has the same value, and a
+//! plain decimal renders back to exactly its text.
+
+#![no_main]
+
+use std::str::FromStr;
+
+use depthbook_core::decimal::NumBuf;
+use depthbook_core::{Price, Qty};
+use libfuzzer_sys::fuzz_target;
+use rust_decimal::Decimal;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let reference = Decimal::from_str(text).ok().or_else(|| Decimal::from_scientific(text).ok());
+    if let Ok((price, spelling)) = Price::parse(text) {
+        if let Some(d) = reference {
+            assert_eq!(price.to_decimal(), d.normalize(), "price {text:?}");
+        }
+        let plain = !text.contains(['e', 'E']);
+        if plain && !text.starts_with('-') && !text.starts_with("-0") {
+            assert_eq!(price.write_text(spelling, &mut NumBuf::new()), text.as_bytes(), "{text:?}");
+        }
+    }
+    if let Ok((qty, spelling)) = Qty::parse(text) {
+        if let Some(d) = reference {
+            assert_eq!(qty.to_decimal(), d.normalize(), "qty {text:?}");
+        }
+        if !text.contains(['e', 'E']) {
+            assert_eq!(qty.write_text(spelling, &mut NumBuf::new()), text.as_bytes(), "{text:?}");
+        }
+        assert!(Qty::from_raw(qty.raw()) == Ok(qty), "packed form round-trips");
+    }
+});

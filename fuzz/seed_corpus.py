@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Seeds fuzz/corpus/engine from the real captures in fixtures/.
+
+Each corpus file is one venue byte (its index in `Venue::ALL`) followed by up to eight
+consecutive frames of that venue's capture, one a line, as the `engine` target reads them.
+Run from anywhere: `python3 fuzz/seed_corpus.py`.
+"""
+import gzip
+import hashlib
+import os
+import re
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Index = position in depthbook_venues::Venue::ALL.
+CAPTURES = [
+    (0, "binance_spot/cryptofeed_BINANCE.ws.1.0.txt"),
+    (0, "binance_spot/hftbacktest_spot_btcusdt_20240808.gz"),
+    (1, "binance_usdm/hftbacktest_usdm_btcusdt_20240808.gz"),
+    (2, "okx/cryptofeed_OKX.ws.1.0.txt"),
+    (3, "kraken/kraken_v2_btcusd_depth10.ndjson"),
+    (4, "kraken/cryptofeed_KRAKEN.ws.50.0.txt"),
+    (5, "bybit/bybit_derived_from_binance_spot_btcusdt_20240808.txt.gz"),
+    (6, "coinbase/coinbase_advanced_derived_from_exchange_20210417.txt.gz"),
+    (7, "coinbase/cryptofeed_COINBASE.ws.28.0.txt.gz"),
+    (8, "bitfinex/cryptofeed_BITFINEX.ws.11.0.txt"),
+    (9, "deribit/cryptofeed_DERIBIT.ws.1.0.txt"),
+    (10, "gateio/cryptofeed_GATEIO.ws.1.0.txt"),
+    (11, "bitget/cryptofeed_BITGET.ws.1.0.txt.gz"),
+    (12, "htx/cryptofeed_HUOBI.ws.44.0.txt.gz"),
+]
+PER_CAPTURE = 60
+FRAMES_PER_SEED = 8
+
+
+def lines(path):
+    raw = open(path, "rb").read()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    return raw.splitlines()
+
+
+def payload(line):
+    """The frame a capture line carries, or None for lines that are not server frames."""
+    if line[:1] in (b"{", b"["):
+        return line
+    head, _, rest = line.partition(b" ")
+    if re.fullmatch(rb"\d{19}", head) and rest[:1] in (b"{", b"["):
+        return rest
+    if head.endswith(b":") and rest[:1] in (b"{", b"["):
+        return rest
+    if head.endswith(b":") and rest.startswith(b"b'"):
+        try:
+            return eval(rest)  # a Python bytes literal written by cryptofeed
+        except Exception:
+            return None
+    return None
+
+
+def main():
+    out = os.path.join(ROOT, "fuzz", "corpus", "engine")
+    os.makedirs(out, exist_ok=True)
+    written = 0
+    for venue, rel in CAPTURES:
+        frames = [f for f in (payload(l) for l in lines(os.path.join(ROOT, "fixtures", rel))) if f]
+        step = max(1, len(frames) // PER_CAPTURE)
+        for start in range(0, len(frames), step):
+            seed = bytes([venue]) + b"\n".join(frames[start : start + FRAMES_PER_SEED])
+            name = hashlib.sha1(seed).hexdigest()
+            with open(os.path.join(out, name), "wb") as f:
+                f.write(seed)
+            written += 1
+    print(f"{written} seeds in {out}")
+
+
+if __name__ == "__main__":
+    main()
