@@ -320,16 +320,7 @@ fn binance_recovers_by_rest_after_the_watchdog_finds_a_silent_stream() {
     // fresh REST snapshot, not wait forever for a stream snapshot Binance never sends.
     let files = vec![fixture("binance_spot/hftbacktest_spot_btcusdt_20240808.gz")];
     let truth = truth(Venue::BinanceSpot, &files);
-    let pause = Duration::from_millis(1500);
-    let faults = Faults { pause_after: Some((300, pause)), ..Faults::default() };
-    let server = start_server(Venue::BinanceSpot, &files, faults, &truth);
-    let mut config = live_config(Venue::BinanceSpot, &["BTCUSDT"], &server);
-    config.book_watchdog = Some(Duration::from_millis(300));
-    config.keepalive = Some((Duration::from_millis(200), Duration::from_secs(5)));
-    let outcome = run(config, &server, &truth, Duration::from_secs(60));
-    assert_consistent(&outcome, &truth);
-    assert_eq!(outcome.sim.faults.paused, 1);
-    assert!(outcome.net.watchdog_fired >= 1, "{:?}", outcome.net);
+    let outcome = paused_live(Venue::BinanceSpot, &files, &truth, 300);
     assert_eq!(outcome.net.disconnects, 0, "the socket stayed up: {:?}", outcome.net);
     assert!(outcome.net.rest_ok >= 2, "a fresh snapshot after the watchdog: {:?}", outcome.net);
     let watchdog_stale = outcome
@@ -409,6 +400,24 @@ fn only_one_stale(outcome: &Outcome) -> (&String, &Status) {
     (&stale[0].0, &stale[0].1)
 }
 
+/// Every book of the capture live, with the stream paused for 1.5 s after `after` frames while
+/// the socket stays up (pongs keep coming): only the 300 ms book watchdog can notice. Checks
+/// that the books still reach truth, the pause happened and the watchdog fired.
+fn paused_live(venue: Venue, files: &[PathBuf], truth: &Truth, after: u64) -> Outcome {
+    let faults =
+        Faults { pause_after: Some((after, Duration::from_millis(1500))), ..Faults::default() };
+    let server = start_server(venue, files, faults, truth);
+    let symbols: Vec<&str> = truth.finals.keys().map(String::as_str).collect();
+    let mut config = live_config(venue, &symbols, &server);
+    config.book_watchdog = Some(Duration::from_millis(300));
+    config.keepalive = Some((Duration::from_millis(200), Duration::from_secs(5)));
+    let outcome = run(config, &server, truth, Duration::from_secs(60));
+    assert_consistent(&outcome, truth);
+    assert_eq!(outcome.sim.faults.paused, 1);
+    assert!(outcome.net.watchdog_fired >= 1, "{:?}", outcome.net);
+    outcome
+}
+
 /// Every book of a stream-snapshot venue's capture, served and subscribed live.
 fn served_live(venue: Venue, fixture_rel: &str, faults: Faults) -> (Outcome, Truth) {
     let files = vec![fixture(fixture_rel)];
@@ -485,18 +494,7 @@ fn bitfinex_books_reach_truth_on_numbered_frames_and_resync_by_reconnecting() {
     assert!(outcome.views.iter().all(|(v, _)| v.seq.is_some()), "views carry the SEQ_ALL number");
     // A stream that pauses with the socket up: the watchdog's resync is a reconnect, which
     // resubscribes every book.
-    let files = vec![fixture(fixture_rel)];
-    let faults =
-        Faults { pause_after: Some((200, Duration::from_millis(1500))), ..Faults::default() };
-    let server = start_server(Venue::Bitfinex, &files, faults, &truth);
-    let symbols: Vec<&str> = truth.finals.keys().map(String::as_str).collect();
-    let mut config = live_config(Venue::Bitfinex, &symbols, &server);
-    config.book_watchdog = Some(Duration::from_millis(300));
-    config.keepalive = Some((Duration::from_millis(200), Duration::from_secs(5)));
-    let outcome = run(config, &server, &truth, Duration::from_secs(60));
-    assert_consistent(&outcome, &truth);
-    assert_eq!(outcome.sim.faults.paused, 1);
-    assert!(outcome.net.watchdog_fired >= 1, "{:?}", outcome.net);
+    let outcome = paused_live(Venue::Bitfinex, &[fixture(fixture_rel)], &truth, 200);
     assert!(outcome.net.connects >= 2, "resynced by reconnecting: {:?}", outcome.net);
 }
 
@@ -537,17 +535,7 @@ fn coinbase_advanced_trade_books_reach_truth_on_the_connections_sequence_numbers
     assert_eq!((outcome.counters.gaps, outcome.counters.decode_errors), (0, 0));
     assert!(outcome.views.len() > 1000, "{}", outcome.views.len());
     // A paused stream trips the watchdog; the resync is a reconnect, numbering from 0 again.
-    let files = vec![fixture(fixture_rel)];
-    let faults =
-        Faults { pause_after: Some((3_000, Duration::from_millis(1500))), ..Faults::default() };
-    let server = start_server(Venue::Coinbase, &files, faults, &truth);
-    let symbols: Vec<&str> = truth.finals.keys().map(String::as_str).collect();
-    let mut config = live_config(Venue::Coinbase, &symbols, &server);
-    config.book_watchdog = Some(Duration::from_millis(300));
-    config.keepalive = Some((Duration::from_millis(200), Duration::from_secs(5)));
-    let outcome = run(config, &server, &truth, Duration::from_secs(60));
-    assert_consistent(&outcome, &truth);
-    assert!(outcome.net.watchdog_fired >= 1, "{:?}", outcome.net);
+    let outcome = paused_live(Venue::Coinbase, &[fixture(fixture_rel)], &truth, 3_000);
     assert!(outcome.net.connects >= 2, "resynced by reconnecting: {:?}", outcome.net);
     assert_eq!(outcome.counters.gaps, 0, "a new connection numbers from 0: no gap");
 }
