@@ -1,18 +1,25 @@
 //! A two-sided price-level book with a cap on levels per side.
 
+use crate::decimal::NumText;
 use crate::decimal::{NumberError, Price, Qty};
 use crate::ladder::{DEFAULT_WINDOW, Ladder, Level, LevelText, SetOutcome, Side};
+use crate::orders::Orders;
 
 /// A bid and an ask [`Ladder`].
 ///
 /// Invariant: neither side holds more than `max_levels` levels; when an insert would exceed it,
 /// the level farthest from the touch is evicted (a Binance book grows past its 5000-level
 /// snapshot without bound otherwise).
+///
+/// A book fed order by order ([`Book::set_order`]) also keeps its [`Orders`]; each level's size
+/// is then the sum of the orders at its price, and the order cap (`max_levels` per side, at
+/// least one order per level) keeps the level cap.
 #[derive(Debug, Clone)]
 pub struct Book {
     bids: Ladder,
     asks: Ladder,
     max_levels: usize,
+    orders: Option<Orders>,
 }
 
 /// What one [`Book::set`] call changed.
@@ -38,6 +45,7 @@ impl Book {
             bids: Ladder::with_window(Side::Bid, window),
             asks: Ladder::with_window(Side::Ask, window),
             max_levels,
+            orders: None,
         }
     }
 
@@ -110,6 +118,43 @@ impl Book {
         Ok(Applied { outcome, evicted })
     }
 
+    /// Places, changes or (with a zero size) removes order `id` and sets the totals of the
+    /// levels it left and joined; returns how many orders were evicted by the cap (0 or 1).
+    /// The first order makes this a book kept order by order (see [`Book::orders`]).
+    ///
+    /// # Errors
+    /// [`NumberError::OutOfRange`] if a level's total does not fit, or a price cannot share its
+    /// ladder with the others. The book must then be rebuilt from a snapshot: its levels may
+    /// no longer match its orders.
+    pub fn set_order(
+        &mut self,
+        side: Side,
+        id: u64,
+        price: Price,
+        qty: Qty,
+        qty_text: NumText,
+    ) -> Result<usize, NumberError> {
+        let max = self.max_levels;
+        let change = self
+            .orders
+            .get_or_insert_with(|| Orders::new(max))
+            .set(side, id, price, qty, qty_text)?;
+        for total in change.totals.iter().flatten() {
+            // A level's total has no spelling of its own: written plainly at its own scale.
+            let text = LevelText::new(
+                NumText::plain(total.price.scale()),
+                NumText::plain(total.qty.scale()),
+            );
+            self.side_mut(total.side).set(total.price, total.qty, text)?;
+        }
+        Ok(change.evicted)
+    }
+
+    /// The orders behind the levels, for a book fed order by order ([`Book::set_order`]).
+    pub fn orders(&self) -> Option<&Orders> {
+        self.orders.as_ref()
+    }
+
     /// Tells both ladders the venue's checksum spelling (see [`Ladder::set_checksum_spelling`]).
     pub fn set_checksum_spelling(&mut self, spelling: Option<crate::checksum::Spelling>) {
         self.bids.set_checksum_spelling(spelling.map(|s| s.for_side(Side::Bid)));
@@ -132,13 +177,25 @@ impl Book {
 
     /// Keeps the best `depth` levels of each side; returns how many were dropped.
     pub fn truncate(&mut self, depth: usize) -> usize {
-        self.bids.truncate(depth) + self.asks.truncate(depth)
+        let dropped = self.bids.truncate(depth) + self.asks.truncate(depth);
+        if dropped > 0
+            && let Some(orders) = &mut self.orders
+        {
+            for (side, ladder) in [(Side::Bid, &self.bids), (Side::Ask, &self.asks)] {
+                let worst = depth.checked_sub(1).and_then(|n| ladder.nth_best(n)).map(|l| l.price);
+                orders.keep_within(side, worst);
+            }
+        }
+        dropped
     }
 
     /// Removes every level, keeping the allocations.
     pub fn clear(&mut self) {
         self.bids.clear();
         self.asks.clear();
+        if let Some(orders) = &mut self.orders {
+            orders.clear();
+        }
     }
 
     /// Total levels on both sides.

@@ -8,6 +8,7 @@
 use crate::book::Book;
 use crate::decimal::{NumBuf, NumText};
 use crate::ladder::{Level, Side};
+use crate::orders::Orders;
 
 /// Where a checksum walk writes its bytes.
 pub(crate) trait Sink {
@@ -110,18 +111,63 @@ pub fn interleaved_string(book: &Book, levels: usize) -> String {
 
 /// Bitfinex: as [`interleaved_crc32`] over 25 levels, with every ask's amount negative (the
 /// venue's sign convention) and numbers as the server prints them (plain decimals; an exponent
-/// the feed used is written out in full, as Bitfinex's own client library does).
+/// the feed used is written out in full, as Bitfinex's own client library does). A book kept
+/// order by order (a raw `R0` book, [`Book::orders`]) interleaves its best 25 orders of each
+/// side instead, each `order_id:amount`.
 pub fn bitfinex_crc32(book: &Book) -> i32 {
     let mut crc = BufferedCrc::new();
-    interleaved_walk(book, 25, Spelling::Bitfinex, &mut crc);
+    bitfinex_walk(book, &mut crc);
     crc.finalize() as i32
 }
 
 /// The string [`bitfinex_crc32`] hashes, for tests and diagnostics.
 pub fn bitfinex_string(book: &Book) -> String {
     let mut out = Vec::new();
-    interleaved_walk(book, 25, Spelling::Bitfinex, &mut out);
+    bitfinex_walk(book, &mut out);
     String::from_utf8_lossy(&out).into_owned()
+}
+
+fn bitfinex_walk(book: &Book, sink: &mut impl Sink) {
+    match book.orders() {
+        Some(orders) => bitfinex_orders_walk(orders, sink),
+        None => interleaved_walk(book, 25, Spelling::Bitfinex, sink),
+    }
+}
+
+/// Bitfinex raw books: `id:amount` of the best 25 orders of each side, interleaved bid first,
+/// asks' amounts negative.
+fn bitfinex_orders_walk(orders: &Orders, sink: &mut impl Sink) {
+    let mut buf = NumBuf::new();
+    let mut first = true;
+    let (bids, asks) = (orders.side(Side::Bid), orders.side(Side::Ask));
+    for i in 0..25 {
+        for (order, sign) in [(bids.get(i), &b""[..]), (asks.get(i), &b"-"[..])] {
+            let Some(order) = order else { continue };
+            if !first {
+                sink.put_byte(b':');
+            }
+            first = false;
+            put_u64(order.id, sink);
+            sink.put_byte(b':');
+            sink.put(sign);
+            sink.put(order.qty.write_text(order.qty_text, &mut buf));
+        }
+    }
+}
+
+/// Writes `value` in decimal digits.
+fn put_u64(mut value: u64, sink: &mut impl Sink) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    sink.put(&digits[at..]);
 }
 
 fn interleaved_walk(book: &Book, levels: usize, spelling: Spelling, sink: &mut impl Sink) {

@@ -291,6 +291,19 @@ impl Qty {
         self.mantissa().checked_mul(POW10[(scale - self.scale()) as usize])
     }
 
+    /// `self + other`, exact; `None` if the sum does not fit a [`Qty`].
+    pub const fn checked_add(self, other: Qty) -> Option<Qty> {
+        let scale = if self.scale() > other.scale() { self.scale() } else { other.scale() };
+        let (Some(a), Some(b)) = (self.to_scaled(scale), other.to_scaled(scale)) else {
+            return None;
+        };
+        let Some(sum) = a.checked_add(b) else { return None };
+        match Self::new(sum, scale) {
+            Ok(q) => Some(q),
+            Err(_) => None,
+        }
+    }
+
     /// Rebuilds a size from [`Qty::raw`].
     ///
     /// # Errors

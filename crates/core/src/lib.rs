@@ -26,7 +26,9 @@ pub mod checksum;
 pub mod decimal;
 mod deep;
 pub mod ladder;
+pub mod orders;
 
 pub use book::{Applied, Book};
 pub use decimal::{NumText, NumberError, PRICE_DECIMALS, Price, QTY_DECIMALS, Qty};
 pub use ladder::{DEFAULT_WINDOW, Fragments, Ladder, Level, LevelText, Levels, SetOutcome, Side};
+pub use orders::{Order, OrderChange, Orders};

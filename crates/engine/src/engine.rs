@@ -551,15 +551,21 @@ impl Books {
     }
 }
 
-/// Applies `levels` in order, counting evictions by the level cap.
+/// Applies `levels` in order (each a level, or an order of a book kept order by order),
+/// counting evictions by the level cap.
 fn apply_levels(
     book: &mut Book,
     levels: &[LevelUpdate],
     counters: &mut Counters,
 ) -> Result<(), NumberError> {
     for level in levels {
-        let applied = book.set(level.side, level.price, level.qty, level.text)?;
-        counters.evicted += applied.evicted as u64;
+        let evicted = match level.order {
+            None => book.set(level.side, level.price, level.qty, level.text)?.evicted,
+            Some(id) => {
+                book.set_order(level.side, id.get(), level.price, level.qty, level.text.qty)?
+            }
+        };
+        counters.evicted += evicted as u64;
     }
     Ok(())
 }

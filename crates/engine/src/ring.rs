@@ -123,6 +123,7 @@ mod tests {
             price: depthbook_core::Price::new(raw, 0).unwrap(),
             qty: depthbook_core::Qty::ZERO,
             text: Default::default(),
+            order: None,
         }
     }
 

@@ -84,31 +84,46 @@ fn bitfinex_book(rows: &[(&str, &str)]) -> Book {
     book
 }
 
+/// A Bitfinex raw (R0) book from `[order_id, price, amount]` rows spelled as the vectors
+/// spell them.
+fn bitfinex_raw_book(rows: &[(String, String, String)]) -> Book {
+    let mut book = Book::new(100);
+    for (id, price, amount) in rows {
+        let (p, _) = Price::parse(price).unwrap();
+        let (q, negative, qt) = Qty::parse_signed(amount).unwrap();
+        let side = if negative { Side::Ask } else { Side::Bid };
+        book.set_order(side, id.parse().unwrap(), p, q, qt).unwrap();
+    }
+    book
+}
+
 #[test]
-fn bitfinex_checksum_vectors_of_aggregated_books() {
+fn bitfinex_checksum_vectors_of_aggregated_and_raw_books() {
     let vectors: serde_json::Value = serde_json::from_slice(
         &std::fs::read(fixture("bitfinex/bitfinex_checksum_vectors.json")).unwrap(),
     )
     .unwrap();
-    let mut checked = 0;
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let (mut aggregated, mut raw) = (0, 0);
     for case in vectors["cases"].as_array().unwrap() {
-        if case.get("raw").is_some() {
-            // R0 books are keyed by order id; depthbook keeps aggregated books only.
-            continue;
-        }
-        let text = |v: &serde_json::Value| match v {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
+        let rows: Vec<&serde_json::Value> =
+            ["bids", "asks"].iter().flat_map(|side| case[*side].as_array().unwrap()).collect();
+        let book = if case.get("raw").is_some() {
+            raw += 1;
+            let rows: Vec<_> =
+                rows.iter().map(|l| (text(&l[0]), text(&l[1]), text(&l[2]))).collect();
+            bitfinex_raw_book(&rows)
+        } else {
+            aggregated += 1;
+            // serde_json prints 1.7e-08 for the exponent case, as the server's JSON would.
+            let rows: Vec<_> = rows.iter().map(|l| (text(&l[0]), text(&l[2]))).collect();
+            let rows: Vec<(&str, &str)> =
+                rows.iter().map(|(p, a)| (p.as_str(), a.as_str())).collect();
+            bitfinex_book(&rows)
         };
-        let mut rows = Vec::new();
-        for side in ["bids", "asks"] {
-            for level in case[side].as_array().unwrap() {
-                rows.push((text(&level[0]), text(&level[2])));
-            }
-        }
-        // serde_json prints 1.7e-08 for the exponent case, as the server's JSON would.
-        let rows: Vec<(&str, &str)> = rows.iter().map(|(p, a)| (p.as_str(), a.as_str())).collect();
-        let book = bitfinex_book(&rows);
         assert_eq!(bitfinex_string(&book), case["string"].as_str().unwrap(), "{}", case["desc"]);
         assert_eq!(
             i64::from(bitfinex_crc32(&book)),
@@ -116,9 +131,53 @@ fn bitfinex_checksum_vectors_of_aggregated_books() {
             "{}",
             case["desc"]
         );
-        checked += 1;
     }
-    assert_eq!(checked, 4, "the four aggregated-book vectors; the fifth is an R0 raw book");
+    assert_eq!((aggregated, raw), (4, 1), "the five vectors: four aggregated books, one raw");
+}
+
+#[test]
+fn bitfinex_raw_books_aggregate_orders_into_levels_and_verify_their_checksum() {
+    // The raw vector's book on an R0 channel, then an order moved and one deleted: the
+    // levels are the orders' sums, the checksums are the server's (computed over the orders
+    // as the vector's rule spells them), and the raw book is its own instrument beside the
+    // aggregated one.
+    let frames = [
+        r#"{"event":"conf","status":"OK","flags":196608}"#,
+        r#"{"event":"subscribed","channel":"book","chanId":5,"symbol":"tBTCUSD","prec":"R0","freq":"F0","len":"25"}"#,
+        r#"{"event":"subscribed","channel":"book","chanId":6,"symbol":"tBTCUSD","prec":"P0","freq":"F0","len":"25"}"#,
+        r#"[5,[[100,6000,1],[101,6000,2],[102,6100,-3],[103,6100,-4]],1]"#,
+        r#"[5,"cs",1841538801,2]"#,
+        r#"[5,[101,6050,2],3]"#,
+        r#"[5,[103,0,-1],4]"#,
+    ];
+    let mut lines: Vec<Vec<u8>> = frames.iter().map(|f| f.as_bytes().to_vec()).collect();
+    // The server's checksums of the two later books, from the orders' rule.
+    let moved = bitfinex_raw_book(&[
+        ("100".into(), "6000".into(), "1".into()),
+        ("101".into(), "6050".into(), "2".into()),
+        ("102".into(), "6100".into(), "-3".into()),
+    ]);
+    assert_eq!(bitfinex_string(&moved), "101:2:102:-3:100:1");
+    lines.push(format!(r#"[5,"cs",{},5]"#, bitfinex_crc32(&moved)).into_bytes());
+    let run = replay(EngineConfig::new(Venue::Bitfinex), &lines, 0);
+    let c = run.engine.counters();
+    assert_eq!((c.checksums_verified, c.checksum_failures, c.decode_errors), (2, 0, 0));
+    let id = run.engine.instrument("tBTCUSD@R0").unwrap();
+    assert_ne!(run.engine.instrument("tBTCUSD"), Some(id), "P0 and R0 books are apart");
+    assert_eq!(run.engine.state(id), Some(BookState::Live));
+    let book = run.engine.book(id).unwrap();
+    let level = |side| book.best(side).map(|l| (l.price.to_string(), l.qty.to_string()));
+    assert_eq!(level(Side::Bid), Some(("6050".into(), "2".into())));
+    assert_eq!(level(Side::Ask), Some(("6100".into(), "3".into())));
+    assert_eq!(
+        book.side(Side::Bid).qty_at(Price::parse("6000").unwrap().0).map(|q| q.to_string()),
+        Some("1".into())
+    );
+    // A wrong checksum on the raw book makes it Stale.
+    lines.push(br#"[5,"cs",1841538801,6]"#.to_vec());
+    let run = replay(EngineConfig::new(Venue::Bitfinex), &lines, 0);
+    assert_eq!(run.engine.counters().checksum_failures, 1);
+    assert!(matches!(run.engine.state(id), Some(BookState::Stale(_))));
 }
 
 #[test]

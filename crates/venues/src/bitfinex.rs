@@ -1,15 +1,20 @@
-//! Bitfinex WebSocket v2 `book`, aggregated (P0..P4) books: `[chanId, levels]` snapshots,
-//! `[chanId, [price, count, amount]]` updates, `[chanId, "cs", checksum]` checksums and
-//! `[chanId, "hb"]` heartbeats. The channel id comes from the connection's `subscribed` event;
-//! the side is the amount's sign (negative: ask) and a count of 0 deletes.
+//! Bitfinex WebSocket v2 `book`: `[chanId, levels]` snapshots, `[chanId, level]` updates,
+//! `[chanId, "cs", checksum]` checksums and `[chanId, "hb"]` heartbeats. The channel id comes
+//! from the connection's `subscribed` event, which also says whether the book is aggregated
+//! (`prec` P0..P4: rows `[price, count, amount]`, a count of 0 deletes the level) or raw (`R0`:
+//! rows `[order_id, price, amount]`, one per order, a price of 0 deletes the order). The side is
+//! the amount's sign (negative: ask).
 //!
 //! Wire reference: Bitfinex API v2, "Public channels / Books" and "Configuration" (conf flags:
 //! SEQ_ALL 65536 appends a connection-wide sequence number to every array frame, OB_CHECKSUM
 //! 131072 adds the `cs` frames). Numbers are JSON numbers, quoted by the JSON layer so the
-//! server's own digits reach the parser and the checksum. Raw (R0) books, keyed by order id,
-//! are not maintained: their frames are not book data here.
+//! server's own digits reach the parser and the checksum. A raw book is its own instrument,
+//! named `{symbol}@R0`, so that a connection can carry the aggregated and the raw book of one
+//! pair side by side.
 
-use depthbook_core::{LevelText, Price, Qty, Side};
+use std::num::NonZeroU64;
+
+use depthbook_core::{LevelText, NumText, Price, Qty, Side};
 use simd_json::prelude::*;
 
 use crate::channels::Channel;
@@ -40,8 +45,9 @@ pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), Decode
         _ => None,
     };
     ctx.out.conn_seq = conn_seq;
-    let instrument = match ctx.session.channels.get(chan_id) {
-        Some(Channel::Book(id)) => id,
+    let (instrument, raw) = match ctx.session.channels.get(chan_id) {
+        Some(Channel::Book(id)) => (id, false),
+        Some(Channel::RawBook(id)) => (id, true),
         Some(Channel::Other(what)) => return ctx.not_book(what),
         None => return ctx.not_book("unknown channel"),
     };
@@ -63,11 +69,11 @@ pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), Decode
                 levels.is_empty() || levels.get(0).is_some_and(|l| l.as_array().is_some());
             if snapshot {
                 for entry in levels.iter() {
-                    ctx.out.levels.push(book_level(entry)?);
+                    ctx.out.levels.push(book_row(entry, raw)?);
                 }
                 (BookKind::Snapshot, None)
             } else {
-                ctx.out.levels.push(book_level(payload)?);
+                ctx.out.levels.push(book_row(payload, raw)?);
                 (BookKind::Delta, None)
             }
         }
@@ -76,28 +82,73 @@ pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), Decode
     Ok(())
 }
 
-/// `[price, count, amount]`: a count of 0 deletes the level on the side the amount's sign
-/// names (1: bid, -1: ask); otherwise the amount is the level's size, its sign the side.
-fn book_level(entry: Json<'_, '_>) -> Result<LevelUpdate, DecodeError> {
+/// One book row: a level of an aggregated book or an order of a raw one.
+fn book_row(entry: Json<'_, '_>, raw: bool) -> Result<LevelUpdate, DecodeError> {
     let entry = entry.as_array().ok_or(DecodeError::WrongType("level"))?;
     let text = |i: usize| entry.get(i).and_then(|v| v.into_string());
-    let (Some(price), Some(count), Some(amount)) = (text(0), text(1), text(2)) else {
+    let (Some(first), Some(second), Some(amount)) = (text(0), text(1), text(2)) else {
         return Err(DecodeError::WrongType("level"));
     };
+    let (qty, negative, qty_text) =
+        Qty::parse_signed(amount).map_err(|e| DecodeError::number("amount", e))?;
+    let side = if negative { Side::Ask } else { Side::Bid };
+    if raw {
+        order_row(first, second, side, qty, qty_text)
+    } else {
+        level_row(first, second, side, qty, qty_text)
+    }
+}
+
+/// `[price, count, amount]`: a count of 0 deletes the level on the side the amount's sign
+/// names (1: bid, -1: ask); otherwise the amount is the level's size, its sign the side.
+fn level_row(
+    price: &str,
+    count: &str,
+    side: Side,
+    qty: Qty,
+    qty_text: NumText,
+) -> Result<LevelUpdate, DecodeError> {
     let (price, price_text) = Price::parse(price).map_err(|e| DecodeError::number("price", e))?;
     if !price.is_positive() {
         return Err(DecodeError::NonPositivePrice);
     }
     let count: i64 = count.parse().map_err(|_| DecodeError::BadInteger("count"))?;
-    let (qty, negative, qty_text) =
-        Qty::parse_signed(amount).map_err(|e| DecodeError::number("amount", e))?;
-    let side = if negative { Side::Ask } else { Side::Bid };
     let qty = match count {
         0 => Qty::ZERO,
         n if n > 0 && !qty.is_zero() => qty,
         _ => return Err(DecodeError::BadInteger("count")),
     };
-    Ok(LevelUpdate { side, price, qty, text: LevelText::new(price_text, qty_text) })
+    Ok(LevelUpdate { side, price, qty, text: LevelText::new(price_text, qty_text), order: None })
+}
+
+/// `[order_id, price, amount]`: a price of 0 deletes the order (the amount's sign still names
+/// its side); otherwise the order rests at `price` with size `|amount|`.
+fn order_row(
+    id: &str,
+    price: &str,
+    side: Side,
+    qty: Qty,
+    qty_text: NumText,
+) -> Result<LevelUpdate, DecodeError> {
+    let id = id
+        .parse::<u64>()
+        .ok()
+        .and_then(NonZeroU64::new)
+        .ok_or(DecodeError::BadInteger("order id"))?;
+    let (price, price_text) = Price::parse(price).map_err(|e| DecodeError::number("price", e))?;
+    let qty = match (price == Price::ZERO, price.is_positive()) {
+        (true, _) => Qty::ZERO,
+        (false, true) if !qty.is_zero() => qty,
+        (false, true) => return Err(DecodeError::BadInteger("amount")),
+        (false, false) => return Err(DecodeError::NonPositivePrice),
+    };
+    Ok(LevelUpdate {
+        side,
+        price,
+        qty,
+        text: LevelText::new(price_text, qty_text),
+        order: Some(id),
+    })
 }
 
 /// Object frames: `info`, `conf` (the flags the server took), `subscribed` (a channel id),
@@ -115,7 +166,11 @@ fn event(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
             let channel = if str_field(root, "channel")? != "book" {
                 Channel::Other("non-book channel")
             } else if root.get("prec").and_then(|p| p.into_string()) == Some("R0") {
-                Channel::Other("raw book")
+                let name = format!("{}@R0", str_field(root, "symbol")?);
+                match ctx.resolve(&name)? {
+                    Some(id) => Channel::RawBook(id),
+                    None => Channel::Other("untracked instrument"),
+                }
             } else {
                 match ctx.resolve(str_field(root, "symbol")?)? {
                     Some(id) => Channel::Book(id),

@@ -32,7 +32,7 @@ impl ChecksumRule {
                 "CRC32 signed, 25 levels interleaved, original strings; `0` = absent"
             }
             ChecksumRule::Bitfinex25 => {
-                "CRC32 signed, 25 levels interleaved, asks negative, server's number text"
+                "CRC32 signed, 25 levels (raw books: orders, `id:amount`) interleaved, asks negative, server's number text"
             }
             ChecksumRule::KrakenAsSent => "CRC32 unsigned, top 10 asks then bids, strings as sent",
             ChecksumRule::KrakenPrecision => {
@@ -82,7 +82,9 @@ impl Venue {
             Venue::KrakenV1 => "first push (`as`/`bs`)",
             Venue::Coinbase => "first push (`events[].type: snapshot`)",
             Venue::CoinbaseExchange => "first push (`type: snapshot`)",
-            Venue::Bitfinex => "first push on the channel (a list of levels)",
+            Venue::Bitfinex => {
+                "first push on the channel (a list of levels, or of orders for `R0`)"
+            }
             Venue::Deribit => "first notification (`type: snapshot`); grouped books: every one",
             Venue::Htx => {
                 "`req` answer on the stream (`rep`), bridged: drop `seqNum <=` its `seqNum`"

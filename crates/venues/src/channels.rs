@@ -8,8 +8,10 @@ use crate::symbols::InstrumentId;
 pub(crate) enum Channel {
     /// An aggregated book of a tracked instrument.
     Book(InstrumentId),
-    /// Something this decoder does not maintain: another channel (trades, ticker), a raw (R0)
-    /// book, or an instrument that is not tracked.
+    /// A book published order by order (Bitfinex `R0`) of a tracked instrument.
+    RawBook(InstrumentId),
+    /// Something this decoder does not maintain: another channel (trades, ticker), or an
+    /// instrument that is not tracked.
     Other(&'static str),
 }
 

@@ -1,5 +1,6 @@
 //! Normalized book events: what every venue decoder produces.
 
+use std::num::NonZeroU64;
 use std::ops::Range;
 
 use depthbook_core::{LevelText, Price, Qty, Side};
@@ -79,6 +80,10 @@ pub struct LevelUpdate {
     pub qty: Qty,
     /// How the venue spelled price and size.
     pub text: LevelText,
+    /// For a book published order by order (Bitfinex raw books): the order this update
+    /// places, changes or (with a zero size) removes; the level's size is then the sum of its
+    /// orders. `None` for a price-level update.
+    pub order: Option<NonZeroU64>,
 }
 
 /// One book message for one instrument.

@@ -203,7 +203,7 @@ pub(crate) fn level(
         return Err(DecodeError::NonPositivePrice);
     }
     let (qty, qty_text) = Qty::parse(qty).map_err(|e| DecodeError::number(field, e))?;
-    Ok(LevelUpdate { side, price, qty, text: LevelText::new(price_text, qty_text) })
+    Ok(LevelUpdate { side, price, qty, text: LevelText::new(price_text, qty_text), order: None })
 }
 
 /// Parses an array of `[price, size, ...]` string arrays into `out`.
