@@ -51,7 +51,9 @@ impl JsonParser {
     ) -> Result<R, DecodeError> {
         let len = if self.quote_numbers {
             self.scratch.clear();
-            copy_quoting_numbers(frame, &mut self.scratch);
+            if let Err(offset) = copy_quoting_numbers(frame, &mut self.scratch) {
+                return Err(DecodeError::Json { offset });
+            }
             self.scratch.len()
         } else {
             // The padding may hold anything (simd-json reads past the end, never interprets
@@ -78,8 +80,10 @@ impl JsonParser {
     }
 }
 
-/// Copies `src` to `dst`, wrapping every JSON number token outside strings in quotes.
-fn copy_quoting_numbers(src: &[u8], dst: &mut Vec<u8>) {
+/// Copies `src` to `dst`, wrapping every JSON number token outside strings in quotes. Fails
+/// with the token's offset if a token is not a JSON number (`01`, `1.`, `-`, `1e`, `+1`...):
+/// once quoted, simd-json would take it for a string and never check it.
+fn copy_quoting_numbers(src: &[u8], dst: &mut Vec<u8>) -> Result<(), usize> {
     dst.reserve(src.len() + src.len() / 4);
     let mut i = 0;
     while i < src.len() {
@@ -109,6 +113,9 @@ fn copy_quoting_numbers(src: &[u8], dst: &mut Vec<u8>) {
                 {
                     i += 1;
                 }
+                if !is_json_number(&src[start..i]) {
+                    return Err(start);
+                }
                 dst.push(b'"');
                 dst.extend_from_slice(&src[start..i]);
                 dst.push(b'"');
@@ -119,6 +126,32 @@ fn copy_quoting_numbers(src: &[u8], dst: &mut Vec<u8>) {
             }
         }
     }
+    Ok(())
+}
+
+/// Whether `token` is a JSON number: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+fn is_json_number(token: &[u8]) -> bool {
+    let digits = |t: &[u8]| t.iter().take_while(|b| b.is_ascii_digit()).count();
+    let mut t = token.strip_prefix(b"-").unwrap_or(token);
+    match digits(t) {
+        0 => return false,
+        n if n > 1 && t[0] == b'0' => return false,
+        n => t = &t[n..],
+    }
+    if let Some(rest) = t.strip_prefix(b".") {
+        match digits(rest) {
+            0 => return false,
+            n => t = &rest[n..],
+        }
+    }
+    if let Some(rest) = t.strip_prefix(b"e").or_else(|| t.strip_prefix(b"E")) {
+        let rest = rest.strip_prefix(b"+").or_else(|| rest.strip_prefix(b"-")).unwrap_or(rest);
+        match digits(rest) {
+            0 => return false,
+            n => t = &rest[n..],
+        }
+    }
+    t.is_empty()
 }
 
 /// A required field.
@@ -260,8 +293,26 @@ mod tests {
 
     fn quoted(s: &str) -> String {
         let mut out = Vec::new();
-        copy_quoting_numbers(s.as_bytes(), &mut out);
+        copy_quoting_numbers(s.as_bytes(), &mut out).unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn number_tokens_outside_json_grammar_are_rejected_before_quoting() {
+        for good in ["0", "-0", "10", "1.5", "0.001", "5.1e-05", "1E+3", "-12.0e7"] {
+            assert!(is_json_number(good.as_bytes()), "{good}");
+        }
+        for bad in ["01", "-", "1.", ".5", "1e", "1e+", "--1", "1.2.3", "1-2", "+1", "0x1", "1e5e5"]
+        {
+            assert!(!is_json_number(bad.as_bytes()), "{bad}");
+        }
+        let mut out = Vec::new();
+        assert_eq!(copy_quoting_numbers(br#"{"time":0619093539}"#, &mut out), Err(8));
+        let mut parser = JsonParser::new(true, 16);
+        assert!(matches!(
+            parser.parse(br#"{"a":[1,01]}"#, |_| Ok(())),
+            Err(DecodeError::Json { offset: 8 })
+        ));
     }
 
     #[test]
