@@ -36,3 +36,36 @@ pub struct Counters {
     /// `pseq`): applied, the book kept Live, and counted so the assumption is checked.
     pub unconfirmed_breaks: u64,
 }
+
+impl Counters {
+    /// Every counter with its name (the replay contract's), in declaration order.
+    pub fn fields(&self) -> [(&'static str, u64); 15] {
+        [
+            ("frames", self.frames),
+            ("skipped", self.skipped),
+            ("events", self.events),
+            ("applied", self.applied),
+            ("gaps", self.gaps),
+            ("checksums_verified", self.checksums_verified),
+            ("checksum_failures", self.checksum_failures),
+            ("resyncs", self.resyncs),
+            ("decode_errors", self.decode_errors),
+            ("crossed", self.crossed),
+            ("evicted", self.evicted),
+            ("published", self.published),
+            ("buffer_overflows", self.buffer_overflows),
+            ("views_dropped", self.views_dropped),
+            ("unconfirmed_breaks", self.unconfirmed_breaks),
+        ]
+    }
+
+    /// The first counter that is lower here than in `earlier`, if any: counters only increase,
+    /// so `Some` is a bug.
+    pub fn went_backwards_from(&self, earlier: &Counters) -> Option<&'static str> {
+        self.fields()
+            .iter()
+            .zip(earlier.fields())
+            .find(|(now, then)| now.1 < then.1)
+            .map(|(f, _)| f.0)
+    }
+}

@@ -238,6 +238,12 @@ impl Engine {
         self.books.instruments.get(id as usize).and_then(|i| i.last_data_ns)
     }
 
+    /// How many deltas `id`'s book holds buffered for the snapshot it awaits (REST-snapshot
+    /// venues; always 0 elsewhere and while Live).
+    pub fn buffered_deltas(&self, id: InstrumentId) -> usize {
+        self.books.instruments.get(id as usize).map_or(0, |i| i.pending.len())
+    }
+
     /// The sequence of the last message applied to `id`'s book.
     pub fn last_seq(&self, id: InstrumentId) -> Option<i64> {
         self.books.instruments.get(id as usize).and_then(|i| i.cursor.last)

@@ -103,7 +103,7 @@ impl DeltaRing {
         self.head = 0;
     }
 
-    #[cfg(test)]
+    /// Deltas buffered.
     pub(crate) fn len(&self) -> usize {
         self.deltas.len()
     }

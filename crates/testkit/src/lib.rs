@@ -5,6 +5,11 @@
 // Test support: a missing or broken fixture must fail the test that asked for it, loudly.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+pub mod feeds;
+pub mod mutate;
+pub mod reference;
+pub mod sync_check;
+
 use std::io::{Read, Write as _};
 use std::path::PathBuf;
 
@@ -131,7 +136,7 @@ pub fn levels(book: &Book, n: usize) -> BookLevels {
 }
 
 /// Levels of one side in the venue's own spelling, best first.
-fn spelled(book: &Book, side: Side) -> Vec<(String, String)> {
+pub(crate) fn spelled(book: &Book, side: Side) -> Vec<(String, String)> {
     let mut buf = NumBuf::new();
     book.side(side)
         .iter()

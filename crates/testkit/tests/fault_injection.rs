@@ -15,21 +15,18 @@
 // Helpers of a test file panic on broken fixtures by design.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeMap;
-use std::io::Read;
 use std::sync::OnceLock;
 
-use depthbook_capture::CaptureReader;
-use depthbook_core::{Price, Qty, Side};
+use depthbook_core::Side;
 use depthbook_engine::{
     BookState, Counters, Engine, EngineConfig, StaleReason, Status, StatusEvent, TopOfBook,
 };
-use depthbook_testkit::{
-    BookLevels, LineOutcome, binance_snapshot, bitget_snapshot, deribit_snapshot, fixture_lines,
-    gateio_snapshot, kraken_v1_snapshot, levels, okx_snapshot, replay, replay_files,
+use depthbook_testkit::feeds::{REFERENCE_FEEDS, snapshot_line};
+use depthbook_testkit::reference::{
+    self, Msg, RefBook, Top, Verdict, key, rest_snapshots, verdict,
 };
+use depthbook_testkit::{BookLevels, LineOutcome, fixture_lines, levels, replay, replay_files};
 use depthbook_venues::{InstrumentId, Venue};
-use serde_json::Value;
 
 // ---------------------------------------------------------------------------------------------
 // Feeds
@@ -53,12 +50,7 @@ const BINANCE_SPOT: Feed = Feed {
     venue: Venue::BinanceSpot,
     target: "NKNUSDT",
     top_n: 10,
-    load: || {
-        merged(&[
-            &fixture_lines("binance_spot/cryptofeed_BINANCE.ws.1.0.txt"),
-            &fixture_lines("binance_spot/cryptofeed_BINANCE.http.0.0.txt"),
-        ])
-    },
+    load: REFERENCE_FEEDS[0].load,
 };
 
 const BINANCE_USDM: Feed = Feed {
@@ -66,12 +58,7 @@ const BINANCE_USDM: Feed = Feed {
     venue: Venue::BinanceUsdm,
     target: "SUSHIUSDT",
     top_n: 10,
-    load: || {
-        merged(&[
-            &fixture_lines("binance_usdm/cryptofeed_BINANCE_FUTURES.ws.1.0.txt"),
-            &fixture_lines("binance_usdm/cryptofeed_BINANCE_FUTURES.http.0.0.txt"),
-        ])
-    },
+    load: REFERENCE_FEEDS[1].load,
 };
 
 const OKX: Feed = Feed {
@@ -79,7 +66,7 @@ const OKX: Feed = Feed {
     venue: Venue::Okx,
     target: "BTC-USD-220527",
     top_n: 25,
-    load: || fixture_lines("okx/cryptofeed_OKX.ws.1.0.txt"),
+    load: REFERENCE_FEEDS[2].load,
 };
 
 /// The OKX extract with `seqId`/`prevSeqId` added, as OKX sends them today.
@@ -88,7 +75,7 @@ const OKX_SEQ: Feed = Feed {
     venue: Venue::Okx,
     target: "BTC-USD-220527",
     top_n: 25,
-    load: okx_with_seq_ids,
+    load: REFERENCE_FEEDS[3].load,
 };
 
 const KRAKEN: Feed = Feed {
@@ -96,7 +83,7 @@ const KRAKEN: Feed = Feed {
     venue: Venue::KrakenV1,
     target: "XMR/USD",
     top_n: 10,
-    load: || fixture_lines("kraken/cryptofeed_KRAKEN.ws.50.0.txt"),
+    load: REFERENCE_FEEDS[4].load,
 };
 
 /// Gate.io spot: the stream and the REST snapshots (`id`) it is bridged onto. OMG_USDT has the
@@ -106,12 +93,7 @@ const GATEIO: Feed = Feed {
     venue: Venue::GateIo,
     target: "OMG_USDT",
     top_n: 10,
-    load: || {
-        merged(&[
-            &fixture_lines("gateio/cryptofeed_GATEIO.ws.1.0.txt"),
-            &fixture_lines("gateio/cryptofeed_GATEIO.http.0.0.txt"),
-        ])
-    },
+    load: REFERENCE_FEEDS[5].load,
 };
 
 /// Bitget legacy v1 spot `books`: a checksum on every message, no `seq`/`pseq`.
@@ -120,7 +102,7 @@ const BITGET: Feed = Feed {
     venue: Venue::Bitget,
     target: "EOSUSDT",
     top_n: 25,
-    load: || fixture_lines("bitget/cryptofeed_BITGET.ws.1.0.txt.gz"),
+    load: REFERENCE_FEEDS[6].load,
 };
 
 /// Deribit `book.*.raw`: BTC-24SEP21-8000-P has 30 of the capture's 36 changes (the other nine
@@ -130,7 +112,7 @@ const DERIBIT: Feed = Feed {
     venue: Venue::Deribit,
     target: "BTC-24SEP21-8000-P",
     top_n: 10,
-    load: || fixture_lines("deribit/cryptofeed_DERIBIT.ws.1.0.txt"),
+    load: REFERENCE_FEEDS[7].load,
 };
 
 const FEEDS: [&Feed; 8] =
@@ -142,440 +124,16 @@ fn checksummed(venue: Venue) -> bool {
     matches!(venue, Venue::Okx | Venue::KrakenV1 | Venue::Bitget)
 }
 
-/// Whether the venue's snapshots come from REST and are bridged with buffered deltas.
-fn rest_snapshots(venue: Venue) -> bool {
-    matches!(venue, Venue::BinanceSpot | Venue::BinanceUsdm | Venue::GateIo)
-}
-
 /// Faults are injected at or after this many of the target's deltas past its Live line.
 const SETTLE: usize = 5;
 
-/// Several capture files merged into one, in the order the capture reader replays them (by
-/// receive time, ties to the earlier file): a fault then has one line number.
-fn merged(files: &[&[Vec<u8>]]) -> Vec<Vec<u8>> {
-    let readers: Vec<Box<dyn Read>> = files
-        .iter()
-        .map(|lines| {
-            let text: Vec<u8> = lines.iter().flat_map(|l| l.iter().chain(b"\n")).copied().collect();
-            Box::new(std::io::Cursor::new(text)) as Box<dyn Read>
-        })
-        .collect();
-    let mut reader = CaptureReader::from_readers(readers, 16 << 20).unwrap();
-    let mut out = Vec::new();
-    while let Some(record) = reader.next().unwrap() {
-        out.push(files[record.file][record.line as usize - 1].clone());
-    }
-    out
-}
-
-/// The OKX extract (1 snapshot + 40 updates) with a `prevSeqId`/`seqId` chain: the snapshot
-/// has `prevSeqId` -1, every update's `prevSeqId` is the previous `seqId`.
-fn okx_with_seq_ids() -> Vec<Vec<u8>> {
-    let mut prev = -1;
-    fixture_lines("okx/okx_books_BTC-USD-220527_extract.jsonl")
-        .into_iter()
-        .enumerate()
-        .map(|(i, line)| {
-            let text = String::from_utf8(line).unwrap();
-            let seq = 1000 + 7 * i as i64;
-            let body = text.strip_suffix("}]}").expect("one data entry per line");
-            let out = format!("{body},\"prevSeqId\":{prev},\"seqId\":{seq}}}]}}");
-            prev = seq;
-            out.into_bytes()
-        })
-        .collect()
-}
-
 // ---------------------------------------------------------------------------------------------
-// The reference model: parsing, book, sequence and checksum rules
+// The reference model (depthbook_testkit::reference), run for the target only
 // ---------------------------------------------------------------------------------------------
 
-/// One book message of the capture, as the reference reads it.
-#[derive(Debug, Clone, Default)]
-struct Msg {
-    symbol: String,
-    snapshot: bool,
-    bids: Vec<(String, String)>,
-    asks: Vec<(String, String)>,
-    first: Option<i64>,
-    last: Option<i64>,
-    prev: Option<i64>,
-    checksum: Option<i64>,
-    depth: Option<usize>,
-}
-
-impl Msg {
-    fn n_levels(&self) -> usize {
-        self.bids.len() + self.asks.len()
-    }
-
-    /// Whether every price and size is a non-negative decimal.
-    fn valid(&self) -> bool {
-        self.bids.iter().chain(&self.asks).all(|(p, q)| key(p).is_some() && key(q).is_some())
-    }
-}
-
-/// The payload of a capture line and the REST URL if it is an HTTP body.
-fn payload(line: &[u8]) -> Option<(Option<&str>, &str)> {
-    let text = std::str::from_utf8(line).ok()?;
-    if text.starts_with(['{', '[']) {
-        return Some((None, text));
-    }
-    if let Some((url, rest)) = text.split_once(" -> ") {
-        return Some((Some(url), rest.split_once(": ")?.1));
-    }
-    let (secs, body) = text.split_once(": ")?;
-    secs.parse::<f64>().ok()?;
-    Some((None, body))
-}
-
-/// The receive time prefix (`<secs>`) of a cryptofeed line, if it has one.
-fn stamp(line: &[u8]) -> Option<String> {
-    let text = std::str::from_utf8(line).ok()?;
-    let text = text.split_once(" -> ").map_or(text, |(_, rest)| rest);
-    let (secs, _) = text.split_once(": ")?;
-    secs.parse::<f64>().ok()?;
-    Some(secs.to_owned())
-}
-
-fn pairs(v: &Value) -> Vec<(String, String)> {
-    v.as_array()
-        .map(|levels| {
-            levels
-                .iter()
-                .map(|l| (l[0].as_str().unwrap().to_owned(), l[1].as_str().unwrap().to_owned()))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Deribit levels `[action, price, amount]` (numbers quoted by [`quoted_numbers`]): `delete`
-/// removes the level whatever amount it carries; an unknown action is not a valid level.
-fn action_pairs(v: &Value) -> Vec<(String, String)> {
-    let text = |v: &Value| v.as_str().unwrap().to_owned();
-    v.as_array()
-        .map(|levels| {
-            levels
-                .iter()
-                .map(|l| match l[0].as_str().unwrap() {
-                    "new" | "change" => (text(&l[1]), text(&l[2])),
-                    "delete" => (text(&l[1]), "0".to_owned()),
-                    _ => (text(&l[1]), String::new()),
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// `body` with every JSON number token (outside strings) put in quotes, spelled exactly as
-/// sent: serde_json (without `arbitrary_precision`) would read `0.0015` as an `f64`.
-fn quoted_numbers(body: &str) -> String {
-    let mut out = String::with_capacity(body.len() + body.len() / 4);
-    let (mut in_string, mut escaped, mut in_number) = (false, false, false);
-    for c in body.chars() {
-        if in_number && !matches!(c, '0'..='9' | '.' | 'e' | 'E' | '+' | '-') {
-            out.push('"');
-            in_number = false;
-        }
-        if in_string {
-            in_string = escaped || c != '"';
-            escaped = !escaped && c == '\\';
-        } else if c == '"' {
-            in_string = true;
-        } else if !in_number && matches!(c, '0'..='9' | '-') {
-            out.push('"');
-            in_number = true;
-        }
-        out.push(c);
-    }
-    if in_number {
-        out.push('"');
-    }
-    out
-}
-
-/// An integer field, sent as a JSON number or (after [`quoted_numbers`]) as text.
-fn int(v: &Value) -> Option<i64> {
-    v.as_i64().or_else(|| v.as_str()?.parse().ok())
-}
-
-/// The book messages of a line (empty for anything else, unparseable lines included).
+/// The book messages of a line (empty for anything the reference cannot read).
 fn parse(venue: Venue, line: &[u8]) -> Vec<Msg> {
-    let Some((url, body)) = payload(line) else { return Vec::new() };
-    let body = if venue == Venue::Deribit { quoted_numbers(body) } else { body.to_owned() };
-    let Ok(v) = serde_json::from_str::<Value>(&body) else { return Vec::new() };
-    match venue {
-        Venue::BinanceSpot | Venue::BinanceUsdm => {
-            if let Some(url) = url {
-                let symbol = url.split("symbol=").nth(1).unwrap().split('&').next().unwrap();
-                return vec![Msg {
-                    symbol: symbol.to_owned(),
-                    snapshot: true,
-                    bids: pairs(&v["bids"]),
-                    asks: pairs(&v["asks"]),
-                    last: v["lastUpdateId"].as_i64(),
-                    ..Msg::default()
-                }];
-            }
-            let d = if v.get("stream").is_some() { &v["data"] } else { &v };
-            if d["e"] != "depthUpdate" {
-                return Vec::new();
-            }
-            vec![Msg {
-                symbol: d["s"].as_str().unwrap().to_owned(),
-                bids: pairs(&d["b"]),
-                asks: pairs(&d["a"]),
-                first: d["U"].as_i64(),
-                last: d["u"].as_i64(),
-                prev: d["pu"].as_i64(),
-                ..Msg::default()
-            }]
-        }
-        // Bitget's `books` push has OKX's shape; its sequence keys are `seq`/`pseq`.
-        Venue::Okx | Venue::Bitget => {
-            if v.get("event").is_some() || v["arg"]["channel"] != "books" {
-                return Vec::new();
-            }
-            let (seq, prev) =
-                if venue == Venue::Okx { ("seqId", "prevSeqId") } else { ("seq", "pseq") };
-            let symbol = v["arg"]["instId"].as_str().unwrap();
-            let snapshot = v["action"] == "snapshot";
-            v["data"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|d| Msg {
-                    symbol: symbol.to_owned(),
-                    snapshot,
-                    bids: pairs(&d["bids"]),
-                    asks: pairs(&d["asks"]),
-                    last: d[seq].as_i64(),
-                    prev: d[prev].as_i64(),
-                    checksum: d["checksum"].as_i64().filter(|&c| c != 0),
-                    ..Msg::default()
-                })
-                .collect()
-        }
-        Venue::KrakenV1 => {
-            let Some(a) = v.as_array() else { return Vec::new() };
-            let n = a.len();
-            let Some(channel) = a[n - 2].as_str().filter(|c| c.starts_with("book")) else {
-                return Vec::new();
-            };
-            let mut msg = Msg {
-                symbol: a[n - 1].as_str().unwrap().to_owned(),
-                depth: channel.strip_prefix("book-").map(|d| d.parse().unwrap()),
-                ..Msg::default()
-            };
-            for part in &a[1..n - 2] {
-                for (k, value) in part.as_object().unwrap() {
-                    match k.as_str() {
-                        "as" | "bs" => msg.snapshot = true,
-                        "c" => msg.checksum = Some(value.as_str().unwrap().parse().unwrap()),
-                        _ => {}
-                    }
-                    match k.as_str() {
-                        "as" | "a" => msg.asks.extend(pairs(value)),
-                        "bs" | "b" => msg.bids.extend(pairs(value)),
-                        _ => {}
-                    }
-                }
-            }
-            vec![msg]
-        }
-        Venue::GateIo => {
-            if let Some(url) = url {
-                let symbol = url.split("currency_pair=").nth(1).unwrap().split('&').next().unwrap();
-                return vec![Msg {
-                    symbol: symbol.to_owned(),
-                    snapshot: true,
-                    bids: pairs(&v["bids"]),
-                    asks: pairs(&v["asks"]),
-                    last: v["id"].as_i64(),
-                    ..Msg::default()
-                }];
-            }
-            if v["channel"] != "spot.order_book_update" || v["event"] != "update" {
-                return Vec::new();
-            }
-            let r = &v["result"];
-            vec![Msg {
-                symbol: r["s"].as_str().unwrap().to_owned(),
-                bids: pairs(&r["b"]),
-                asks: pairs(&r["a"]),
-                first: r["U"].as_i64(),
-                last: r["u"].as_i64(),
-                ..Msg::default()
-            }]
-        }
-        Venue::Deribit => {
-            let p = &v["params"];
-            if v["method"] != "subscription" || !p["channel"].as_str().unwrap().starts_with("book.")
-            {
-                return Vec::new();
-            }
-            let d = &p["data"];
-            vec![Msg {
-                symbol: d["instrument_name"].as_str().unwrap().to_owned(),
-                snapshot: d["type"] == "snapshot",
-                bids: action_pairs(&d["bids"]),
-                asks: action_pairs(&d["asks"]),
-                last: int(&d["change_id"]),
-                prev: int(&d["prev_change_id"]),
-                ..Msg::default()
-            }]
-        }
-        other => unreachable!("{other}: not covered by this reference yet"),
-    }
-}
-
-/// A non-negative decimal as an integer of 10^-18 units; `None` if the text is not one.
-fn key(text: &str) -> Option<u128> {
-    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if int.len() + frac.len() == 0 || !digits(int) || !digits(frac) || frac.len() > 18 {
-        return None;
-    }
-    let int: u128 = if int.is_empty() { 0 } else { int.parse().ok()? };
-    let frac: u128 = format!("{frac:0<18}").parse().ok()?;
-    Some(int * 10u128.pow(18) + frac)
-}
-
-/// Best bid and best ask, as a view carries them.
-type Top = (Option<(Price, Qty)>, Option<(Price, Qty)>);
-
-/// A book keyed by exact decimal price, keeping the venue's original strings.
-#[derive(Debug, Default)]
-struct RefBook {
-    bids: BTreeMap<u128, (String, String)>,
-    asks: BTreeMap<u128, (String, String)>,
-}
-
-impl RefBook {
-    fn side(&mut self, bid: bool) -> &mut BTreeMap<u128, (String, String)> {
-        if bid { &mut self.bids } else { &mut self.asks }
-    }
-
-    fn apply(&mut self, msg: &Msg) {
-        for (bid, levels) in [(true, &msg.bids), (false, &msg.asks)] {
-            for (p, q) in levels {
-                let side = self.side(bid);
-                if key(q) == Some(0) {
-                    side.remove(&key(p).unwrap());
-                } else {
-                    side.insert(key(p).unwrap(), (p.clone(), q.clone()));
-                }
-            }
-        }
-        if let Some(depth) = msg.depth {
-            while self.bids.len() > depth {
-                self.bids.pop_first();
-            }
-            while self.asks.len() > depth {
-                self.asks.pop_last();
-            }
-        }
-    }
-
-    /// Best first.
-    fn best_bids(&self) -> impl Iterator<Item = (&u128, &(String, String))> {
-        self.bids.iter().rev()
-    }
-
-    fn best_asks(&self) -> impl Iterator<Item = (&u128, &(String, String))> {
-        self.asks.iter()
-    }
-
-    fn top_keys(&self, n: usize) -> (Vec<u128>, Vec<u128>) {
-        (
-            self.best_bids().take(n).map(|l| *l.0).collect(),
-            self.best_asks().take(n).map(|l| *l.0).collect(),
-        )
-    }
-
-    fn top(&self) -> Top {
-        let conv = |l: Option<(&u128, &(String, String))>| {
-            l.map(|(_, (p, q))| (Price::parse(p).unwrap().0, Qty::parse(q).unwrap().0))
-        };
-        (conv(self.best_bids().next()), conv(self.best_asks().next()))
-    }
-
-    /// OKX: top 25 bids and asks interleaved, `bidpx:bidsz:askpx:asksz:...`, signed CRC32.
-    fn okx_checksum(&self) -> i64 {
-        let bids: Vec<_> = self.best_bids().take(25).map(|l| l.1).collect();
-        let asks: Vec<_> = self.best_asks().take(25).map(|l| l.1).collect();
-        let mut parts = Vec::new();
-        for i in 0..25 {
-            for side in [&bids, &asks] {
-                if let Some((p, q)) = side.get(i) {
-                    parts.push(p.as_str());
-                    parts.push(q.as_str());
-                }
-            }
-        }
-        i64::from(crc32fast::hash(parts.join(":").as_bytes()) as i32)
-    }
-
-    /// Kraken: top 10 asks ascending then top 10 bids descending, each price then size with
-    /// the '.' removed and leading zeros stripped, unsigned CRC32.
-    fn kraken_checksum(&self) -> i64 {
-        let strip = |s: &str| s.replace('.', "").trim_start_matches('0').to_owned();
-        let text: String = self
-            .best_asks()
-            .take(10)
-            .chain(self.best_bids().take(10))
-            .map(|(_, (p, q))| strip(p) + &strip(q))
-            .collect();
-        i64::from(crc32fast::hash(text.as_bytes()))
-    }
-}
-
-/// What the sequence rule says of a delta.
-enum Verdict {
-    Apply,
-    Skip,
-    Gap { expected: i64, got: i64 },
-}
-
-/// The venue's sequence rule (protocols.md sections 1-5) for a delta after `last`.
-fn verdict(venue: Venue, last: Option<i64>, bridged: bool, m: &Msg) -> Verdict {
-    match venue {
-        // Gate.io spot bridges its REST `id` by Binance spot's rule.
-        Venue::BinanceSpot | Venue::BinanceUsdm | Venue::GateIo => {
-            let (last, first, u) = (last.unwrap(), m.first.unwrap(), m.last.unwrap());
-            let spot = venue != Venue::BinanceUsdm;
-            match (spot, bridged) {
-                // Drop u <= lastUpdateId; the first kept event has U <= lastUpdateId + 1 <= u.
-                (true, false) if u <= last => Verdict::Skip,
-                (true, false) if first <= last + 1 => Verdict::Apply,
-                (true, false) => Verdict::Gap { expected: last + 1, got: first },
-                // Then: ignore u < id; a gap is U > id + 1.
-                (true, true) if u < last => Verdict::Skip,
-                (true, true) if first > last + 1 => Verdict::Gap { expected: last + 1, got: first },
-                (true, true) => Verdict::Apply,
-                // USD-M: drop u < lastUpdateId; the first kept event has U <= lastUpdateId <= u.
-                (false, false) if u < last => Verdict::Skip,
-                (false, false) if first <= last => Verdict::Apply,
-                (false, false) => Verdict::Gap { expected: last, got: first },
-                // Then every pu equals the previous u.
-                (false, true) => match m.prev.unwrap() {
-                    pu if pu == last => Verdict::Apply,
-                    pu => Verdict::Gap { expected: last, got: pu },
-                },
-            }
-        }
-        // prevSeqId must equal the last seqId, when the feed sends them; Deribit's
-        // prev_change_id must equal the last change_id.
-        Venue::Okx | Venue::Deribit => match (last, m.prev, m.last) {
-            (Some(last), Some(prev), Some(_)) if prev != last => {
-                Verdict::Gap { expected: last, got: prev }
-            }
-            _ => Verdict::Apply,
-        },
-        // Bitget's pseq/seq chain is only observed, never a gap (and the legacy capture has
-        // none); Kraken v1 sends no sequence.
-        _ => Verdict::Apply,
-    }
+    reference::parse(venue, line).unwrap_or_default()
 }
 
 /// What the reference saw of the target on one line.
@@ -919,43 +477,6 @@ fn inject(feed: &Feed, clean: &Clean, fault: Fault) -> (Vec<Line>, usize) {
     (lines, at)
 }
 
-/// The snapshot line that heals the target from `engine` (the clean feed replayed up to the
-/// healing point), stamped with `prev`'s receive time.
-fn heal_line(feed: &Feed, engine: &Engine, id: InstrumentId, prev: &[u8]) -> Vec<u8> {
-    let book = engine.book(id).unwrap();
-    let secs = stamp(prev);
-    let stamped = |body: Vec<u8>| match &secs {
-        Some(secs) => [format!("{secs}: ").into_bytes(), body].concat(),
-        None => body,
-    };
-    let sym = feed.target;
-    match feed.venue {
-        Venue::BinanceSpot | Venue::BinanceUsdm => {
-            let url = if feed.venue == Venue::BinanceSpot {
-                format!("https://api.binance.com/api/v3/depth?symbol={sym}&limit=1000")
-            } else {
-                format!("https://fapi.binance.com/fapi/v1/depth?symbol={sym}&limit=1000")
-            };
-            let body = binance_snapshot(book, engine.last_seq(id).expect("a last applied u"));
-            [format!("{url} -> {}: ", secs.expect("a receive time")).into_bytes(), body].concat()
-        }
-        Venue::GateIo => {
-            let url = format!(
-                "https://api.gateio.ws/api/v4/spot/order_book?currency_pair={sym}&limit=100&with_id=true"
-            );
-            let body = gateio_snapshot(book, engine.last_seq(id).expect("a last applied u"));
-            [format!("{url} -> {}: ", secs.expect("a receive time")).into_bytes(), body].concat()
-        }
-        Venue::Okx => stamped(okx_snapshot(sym, book, engine.last_seq(id))),
-        Venue::Bitget => stamped(bitget_snapshot(sym, book)),
-        Venue::Deribit => {
-            stamped(deribit_snapshot(sym, book, engine.last_seq(id).expect("a last change_id")))
-        }
-        Venue::KrakenV1 => stamped(kraken_v1_snapshot(sym, book, 1000)),
-        other => unreachable!("{other}: no feed of this venue"),
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // The check shared by every test
 // ---------------------------------------------------------------------------------------------
@@ -1000,7 +521,8 @@ fn check(feed: &Feed, fault: Fault, detect: Detect, at: At) {
             book.best(Side::Bid).map(|l| (l.price, l.qty)),
             book.best(Side::Ask).map(|l| (l.price, l.qty)),
         );
-        let line = heal_line(feed, &prefix.engine, id, &lines[h - 1].bytes);
+        let line =
+            snapshot_line(&prefix.engine, id, &lines[h - 1].bytes).expect("a healing snapshot");
         lines.insert(h, Line { origin: None, bytes: line });
         (h, top, prefix.engine.last_seq(id))
     });

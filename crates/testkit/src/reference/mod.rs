@@ -1,0 +1,14 @@
+//! A reference reconstructor for the venues whose sequence and checksum rules it knows: an
+//! independent reading of the captures (serde_json, `BTreeMap` books, the checksums CRC'd with
+//! crc32fast) against which the fault-injection tests, the model-based sync tests and the
+//! capture-mutation fuzz target judge the engine.
+
+mod book;
+mod messages;
+mod model;
+mod rules;
+
+pub use book::{RefBook, Top};
+pub use messages::{Msg, Unreadable, key, parse, payload, quoted_numbers, stamp};
+pub use model::{MAX_BUFFERED, Model, RefState, Statuses, Step, Views};
+pub use rules::{Verdict, precedes_snapshot, rest_snapshots, verdict};

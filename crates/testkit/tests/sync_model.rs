@@ -1,0 +1,92 @@
+//! Model-based sync tests: the engine against the reference reconstructor
+//! (`depthbook_testkit::reference`) on every real capture the reference covers, clean and with
+//! proptest-chosen faults (lost, repeated, reordered, truncated and corrupted lines, lines of
+//! other captures, healing snapshots). The invariants are `depthbook_testkit::sync_check`'s:
+//! every view equals the reference book at that point, every fault the venue's rules can reveal
+//! is detected at the first line that reveals it, a healed book equals the reference, no
+//! counter goes backwards.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::OnceLock;
+
+use depthbook_testkit::feeds::{Feed, REFERENCE_FEEDS};
+use depthbook_testkit::mutate::{Mutation, mutate};
+use depthbook_testkit::sync_check::check_against_reference;
+use proptest::prelude::*;
+
+/// Lines of each feed the mutated runs use: enough for every feed's books to go Live and move.
+const WINDOW: usize = 400;
+
+static LINES: [OnceLock<Vec<Vec<u8>>>; REFERENCE_FEEDS.len()] =
+    [const { OnceLock::new() }; REFERENCE_FEEDS.len()];
+
+fn lines(slot: usize) -> &'static [Vec<u8>] {
+    LINES[slot].get_or_init(|| (REFERENCE_FEEDS[slot].load)())
+}
+
+/// Lines of the other captures, spliced in by [`Mutation::Splice`]: every feed's first lines.
+fn pool() -> &'static [Vec<u8>] {
+    static POOL: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        (0..REFERENCE_FEEDS.len()).flat_map(|slot| lines(slot).iter().take(20).cloned()).collect()
+    })
+}
+
+#[test]
+fn the_engine_agrees_with_the_reference_on_every_clean_feed() {
+    for (slot, Feed { name, venue, .. }) in REFERENCE_FEEDS.iter().enumerate() {
+        let compared =
+            check_against_reference(*venue, lines(slot)).unwrap_or_else(|d| panic!("{name}: {d}"));
+        assert!(compared.live > 0, "{name}: a book goes Live");
+        assert!(compared.views > 10, "{name}: views compared: {compared:?}");
+        eprintln!("{name}: {compared:?}");
+    }
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    let line = 0..WINDOW;
+    prop_oneof![
+        line.clone().prop_map(Mutation::Drop),
+        line.clone().prop_map(Mutation::Duplicate),
+        line.clone().prop_map(Mutation::Swap),
+        (line.clone(), 0u16..1000)
+            .prop_map(|(line, per_mille)| Mutation::Truncate { line, per_mille }),
+        (line.clone(), any::<usize>(), 1u8..10)
+            .prop_map(|(line, nth, delta)| Mutation::CorruptDigit { line, nth, delta }),
+        (line.clone(), any::<usize>()).prop_map(|(line, from)| Mutation::Splice { line, from }),
+        (line, any::<u32>())
+            .prop_map(|(line, instrument)| Mutation::InjectSnapshot { line, instrument }),
+    ]
+}
+
+fn check_mutated(slot: usize, mutations: &[Mutation]) -> Result<(), TestCaseError> {
+    let feed = &REFERENCE_FEEDS[slot];
+    let clean = lines(slot);
+    let clean = &clean[..clean.len().min(WINDOW)];
+    let faulty = mutate(feed.venue, clean, mutations, pool());
+    check_against_reference(feed.venue, &faulty)
+        .map(|_| ())
+        .map_err(|d| TestCaseError::fail(format!("{}: {d}", feed.name)))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn binance_spot_under_faults(m in prop::collection::vec(mutation(), 1..6)) { check_mutated(0, &m)?; }
+    #[test]
+    fn binance_usdm_under_faults(m in prop::collection::vec(mutation(), 1..6)) { check_mutated(1, &m)?; }
+    #[test]
+    fn okx_under_faults(m in prop::collection::vec(mutation(), 1..6)) { check_mutated(2, &m)?; }
+    #[test]
+    fn okx_with_seq_ids_under_faults(m in prop::collection::vec(mutation(), 1..6)) { check_mutated(3, &m)?; }
+    #[test]
+    fn kraken_v1_under_faults(m in prop::collection::vec(mutation(), 1..6)) { check_mutated(4, &m)?; }
+    #[test]
+    fn gateio_under_faults(m in prop::collection::vec(mutation(), 1..6)) { check_mutated(5, &m)?; }
+    #[test]
+    fn bitget_under_faults(m in prop::collection::vec(mutation(), 1..6)) { check_mutated(6, &m)?; }
+    #[test]
+    fn deribit_under_faults(m in prop::collection::vec(mutation(), 1..6)) { check_mutated(7, &m)?; }
+}
