@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
-"""Seeds fuzz/corpus/engine from the real captures in fixtures/.
+"""Seeds fuzz/corpus/engine from the real captures in fixtures/, and fuzz/corpus/capture_mutations.
 
-Each corpus file is one venue byte (its index in `Venue::ALL`) followed by up to eight
+Each `engine` corpus file is one venue byte (its index in `Venue::ALL`) followed by up to eight
 consecutive frames of that venue's capture, one a line, as the `engine` target reads them.
+
+Each `capture_mutations` corpus file is one feed byte (its index in testkit's REFERENCE_FEEDS,
+whose captures that target loads itself) followed by 9-byte mutations: the clean feed, then
+each kind of mutation once at a few places, then a fault followed by a healing snapshot.
 Run from anywhere: `python3 fuzz/seed_corpus.py`.
 """
 import gzip
 import hashlib
 import os
 import re
+import struct
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Index = position in depthbook_venues::Venue::ALL.
@@ -70,6 +75,35 @@ def main():
                 f.write(seed)
             written += 1
     print(f"{written} seeds in {out}")
+    mutation_seeds()
+
+
+# testkit's REFERENCE_FEEDS; mutation kinds as capture_mutations decodes them (byte % 7).
+FEEDS = 8
+DROP, DUPLICATE, SWAP, TRUNCATE, CORRUPT, SPLICE, INJECT = range(7)
+
+
+def mutation(kind, line, param):
+    return bytes([kind]) + struct.pack("<II", line, param)
+
+
+def mutation_seeds():
+    out = os.path.join(ROOT, "fuzz", "corpus", "capture_mutations")
+    os.makedirs(out, exist_ok=True)
+    seeds = []
+    for feed in range(FEEDS):
+        seeds.append(bytes([feed]))
+        for kind in range(7):
+            for line in (40, 90, 150):
+                seeds.append(bytes([feed]) + mutation(kind, line, 0x05000000 + line * 7919))
+        for line in (60, 120):
+            # A lost line, then a healing snapshot of every instrument a little later.
+            heal = b"".join(mutation(INJECT, line + 20, i) for i in range(4))
+            seeds.append(bytes([feed]) + mutation(DROP, line, 0) + heal)
+    for seed in seeds:
+        with open(os.path.join(out, hashlib.sha1(seed).hexdigest()), "wb") as f:
+            f.write(seed)
+    print(f"{len(seeds)} seeds in {out}")
 
 
 if __name__ == "__main__":

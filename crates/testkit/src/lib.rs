@@ -136,10 +136,16 @@ pub fn levels(book: &Book, n: usize) -> BookLevels {
 }
 
 /// Levels of one side in the venue's own spelling, best first.
-pub(crate) fn spelled(book: &Book, side: Side) -> Vec<(String, String)> {
+fn spelled(book: &Book, side: Side) -> Vec<(String, String)> {
+    spelled_best(book, side, usize::MAX)
+}
+
+/// The best `n` levels of one side in the venue's own spelling, best first.
+pub(crate) fn spelled_best(book: &Book, side: Side, n: usize) -> Vec<(String, String)> {
     let mut buf = NumBuf::new();
     book.side(side)
         .iter()
+        .take(n)
         .map(|l| {
             let p =
                 String::from_utf8_lossy(l.price.write_text(l.text.price, &mut buf)).into_owned();

@@ -79,7 +79,8 @@ pub fn check_against_reference(venue: Venue, lines: &[Vec<u8>]) -> Result<Compar
     let config = EngineConfig::new(venue);
     let max_line = config.limits.max_frame_bytes + 1;
     let mut engine = Engine::new(config);
-    let rx = engine.subscribe(1 << 16, SlowConsumer::DropNewest);
+    // Drained after every line, which publishes a few updates per message at most.
+    let rx = engine.subscribe(1 << 12, SlowConsumer::DropNewest);
     let mut model = Model::new(venue);
     let mut compared = Compared::default();
     let readers = vec![Box::new(std::io::Cursor::new(text)) as Box<dyn Read>];
@@ -243,6 +244,5 @@ fn compare_books(engine: &Engine, model: &Model, symbol: &str, depth: usize) -> 
 
 /// A book's best `n` levels a side in the venue's own spelling, best first.
 pub fn spelled_levels(book: &Book, n: usize) -> BookLevels {
-    let side = |side| crate::spelled(book, side).into_iter().take(n).collect();
-    (side(Side::Bid), side(Side::Ask))
+    (crate::spelled_best(book, Side::Bid, n), crate::spelled_best(book, Side::Ask, n))
 }
