@@ -27,7 +27,7 @@ pub struct Feed {
 
 /// Every feed the reference reconstructor covers: one per venue it knows, and OKX twice (the
 /// real capture without sequence ids, and its extract with the `seqId` chain OKX sends today).
-pub const REFERENCE_FEEDS: [Feed; 8] = [
+pub const REFERENCE_FEEDS: [Feed; 9] = [
     Feed {
         name: "binance_spot",
         venue: Venue::BinanceSpot,
@@ -79,6 +79,11 @@ pub const REFERENCE_FEEDS: [Feed; 8] = [
         venue: Venue::Deribit,
         load: || fixture_lines("deribit/cryptofeed_DERIBIT.ws.1.0.txt"),
     },
+    Feed {
+        name: "bitfinex",
+        venue: Venue::Bitfinex,
+        load: || fixture_lines("bitfinex/cryptofeed_BITFINEX.ws.11.0.txt"),
+    },
 ];
 
 /// Several capture files merged into one, in the order the capture reader replays them (by
@@ -123,7 +128,8 @@ pub fn okx_with_seq_ids() -> Vec<Vec<u8>> {
 /// A line carrying a snapshot of `id`'s book in `engine` (which replayed the clean feed up to
 /// the healing point), stamped with `prev`'s receive time: a REST body for REST-snapshot
 /// venues, a pushed snapshot otherwise. `None` if the venue has no builder here or the book
-/// has no sequence id where its snapshot needs one.
+/// has no sequence id where its snapshot needs one. Bitfinex has none: its snapshots carry the
+/// connection's sequence number, so one cannot be inserted without renumbering the rest.
 pub fn snapshot_line(engine: &Engine, id: InstrumentId, prev: &[u8]) -> Option<Vec<u8>> {
     let book = engine.book(id)?;
     let secs = stamp(prev);

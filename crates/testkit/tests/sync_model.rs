@@ -61,13 +61,34 @@ fn mutation() -> impl Strategy<Value = Mutation> {
 }
 
 fn check_mutated(slot: usize, mutations: &[Mutation]) -> Result<(), TestCaseError> {
+    check_window(slot, WINDOW, mutations).map_err(TestCaseError::fail)
+}
+
+/// The first `window` lines of feed `slot`, mutated, against the reference.
+fn check_window(slot: usize, window: usize, mutations: &[Mutation]) -> Result<(), String> {
     let feed = &REFERENCE_FEEDS[slot];
     let clean = lines(slot);
-    let clean = &clean[..clean.len().min(WINDOW)];
+    let clean = &clean[..clean.len().min(window)];
     let faulty = mutate(feed.venue, clean, mutations, pool());
     check_against_reference(feed.venue, &faulty)
         .map(|_| ())
-        .map_err(|d| TestCaseError::fail(format!("{}: {d}", feed.name)))
+        .map_err(|d| format!("{}: {d}", feed.name))
+}
+
+/// Inputs the `capture_mutations` fuzz target found (its window is 200 lines), kept in
+/// `fuzz/regressions/capture_mutations/`.
+#[test]
+fn fuzz_findings_stay_fixed() {
+    // A digit corruption made Deribit's prev_change_id `03195894358`: not a JSON number, so
+    // the frame is invalid (the reference read it as 3195894358 and saw a gap).
+    let deribit_leading_zero = [
+        Mutation::Duplicate(252_645_135),
+        Mutation::Duplicate(2_685_341_455),
+        Mutation::Drop(252_641_280),
+        Mutation::Truncate { line: 4_294_967_295, per_mille: 455 },
+        Mutation::CorruptDigit { line: 619_712_271, nth: 636_547_306, delta: 37 },
+    ];
+    check_window(7, 200, &deribit_leading_zero).unwrap();
 }
 
 proptest! {
@@ -89,4 +110,6 @@ proptest! {
     fn bitget_under_faults(m in prop::collection::vec(mutation(), 1..6)) { check_mutated(6, &m)?; }
     #[test]
     fn deribit_under_faults(m in prop::collection::vec(mutation(), 1..6)) { check_mutated(7, &m)?; }
+    #[test]
+    fn bitfinex_under_faults(m in prop::collection::vec(mutation(), 1..6)) { check_mutated(8, &m)?; }
 }

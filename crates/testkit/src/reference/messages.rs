@@ -72,23 +72,43 @@ pub fn stamp(line: &[u8]) -> Option<String> {
     Some(secs.to_owned())
 }
 
-/// A non-negative decimal in JSON's number grammar without sign or exponent (`0`, `12`,
-/// `0.50`; not `012`, `.5` or `1.`) as an integer of 10^-18 units; `None` if the text is not
-/// one.
+/// A non-negative number in JSON's grammar without sign (`0`, `12`, `0.50`, `2e-8`; not `012`,
+/// `.5` or `1.`) as an integer of 10^-18 units; `None` if the text is not one or its value is
+/// not a whole number of those units.
 pub fn key(text: &str) -> Option<u128> {
-    let (int, frac) = match text.split_once('.') {
+    let (mantissa, exp) = match text.split_once(['e', 'E']) {
+        Some((m, e)) => {
+            let digits = e.strip_prefix(['+', '-']).unwrap_or(e);
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            (m, e.parse::<i32>().ok()?)
+        }
+        None => (text, 0),
+    };
+    let (int, frac) = match mantissa.split_once('.') {
         Some((_, "")) => return None,
         Some(parts) => parts,
-        None => (text, ""),
+        None => (mantissa, ""),
     };
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     let leading_zero = int.len() > 1 && int.starts_with('0');
-    if int.is_empty() || leading_zero || !digits(int) || !digits(frac) || frac.len() > 18 {
+    if int.is_empty() || leading_zero || !digits(int) || !digits(frac) {
         return None;
     }
-    let int: u128 = int.parse().ok()?;
-    let frac: u128 = format!("{frac:0<18}").parse().ok()?;
-    int.checked_mul(10u128.pow(18))?.checked_add(frac)
+    // value = all_digits * 10^(exp - frac.len()), in units of 10^-18.
+    let all = format!("{int}{frac}");
+    let all: u128 = match all.trim_start_matches('0') {
+        "" => 0,
+        significant => significant.parse().ok()?,
+    };
+    let shift = 18 + exp - i32::try_from(frac.len()).ok()?;
+    if shift >= 0 {
+        all.checked_mul(10u128.checked_pow(u32::try_from(shift).ok()?)?)
+    } else {
+        let div = 10u128.checked_pow(u32::try_from(-shift).ok()?)?;
+        all.is_multiple_of(div).then_some(all / div)
+    }
 }
 
 /// The book messages of a line: empty for a line that is not a book message (a subscription
@@ -96,7 +116,13 @@ pub fn key(text: &str) -> Option<u128> {
 /// that is not JSON or not in the venue's shape.
 pub fn parse(venue: Venue, line: &[u8]) -> Result<Vec<Msg>, Unreadable> {
     let Some((url, body)) = payload(line) else { return Ok(Vec::new()) };
-    let body = if venue == Venue::Deribit { quoted_numbers(body) } else { body.to_owned() };
+    let body = if venue == Venue::Deribit {
+        // Validate the JSON as sent (serde refuses `012`), then read every number as its text.
+        serde_json::from_str::<Value>(body).map_err(|_| Unreadable)?;
+        quoted_numbers(body)
+    } else {
+        body.to_owned()
+    };
     let v = serde_json::from_str::<Value>(&body).map_err(|_| Unreadable)?;
     read(venue, url, &v).ok_or(Unreadable)
 }

@@ -3,6 +3,7 @@
 //! crc32fast) against which the fault-injection tests, the model-based sync tests and the
 //! capture-mutation fuzz target judge the engine.
 
+mod bitfinex;
 mod book;
 mod messages;
 mod model;

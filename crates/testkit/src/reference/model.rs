@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use depthbook_engine::StaleReason;
 use depthbook_venues::Venue;
 
+use super::bitfinex::{self, Frame};
 use super::book::{RefBook, Top};
-use super::messages::{Msg, Unreadable, parse};
+use super::messages::{Msg, Unreadable, parse, payload};
 use super::rules::{Verdict, precedes_snapshot, rest_snapshots, verdict};
 
 /// Most deltas buffered per book while it awaits a REST snapshot (the newest are kept), as the
@@ -76,6 +77,10 @@ pub struct Step {
 pub struct Model {
     venue: Venue,
     instruments: BTreeMap<String, Instrument>,
+    /// Bitfinex: the connection's channels and flags.
+    bitfinex: bitfinex::Session,
+    /// The last connection-wide sequence number (Bitfinex SEQ_ALL).
+    conn_last: Option<i64>,
 }
 
 impl Model {
@@ -85,7 +90,12 @@ impl Model {
     /// If the reference does not know `venue`'s rules (see [`Model::covers`]).
     pub fn new(venue: Venue) -> Self {
         assert!(Self::covers(venue), "{venue}: no reference rules");
-        Self { venue, instruments: BTreeMap::new() }
+        Self {
+            venue,
+            instruments: BTreeMap::new(),
+            bitfinex: bitfinex::Session::default(),
+            conn_last: None,
+        }
     }
 
     /// Whether the reference knows `venue`'s message shapes and rules.
@@ -99,6 +109,7 @@ impl Model {
                 | Venue::GateIo
                 | Venue::Bitget
                 | Venue::Deribit
+                | Venue::Bitfinex
         )
     }
 
@@ -125,19 +136,23 @@ impl Model {
     /// Processes one capture line.
     pub fn step(&mut self, line: &[u8]) -> Step {
         let mut step = Step::default();
-        let msgs = match parse(self.venue, line) {
-            Ok(msgs) => msgs,
+        let frame = match self.read(line) {
+            Ok(frame) => frame,
             Err(Unreadable) => {
                 step.rejected = Some(None);
                 return step;
             }
         };
+        // A frame's connection-wide number is checked before its messages are read.
+        if let Some(seq) = frame.conn_seq {
+            self.on_conn_seq(seq, &mut step);
+        }
         // A frame with one bad number is rejected whole.
-        if let Some(bad) = msgs.iter().find(|m| !m.valid()) {
+        if let Some(bad) = frame.msgs.iter().find(|m| !m.valid()) {
             step.rejected = Some(Some(bad.symbol.clone()));
             return step;
         }
-        for m in msgs {
+        for m in frame.msgs {
             self.instruments.entry(m.symbol.clone()).or_default();
             if m.snapshot {
                 self.on_snapshot(&m, &mut step);
@@ -146,6 +161,31 @@ impl Model {
             }
         }
         step
+    }
+
+    fn read(&mut self, line: &[u8]) -> Result<Frame, Unreadable> {
+        if self.venue != Venue::Bitfinex {
+            return parse(self.venue, line).map(|msgs| Frame { msgs, conn_seq: None });
+        }
+        match payload(line) {
+            Some((_, body)) => self.bitfinex.read(body).ok_or(Unreadable),
+            None => Ok(Frame::default()),
+        }
+    }
+
+    /// A connection-wide number that does not follow the last one: a frame was lost, and it
+    /// could have been any book's, so every Live book turns Stale.
+    fn on_conn_seq(&mut self, seq: i64, step: &mut Step) {
+        if let Some(last) = self.conn_last
+            && seq != last.saturating_add(1)
+        {
+            let reason = StaleReason::Gap { expected: last.saturating_add(1), got: seq };
+            let symbols: Vec<String> = self.instruments.keys().cloned().collect();
+            for symbol in symbols {
+                self.go_stale(&symbol, reason, step);
+            }
+        }
+        self.conn_last = Some(seq);
     }
 
     /// Mirrors what the engine did with a rejected line for `symbol`: made its book Stale (the
@@ -160,6 +200,7 @@ impl Model {
 
     /// The connection was interrupted: every Live book turns Stale.
     pub fn disconnect(&mut self, step: &mut Step) {
+        self.conn_last = None;
         let symbols: Vec<String> = self.instruments.keys().cloned().collect();
         for symbol in symbols {
             self.go_stale(&symbol, StaleReason::Disconnect, step);
