@@ -8,6 +8,7 @@ use depthbook_venues::{
 };
 
 use crate::counters::Counters;
+use crate::latest::{LatestTop, TopReader, TopWriter};
 use crate::publish::{Publisher, SlowConsumer, Status, StatusEvent, TopOfBook, Update};
 use crate::ring::DeltaRing;
 use crate::state::{BookState, SnapshotRequest, StaleReason};
@@ -70,6 +71,11 @@ struct Instrument {
     // The sequence rule of the instrument's stream: the venue's, or the one its messages name
     // (Bybit `orderbook.full`).
     rule: SeqRule,
+    // The last view published (of the book while Live); what a new latest-value reader starts
+    // with.
+    last_view: Option<TopOfBook>,
+    // The latest-value cell, once a reader asked for one.
+    latest: Option<TopWriter>,
 }
 
 /// Everything but the decoder: split out so the decoder's output can be read while books change.
@@ -244,6 +250,25 @@ impl Engine {
         self.books.instruments.get(id as usize).map_or(0, |i| i.pending.len())
     }
 
+    /// A latest-value reader of `id`'s book: its last good top of book and its state, readable
+    /// from any thread without ever blocking this loop. `None` for an id the engine does not
+    /// hold yet (with [`EngineConfig::symbols`] set, every listed symbol has its id, in list
+    /// order, from the start).
+    pub fn top_reader(&mut self, id: InstrumentId) -> Option<TopReader> {
+        let inst = self.books.instruments.get_mut(id as usize)?;
+        if let Some(writer) = &inst.latest {
+            return Some(writer.reader(id));
+        }
+        let initial = LatestTop {
+            state: inst.state,
+            resync_in_flight: inst.snapshot_wanted,
+            top: inst.last_view,
+        };
+        let (writer, reader) = TopWriter::new(id, initial);
+        inst.latest = Some(writer);
+        Some(reader)
+    }
+
     /// The sequence of the last message applied to `id`'s book.
     pub fn last_seq(&self, id: InstrumentId) -> Option<i64> {
         self.books.instruments.get(id as usize).and_then(|i| i.cursor.last)
@@ -281,6 +306,8 @@ impl Books {
                 snapshot_wanted: false,
                 last_data_ns: None,
                 rule: self.seq_rule,
+                last_view: None,
+                latest: None,
             });
         }
     }
@@ -524,6 +551,16 @@ impl Books {
         if !bridges && reason != StaleReason::Disconnect {
             self.want_snapshot(id, Some(reason));
         }
+        self.sync_latest(id);
+    }
+
+    /// Writes `id`'s state and resync flag to its latest-value cell, if it has one.
+    fn sync_latest(&mut self, id: InstrumentId) {
+        if let Some(inst) = self.instruments.get_mut(id as usize)
+            && let Some(writer) = &mut inst.latest
+        {
+            writer.state(inst.state, inst.snapshot_wanted);
+        }
     }
 
     /// Raises a snapshot request for `id` unless one is outstanding.
@@ -532,11 +569,12 @@ impl Books {
         if !inst.snapshot_wanted {
             inst.snapshot_wanted = true;
             self.requests.push(SnapshotRequest { instrument: id, reason });
+            self.sync_latest(id);
         }
     }
 
     fn publish_view(&mut self, id: InstrumentId, recv_ns: i64) {
-        let inst = &self.instruments[id as usize];
+        let inst = &mut self.instruments[id as usize];
         let top = |side| inst.book.best(side).map(|l| (l.price, l.qty));
         let view = TopOfBook {
             instrument: id,
@@ -548,6 +586,10 @@ impl Books {
             generation: inst.generation,
             crossed: inst.book.is_crossed(),
         };
+        inst.last_view = Some(view);
+        if let Some(writer) = &mut inst.latest {
+            writer.published(view);
+        }
         self.counters.published += 1;
         self.send(Update::Book(view));
     }

@@ -31,11 +31,13 @@
 
 mod counters;
 mod engine;
+mod latest;
 mod publish;
 mod ring;
 mod state;
 
 pub use counters::Counters;
 pub use engine::{Engine, EngineConfig};
+pub use latest::{LatestTop, TopReader};
 pub use publish::{SlowConsumer, Status, StatusEvent, TopOfBook, Update};
 pub use state::{BookState, SnapshotRequest, StaleReason};

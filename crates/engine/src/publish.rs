@@ -7,7 +7,7 @@ use depthbook_venues::InstrumentId;
 use crate::state::StaleReason;
 
 /// Top of book of a Live book right after a message was applied. `Copy`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TopOfBook {
     /// The instrument.
     pub instrument: InstrumentId,

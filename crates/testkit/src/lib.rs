@@ -128,6 +128,20 @@ pub fn replay_files(config: EngineConfig, files: &[&[Vec<u8>]], depth_kept: usiz
     Replay { engine, outcomes, books }
 }
 
+/// Feeds `lines` (one capture file) through the real capture reader into `engine`, as
+/// `depthbook replay` does; returns the number of records fed.
+pub fn replay_into(engine: &mut Engine, lines: &[Vec<u8>]) -> u64 {
+    let text: Vec<u8> = lines.iter().flat_map(|l| l.iter().chain(b"\n")).copied().collect();
+    let readers = vec![Box::new(std::io::Cursor::new(text)) as Box<dyn Read>];
+    let mut reader = CaptureReader::from_readers(readers, 16 << 20).expect("in-memory capture");
+    let mut records = 0;
+    while let Some(record) = reader.next().expect("in-memory read") {
+        depthbook_capture::feed(engine, &record);
+        records += 1;
+    }
+    records
+}
+
 /// A book's best `n` levels a side, as canonical (price, size) text.
 pub fn levels(book: &Book, n: usize) -> BookLevels {
     let side =

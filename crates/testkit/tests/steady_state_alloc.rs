@@ -1,5 +1,6 @@
 //! Steady state allocates nothing: on a second pass over a real capture, from a frame entering
-//! the engine to its view being published, the heap is not touched. Allocation counts are
+//! the engine to its view being published (to a channel and to latest-value readers), the heap
+//! is not touched. Allocation counts are
 //! deterministic, so this is a pass/fail test (timing never is). One test in this file: the
 //! counting allocator is global to the test binary.
 
@@ -62,6 +63,9 @@ fn second_pass_over_real_captures_allocates_nothing() {
         let mut engine = Engine::new(EngineConfig::new(venue));
         let views = engine.subscribe(1 << 12, SlowConsumer::KeepLatest);
         pass(&mut engine, &capture, &views);
+        // A latest-value reader on every book: publishing writes their cells too.
+        let readers: Vec<_> =
+            (0..engine.n_instruments() as u32).filter_map(|id| engine.top_reader(id)).collect();
         // A disconnect between passes: every book goes Stale and the second pass rebuilds them
         // from the capture's own snapshots, exercising buffering and bridging too.
         engine.disconnect();
@@ -73,6 +77,7 @@ fn second_pass_over_real_captures_allocates_nothing() {
         let stats = region.change();
 
         let published = engine.counters().published - published_before;
+        assert!(readers.iter().any(|r| r.read().is_live()), "{venue}: readers see Live books");
         assert!(
             published > min_views && seen > 0,
             "{venue}: the second pass published {published} views"
