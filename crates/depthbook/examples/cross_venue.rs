@@ -1,0 +1,69 @@
+//! Mid and spread from live books of two venues, and the spread between them: the strategy
+//! reads each venue's latest top without ever waiting for the ingest loops, and trades only when
+//! both books are Live.
+//!
+//! ```sh
+//! cargo run -p depthbook --example cross_venue                  # Binance BTCUSDT vs OKX BTC-USDT
+//! cargo run -p depthbook --example cross_venue -- binance-spot ETHUSDT okx ETH-USDT
+//! # against two loopback exchanges (`depthbook serve`) instead of the venues:
+//! cargo run -p depthbook --example cross_venue -- binance-spot BTCUSDT okx BTC-USDT 127.0.0.1:9001 127.0.0.1:9002
+//! ```
+
+use std::time::Duration;
+
+use depthbook::{Feed, LatestTop, Venue};
+use rust_decimal::Decimal;
+
+fn mid(latest: &LatestTop) -> Option<Decimal> {
+    let top = latest.top.filter(|_| latest.is_live())?;
+    let (bid, ask) = (top.bid?.0.to_decimal(), top.ask?.0.to_decimal());
+    Some((bid + ask) / Decimal::TWO)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (pairs, loopback) = match args.as_slice() {
+        [v1, s1, v2, s2, rest @ ..] => {
+            ([(v1.clone(), s1.clone()), (v2.clone(), s2.clone())], rest.to_vec())
+        }
+        _ => (
+            [
+                ("binance-spot".to_owned(), "BTCUSDT".to_owned()),
+                ("okx".to_owned(), "BTC-USDT".to_owned()),
+            ],
+            Vec::new(),
+        ),
+    };
+    let mut feeds = Vec::new();
+    for (i, (venue, symbol)) in pairs.iter().enumerate() {
+        let venue = Venue::from_name(venue).ok_or("unknown venue")?;
+        let mut feed = Feed::live(venue, [symbol.clone()]);
+        if let Some(addr) = loopback.get(i) {
+            feed = feed.endpoints(format!("ws://{addr}/ws"), Some(format!("http://{addr}")));
+        }
+        feeds.push((feed.start()?, symbol.clone()));
+    }
+    let readers: Vec<_> = feeds
+        .iter()
+        .map(|(books, s)| books.top(s).cloned().ok_or("not tracked"))
+        .collect::<Result<_, _>>()?;
+    loop {
+        let latest: Vec<LatestTop> = readers.iter().map(|r| r.read()).collect();
+        let mids: Vec<Option<Decimal>> = latest.iter().map(mid).collect();
+        for ((venue, symbol), (l, m)) in pairs.iter().zip(latest.iter().zip(&mids)) {
+            match (m, l.top) {
+                (Some(m), Some(top)) => {
+                    let spread =
+                        top.ask.zip(top.bid).map(|(a, b)| a.0.to_decimal() - b.0.to_decimal());
+                    print!("{venue} {symbol}: mid {m} spread {} | ", spread.unwrap_or_default());
+                }
+                _ => print!("{venue} {symbol}: {:?} (do not trade) | ", l.state),
+            }
+        }
+        match (mids[0], mids[1]) {
+            (Some(a), Some(b)) => println!("cross-venue {}", (a - b).round_dp(8)),
+            _ => println!("cross-venue -"),
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}

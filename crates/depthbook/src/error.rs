@@ -1,0 +1,26 @@
+//! The facade's one error type.
+
+/// What can go wrong starting or running a feed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The live feed could not start (bad symbols or URLs, too many symbols, TLS setup), or its
+    /// capture could not be finished.
+    #[error(transparent)]
+    Net(#[from] depthbook_net::NetError),
+    /// A capture could not be opened or read.
+    #[error(transparent)]
+    Capture(#[from] depthbook_capture::CaptureError),
+    /// No symbol was given: the readers are per symbol.
+    #[error("no symbols: name the instruments to track")]
+    NoSymbols,
+    /// [`crate::Feed::run_here`] replays captures; a live feed is started with
+    /// [`crate::Feed::start`].
+    #[error("run_here replays captures: start a live feed with start()")]
+    NotAReplay,
+    /// The ingest thread could not be started.
+    #[error("cannot start the ingest thread: {0}")]
+    Spawn(#[source] std::io::Error),
+    /// The ingest thread panicked (a bug: please report it with the capture).
+    #[error("the ingest thread panicked")]
+    Panicked,
+}

@@ -1,0 +1,217 @@
+//! [`Feed`]: what to read (a venue live, or a recorded capture), and how.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use depthbook_capture::CaptureReader;
+use depthbook_engine::{Counters, Engine, EngineConfig, SlowConsumer, Update};
+use depthbook_net::{Live, LiveConfig};
+use depthbook_venues::{InstrumentId, Venue};
+
+use crate::books::Books;
+use crate::error::Error;
+
+/// Where the frames come from.
+#[derive(Debug, Clone)]
+enum Source {
+    /// The venue's WebSocket feed (or a stand-in at `ws_url`).
+    Live { ws_url: Option<String>, rest_url: Option<String> },
+    /// Recorded captures, merged by receive time (any format `depthbook replay` reads).
+    Capture(Vec<PathBuf>),
+}
+
+/// A feed of one venue's books for a set of symbols: live, or replayed from a capture with the
+/// same engine and the same readers (a backtest sees exactly what a live run saw).
+///
+/// ```no_run
+/// use depthbook::{Feed, Venue};
+///
+/// let books = Feed::live(Venue::BinanceSpot, ["BTCUSDT"]).start()?;
+/// let btc = books.top("BTCUSDT").expect("a tracked symbol");
+/// loop {
+///     let latest = btc.read();
+///     if let (true, Some(top)) = (latest.is_live(), latest.top) {
+///         println!("{:?} / {:?}", top.bid, top.ask);
+///     }
+///     std::thread::sleep(std::time::Duration::from_millis(100));
+/// }
+/// # Ok::<(), depthbook::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Feed {
+    venue: Venue,
+    symbols: Vec<String>,
+    source: Source,
+    depth: Option<u32>,
+    updates: (usize, SlowConsumer),
+}
+
+impl Feed {
+    /// The venue's live feed of `symbols` (as the venue spells them: `BTCUSDT`, `BTC-USDT`,
+    /// `XBT/USD`, ...).
+    pub fn live<S: Into<String>>(venue: Venue, symbols: impl IntoIterator<Item = S>) -> Self {
+        Self::new(venue, symbols, Source::Live { ws_url: None, rest_url: None })
+    }
+
+    /// A replay of recorded `captures` (merged by receive time), tracking `symbols`.
+    pub fn replay<S: Into<String>, P: Into<PathBuf>>(
+        venue: Venue,
+        symbols: impl IntoIterator<Item = S>,
+        captures: impl IntoIterator<Item = P>,
+    ) -> Self {
+        Self::new(venue, symbols, Source::Capture(captures.into_iter().map(Into::into).collect()))
+    }
+
+    fn new<S: Into<String>>(
+        venue: Venue,
+        symbols: impl IntoIterator<Item = S>,
+        source: Source,
+    ) -> Self {
+        Self {
+            venue,
+            symbols: symbols.into_iter().map(Into::into).collect(),
+            source,
+            depth: None,
+            updates: (4096, SlowConsumer::DropNewest),
+        }
+    }
+
+    /// Connect to `ws_url` (and `rest_url` for REST snapshots) in place of the venue: a testnet,
+    /// or depthbook's loopback exchange. No effect on a replay.
+    pub fn endpoints(mut self, ws_url: impl Into<String>, rest_url: Option<String>) -> Self {
+        if let Source::Live { .. } = self.source {
+            self.source = Source::Live { ws_url: Some(ws_url.into()), rest_url };
+        }
+        self
+    }
+
+    /// Subscribed depth where the venue asks for one (Kraken, Bitfinex, Bybit, HTX).
+    pub fn depth(mut self, depth: u32) -> Self {
+        self.depth = Some(depth);
+        self
+    }
+
+    /// The stream of views and state changes ([`Books::updates`]): its capacity, and what
+    /// happens when the consumer falls behind (default: 4096, drop the newest).
+    pub fn updates(mut self, capacity: usize, policy: SlowConsumer) -> Self {
+        self.updates = (capacity, policy);
+        self
+    }
+
+    /// Starts the ingest loop on a thread of its own and returns the readers. A replay's thread
+    /// ends at the end of its captures; a live one runs until [`Books::stop`].
+    ///
+    /// # Errors
+    /// [`Error::NoSymbols`]; for a live feed, what [`Live::start`] refuses; for a replay, a
+    /// capture that cannot be opened.
+    pub fn start(self) -> Result<Books, Error> {
+        if self.symbols.is_empty() {
+            return Err(Error::NoSymbols);
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        match self.source.clone() {
+            Source::Live { ws_url, rest_url } => {
+                let mut config = LiveConfig::new(self.venue, self.symbols.clone());
+                config.depth = self.depth;
+                config.ws_url = ws_url;
+                config.rest_url = rest_url;
+                let mut live = Live::start(config)?;
+                let (readers, updates) = self.readers(live.engine_mut());
+                let flag = Arc::clone(&stop);
+                let thread = spawn(move || {
+                    while !flag.load(Ordering::Relaxed) {
+                        if live.step().is_none() {
+                            break;
+                        }
+                    }
+                    let counters = *live.engine().counters();
+                    live.shutdown()?;
+                    Ok(counters)
+                })?;
+                Ok(Books::new(readers, updates, stop, thread))
+            }
+            Source::Capture(paths) => {
+                let mut engine = Engine::new(self.engine_config());
+                // Opened here so that a missing file fails the start, then again on the loop's
+                // thread (a reader holds its files' handles, which stay on one thread).
+                drop(open(self.venue, &paths)?);
+                let (readers, updates) = self.readers(&mut engine);
+                let (flag, venue) = (Arc::clone(&stop), self.venue);
+                let thread = spawn(move || replay(engine, open(venue, &paths)?, &flag, |_| {}))?;
+                Ok(Books::new(readers, updates, stop, thread))
+            }
+        }
+    }
+
+    /// Replays the captures on the caller's thread, calling `on_update` with every view and
+    /// state change as it happens, in order, none dropped: a deterministic backtest. Returns
+    /// the engine's counters at the end. A live feed is refused here ([`Feed::start`] it).
+    ///
+    /// # Errors
+    /// [`Error::NoSymbols`], a capture that cannot be opened or read.
+    pub fn run_here(self, mut on_update: impl FnMut(&Update)) -> Result<Counters, Error> {
+        let Source::Capture(paths) = &self.source else { return Err(Error::NotAReplay) };
+        if self.symbols.is_empty() {
+            return Err(Error::NoSymbols);
+        }
+        let mut engine = Engine::new(self.engine_config());
+        let capture = open(self.venue, paths)?;
+        // Drained after every frame, which publishes a few updates per message.
+        let updates = engine.subscribe(1 << 16, SlowConsumer::DropNewest);
+        let never = AtomicBool::new(false);
+        replay(engine, capture, &never, |_| updates.try_iter().for_each(|u| on_update(&u)))
+    }
+
+    fn engine_config(&self) -> EngineConfig {
+        let mut config = EngineConfig::new(self.venue);
+        config.symbols = Some(self.symbols.clone());
+        config.default_depth = self.depth;
+        config
+    }
+
+    /// One latest-value reader per symbol (ids are the symbols' order) and the update stream.
+    fn readers(
+        &self,
+        engine: &mut Engine,
+    ) -> (Vec<(String, depthbook_engine::TopReader)>, crossbeam_channel::Receiver<Update>) {
+        let readers = self
+            .symbols
+            .iter()
+            .enumerate()
+            .filter_map(|(id, symbol)| {
+                Some((symbol.clone(), engine.top_reader(InstrumentId::try_from(id).ok()?)?))
+            })
+            .collect();
+        let (capacity, policy) = self.updates;
+        (readers, engine.subscribe(capacity, policy))
+    }
+}
+
+/// Opens the captures, with room in a line for a hex-encoded frame of the largest size the
+/// decoder accepts.
+fn open(venue: Venue, paths: &[PathBuf]) -> Result<CaptureReader, Error> {
+    let max_line = EngineConfig::new(venue).limits.max_frame_bytes.saturating_mul(2);
+    Ok(CaptureReader::open(paths, max_line)?)
+}
+
+/// The replay loop: every record into the engine, `after` once per record.
+fn replay(
+    mut engine: Engine,
+    mut capture: CaptureReader,
+    stop: &AtomicBool,
+    mut after: impl FnMut(&Engine),
+) -> Result<Counters, Error> {
+    while !stop.load(Ordering::Relaxed) {
+        let Some(record) = capture.next()? else { break };
+        depthbook_capture::feed(&mut engine, &record);
+        after(&engine);
+    }
+    Ok(*engine.counters())
+}
+
+fn spawn(
+    f: impl FnOnce() -> Result<Counters, Error> + Send + 'static,
+) -> Result<std::thread::JoinHandle<Result<Counters, Error>>, Error> {
+    std::thread::Builder::new().name("depthbook-ingest".into()).spawn(f).map_err(Error::Spawn)
+}

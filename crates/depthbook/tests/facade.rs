@@ -1,0 +1,96 @@
+//! The facade end to end: a replay on the loop's own thread, the same replay on the caller's
+//! thread, and a live feed against depthbook's loopback exchange replaying the same capture;
+//! all three must end with the same books.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use depthbook::{Feed, TopOfBook, Update, Venue};
+use depthbook_sim::{ServeConfig, Server};
+
+const SYMBOLS: [&str; 3] = ["BTC-USDT", "UNI-USD-SWAP", "BTC-USD-220527"];
+
+fn capture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/okx/cryptofeed_OKX.ws.1.0.txt")
+}
+
+/// The last view of each symbol, replayed on the caller's thread.
+fn replayed() -> HashMap<u32, TopOfBook> {
+    let mut last = HashMap::new();
+    let counters = Feed::replay(Venue::Okx, SYMBOLS, [capture()])
+        .run_here(|update| {
+            if let Update::Book(top) = update {
+                last.insert(top.instrument, *top);
+            }
+        })
+        .unwrap();
+    assert_eq!(counters.checksum_failures, 0);
+    assert!(counters.checksums_verified > 200, "{counters:?}");
+    last
+}
+
+#[test]
+fn a_replay_on_its_own_thread_ends_with_the_books_of_a_replay_on_the_callers() {
+    let want = replayed();
+    let books = Feed::replay(Venue::Okx, SYMBOLS, [capture()]).start().unwrap();
+    let readers: Vec<_> = books.readers().map(|(s, r)| (s.to_owned(), r.clone())).collect();
+    let counters = books.wait().unwrap();
+    assert_eq!(counters.checksum_failures, 0);
+    for (symbol, reader) in readers {
+        let latest = reader.read();
+        assert!(latest.is_live(), "{symbol}");
+        assert_eq!(latest.top, want.get(&reader.instrument()).copied(), "{symbol}");
+    }
+}
+
+#[test]
+fn a_live_feed_from_the_loopback_exchange_ends_with_the_replays_books() {
+    let want = replayed();
+    let mut config = ServeConfig::new(Venue::Okx, vec![capture()]);
+    // Start once every symbol is subscribed, so that no book misses its snapshot.
+    config.start_after = SYMBOLS.len() as u64;
+    let server = Server::start(SocketAddr::from(([127, 0, 0, 1], 0)), config).unwrap();
+    let addr = server.local_addr();
+    let books = Feed::live(Venue::Okx, SYMBOLS)
+        .endpoints(format!("ws://{addr}/ws"), Some(format!("http://{addr}")))
+        .start()
+        .unwrap();
+    // A deadline, not a measurement: the loopback replays the capture in well under a second.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let done = || {
+        books.readers().all(|(_, r)| {
+            let latest = r.read();
+            latest.is_live()
+                && latest.top.map(|t| (t.bid, t.ask, t.seq))
+                    == want.get(&r.instrument()).map(|t| (t.bid, t.ask, t.seq))
+        })
+    };
+    while !done() {
+        assert!(Instant::now() < deadline, "the live books never reached the replay's");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let counters = books.stop().unwrap();
+    assert_eq!(counters.checksum_failures, 0);
+    assert!(counters.checksums_verified > 200, "{counters:?}");
+    server.shutdown();
+}
+
+#[test]
+fn no_symbols_and_missing_captures_are_errors_at_start() {
+    assert!(matches!(
+        Feed::replay(Venue::Okx, Vec::<String>::new(), [capture()]).start(),
+        Err(depthbook::Error::NoSymbols)
+    ));
+    assert!(matches!(
+        Feed::replay(Venue::Okx, ["BTC-USDT"], ["/nonexistent/capture.txt"]).start(),
+        Err(depthbook::Error::Capture(_))
+    ));
+    assert!(matches!(
+        Feed::live(Venue::Okx, ["BTC-USDT"]).run_here(|_| {}),
+        Err(depthbook::Error::NotAReplay)
+    ));
+}
