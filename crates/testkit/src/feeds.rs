@@ -27,7 +27,7 @@ pub struct Feed {
 
 /// Every feed the reference reconstructor covers: one per venue it knows, and OKX twice (the
 /// real capture without sequence ids, and its extract with the `seqId` chain OKX sends today).
-pub const REFERENCE_FEEDS: [Feed; 9] = [
+pub const REFERENCE_FEEDS: [Feed; 10] = [
     Feed {
         name: "binance_spot",
         venue: Venue::BinanceSpot,
@@ -84,6 +84,13 @@ pub const REFERENCE_FEEDS: [Feed; 9] = [
         venue: Venue::Bitfinex,
         load: || fixture_lines("bitfinex/cryptofeed_BITFINEX.ws.11.0.txt"),
     },
+    // Reshaped from the Coinbase Exchange capture (fixtures/README.md): no real l2_data
+    // stream exists in the samples.
+    Feed {
+        name: "coinbase_advanced",
+        venue: Venue::Coinbase,
+        load: || fixture_lines("coinbase/coinbase_advanced_derived_from_exchange_20210417.txt.gz"),
+    },
 ];
 
 /// Several capture files merged into one, in the order the capture reader replays them (by
@@ -128,8 +135,9 @@ pub fn okx_with_seq_ids() -> Vec<Vec<u8>> {
 /// A line carrying a snapshot of `id`'s book in `engine` (which replayed the clean feed up to
 /// the healing point), stamped with `prev`'s receive time: a REST body for REST-snapshot
 /// venues, a pushed snapshot otherwise. `None` if the venue has no builder here or the book
-/// has no sequence id where its snapshot needs one. Bitfinex has none: its snapshots carry the
-/// connection's sequence number, so one cannot be inserted without renumbering the rest.
+/// has no sequence id where its snapshot needs one. Bitfinex and Coinbase Advanced Trade have
+/// none: their snapshots carry the connection's sequence number, so one cannot be inserted
+/// without renumbering the rest.
 pub fn snapshot_line(engine: &Engine, id: InstrumentId, prev: &[u8]) -> Option<Vec<u8>> {
     let book = engine.book(id)?;
     let secs = stamp(prev);

@@ -112,4 +112,6 @@ proptest! {
     fn deribit_under_faults(m in prop::collection::vec(mutation(), 1..6)) { check_mutated(7, &m)?; }
     #[test]
     fn bitfinex_under_faults(m in prop::collection::vec(mutation(), 1..6)) { check_mutated(8, &m)?; }
+    #[test]
+    fn coinbase_advanced_under_faults(m in prop::collection::vec(mutation(), 1..6)) { check_mutated(9, &m)?; }
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::messages::{Msg, key, quoted_numbers};
+use super::messages::{Frame, Msg, key, quoted_numbers};
 
 /// The conf flag that appends a connection-wide sequence number to every array frame.
 const SEQ_ALL: i64 = 65_536;
@@ -21,15 +21,6 @@ pub(super) struct Session {
     books: HashMap<i64, String>,
     /// The conf flags the server acknowledged.
     flags: Option<i64>,
-}
-
-/// A frame as the reference reads it.
-#[derive(Debug, Clone, Default)]
-pub(super) struct Frame {
-    /// The book messages.
-    pub(super) msgs: Vec<Msg>,
-    /// The connection-wide sequence number SEQ_ALL appended.
-    pub(super) conn_seq: Option<i64>,
 }
 
 impl Session {
@@ -73,7 +64,7 @@ impl Session {
             Some(v) if numbered => Some(int(v)?),
             _ => None,
         };
-        let mut out = Frame { msgs: Vec::new(), conn_seq };
+        let mut out = Frame { conn_seq, ..Frame::default() };
         let Some(symbol) = self.books.get(&chan_id) else { return Some(out) };
         match word {
             Some("hb") => return Some(out),

@@ -44,6 +44,18 @@ impl Msg {
     }
 }
 
+/// A frame as the reference reads it, for venues that number every frame of a connection.
+#[derive(Debug, Clone, Default)]
+pub struct Frame {
+    /// The book messages.
+    pub msgs: Vec<Msg>,
+    /// The connection-wide sequence number (Bitfinex SEQ_ALL, Coinbase `sequence_num`).
+    pub conn_seq: Option<i64>,
+    /// The number was read but the rest of the frame breaks the venue's shape: the number
+    /// counts, the frame is rejected.
+    pub broken: bool,
+}
+
 /// A line the reference cannot read as its venue's protocol: not JSON, or JSON in a shape the
 /// venue does not send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,11 +5,12 @@
 
 mod bitfinex;
 mod book;
+mod coinbase;
 mod messages;
 mod model;
 mod rules;
 
 pub use book::{RefBook, Top};
-pub use messages::{Msg, Unreadable, key, parse, payload, quoted_numbers, stamp};
+pub use messages::{Frame, Msg, Unreadable, key, parse, payload, quoted_numbers, stamp};
 pub use model::{MAX_BUFFERED, Model, RefState, Statuses, Step, Views};
 pub use rules::{Verdict, precedes_snapshot, rest_snapshots, verdict};

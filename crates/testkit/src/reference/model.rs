@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use depthbook_engine::StaleReason;
 use depthbook_venues::Venue;
 
-use super::bitfinex::{self, Frame};
 use super::book::{RefBook, Top};
-use super::messages::{Msg, Unreadable, parse, payload};
+use super::messages::{Frame, Msg, Unreadable, parse, payload};
 use super::rules::{Verdict, precedes_snapshot, rest_snapshots, verdict};
+use super::{bitfinex, coinbase};
 
 /// Most deltas buffered per book while it awaits a REST snapshot (the newest are kept), as the
 /// engine's default configuration has it.
@@ -79,7 +79,7 @@ pub struct Model {
     instruments: BTreeMap<String, Instrument>,
     /// Bitfinex: the connection's channels and flags.
     bitfinex: bitfinex::Session,
-    /// The last connection-wide sequence number (Bitfinex SEQ_ALL).
+    /// The last connection-wide sequence number (Bitfinex SEQ_ALL, Coinbase `sequence_num`).
     conn_last: Option<i64>,
 }
 
@@ -110,6 +110,7 @@ impl Model {
                 | Venue::Bitget
                 | Venue::Deribit
                 | Venue::Bitfinex
+                | Venue::Coinbase
         )
     }
 
@@ -147,6 +148,10 @@ impl Model {
         if let Some(seq) = frame.conn_seq {
             self.on_conn_seq(seq, &mut step);
         }
+        if frame.broken {
+            step.rejected = Some(None);
+            return step;
+        }
         // A frame with one bad number is rejected whole.
         if let Some(bad) = frame.msgs.iter().find(|m| !m.valid()) {
             step.rejected = Some(Some(bad.symbol.clone()));
@@ -164,13 +169,16 @@ impl Model {
     }
 
     fn read(&mut self, line: &[u8]) -> Result<Frame, Unreadable> {
-        if self.venue != Venue::Bitfinex {
-            return parse(self.venue, line).map(|msgs| Frame { msgs, conn_seq: None });
+        let numbered = matches!(self.venue, Venue::Bitfinex | Venue::Coinbase);
+        if !numbered {
+            return parse(self.venue, line).map(|msgs| Frame { msgs, ..Frame::default() });
         }
-        match payload(line) {
-            Some((_, body)) => self.bitfinex.read(body).ok_or(Unreadable),
-            None => Ok(Frame::default()),
-        }
+        let Some((_, body)) = payload(line) else { return Ok(Frame::default()) };
+        let frame = match self.venue {
+            Venue::Bitfinex => self.bitfinex.read(body),
+            _ => coinbase::read(body),
+        };
+        frame.ok_or(Unreadable)
     }
 
     /// A connection-wide number that does not follow the last one: a frame was lost, and it
