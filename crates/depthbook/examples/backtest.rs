@@ -9,8 +9,8 @@
 
 use std::collections::BTreeMap;
 
+use depthbook::Decimal;
 use depthbook::{Feed, Status, Update, Venue};
-use rust_decimal::Decimal;
 
 /// Per instrument: views with both sides, the sum of their spreads, the tightest spread.
 type Stats = (u64, Decimal, Option<Decimal>);

@@ -11,8 +11,8 @@
 
 use std::time::Duration;
 
+use depthbook::Decimal;
 use depthbook::{Feed, LatestTop, Venue};
-use rust_decimal::Decimal;
 
 fn mid(latest: &LatestTop) -> Option<Decimal> {
     let top = latest.top.filter(|_| latest.is_live())?;

@@ -5,15 +5,23 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
 use crossbeam_channel::Receiver;
-use depthbook_engine::{Counters, TopReader, Update};
+use depthbook_engine::{Counters, DepthReader, TopReader, Update};
 
 use crate::error::Error;
+
+/// One symbol's readers.
+#[derive(Debug)]
+pub(crate) struct SymbolReaders {
+    pub(crate) symbol: String,
+    pub(crate) top: TopReader,
+    pub(crate) depth: Option<DepthReader>,
+}
 
 /// The readers of a running feed ([`crate::Feed::start`]): a latest-value reader per symbol
 /// and the stream of views and state changes. Dropping it stops the loop.
 #[derive(Debug)]
 pub struct Books {
-    readers: Vec<(String, TopReader)>,
+    readers: Vec<SymbolReaders>,
     updates: Receiver<Update>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<Result<Counters, Error>>>,
@@ -21,7 +29,7 @@ pub struct Books {
 
 impl Books {
     pub(crate) fn new(
-        readers: Vec<(String, TopReader)>,
+        readers: Vec<SymbolReaders>,
         updates: Receiver<Update>,
         stop: Arc<AtomicBool>,
         thread: JoinHandle<Result<Counters, Error>>,
@@ -32,12 +40,17 @@ impl Books {
     /// The latest-value reader of `symbol`: never blocks, never tears; clone it into as many
     /// threads as needed. `None` for a symbol the feed does not track.
     pub fn top(&self, symbol: &str) -> Option<&TopReader> {
-        self.readers.iter().find(|(s, _)| s == symbol).map(|(_, r)| r)
+        self.readers.iter().find(|r| r.symbol == symbol).map(|r| &r.top)
     }
 
-    /// Every tracked symbol with its reader, in the order given.
+    /// The depth reader of `symbol`, if the feed keeps them ([`crate::Feed::with_depth`]).
+    pub fn depth(&self, symbol: &str) -> Option<&DepthReader> {
+        self.readers.iter().find(|r| r.symbol == symbol).and_then(|r| r.depth.as_ref())
+    }
+
+    /// Every tracked symbol with its latest-value reader, in the order given.
     pub fn readers(&self) -> impl Iterator<Item = (&str, &TopReader)> {
-        self.readers.iter().map(|(s, r)| (s.as_str(), r))
+        self.readers.iter().map(|r| (r.symbol.as_str(), &r.top))
     }
 
     /// The stream of views and state changes (Live, Stale with its reason), in the order they

@@ -9,7 +9,7 @@ use depthbook_engine::{Counters, Engine, EngineConfig, SlowConsumer, Update};
 use depthbook_net::{Live, LiveConfig};
 use depthbook_venues::{InstrumentId, Venue};
 
-use crate::books::Books;
+use crate::books::{Books, SymbolReaders};
 use crate::error::Error;
 
 /// Where the frames come from.
@@ -45,6 +45,7 @@ pub struct Feed {
     source: Source,
     depth: Option<u32>,
     updates: (usize, SlowConsumer),
+    depth_readers: bool,
 }
 
 impl Feed {
@@ -74,6 +75,7 @@ impl Feed {
             source,
             depth: None,
             updates: (4096, SlowConsumer::DropNewest),
+            depth_readers: false,
         }
     }
 
@@ -89,6 +91,14 @@ impl Feed {
     /// Subscribed depth where the venue asks for one (Kraken, Bitfinex, Bybit, HTX).
     pub fn depth(mut self, depth: u32) -> Self {
         self.depth = Some(depth);
+        self
+    }
+
+    /// Also keep a [`crate::DepthReader`] per symbol ([`Books::depth`]): the best
+    /// [`crate::DEPTH_LEVELS`] levels a side, for [`crate::analytics`]. Off by default: each
+    /// published view then also writes those levels.
+    pub fn with_depth(mut self) -> Self {
+        self.depth_readers = true;
         self
     }
 
@@ -170,17 +180,19 @@ impl Feed {
         config
     }
 
-    /// One latest-value reader per symbol (ids are the symbols' order) and the update stream.
+    /// The readers of every symbol (ids are the symbols' order) and the update stream.
     fn readers(
         &self,
         engine: &mut Engine,
-    ) -> (Vec<(String, depthbook_engine::TopReader)>, crossbeam_channel::Receiver<Update>) {
+    ) -> (Vec<SymbolReaders>, crossbeam_channel::Receiver<Update>) {
         let readers = self
             .symbols
             .iter()
             .enumerate()
             .filter_map(|(id, symbol)| {
-                Some((symbol.clone(), engine.top_reader(InstrumentId::try_from(id).ok()?)?))
+                let id = InstrumentId::try_from(id).ok()?;
+                let depth = if self.depth_readers { engine.depth_reader(id) } else { None };
+                Some(SymbolReaders { symbol: symbol.clone(), top: engine.top_reader(id)?, depth })
             })
             .collect();
         let (capacity, policy) = self.updates;

@@ -32,6 +32,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod analytics;
 mod books;
 mod error;
 mod feed;
@@ -39,9 +40,10 @@ mod feed;
 pub use books::Books;
 pub use depthbook_core::{Price, Qty, Side};
 pub use depthbook_engine::{
-    BookState, Counters, LatestTop, SlowConsumer, StaleReason, Status, StatusEvent, TopOfBook,
-    TopReader, Update,
+    BookState, Counters, DEPTH_LEVELS, DepthReader, DepthView, LatestTop, SlowConsumer,
+    StaleReason, Status, StatusEvent, TopOfBook, TopReader, Update,
 };
 pub use depthbook_venues::Venue;
 pub use error::Error;
 pub use feed::Feed;
+pub use rust_decimal::Decimal;

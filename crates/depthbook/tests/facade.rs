@@ -36,9 +36,21 @@ fn replayed() -> HashMap<u32, TopOfBook> {
 #[test]
 fn a_replay_on_its_own_thread_ends_with_the_books_of_a_replay_on_the_callers() {
     let want = replayed();
-    let books = Feed::replay(Venue::Okx, SYMBOLS, [capture()]).start().unwrap();
+    let books = Feed::replay(Venue::Okx, SYMBOLS, [capture()]).with_depth().start().unwrap();
     let readers: Vec<_> = books.readers().map(|(s, r)| (s.to_owned(), r.clone())).collect();
+    let depths: Vec<_> = SYMBOLS.iter().map(|s| books.depth(s).unwrap().clone()).collect();
     let counters = books.wait().unwrap();
+    for (symbol, depth) in SYMBOLS.iter().zip(depths) {
+        let view = depth.read();
+        let top = want.get(&depth.instrument()).unwrap();
+        assert!(view.is_live(), "{symbol}");
+        assert_eq!(
+            (view.bids().first().copied(), view.asks().first().copied()),
+            (top.bid, top.ask)
+        );
+        assert!(view.bids().len() > 1 && view.asks().len() > 1, "{symbol}: levels below the top");
+        assert!(depthbook::analytics::imbalance(&view, 5).is_some());
+    }
     assert_eq!(counters.checksum_failures, 0);
     for (symbol, reader) in readers {
         let latest = reader.read();

@@ -8,6 +8,7 @@ use depthbook_venues::{
 };
 
 use crate::counters::Counters;
+use crate::depth::{DepthReader, DepthWriter};
 use crate::latest::{LatestTop, TopReader, TopWriter};
 use crate::publish::{Publisher, SlowConsumer, Status, StatusEvent, TopOfBook, Update};
 use crate::ring::DeltaRing;
@@ -76,6 +77,8 @@ struct Instrument {
     last_view: Option<TopOfBook>,
     // The latest-value cell, once a reader asked for one.
     latest: Option<TopWriter>,
+    // The depth cell, once a reader asked for one.
+    depth: Option<DepthWriter>,
 }
 
 /// Everything but the decoder: split out so the decoder's output can be read while books change.
@@ -269,6 +272,29 @@ impl Engine {
         Some(reader)
     }
 
+    /// A latest-value reader of `id`'s best [`crate::DEPTH_LEVELS`] levels a side, as of its
+    /// last view published while Live, and its state. `None` for an id the engine does not
+    /// hold yet.
+    pub fn depth_reader(&mut self, id: InstrumentId) -> Option<DepthReader> {
+        let inst = self.books.instruments.get_mut(id as usize)?;
+        if let Some(writer) = &inst.depth {
+            return Some(writer.reader(id));
+        }
+        let (seq, recv_ns) = inst.last_view.map_or((None, 0), |v| (v.seq, v.recv_ns));
+        let generation = if inst.last_view.is_some() { inst.generation } else { 0 };
+        let (writer, reader) = DepthWriter::new(
+            id,
+            &inst.book,
+            inst.state,
+            inst.snapshot_wanted,
+            generation,
+            seq,
+            recv_ns,
+        );
+        inst.depth = Some(writer);
+        Some(reader)
+    }
+
     /// The sequence of the last message applied to `id`'s book.
     pub fn last_seq(&self, id: InstrumentId) -> Option<i64> {
         self.books.instruments.get(id as usize).and_then(|i| i.cursor.last)
@@ -308,6 +334,7 @@ impl Books {
                 rule: self.seq_rule,
                 last_view: None,
                 latest: None,
+                depth: None,
             });
         }
     }
@@ -556,9 +583,11 @@ impl Books {
 
     /// Writes `id`'s state and resync flag to its latest-value cell, if it has one.
     fn sync_latest(&mut self, id: InstrumentId) {
-        if let Some(inst) = self.instruments.get_mut(id as usize)
-            && let Some(writer) = &mut inst.latest
-        {
+        let Some(inst) = self.instruments.get_mut(id as usize) else { return };
+        if let Some(writer) = &mut inst.latest {
+            writer.state(inst.state, inst.snapshot_wanted);
+        }
+        if let Some(writer) = &mut inst.depth {
             writer.state(inst.state, inst.snapshot_wanted);
         }
     }
@@ -589,6 +618,9 @@ impl Books {
         inst.last_view = Some(view);
         if let Some(writer) = &mut inst.latest {
             writer.published(view);
+        }
+        if let Some(writer) = &mut inst.depth {
+            writer.published(&inst.book, inst.generation, inst.cursor.last, recv_ns);
         }
         self.counters.published += 1;
         self.send(Update::Book(view));

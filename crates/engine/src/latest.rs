@@ -104,17 +104,39 @@ const REASON_SHIFT: u32 = 16;
 const BID_SCALE_SHIFT: u32 = 24;
 const ASK_SCALE_SHIFT: u32 = 32;
 
-fn encode(latest: &LatestTop) -> [u64; WORDS] {
-    let mut w = [0u64; WORDS];
-    let (state, reason) = match latest.state {
+/// A state and resync flag as word-0 bits, the gap's ids going in `gap`.
+pub(crate) fn state_bits(state: BookState, resync_in_flight: bool, gap: &mut [u64; 2]) -> u64 {
+    let (code, reason) = match state {
         BookState::AwaitingSnapshot => (0, 0),
         BookState::Live => (1, 0),
-        BookState::Stale(reason) => (2, reason_code(reason, &mut w)),
+        BookState::Stale(reason) => (2, reason_code(reason, gap)),
     };
-    w[0] = state << STATE_SHIFT | reason << REASON_SHIFT;
-    if latest.resync_in_flight {
-        w[0] |= RESYNC;
-    }
+    let resync = if resync_in_flight { RESYNC } else { 0 };
+    code << STATE_SHIFT | reason << REASON_SHIFT | resync
+}
+
+/// The state and resync flag of [`state_bits`]' word and gap ids.
+pub(crate) fn state_of(bits: u64, gap: [u64; 2]) -> (BookState, bool) {
+    let reason = match (bits >> REASON_SHIFT) as u8 {
+        0 => StaleReason::Gap { expected: gap[0] as i64, got: gap[1] as i64 },
+        1 => StaleReason::ChecksumMismatch,
+        2 => StaleReason::BadMessage,
+        3 => StaleReason::Disconnect,
+        _ => StaleReason::Watchdog,
+    };
+    let state = match (bits >> STATE_SHIFT) as u8 {
+        1 => BookState::Live,
+        2 => BookState::Stale(reason),
+        _ => BookState::AwaitingSnapshot,
+    };
+    (state, bits & RESYNC != 0)
+}
+
+fn encode(latest: &LatestTop) -> [u64; WORDS] {
+    let mut w = [0u64; WORDS];
+    let mut gap = [0u64; 2];
+    w[0] = state_bits(latest.state, latest.resync_in_flight, &mut gap);
+    (w[9], w[10]) = (gap[0], gap[1]);
     if let Some(top) = latest.top {
         w[0] |= HAS_TOP;
         w[0] |= if top.crossed { CROSSED } else { 0 };
@@ -140,11 +162,11 @@ fn encode(latest: &LatestTop) -> [u64; WORDS] {
     w
 }
 
-/// The reason's code; a gap's ids go in words 9 and 10.
-fn reason_code(reason: StaleReason, w: &mut [u64; WORDS]) -> u64 {
+/// The reason's code; a gap's ids go in `gap`.
+fn reason_code(reason: StaleReason, gap: &mut [u64; 2]) -> u64 {
     match reason {
         StaleReason::Gap { expected, got } => {
-            (w[9], w[10]) = (expected as u64, got as u64);
+            *gap = [expected as u64, got as u64];
             0
         }
         StaleReason::ChecksumMismatch => 1,
@@ -157,18 +179,7 @@ fn reason_code(reason: StaleReason, w: &mut [u64; WORDS]) -> u64 {
 fn decode(instrument: InstrumentId, w: &[u64; WORDS]) -> LatestTop {
     let flag = |f: u64| w[0] & f != 0;
     let byte = |shift: u32| (w[0] >> shift) as u8;
-    let reason = match byte(REASON_SHIFT) {
-        0 => StaleReason::Gap { expected: w[9] as i64, got: w[10] as i64 },
-        1 => StaleReason::ChecksumMismatch,
-        2 => StaleReason::BadMessage,
-        3 => StaleReason::Disconnect,
-        _ => StaleReason::Watchdog,
-    };
-    let state = match byte(STATE_SHIFT) {
-        1 => BookState::Live,
-        2 => BookState::Stale(reason),
-        _ => BookState::AwaitingSnapshot,
-    };
+    let (state, resync_in_flight) = state_of(w[0], [w[9], w[10]]);
     // Only values this module encoded are ever decoded: the conversions cannot fail.
     let level = |has: u64, scale_shift: u32, price: u64, qty: u64| {
         if !flag(has) {
@@ -187,7 +198,7 @@ fn decode(instrument: InstrumentId, w: &[u64; WORDS]) -> LatestTop {
         generation: w[1],
         crossed: flag(CROSSED),
     });
-    LatestTop { state, resync_in_flight: flag(RESYNC), top }
+    LatestTop { state, resync_in_flight, top }
 }
 
 #[cfg(test)]

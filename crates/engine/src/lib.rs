@@ -30,6 +30,7 @@
 #![forbid(unsafe_code)]
 
 mod counters;
+mod depth;
 mod engine;
 mod latest;
 mod publish;
@@ -37,6 +38,7 @@ mod ring;
 mod state;
 
 pub use counters::Counters;
+pub use depth::{DEPTH_LEVELS, DepthReader, DepthView};
 pub use engine::{Engine, EngineConfig};
 pub use latest::{LatestTop, TopReader};
 pub use publish::{SlowConsumer, Status, StatusEvent, TopOfBook, Update};

@@ -10,8 +10,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use depthbook_core::{Price, Qty, Side};
 use depthbook_engine::{
-    BookState, EngineConfig, LatestTop, SlowConsumer, TopOfBook, TopReader, Update,
+    BookState, DEPTH_LEVELS, DepthReader, EngineConfig, LatestTop, SlowConsumer, TopOfBook,
+    TopReader, Update,
 };
 use depthbook_testkit::feeds::REFERENCE_FEEDS;
 use depthbook_testkit::mutate::{Mutation, mutate};
@@ -31,13 +33,23 @@ fn okx_with_faults() -> Vec<Vec<u8>> {
     mutate(Venue::Okx, &clean, &faults, &[])
 }
 
+type Levels = (Vec<(Price, Qty)>, Vec<(Price, Qty)>);
+
+fn best_levels(book: &depthbook_core::Book) -> Levels {
+    let side = |s| book.side(s).iter().take(DEPTH_LEVELS).map(|l| (l.price, l.qty)).collect();
+    (side(Side::Bid), side(Side::Ask))
+}
+
 #[test]
 fn after_every_line_readers_show_the_state_and_the_last_good_top() {
     let lines = okx_with_faults();
     let mut engine = depthbook_engine::Engine::new(EngineConfig::new(Venue::Okx));
     let rx = engine.subscribe(1 << 12, SlowConsumer::DropNewest);
     let mut readers: Vec<TopReader> = Vec::new();
+    let mut depths: Vec<DepthReader> = Vec::new();
     let mut last_view: HashMap<InstrumentId, TopOfBook> = HashMap::new();
+    // Each book's best levels as of its last view.
+    let mut last_levels: HashMap<InstrumentId, Levels> = HashMap::new();
     let (mut stale_seen, mut rebuilt) = (0, 0);
     let text: Vec<u8> = lines.iter().flat_map(|l| l.iter().chain(b"\n")).copied().collect();
     let mut reader = depthbook_capture::CaptureReader::from_readers(
@@ -50,10 +62,23 @@ fn after_every_line_readers_show_the_state_and_the_last_good_top() {
         for update in rx.try_iter() {
             if let Update::Book(view) = update {
                 last_view.insert(view.instrument, view);
+                let book = engine.book(view.instrument).unwrap();
+                last_levels.insert(view.instrument, best_levels(book));
             }
         }
         while readers.len() < engine.n_instruments() {
             readers.push(engine.top_reader(readers.len() as InstrumentId).unwrap());
+            depths.push(engine.depth_reader(depths.len() as InstrumentId).unwrap());
+        }
+        for d in &depths {
+            let view = d.read();
+            let id = d.instrument();
+            assert_eq!(Some(view.state), engine.state(id), "{}: depth state", engine.symbol(id));
+            let levels = (view.bids().to_vec(), view.asks().to_vec());
+            assert_eq!(Some(&levels).filter(|_| view.generation > 0), last_levels.get(&id));
+            if view.is_live() {
+                assert_eq!(levels, best_levels(engine.book(id).unwrap()), "Live: the book itself");
+            }
         }
         for r in &readers {
             let id = r.instrument();
@@ -95,10 +120,12 @@ fn readers_on_other_threads_see_only_whole_published_values() {
     let mut engine = depthbook_engine::Engine::new(config);
     let readers: Vec<TopReader> =
         (0..symbols.len() as InstrumentId).map(|id| engine.top_reader(id).unwrap()).collect();
+    let depths: Vec<DepthReader> =
+        (0..symbols.len() as InstrumentId).map(|id| engine.depth_reader(id).unwrap()).collect();
     let done = Arc::new(AtomicBool::new(false));
     let threads: Vec<_> = (0..2)
         .map(|t| {
-            let readers = readers.clone();
+            let (readers, depths) = (readers.clone(), depths.clone());
             let (done, published) = (Arc::clone(&done), Arc::clone(&published));
             std::thread::spawn(move || {
                 let mut generation = vec![0u64; readers.len()];
@@ -115,6 +142,24 @@ fn readers_on_other_threads_see_only_whole_published_values() {
                             generation[i] = top.generation;
                         }
                         reads += 1;
+                    }
+                    for d in &depths {
+                        let view = d.read();
+                        if view.generation == 0 {
+                            continue;
+                        }
+                        // Whole: each side strictly ordered best first, its best level that of
+                        // a view published in the same generation.
+                        assert!(view.bids().windows(2).all(|w| w[0].0 > w[1].0), "{view:?}");
+                        assert!(view.asks().windows(2).all(|w| w[0].0 < w[1].0), "{view:?}");
+                        let best = (view.bids().first().copied(), view.asks().first().copied());
+                        assert!(
+                            published.iter().any(|t| t.instrument == view.instrument
+                                && t.generation == view.generation
+                                && t.recv_ns == view.recv_ns
+                                && (t.bid, t.ask) == best),
+                            "depth never published: {view:?}"
+                        );
                     }
                 }
                 reads

@@ -1,5 +1,5 @@
 //! Steady state allocates nothing: on a second pass over a real capture, from a frame entering
-//! the engine to its view being published (to a channel and to latest-value readers), the heap
+//! the engine to its view being published (to a channel and to latest-value top and depth readers), the heap
 //! is not touched. Allocation counts are
 //! deterministic, so this is a pass/fail test (timing never is). One test in this file: the
 //! counting allocator is global to the test binary.
@@ -66,6 +66,8 @@ fn second_pass_over_real_captures_allocates_nothing() {
         // A latest-value reader on every book: publishing writes their cells too.
         let readers: Vec<_> =
             (0..engine.n_instruments() as u32).filter_map(|id| engine.top_reader(id)).collect();
+        let depths: Vec<_> =
+            (0..engine.n_instruments() as u32).filter_map(|id| engine.depth_reader(id)).collect();
         // A disconnect between passes: every book goes Stale and the second pass rebuilds them
         // from the capture's own snapshots, exercising buffering and bridging too.
         engine.disconnect();
@@ -78,6 +80,7 @@ fn second_pass_over_real_captures_allocates_nothing() {
 
         let published = engine.counters().published - published_before;
         assert!(readers.iter().any(|r| r.read().is_live()), "{venue}: readers see Live books");
+        assert!(depths.iter().any(|d| !d.read().bids().is_empty()), "{venue}: depth readers too");
         assert!(
             published > min_views && seen > 0,
             "{venue}: the second pass published {published} views"
