@@ -1,4 +1,5 @@
-//! Mid and spread from live books of two venues, and the spread between them: the strategy
+//! Mid and spread from live books of two venues, and the spread between them (the symbols must
+//! name the same instrument: their normalized spellings are compared): the strategy
 //! reads each venue's latest top without ever waiting for the ingest loops, and trades only when
 //! both books are Live.
 //!
@@ -34,6 +35,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Vec::new(),
         ),
     };
+    // The same instrument on both venues, by its normalized symbol.
+    let names: Vec<Option<String>> = pairs
+        .iter()
+        .map(|(v, s)| Venue::from_name(v).and_then(|v| depthbook::symbols::normalized(v, s)))
+        .collect();
+    if names[0].is_none() || names[0] != names[1] {
+        return Err(format!("not the same instrument: {names:?}").into());
+    }
+    println!("{}", names[0].as_deref().unwrap_or_default());
     let mut feeds = Vec::new();
     for (i, (venue, symbol)) in pairs.iter().enumerate() {
         let venue = Venue::from_name(venue).ok_or("unknown venue")?;

@@ -36,6 +36,7 @@ pub mod analytics;
 mod books;
 mod error;
 mod feed;
+pub mod symbols;
 
 pub use books::Books;
 pub use depthbook_core::{Price, Qty, Side};
