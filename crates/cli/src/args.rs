@@ -93,6 +93,10 @@ pub(crate) struct FeedArgs {
     /// Start a new capture segment after this many minutes.
     #[arg(long = "rotate-minutes")]
     pub(crate) rotate_minutes: Option<u64>,
+    /// Serve Prometheus metrics (counters, apply and frame-to-publish latency histograms) at
+    /// http://ADDR/metrics, e.g. 127.0.0.1:9000.
+    #[arg(long)]
+    pub(crate) metrics: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Args)]

@@ -86,6 +86,18 @@ fn start(feed: &FeedArgs, record: Option<&std::path::Path>) -> anyhow::Result<Li
     config.depth = feed.depth;
     config.precision = feed.precision;
     config.book_watchdog = feed.watchdog.map(Duration::from_secs);
+    if let Some(addr) = feed.metrics {
+        // Latency histograms (aggregatable across processes), 1 us to 100 ms.
+        let buckets = [1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 1e-2, 1e-1];
+        metrics_exporter_prometheus::PrometheusBuilder::new()
+            .with_http_listener(addr)
+            .set_buckets(&buckets)
+            .context("metrics buckets")?
+            .install()
+            .with_context(|| format!("cannot serve metrics on {addr}"))?;
+        config.metrics = true;
+        eprintln!("depthbook: metrics at http://{addr}/metrics");
+    }
     config.record = record.map(|path| RecordConfig {
         rotate_bytes: feed.rotate_mb.map(|mb| mb.saturating_mul(1 << 20)),
         rotate_every: feed.rotate_minutes.map(|m| Duration::from_secs(m.saturating_mul(60))),

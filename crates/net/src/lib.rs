@@ -38,6 +38,7 @@ mod counters;
 mod error;
 pub mod input;
 mod live;
+mod metrics;
 mod protocol;
 mod recorder;
 mod rest;

@@ -31,6 +31,7 @@ use crate::connection::{self, Command, ConnectionConfig};
 use crate::counters::{NetCounters, NetSnapshot, bump};
 use crate::error::NetError;
 use crate::input::{Input, now_ns};
+use crate::metrics::LiveMetrics;
 use crate::protocol::{Protocol, ResyncMethod};
 use crate::recorder::{Entry, RecordConfig, Recorder};
 use crate::rest::{self, RestCommand, RestConfig};
@@ -74,6 +75,9 @@ pub struct LiveConfig {
     pub max_message_bytes: usize,
     /// How often timers are checked.
     pub tick: Duration,
+    /// Export counters and latency histograms through the `metrics` facade (see the
+    /// `metrics` module): to whichever recorder the application installed.
+    pub metrics: bool,
 }
 
 impl LiveConfig {
@@ -97,6 +101,7 @@ impl LiveConfig {
             connect_timeout: Duration::from_secs(10),
             max_message_bytes: 8 << 20,
             tick: Duration::from_millis(100),
+            metrics: false,
         }
     }
 }
@@ -174,6 +179,7 @@ pub struct Live {
     // A reconnect was asked of this connection (venues that resync by reconnecting).
     reconnect_requested: bool,
     requests: Vec<(InstrumentId, Option<StaleReason>)>,
+    metrics: Option<LiveMetrics>,
 }
 
 fn ns(d: Duration) -> i64 {
@@ -320,6 +326,7 @@ impl Live {
             connected: false,
             reconnect_requested: false,
             requests: Vec::new(),
+            metrics: config.metrics.then(|| LiveMetrics::new(config.venue)),
         })
     }
 
@@ -351,14 +358,14 @@ impl Live {
             }
             Input::Frame { bytes, recv_ns, .. } => {
                 let recv_ns = self.clock(recv_ns);
-                self.engine.ingest(&Frame::stream(&bytes), recv_ns);
+                self.ingest(&Frame::stream(&bytes), recv_ns);
                 self.record(Entry::Frame { recv_ns, bytes });
                 self.after_input(recv_ns);
                 Step::Frame { recv_ns }
             }
             Input::Rest { url, body, recv_ns } => {
                 let recv_ns = self.clock(recv_ns);
-                self.engine.ingest(&Frame::rest(&body, Some(&url)), recv_ns);
+                self.ingest(&Frame::rest(&body, Some(&url)), recv_ns);
                 self.record(Entry::Rest { recv_ns, url, body });
                 self.after_input(recv_ns);
                 Step::Rest { recv_ns }
@@ -398,6 +405,20 @@ impl Live {
             }
         };
         Some(step)
+    }
+
+    /// One frame into the engine, timed when metrics are on.
+    fn ingest(&mut self, frame: &Frame<'_>, recv_ns: i64) {
+        let Some(metrics) = &self.metrics else {
+            self.engine.ingest(frame, recv_ns);
+            return;
+        };
+        let published = self.engine.counters().published;
+        let started = std::time::Instant::now();
+        self.engine.ingest(frame, recv_ns);
+        let apply = started.elapsed();
+        let to_publish = (self.engine.counters().published > published).then(|| now_ns() - recv_ns);
+        metrics.frame(apply, to_publish);
     }
 
     /// Stops the network tasks and finishes the capture.
@@ -481,6 +502,12 @@ impl Live {
     }
 
     fn on_tick(&mut self, now: i64) {
+        if let Some(metrics) = &mut self.metrics {
+            let live = (0..self.engine.n_instruments() as InstrumentId)
+                .filter(|&id| self.engine.state(id).is_some_and(|s| s.is_live()))
+                .count();
+            metrics.tick(self.engine.counters(), live, &self.counters.snapshot());
+        }
         // While disconnected, the reconnect will resubscribe every book.
         if !self.connected {
             return;
