@@ -66,6 +66,9 @@ pub(crate) struct FeedArgs {
     /// Instrument to subscribe, as the venue spells it (repeatable).
     #[arg(long = "symbol", required = true)]
     pub(crate) symbols: Vec<String>,
+    /// Which of the venue's markets: `spot`, or `usdt-futures` (Gate.io).
+    #[arg(long, default_value = "spot", value_parser = parse_market)]
+    pub(crate) market: depthbook_net::Market,
     /// WebSocket URL in place of the venue's (a testnet, `depthbook serve`).
     #[arg(long)]
     pub(crate) url: Option<String>,
@@ -197,6 +200,14 @@ fn parse_venue(s: &str) -> Result<Venue, String> {
         let names: Vec<_> = Venue::ALL.iter().map(|v| v.name()).collect();
         format!("unknown venue `{s}` (known: {})", names.join(", "))
     })
+}
+
+fn parse_market(s: &str) -> Result<depthbook_net::Market, String> {
+    use depthbook_net::Market;
+    [Market::Spot, Market::UsdtFutures]
+        .into_iter()
+        .find(|m| m.name() == s)
+        .ok_or_else(|| format!("unknown market `{s}` (known: spot, usdt-futures)"))
 }
 
 fn parse_precision(s: &str) -> Result<(u8, u8), String> {

@@ -81,6 +81,7 @@ pub(crate) fn record(args: &RecordArgs) -> anyhow::Result<()> {
 fn start(feed: &FeedArgs, record: Option<&std::path::Path>) -> anyhow::Result<Live> {
     init_logging();
     let mut config = LiveConfig::new(feed.venue, feed.symbols.clone());
+    config.market = feed.market;
     config.ws_url.clone_from(&feed.url);
     config.rest_url.clone_from(&feed.rest_url);
     config.depth = feed.depth;

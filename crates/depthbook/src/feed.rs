@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use depthbook_capture::CaptureReader;
 use depthbook_engine::{Counters, Engine, EngineConfig, SlowConsumer, Update};
-use depthbook_net::{Live, LiveConfig};
+use depthbook_net::{Live, LiveConfig, Market};
 use depthbook_venues::{InstrumentId, Venue};
 
 use crate::books::{Books, SymbolReaders};
@@ -44,6 +44,7 @@ pub struct Feed {
     symbols: Vec<String>,
     source: Source,
     depth: Option<u32>,
+    market: Market,
     updates: (usize, SlowConsumer),
     depth_readers: bool,
 }
@@ -74,6 +75,7 @@ impl Feed {
             symbols: symbols.into_iter().map(Into::into).collect(),
             source,
             depth: None,
+            market: Market::Spot,
             updates: (4096, SlowConsumer::DropNewest),
             depth_readers: false,
         }
@@ -85,6 +87,13 @@ impl Feed {
         if let Source::Live { .. } = self.source {
             self.source = Source::Live { ws_url: Some(ws_url.into()), rest_url };
         }
+        self
+    }
+
+    /// Which of the venue's markets a live feed reads (Gate.io: spot or USDT futures; a replay
+    /// reads whatever its captures hold).
+    pub fn market(mut self, market: Market) -> Self {
+        self.market = market;
         self
     }
 
@@ -124,6 +133,7 @@ impl Feed {
             Source::Live { ws_url, rest_url } => {
                 let mut config = LiveConfig::new(self.venue, self.symbols.clone());
                 config.depth = self.depth;
+                config.market = self.market;
                 config.ws_url = ws_url;
                 config.rest_url = rest_url;
                 let mut live = Live::start(config)?;

@@ -5,6 +5,14 @@ use thiserror::Error;
 /// Why a live feed could not start or go on.
 #[derive(Debug, Error)]
 pub enum NetError {
+    /// A market the venue does not offer here (see [`crate::Market`]).
+    #[error("{venue} has no {market} market here")]
+    NoSuchMarket {
+        /// The venue.
+        venue: &'static str,
+        /// The market asked.
+        market: &'static str,
+    },
     /// A symbol with characters no venue uses (it would be spliced into JSON and URLs).
     #[error("`{0}` is not a symbol any venue uses")]
     BadSymbol(String),

@@ -32,7 +32,7 @@ use crate::counters::{NetCounters, NetSnapshot, bump};
 use crate::error::NetError;
 use crate::input::{Input, now_ns};
 use crate::metrics::LiveMetrics;
-use crate::protocol::{Protocol, ResyncMethod};
+use crate::protocol::{Market, Protocol, ResyncMethod};
 use crate::recorder::{Entry, RecordConfig, Recorder};
 use crate::rest::{self, RestCommand, RestConfig};
 use crate::tls;
@@ -44,6 +44,8 @@ pub struct LiveConfig {
     pub venue: Venue,
     /// Instruments, as the venue spells them in its messages.
     pub symbols: Vec<String>,
+    /// Which of the venue's markets (Gate.io: spot or USDT futures).
+    pub market: Market,
     /// Subscribed depth (Kraken); `None` for the venue's default.
     pub depth: Option<u32>,
     /// Price and size decimals where the feed does not announce them (Kraken v2 checksums).
@@ -86,6 +88,7 @@ impl LiveConfig {
         Self {
             venue,
             symbols,
+            market: Market::Spot,
             depth: None,
             precision: None,
             ws_url: None,
@@ -194,7 +197,7 @@ impl Live {
     /// Bad symbols or URLs, too many symbols for one connection, a capture file that cannot be
     /// opened, a runtime or TLS setup failure.
     pub fn start(config: LiveConfig) -> Result<Live, NetError> {
-        let mut protocol = Protocol::of(config.venue);
+        let mut protocol = Protocol::of_market(config.venue, config.market)?;
         if let Some((ping_after, dead_after)) = config.keepalive {
             protocol.ping_after = ping_after;
             protocol.dead_after = dead_after.max(ping_after);

@@ -22,6 +22,27 @@ pub enum ResyncMethod {
     Reconnect,
 }
 
+/// Which of a venue's markets a connection reads, where one venue name covers several with the
+/// same message shapes (Gate.io spot and USDT futures: other endpoints, channels and REST paths).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Market {
+    /// Spot, or the only market the venue's name covers.
+    #[default]
+    Spot,
+    /// USDT-margined futures (Gate.io `futures.order_book_update`, sizes in contracts).
+    UsdtFutures,
+}
+
+impl Market {
+    /// The name `--market` takes.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Market::Spot => "spot",
+            Market::UsdtFutures => "usdt-futures",
+        }
+    }
+}
+
 /// What the client sends when the connection has been quiet for [`Protocol::ping_after`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PingStyle {
@@ -37,6 +58,8 @@ pub enum PingStyle {
     DeribitTest,
     /// `{"time":N,"channel":"spot.ping"}` (Gate.io spot).
     GateSpot,
+    /// `{"time":N,"channel":"futures.ping"}` (Gate.io futures).
+    GateFutures,
     /// `{"ping":N}` (HTX; the server answers `{"pong":N}`, and pings us the same way).
     HtxPing,
     /// `{"event":"ping","cid":N}` (Bitfinex).
@@ -51,6 +74,8 @@ pub enum PingStyle {
 pub struct Protocol {
     /// The venue.
     pub venue: Venue,
+    /// The venue's market this connection reads.
+    pub market: Market,
     /// Production WebSocket URL.
     pub ws_url: &'static str,
     /// Production REST base URL, for venues whose snapshots come from REST.
@@ -92,6 +117,7 @@ impl Protocol {
     pub const fn of(venue: Venue) -> Protocol {
         let base = Protocol {
             venue,
+            market: Market::Spot,
             ws_url: "",
             rest_url: None,
             resync: ResyncMethod::Resubscribe,
@@ -283,6 +309,26 @@ impl Protocol {
         }
     }
 
+    /// The rules of `venue`'s `market`.
+    ///
+    /// # Errors
+    /// [`NetError::NoSuchMarket`] for a market the venue does not offer here.
+    pub fn of_market(venue: Venue, market: Market) -> Result<Protocol, NetError> {
+        match (venue, market) {
+            (_, Market::Spot) => Ok(Protocol::of(venue)),
+            // Same limits and cadence as spot, its own endpoint, channel and REST path.
+            (Venue::GateIo, Market::UsdtFutures) => Ok(Protocol {
+                market,
+                ws_url: "wss://fx-ws.gateio.ws/v4/ws/usdt",
+                ping: PingStyle::GateFutures,
+                ..Protocol::of(venue)
+            }),
+            (_, market) => {
+                Err(NetError::NoSuchMarket { venue: venue.name(), market: market.name() })
+            }
+        }
+    }
+
     /// The messages that subscribe `symbols` at `depth` (Kraken; ignored elsewhere), batched
     /// within the venue's limits, in the order to send them. `req` numbers requests.
     ///
@@ -357,6 +403,7 @@ impl Protocol {
             PingStyle::KrakenV2 => Some(format!(r#"{{"method":"ping","req_id":{req}}}"#)),
             PingStyle::KrakenV1 => Some(format!(r#"{{"event":"ping","reqid":{req}}}"#)),
             PingStyle::GateSpot => Some(format!(r#"{{"time":{req},"channel":"spot.ping"}}"#)),
+            PingStyle::GateFutures => Some(format!(r#"{{"time":{req},"channel":"futures.ping"}}"#)),
             PingStyle::HtxPing => Some(format!(r#"{{"ping":{req}}}"#)),
             PingStyle::BitfinexPing => Some(format!(r#"{{"event":"ping","cid":{req}}}"#)),
             PingStyle::BybitPing => Some(format!(r#"{{"req_id":"{req}","op":"ping"}}"#)),
@@ -392,6 +439,9 @@ impl Protocol {
                 Some(format!("{base}/fapi/v1/depth?symbol={symbol}&limit={REST_LIMIT}"))
             }
             // 100 levels: Gate.io's `with_id` books go no deeper.
+            Venue::GateIo if self.market == Market::UsdtFutures => Some(format!(
+                "{base}/api/v4/futures/usdt/order_book?contract={symbol}&limit=100&with_id=true"
+            )),
             Venue::GateIo => Some(format!(
                 "{base}/api/v4/spot/order_book?currency_pair={symbol}&limit=100&with_id=true"
             )),
@@ -479,8 +529,12 @@ impl Protocol {
             Venue::GateIo => {
                 // `subscribe_batch` is 1: one pair per message.
                 let pair = symbols.first().map_or("", String::as_str);
+                let market = match self.market {
+                    Market::Spot => "spot",
+                    Market::UsdtFutures => "futures",
+                };
                 format!(
-                    r#"{{"time":{req},"channel":"spot.order_book_update","event":"{}","payload":["{pair}","100ms"]}}"#,
+                    r#"{{"time":{req},"channel":"{market}.order_book_update","event":"{}","payload":["{pair}","100ms"]}}"#,
                     action.lower()
                 )
             }
@@ -530,6 +584,33 @@ mod tests {
     fn subscribe(venue: Venue, symbols: &[&str], depth: u32) -> Vec<String> {
         let symbols: Vec<String> = symbols.iter().map(|s| s.to_string()).collect();
         Protocol::of(venue).subscribe(&symbols, depth, &mut 0).unwrap()
+    }
+
+    #[test]
+    fn gateio_usdt_futures_has_its_endpoint_channel_ping_and_rest_path() {
+        let futures = Protocol::of_market(Venue::GateIo, Market::UsdtFutures).unwrap();
+        assert_eq!(futures.ws_url, "wss://fx-ws.gateio.ws/v4/ws/usdt");
+        assert_eq!(
+            futures.subscribe(&["BTC_USDT".to_owned()], 0, &mut 0).unwrap(),
+            [
+                r#"{"time":1,"channel":"futures.order_book_update","event":"subscribe","payload":["BTC_USDT","100ms"]}"#
+            ]
+        );
+        assert_eq!(futures.ping_text(4).as_deref(), Some(r#"{"time":4,"channel":"futures.ping"}"#));
+        assert_eq!(
+            futures.rest_snapshot_url("https://api.gateio.ws", "BTC_USDT").as_deref(),
+            Some(
+                "https://api.gateio.ws/api/v4/futures/usdt/order_book?contract=BTC_USDT&limit=100&with_id=true"
+            )
+        );
+        assert_eq!(
+            Protocol::of_market(Venue::Okx, Market::Spot).ok(),
+            Some(Protocol::of(Venue::Okx))
+        );
+        assert!(matches!(
+            Protocol::of_market(Venue::Okx, Market::UsdtFutures),
+            Err(NetError::NoSuchMarket { venue: "okx", market: "usdt-futures" })
+        ));
     }
 
     #[test]

@@ -466,6 +466,36 @@ fn gateio_spot_bridges_rest_snapshots_live_and_a_dropped_delta_refetches_only_it
 }
 
 #[test]
+fn gateio_usdt_futures_bridge_contract_snapshots_live_and_a_dropped_delta_refetches_it() {
+    let files = vec![
+        fixture("gateio/cryptofeed_GATEIO_FUTURES.ws.1.0.txt"),
+        fixture("gateio/cryptofeed_GATEIO_FUTURES.http.0.0.txt"),
+    ];
+    let truth = truth(Venue::GateIo, &files);
+    let symbols: Vec<&str> = truth.finals.keys().map(String::as_str).collect();
+    let futures = |server: &Server| LiveConfig {
+        market: depthbook_net::Market::UsdtFutures,
+        ..live_config(Venue::GateIo, &symbols, server)
+    };
+    let server = start_server(Venue::GateIo, &files, Faults::default(), &truth);
+    let outcome = run(futures(&server), &server, &truth, Duration::from_secs(60));
+    assert_consistent(&outcome, &truth);
+    assert_eq!(outcome.counters.gaps, 0, "{:?}", outcome.counters);
+    // Every book bridged from a `/futures/usdt/order_book?contract=` body.
+    assert!(outcome.net.rest_ok >= symbols.len() as u64, "{:?}", outcome.net);
+    let faults = Faults { drop: vec![100], ..Faults::default() };
+    let server = start_with(Venue::GateIo, &files, faults, &truth, |c| {
+        c.pace = Pace::Recorded { speedup: 10 };
+    });
+    let outcome = run(futures(&server), &server, &truth, Duration::from_secs(60));
+    assert_consistent(&outcome, &truth);
+    assert_eq!(outcome.sim.faults.dropped, 1);
+    let (_, status) = only_one_stale(&outcome);
+    assert!(matches!(status, Status::Stale(depthbook_engine::StaleReason::Gap { .. })));
+    assert_eq!((outcome.counters.gaps, outcome.counters.resyncs), (1, 1));
+}
+
+#[test]
 fn htx_gzip_frames_reach_truth_live_and_the_servers_pings_are_answered() {
     let files = vec![fixture("htx/cryptofeed_HUOBI.ws.44.0.txt.gz")];
     let truth = truth(Venue::Htx, &files);

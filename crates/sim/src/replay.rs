@@ -99,6 +99,8 @@ pub(crate) enum Command {
         limit: usize,
         /// Whether to wait for the book to be Live.
         wait: bool,
+        /// Gate.io: the USDT futures body (asked by `contract`) rather than spot's.
+        futures: bool,
         /// The answer.
         reply: oneshot::Sender<DepthAnswer>,
     },
@@ -144,7 +146,7 @@ pub(crate) struct Replay {
     /// Whether an awaited book may have become Live (or a route started awaiting) since the
     /// awaiting routes were last looked at.
     recheck_awaiting: bool,
-    waiters: Vec<(String, usize, oneshot::Sender<DepthAnswer>)>,
+    waiters: Vec<(String, usize, bool, oneshot::Sender<DepthAnswer>)>,
     faults: Arc<FaultPlan>,
     /// A reordered frame, sent after the next one.
     held: Option<Prepared>,
@@ -563,11 +565,11 @@ impl Replay {
                 let _ = reply.send(self.subscribe_info(&symbol));
             }
             Command::Closed { conn } => self.remove_conn(conn),
-            Command::Depth { symbol, limit, wait, reply } => {
-                if let Some(body) = self.render_rest(&symbol, limit) {
+            Command::Depth { symbol, limit, wait, futures, reply } => {
+                if let Some(body) = self.render_rest(&symbol, limit, futures) {
                     let _ = reply.send(DepthAnswer::Body(body));
                 } else if wait && !self.done && self.waiters.len() < MAX_WAITERS {
-                    self.waiters.push((symbol, limit, reply));
+                    self.waiters.push((symbol, limit, futures, reply));
                 } else {
                     let _ = reply.send(self.not_live(&symbol));
                 }
@@ -582,10 +584,10 @@ impl Replay {
         });
     }
 
-    fn render_rest(&self, symbol: &str, limit: usize) -> Option<String> {
+    fn render_rest(&self, symbol: &str, limit: usize, futures: bool) -> Option<String> {
         let view = self.live_view(symbol)?;
         Some(match self.venue {
-            Venue::GateIo => snapshot::gateio_rest(&view, limit),
+            Venue::GateIo => snapshot::gateio_rest(&view, limit, futures),
             venue => snapshot::binance_rest(&view, limit, venue == Venue::BinanceUsdm),
         })
     }
@@ -603,16 +605,16 @@ impl Replay {
     /// Answers REST requests whose book became Live (or that can no longer become Live).
     fn answer_waiters(&mut self) {
         let waiters = std::mem::take(&mut self.waiters);
-        for (symbol, limit, reply) in waiters {
+        for (symbol, limit, futures, reply) in waiters {
             if reply.is_closed() {
                 continue;
             }
-            if let Some(body) = self.render_rest(&symbol, limit) {
+            if let Some(body) = self.render_rest(&symbol, limit, futures) {
                 let _ = reply.send(DepthAnswer::Body(body));
             } else if self.done {
                 let _ = reply.send(self.not_live(&symbol));
             } else {
-                self.waiters.push((symbol, limit, reply));
+                self.waiters.push((symbol, limit, futures, reply));
             }
         }
     }

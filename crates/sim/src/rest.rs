@@ -30,7 +30,12 @@ pub(crate) async fn depth(
         bump(&app.counters.rest_refused);
         return error(StatusCode::TOO_MANY_REQUESTS, -1003, "Too many requests", true);
     }
-    let named = params.get("symbol").or_else(|| params.get("currency_pair"));
+    // Binance: `symbol`; Gate.io spot: `currency_pair`; Gate.io USDT futures: `contract`.
+    let futures = params.contains_key("contract");
+    let named = params
+        .get("symbol")
+        .or_else(|| params.get("currency_pair"))
+        .or_else(|| params.get("contract"));
     let Some(symbol) = named.filter(|s| !s.is_empty()) else {
         let msg = "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.";
         return error(StatusCode::BAD_REQUEST, -1102, msg, false);
@@ -48,10 +53,10 @@ pub(crate) async fn depth(
             return error(StatusCode::BAD_REQUEST, -1100, msg, false);
         }
     };
-    let mut answer = ask(&app, symbol, limit, true).await;
+    let mut answer = ask(&app, symbol, limit, true, futures).await;
     if answer.is_none() {
         // The wait timed out: ask again for the state as it is now.
-        answer = ask(&app, symbol, limit, false).await;
+        answer = ask(&app, symbol, limit, false, futures).await;
     }
     match answer {
         Some(DepthAnswer::Body(body)) => {
@@ -72,9 +77,15 @@ pub(crate) async fn depth(
 }
 
 /// Asks the replay for the depth; `None` if the wait ran out (or the replay is gone).
-async fn ask(app: &App, symbol: &str, limit: usize, wait: bool) -> Option<DepthAnswer> {
+async fn ask(
+    app: &App,
+    symbol: &str,
+    limit: usize,
+    wait: bool,
+    futures: bool,
+) -> Option<DepthAnswer> {
     let (reply, answer) = oneshot::channel();
-    let command = Command::Depth { symbol: symbol.to_owned(), limit, wait, reply };
+    let command = Command::Depth { symbol: symbol.to_owned(), limit, wait, futures, reply };
     app.commands.send(command).await.ok()?;
     if wait {
         tokio::time::timeout(app.snapshot_wait, answer).await.ok()?.ok()

@@ -216,7 +216,9 @@ fn router(app: Arc<App>) -> Router {
     let router = match app.venue {
         Venue::BinanceSpot => Router::new().route("/api/v3/depth", get(rest::depth)),
         Venue::BinanceUsdm => Router::new().route("/fapi/v1/depth", get(rest::depth)),
-        Venue::GateIo => Router::new().route("/api/v4/spot/order_book", get(rest::depth)),
+        Venue::GateIo => Router::new()
+            .route("/api/v4/spot/order_book", get(rest::depth))
+            .route("/api/v4/futures/usdt/order_book", get(rest::depth)),
         _ => Router::new(),
     };
     router.fallback(websocket).with_state(app)

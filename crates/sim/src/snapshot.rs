@@ -117,13 +117,28 @@ fn push_string_sides(out: &mut String, view: &BookView<'_>, limit: usize, order:
     out.push('}');
 }
 
-/// Gate.io spot REST order book with `with_id=true`: `{"id":N,"current":ms,"update":ms,
-/// "asks":[["p","s"],..],"bids":[..]}`, `id` being the truth book's last `u`.
-pub(crate) fn gateio_rest(view: &BookView<'_>, limit: usize) -> String {
+/// Gate.io REST order book with `with_id=true`: `{"id":N,"current":ms,"update":ms,
+/// "asks":[..],"bids":[..]}`, `id` being the truth book's last `u`. Spot levels are
+/// `["p","s"]`; USDT futures levels `{"p":"p","s":s}` with the size a JSON integer (contracts).
+pub(crate) fn gateio_rest(view: &BookView<'_>, limit: usize, futures: bool) -> String {
     let mut out = String::with_capacity(96 + 2 * 40 * limit.min(MAX_SNAPSHOT_LEVELS));
     let ms = view.time_ms();
     let _ = write!(out, "{{\"id\":{},\"current\":{ms},\"update\":{ms}", view.seq.unwrap_or(0));
-    push_string_sides(&mut out, view, limit, [Side::Ask, Side::Bid]);
+    if !futures {
+        push_string_sides(&mut out, view, limit, [Side::Ask, Side::Bid]);
+        return out;
+    }
+    for side in [Side::Ask, Side::Bid] {
+        out.push_str(if side == Side::Bid { ",\"bids\":" } else { ",\"asks\":" });
+        push_side(&mut out, view.book, side, limit, |o, l, b| {
+            o.push_str("{\"p\":\"");
+            push_number(o, l, true, Spell::AsSent, b);
+            o.push_str("\",\"s\":");
+            push_number(o, l, false, Spell::AsSent, b);
+            o.push('}');
+        });
+    }
+    out.push('}');
     out
 }
 

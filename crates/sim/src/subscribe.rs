@@ -311,10 +311,11 @@ impl Dialect {
             }
             Dialect::GateIo => {
                 let time = meta.id.clone().unwrap_or(Value::Null);
+                let echo = items.first().map_or(&Value::Null, |i| &i.echo);
                 out.put("time", time);
-                out.put("channel", GATE_BOOK_CHANNEL);
+                out.put("channel", echo["channel"].clone());
                 out.put("event", op.word());
-                out.put("payload", items.first().map_or(Value::Null, |i| i.echo.clone()));
+                out.put("payload", echo["payload"].clone());
                 out.put("result", json!({"status": "success"}));
             }
             // `sequence_num` is set per connection when the message is sent.
@@ -826,15 +827,16 @@ fn parse_htx(obj: &Map<String, Value>, received_ns: i64) -> Result<Request, &'st
 }
 
 /// Gate.io's spot book channel.
-const GATE_BOOK_CHANNEL: &str = "spot.order_book_update";
+/// Gate.io's book channels: spot, and USDT futures (same messages, sizes in contracts).
+const GATE_BOOK_CHANNELS: [&str; 2] = ["spot.order_book_update", "futures.order_book_update"];
 
 fn parse_gateio(obj: &Map<String, Value>, received_ns: i64) -> Result<Request, &'static str> {
     let meta = RequestMeta { id: obj.get("time").cloned(), received_ns };
     let channel = obj.get("channel").and_then(Value::as_str).ok_or("a request needs a channel")?;
-    if channel == "spot.ping" {
+    if let Some(market) = channel.strip_suffix(".ping") {
         let mut out = Fields::new();
         out.put("time", meta.id.clone().unwrap_or(Value::Null));
-        out.put("channel", "spot.pong");
+        out.put("channel", format!("{market}.pong"));
         out.put("event", "");
         out.put("result", Value::Null);
         return Ok(Request::Reply(out.finish()));
@@ -847,14 +849,17 @@ fn parse_gateio(obj: &Map<String, Value>, received_ns: i64) -> Result<Request, &
     let payload = obj.get("payload").cloned().unwrap_or(Value::Null);
     let symbol = payload.get(0).and_then(Value::as_str);
     // Snapshots come over REST, never on the stream.
-    let topic = match (channel, symbol) {
-        (GATE_BOOK_CHANNEL, Some(symbol)) => {
+    let book = GATE_BOOK_CHANNELS.contains(&channel);
+    let topic = match (book, symbol) {
+        (true, Some(symbol)) => {
             Some(Topic { symbol: symbol.to_owned(), depth: None, snapshot: false })
         }
-        (GATE_BOOK_CHANNEL, None) => return Err("the payload needs a currency pair"),
-        _ => None,
+        (true, None) => return Err("the payload needs a currency pair"),
+        (false, _) => None,
     };
-    Ok(Request::Change { op, meta, items: vec![Item { topic, echo: payload }] })
+    // The acknowledgement names the request's channel.
+    let echo = json!({"channel": channel, "payload": payload});
+    Ok(Request::Change { op, meta, items: vec![Item { topic, echo }] })
 }
 
 fn parse_coinbase_exchange(
