@@ -19,7 +19,7 @@ use depthbook_core::{Price, Qty, Side};
 use depthbook_engine::{
     BookState, Counters, Engine, EngineConfig, SlowConsumer, Status, TopOfBook, Update,
 };
-use depthbook_net::{Live, LiveConfig, NetSnapshot, RecordConfig};
+use depthbook_net::{Live, LiveConfig, Market, NetSnapshot, RecordConfig};
 use depthbook_sim::{Faults, Pace, ServeConfig, Server, SimStats};
 use depthbook_venues::Venue;
 
@@ -429,35 +429,24 @@ fn served_live(venue: Venue, fixture_rel: &str, faults: Faults) -> (Outcome, Tru
     (outcome, truth)
 }
 
-#[test]
-fn gateio_spot_bridges_rest_snapshots_live_and_a_dropped_delta_refetches_only_its_pair() {
-    let files = vec![
-        fixture("gateio/cryptofeed_GATEIO.ws.1.0.txt"),
-        fixture("gateio/cryptofeed_GATEIO.http.0.0.txt"),
-    ];
-    let truth = truth(Venue::GateIo, &files);
+/// Gate.io (either market): every book bridged from a REST snapshot with 0 gaps; then, at a
+/// tenth of the recorded pace so the books are Live when delta 100 is dropped, that drop is one
+/// gap and one refetch of its book only.
+fn gateio_bridges_rest_snapshots_and_refetches_one_book(files: &[PathBuf], market: Market) {
+    let truth = truth(Venue::GateIo, files);
     let symbols: Vec<&str> = truth.finals.keys().map(String::as_str).collect();
-    let server = start_server(Venue::GateIo, &files, Faults::default(), &truth);
-    let outcome = run(
-        live_config(Venue::GateIo, &symbols, &server),
-        &server,
-        &truth,
-        Duration::from_secs(60),
-    );
+    let config =
+        |server: &Server| LiveConfig { market, ..live_config(Venue::GateIo, &symbols, server) };
+    let server = start_server(Venue::GateIo, files, Faults::default(), &truth);
+    let outcome = run(config(&server), &server, &truth, Duration::from_secs(60));
     assert_consistent(&outcome, &truth);
     assert_eq!(outcome.counters.gaps, 0, "{:?}", outcome.counters);
     assert!(outcome.net.rest_ok >= symbols.len() as u64, "{:?}", outcome.net);
-    // At a tenth of the recorded pace, so the books are Live when delta 100 is dropped.
     let faults = Faults { drop: vec![100], ..Faults::default() };
-    let server = start_with(Venue::GateIo, &files, faults, &truth, |c| {
+    let server = start_with(Venue::GateIo, files, faults, &truth, |c| {
         c.pace = Pace::Recorded { speedup: 10 };
     });
-    let outcome = run(
-        live_config(Venue::GateIo, &symbols, &server),
-        &server,
-        &truth,
-        Duration::from_secs(60),
-    );
+    let outcome = run(config(&server), &server, &truth, Duration::from_secs(60));
     assert_consistent(&outcome, &truth);
     assert_eq!(outcome.sim.faults.dropped, 1);
     let (_, status) = only_one_stale(&outcome);
@@ -466,33 +455,23 @@ fn gateio_spot_bridges_rest_snapshots_live_and_a_dropped_delta_refetches_only_it
 }
 
 #[test]
+fn gateio_spot_bridges_rest_snapshots_live_and_a_dropped_delta_refetches_only_its_pair() {
+    let files = [
+        fixture("gateio/cryptofeed_GATEIO.ws.1.0.txt"),
+        fixture("gateio/cryptofeed_GATEIO.http.0.0.txt"),
+    ];
+    gateio_bridges_rest_snapshots_and_refetches_one_book(&files, Market::Spot);
+}
+
+/// USDT futures: their own endpoint, channel, ping and `contract=` REST path (the loopback
+/// serves `{"p","s"}` levels, sizes in contracts).
+#[test]
 fn gateio_usdt_futures_bridge_contract_snapshots_live_and_a_dropped_delta_refetches_it() {
-    let files = vec![
+    let files = [
         fixture("gateio/cryptofeed_GATEIO_FUTURES.ws.1.0.txt"),
         fixture("gateio/cryptofeed_GATEIO_FUTURES.http.0.0.txt"),
     ];
-    let truth = truth(Venue::GateIo, &files);
-    let symbols: Vec<&str> = truth.finals.keys().map(String::as_str).collect();
-    let futures = |server: &Server| LiveConfig {
-        market: depthbook_net::Market::UsdtFutures,
-        ..live_config(Venue::GateIo, &symbols, server)
-    };
-    let server = start_server(Venue::GateIo, &files, Faults::default(), &truth);
-    let outcome = run(futures(&server), &server, &truth, Duration::from_secs(60));
-    assert_consistent(&outcome, &truth);
-    assert_eq!(outcome.counters.gaps, 0, "{:?}", outcome.counters);
-    // Every book bridged from a `/futures/usdt/order_book?contract=` body.
-    assert!(outcome.net.rest_ok >= symbols.len() as u64, "{:?}", outcome.net);
-    let faults = Faults { drop: vec![100], ..Faults::default() };
-    let server = start_with(Venue::GateIo, &files, faults, &truth, |c| {
-        c.pace = Pace::Recorded { speedup: 10 };
-    });
-    let outcome = run(futures(&server), &server, &truth, Duration::from_secs(60));
-    assert_consistent(&outcome, &truth);
-    assert_eq!(outcome.sim.faults.dropped, 1);
-    let (_, status) = only_one_stale(&outcome);
-    assert!(matches!(status, Status::Stale(depthbook_engine::StaleReason::Gap { .. })));
-    assert_eq!((outcome.counters.gaps, outcome.counters.resyncs), (1, 1));
+    gateio_bridges_rest_snapshots_and_refetches_one_book(&files, Market::UsdtFutures);
 }
 
 #[test]
