@@ -79,7 +79,7 @@ def main():
 
 
 # testkit's REFERENCE_FEEDS; mutation kinds as capture_mutations decodes them (byte % 7).
-FEEDS = 10
+FEEDS = 11
 DROP, DUPLICATE, SWAP, TRUNCATE, CORRUPT, SPLICE, INJECT = range(7)
 
 

@@ -27,7 +27,7 @@ pub struct Feed {
 
 /// Every feed the reference reconstructor covers: one per venue it knows, and OKX twice (the
 /// real capture without sequence ids, and its extract with the `seqId` chain OKX sends today).
-pub const REFERENCE_FEEDS: [Feed; 10] = [
+pub const REFERENCE_FEEDS: [Feed; 11] = [
     Feed {
         name: "binance_spot",
         venue: Venue::BinanceSpot,
@@ -90,6 +90,13 @@ pub const REFERENCE_FEEDS: [Feed; 10] = [
         name: "coinbase_advanced",
         venue: Venue::Coinbase,
         load: || fixture_lines("coinbase/coinbase_advanced_derived_from_exchange_20210417.txt.gz"),
+    },
+    // Reshaped from the Binance spot capture (fixtures/README.md): no real Bybit stream exists
+    // in the samples.
+    Feed {
+        name: "bybit",
+        venue: Venue::Bybit,
+        load: || fixture_lines("bybit/bybit_derived_from_binance_spot_btcusdt_20240808.txt.gz"),
     },
 ];
 

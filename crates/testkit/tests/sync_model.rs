@@ -114,4 +114,6 @@ proptest! {
     fn bitfinex_under_faults(m in prop::collection::vec(mutation(), 1..6)) { check_mutated(8, &m)?; }
     #[test]
     fn coinbase_advanced_under_faults(m in prop::collection::vec(mutation(), 1..6)) { check_mutated(9, &m)?; }
+    #[test]
+    fn bybit_under_faults(m in prop::collection::vec(mutation(), 1..6)) { check_mutated(10, &m)?; }
 }

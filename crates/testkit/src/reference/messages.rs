@@ -67,6 +67,14 @@ pub fn payload(line: &[u8]) -> Option<(Option<&str>, &str)> {
     if text.starts_with(['{', '[']) {
         return Some((None, text));
     }
+    // hftbacktest: `<recv_ns> <json>`.
+    if let Some((ns, rest)) = text.split_once(' ')
+        && !ns.is_empty()
+        && ns.bytes().all(|b| b.is_ascii_digit())
+        && rest.starts_with(['{', '['])
+    {
+        return Some((None, rest));
+    }
     if let Some((url, rest)) = text.split_once(" -> ") {
         return Some((Some(url), rest.split_once(": ")?.1));
     }
@@ -210,6 +218,7 @@ fn read(venue: Venue, url: Option<&str>, v: &Value) -> Option<Vec<Msg>> {
                 .collect()
         }
         Venue::KrakenV1 => kraken_v1(v),
+        Venue::Bybit => bybit(v),
         Venue::GateIo => {
             if let Some(url) = url {
                 let symbol = url.split("currency_pair=").nth(1)?.split('&').next()?;
@@ -260,6 +269,39 @@ fn read(venue: Venue, url: Option<&str>, v: &Value) -> Option<Vec<Msg>> {
         }
         _ => None,
     }
+}
+
+/// Bybit v5 `orderbook.{depth}.{symbol}`: a `snapshot`, then `delta`s; a delta with `u == 1`
+/// (a restarted service) replaces the book. `u` is required, `seq` and `ts` optional integers.
+fn bybit(v: &Value) -> Option<Vec<Msg>> {
+    let Some(topic) = v.get("topic") else {
+        // Acks and pongs carry `op` or `success`; anything else is not Bybit's.
+        return (v.get("op").is_some() || v.get("success").is_some()).then(Vec::new);
+    };
+    if !topic.as_str()?.starts_with("orderbook.") {
+        return Some(Vec::new());
+    }
+    let d = &v["data"];
+    let optional_int = |f: &Value| match f {
+        Value::Null => Some(()),
+        f => f.as_i64().map(|_| ()),
+    };
+    optional_int(&d["seq"])?;
+    optional_int(&v["ts"])?;
+    let u = d["u"].as_i64()?;
+    let snapshot = match v["type"].as_str()? {
+        "snapshot" => true,
+        "delta" => u == 1,
+        _ => return None,
+    };
+    Some(vec![Msg {
+        symbol: d["s"].as_str()?.to_owned(),
+        snapshot,
+        bids: pairs(&d["b"])?,
+        asks: pairs(&d["a"])?,
+        last: Some(u),
+        ..Msg::default()
+    }])
 }
 
 /// Kraken v1: `[channelID, {"as"|"bs"|"a"|"b"|"c": ...}..., "book-N", pair]`.

@@ -111,6 +111,7 @@ impl Model {
                 | Venue::Deribit
                 | Venue::Bitfinex
                 | Venue::Coinbase
+                | Venue::Bybit
         )
     }
 

@@ -75,6 +75,12 @@ pub fn verdict(venue: Venue, last: Option<i64>, bridged: bool, m: &Msg) -> Verdi
             }
             _ => Verdict::Apply,
         },
+        // Bybit's `u + 1` is only observed outside `orderbook.full`: a break is counted and
+        // applied, never a gap; a `u` at or below the book's is already applied.
+        Venue::Bybit => match (last, m.last) {
+            (Some(last), Some(u)) if u <= last => Verdict::Skip,
+            _ => Verdict::Apply,
+        },
         // Bitget's pseq/seq chain is only observed, never a gap (and the legacy capture has
         // none); Kraken v1 sends no sequence.
         _ => Verdict::Apply,
