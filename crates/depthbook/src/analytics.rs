@@ -1,5 +1,22 @@
 //! Book queries a strategy needs, on a [`DepthView`] (the best levels as a reader got them):
 //! no copy of the book on the ingest thread, exact decimals (`rust_decimal`) at the edge.
+//!
+//! ```
+//! use depthbook::analytics::{cost_to_fill, depth_within_bps, imbalance, mid};
+//! use depthbook::{Decimal, Feed, Side, Venue};
+//!
+//! let capture = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/okx/cryptofeed_OKX.ws.1.0.txt");
+//! let books = Feed::replay(Venue::Okx, ["BTC-USDT"], [capture]).with_depth().start()?;
+//! let depth = books.depth("BTC-USDT").expect("kept with with_depth()").clone();
+//! books.wait()?;
+//! let view = depth.read();
+//! assert!(view.is_live());
+//! let buy = cost_to_fill(&view, Side::Ask, Decimal::ONE).expect("asks to take");
+//! assert!(buy.average_price >= mid(&view).expect("both sides"));
+//! assert!(depth_within_bps(&view, Side::Bid, 10).is_some());
+//! assert!(imbalance(&view, 5).is_some_and(|i| i.abs() <= Decimal::ONE));
+//! # Ok::<(), depthbook::Error>(())
+//! ```
 
 use depthbook_core::Side;
 use depthbook_engine::DepthView;

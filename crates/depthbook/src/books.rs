@@ -19,6 +19,20 @@ pub(crate) struct SymbolReaders {
 
 /// The readers of a running feed ([`crate::Feed::start`]): a latest-value reader per symbol
 /// and the stream of views and state changes. Dropping it stops the loop.
+///
+/// ```
+/// use depthbook::{Feed, Update, Venue};
+///
+/// let capture = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/okx/cryptofeed_OKX.ws.1.0.txt");
+/// let books = Feed::replay(Venue::Okx, ["BTC-USDT", "UNI-USD-SWAP"], [capture]).start()?;
+/// let uni = books.top("UNI-USD-SWAP").expect("tracked").clone();
+/// let views = books.updates().clone();
+/// let counters = books.wait()?;
+/// assert!(uni.read().is_live());
+/// assert!(views.try_iter().any(|u| matches!(u, Update::Book(_))));
+/// assert_eq!(counters.checksum_failures, 0);
+/// # Ok::<(), depthbook::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Books {
     readers: Vec<SymbolReaders>,

@@ -17,6 +17,9 @@ pub enum Error {
     /// [`crate::Feed::start`].
     #[error("run_here replays captures: start a live feed with start()")]
     NotAReplay,
+    /// [`crate::Feed::pin_to_core`] named a core the OS does not report.
+    #[error("no CPU core {0} to pin the ingest thread to")]
+    NoSuchCore(usize),
     /// The ingest thread could not be started.
     #[error("cannot start the ingest thread: {0}")]
     Spawn(#[source] std::io::Error),

@@ -47,6 +47,7 @@ pub struct Feed {
     market: Market,
     updates: (usize, SlowConsumer),
     depth_readers: bool,
+    core: Option<usize>,
 }
 
 impl Feed {
@@ -78,6 +79,7 @@ impl Feed {
             market: Market::Spot,
             updates: (4096, SlowConsumer::DropNewest),
             depth_readers: false,
+            core: None,
         }
     }
 
@@ -111,6 +113,15 @@ impl Feed {
         self
     }
 
+    /// Pin the ingest thread [`Feed::start`] spawns to CPU core `core` (an index into the cores
+    /// the OS reports), so it is not migrated between cores. [`Feed::start`] fails with
+    /// [`Error::NoSuchCore`] if there is no such core; pinning itself is best effort (the OS may
+    /// refuse it, which the thread notes on stderr).
+    pub fn pin_to_core(mut self, core: usize) -> Self {
+        self.core = Some(core);
+        self
+    }
+
     /// The stream of views and state changes ([`Books::updates`]): its capacity, and what
     /// happens when the consumer falls behind (default: 4096, drop the newest).
     pub fn updates(mut self, capacity: usize, policy: SlowConsumer) -> Self {
@@ -129,6 +140,14 @@ impl Feed {
             return Err(Error::NoSymbols);
         }
         let stop = Arc::new(AtomicBool::new(false));
+        let core = match self.core {
+            None => None,
+            Some(index) => Some(
+                core_affinity::get_core_ids()
+                    .and_then(|ids| ids.into_iter().find(|c| c.id == index))
+                    .ok_or(Error::NoSuchCore(index))?,
+            ),
+        };
         match self.source.clone() {
             Source::Live { ws_url, rest_url } => {
                 let mut config = LiveConfig::new(self.venue, self.symbols.clone());
@@ -139,7 +158,7 @@ impl Feed {
                 let mut live = Live::start(config)?;
                 let (readers, updates) = self.readers(live.engine_mut());
                 let flag = Arc::clone(&stop);
-                let thread = spawn(move || {
+                let thread = spawn(core, move || {
                     while !flag.load(Ordering::Relaxed) {
                         if live.step().is_none() {
                             break;
@@ -158,7 +177,8 @@ impl Feed {
                 drop(open(self.venue, &paths)?);
                 let (readers, updates) = self.readers(&mut engine);
                 let (flag, venue) = (Arc::clone(&stop), self.venue);
-                let thread = spawn(move || replay(engine, open(venue, &paths)?, &flag, |_| {}))?;
+                let thread =
+                    spawn(core, move || replay(engine, open(venue, &paths)?, &flag, |_| {}))?;
                 Ok(Books::new(readers, updates, stop, thread))
             }
         }
@@ -232,8 +252,18 @@ fn replay(
     Ok(*engine.counters())
 }
 
+/// Starts the ingest thread, pinned to `core` if one is given.
 fn spawn(
+    core: Option<core_affinity::CoreId>,
     f: impl FnOnce() -> Result<Counters, Error> + Send + 'static,
 ) -> Result<std::thread::JoinHandle<Result<Counters, Error>>, Error> {
-    std::thread::Builder::new().name("depthbook-ingest".into()).spawn(f).map_err(Error::Spawn)
+    let run = move || {
+        if let Some(core) = core
+            && !core_affinity::set_for_current(core)
+        {
+            eprintln!("depthbook: the ingest thread could not be pinned to core {}", core.id);
+        }
+        f()
+    };
+    std::thread::Builder::new().name("depthbook-ingest".into()).spawn(run).map_err(Error::Spawn)
 }

@@ -18,6 +18,15 @@ const QUOTES: [&str; 20] = [
 ];
 
 /// The normalized spelling of `symbol` as `venue` spells it; `None` where it cannot be told.
+///
+/// ```
+/// use depthbook::{Venue, symbols::normalized};
+///
+/// assert_eq!(normalized(Venue::BinanceSpot, "BTCUSDT").as_deref(), Some("BTC/USDT"));
+/// assert_eq!(normalized(Venue::Okx, "BTC-USDT"), normalized(Venue::GateIo, "BTC_USDT"));
+/// assert_eq!(normalized(Venue::KrakenV1, "XBT/USD").as_deref(), Some("BTC/USD"));
+/// assert_eq!(normalized(Venue::Okx, "BTC-USDT-SWAP").as_deref(), Some("BTC/USDT:SWAP"));
+/// ```
 pub fn normalized(venue: Venue, symbol: &str) -> Option<String> {
     let upper = symbol.to_ascii_uppercase();
     let (base, quote, suffix) = match venue {

@@ -36,7 +36,8 @@ fn replayed() -> HashMap<u32, TopOfBook> {
 #[test]
 fn a_replay_on_its_own_thread_ends_with_the_books_of_a_replay_on_the_callers() {
     let want = replayed();
-    let books = Feed::replay(Venue::Okx, SYMBOLS, [capture()]).with_depth().start().unwrap();
+    let books =
+        Feed::replay(Venue::Okx, SYMBOLS, [capture()]).with_depth().pin_to_core(0).start().unwrap();
     let readers: Vec<_> = books.readers().map(|(s, r)| (s.to_owned(), r.clone())).collect();
     let depths: Vec<_> = SYMBOLS.iter().map(|s| books.depth(s).unwrap().clone()).collect();
     let counters = books.wait().unwrap();
@@ -104,6 +105,10 @@ fn no_symbols_and_missing_captures_are_errors_at_start() {
     assert!(matches!(
         Feed::live(Venue::Okx, ["BTC-USDT"]).run_here(|_| {}),
         Err(depthbook::Error::NotAReplay)
+    ));
+    assert!(matches!(
+        Feed::replay(Venue::Okx, ["BTC-USDT"], [capture()]).pin_to_core(100_000).start(),
+        Err(depthbook::Error::NoSuchCore(100_000))
     ));
 }
 
