@@ -79,7 +79,7 @@ def main():
 
 
 # testkit's REFERENCE_FEEDS; mutation kinds as capture_mutations decodes them (byte % 7).
-FEEDS = 11
+FEEDS = 12
 DROP, DUPLICATE, SWAP, TRUNCATE, CORRUPT, SPLICE, INJECT = range(7)
 
 

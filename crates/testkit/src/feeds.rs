@@ -27,7 +27,7 @@ pub struct Feed {
 
 /// Every feed the reference reconstructor covers: one per venue it knows, and OKX twice (the
 /// real capture without sequence ids, and its extract with the `seqId` chain OKX sends today).
-pub const REFERENCE_FEEDS: [Feed; 11] = [
+pub const REFERENCE_FEEDS: [Feed; 12] = [
     Feed {
         name: "binance_spot",
         venue: Venue::BinanceSpot,
@@ -97,6 +97,16 @@ pub const REFERENCE_FEEDS: [Feed; 11] = [
         name: "bybit",
         venue: Venue::Bybit,
         load: || fixture_lines("bybit/bybit_derived_from_binance_spot_btcusdt_20240808.txt.gz"),
+    },
+    Feed {
+        name: "gateio_futures",
+        venue: Venue::GateIo,
+        load: || {
+            merged(&[
+                &fixture_lines("gateio/cryptofeed_GATEIO_FUTURES.ws.1.0.txt"),
+                &fixture_lines("gateio/cryptofeed_GATEIO_FUTURES.http.0.0.txt"),
+            ])
+        },
     },
 ];
 

@@ -116,4 +116,6 @@ proptest! {
     fn coinbase_advanced_under_faults(m in prop::collection::vec(mutation(), 1..6)) { check_mutated(9, &m)?; }
     #[test]
     fn bybit_under_faults(m in prop::collection::vec(mutation(), 1..6)) { check_mutated(10, &m)?; }
+    #[test]
+    fn gateio_futures_under_faults(m in prop::collection::vec(mutation(), 1..6)) { check_mutated(11, &m)?; }
 }

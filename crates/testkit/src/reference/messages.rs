@@ -136,7 +136,7 @@ pub fn key(text: &str) -> Option<u128> {
 /// that is not JSON or not in the venue's shape.
 pub fn parse(venue: Venue, line: &[u8]) -> Result<Vec<Msg>, Unreadable> {
     let Some((url, body)) = payload(line) else { return Ok(Vec::new()) };
-    let body = if venue == Venue::Deribit {
+    let body = if matches!(venue, Venue::Deribit | Venue::GateIo) {
         // Validate the JSON as sent (serde refuses `012`), then read every number as its text.
         serde_json::from_str::<Value>(body).map_err(|_| Unreadable)?;
         quoted_numbers(body)
@@ -219,28 +219,36 @@ fn read(venue: Venue, url: Option<&str>, v: &Value) -> Option<Vec<Msg>> {
         }
         Venue::KrakenV1 => kraken_v1(v),
         Venue::Bybit => bybit(v),
+        // Spot levels are `["p","s"]`; USDT futures levels `{"p":"p","s":s}` with the size a
+        // JSON integer (read as its text: the body's numbers are quoted before parsing).
         Venue::GateIo => {
             if let Some(url) = url {
-                let symbol = url.split("currency_pair=").nth(1)?.split('&').next()?;
+                let param = if url.contains("contract=") { "contract=" } else { "currency_pair=" };
+                let symbol = url.split(param).nth(1)?.split('&').next()?;
                 return Some(vec![Msg {
                     symbol: symbol.to_owned(),
                     snapshot: true,
-                    bids: pairs(&v["bids"])?,
-                    asks: pairs(&v["asks"])?,
-                    last: Some(v["id"].as_i64()?),
+                    bids: gate_levels(&v["bids"])?,
+                    asks: gate_levels(&v["asks"])?,
+                    last: Some(int(&v["id"])?),
                     ..Msg::default()
                 }]);
             }
-            if v["channel"] != "spot.order_book_update" || v["event"] != "update" {
+            let book = matches!(
+                v["channel"].as_str(),
+                Some("spot.order_book_update" | "futures.order_book_update")
+            );
+            if !book || v["event"] != "update" {
                 return Some(Vec::new());
             }
             let r = &v["result"];
+            let side = |s: &Value| if s.is_null() { Some(Vec::new()) } else { gate_levels(s) };
             Some(vec![Msg {
                 symbol: r["s"].as_str()?.to_owned(),
-                bids: pairs_or_none(&r["b"])?,
-                asks: pairs_or_none(&r["a"])?,
-                first: Some(r["U"].as_i64()?),
-                last: Some(r["u"].as_i64()?),
+                bids: side(&r["b"])?,
+                asks: side(&r["a"])?,
+                first: Some(int(&r["U"])?),
+                last: Some(int(&r["u"])?),
                 ..Msg::default()
             }])
         }
@@ -367,9 +375,17 @@ fn levels(v: &Value, len: std::ops::RangeInclusive<usize>) -> Option<Vec<(String
         .collect()
 }
 
-/// [`pairs`], where an absent side is empty.
-fn pairs_or_none(v: &Value) -> Option<Vec<(String, String)>> {
-    if v.is_null() { Some(Vec::new()) } else { pairs(v) }
+/// Gate.io levels: spot `[["p","s"],..]`, or futures `[{"p":"p","s":"s"},..]` (the size quoted
+/// by [`quoted_numbers`]).
+fn gate_levels(v: &Value) -> Option<Vec<(String, String)>> {
+    let levels = v.as_array()?;
+    if levels.first().is_none_or(Value::is_array) {
+        return pairs(v);
+    }
+    levels
+        .iter()
+        .map(|l| Some((l["p"].as_str()?.to_owned(), l["s"].as_str()?.to_owned())))
+        .collect()
 }
 
 /// Deribit levels `[action, price, amount]` (numbers quoted by [`quoted_numbers`]): `delete`
