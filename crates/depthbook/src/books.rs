@@ -68,7 +68,9 @@ impl Books {
     }
 
     /// The stream of views and state changes (Live, Stale with its reason), in the order they
-    /// happened, under the feed's slow-consumer policy.
+    /// happened, under the feed's slow-consumer policy ([`crate::Feed::updates`]). A strategy
+    /// that only uses the readers may ignore it: once full, new views are dropped and counted
+    /// (`views_dropped`), never waited for.
     pub fn updates(&self) -> &Receiver<Update> {
         &self.updates
     }
