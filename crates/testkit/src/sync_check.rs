@@ -4,7 +4,7 @@
 //! After every line:
 //! - the views the engine published, per instrument and in order, are the reference's (the same
 //!   best bid and ask), and each instrument that published has the reference's best 25 levels a
-//!   side, spelled as the venue spelled them;
+//!   side (prices and sizes compared by value; their spelling is the checksums' business);
 //! - the engine announced exactly the reference's state changes (Live, or Stale with the
 //!   reason the venue's rules give): a fault is detected at the first line that reveals it;
 //! - the deltas each book holds buffered for a REST snapshot are as many as the reference's;
