@@ -2,16 +2,13 @@
 //! merged by receive time, as `depthbook replay` reads them), and the snapshot lines that heal a
 //! book of one of them.
 
-use std::io::Read;
-
-use depthbook_capture::CaptureReader;
 use depthbook_engine::Engine;
 use depthbook_venues::{InstrumentId, Venue};
 
 use crate::reference::stamp;
 use crate::{
-    binance_snapshot, bitget_snapshot, deribit_snapshot, fixture_lines, gateio_snapshot,
-    kraken_v1_snapshot, okx_snapshot,
+    binance_snapshot, bitget_snapshot, capture_reader, deribit_snapshot, fixture_lines,
+    gateio_snapshot, kraken_v1_snapshot, okx_snapshot,
 };
 
 /// A feed: its name, venue and lines.
@@ -32,20 +29,20 @@ pub const REFERENCE_FEEDS: [Feed; 12] = [
         name: "binance_spot",
         venue: Venue::BinanceSpot,
         load: || {
-            merged(&[
-                &fixture_lines("binance_spot/cryptofeed_BINANCE.ws.1.0.txt"),
-                &fixture_lines("binance_spot/cryptofeed_BINANCE.http.0.0.txt"),
-            ])
+            stream_and_rest(
+                "binance_spot/cryptofeed_BINANCE.ws.1.0.txt",
+                "binance_spot/cryptofeed_BINANCE.http.0.0.txt",
+            )
         },
     },
     Feed {
         name: "binance_usdm",
         venue: Venue::BinanceUsdm,
         load: || {
-            merged(&[
-                &fixture_lines("binance_usdm/cryptofeed_BINANCE_FUTURES.ws.1.0.txt"),
-                &fixture_lines("binance_usdm/cryptofeed_BINANCE_FUTURES.http.0.0.txt"),
-            ])
+            stream_and_rest(
+                "binance_usdm/cryptofeed_BINANCE_FUTURES.ws.1.0.txt",
+                "binance_usdm/cryptofeed_BINANCE_FUTURES.http.0.0.txt",
+            )
         },
     },
     Feed {
@@ -63,10 +60,10 @@ pub const REFERENCE_FEEDS: [Feed; 12] = [
         name: "gateio",
         venue: Venue::GateIo,
         load: || {
-            merged(&[
-                &fixture_lines("gateio/cryptofeed_GATEIO.ws.1.0.txt"),
-                &fixture_lines("gateio/cryptofeed_GATEIO.http.0.0.txt"),
-            ])
+            stream_and_rest(
+                "gateio/cryptofeed_GATEIO.ws.1.0.txt",
+                "gateio/cryptofeed_GATEIO.http.0.0.txt",
+            )
         },
     },
     Feed {
@@ -102,13 +99,18 @@ pub const REFERENCE_FEEDS: [Feed; 12] = [
         name: "gateio_futures",
         venue: Venue::GateIo,
         load: || {
-            merged(&[
-                &fixture_lines("gateio/cryptofeed_GATEIO_FUTURES.ws.1.0.txt"),
-                &fixture_lines("gateio/cryptofeed_GATEIO_FUTURES.http.0.0.txt"),
-            ])
+            stream_and_rest(
+                "gateio/cryptofeed_GATEIO_FUTURES.ws.1.0.txt",
+                "gateio/cryptofeed_GATEIO_FUTURES.http.0.0.txt",
+            )
         },
     },
 ];
+
+/// A stream capture and the REST capture of its snapshots (`fixtures/` paths), merged.
+fn stream_and_rest(stream: &str, rest: &str) -> Vec<Vec<u8>> {
+    merged(&[&fixture_lines(stream), &fixture_lines(rest)])
+}
 
 /// Several capture files merged into one, in the order the capture reader replays them (by
 /// receive time, ties to the earlier file): each line then has one line number.
@@ -116,14 +118,7 @@ pub const REFERENCE_FEEDS: [Feed; 12] = [
 /// # Panics
 /// If the files cannot be read as captures.
 pub fn merged(files: &[&[Vec<u8>]]) -> Vec<Vec<u8>> {
-    let readers: Vec<Box<dyn Read>> = files
-        .iter()
-        .map(|lines| {
-            let text: Vec<u8> = lines.iter().flat_map(|l| l.iter().chain(b"\n")).copied().collect();
-            Box::new(std::io::Cursor::new(text)) as Box<dyn Read>
-        })
-        .collect();
-    let mut reader = CaptureReader::from_readers(readers, 16 << 20).expect("in-memory capture");
+    let mut reader = capture_reader(files, 16 << 20).expect("in-memory capture");
     let mut out = Vec::new();
     while let Some(record) = reader.next().expect("in-memory read") {
         out.push(files[record.file][record.line as usize - 1].clone());

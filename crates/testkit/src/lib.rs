@@ -89,23 +89,36 @@ pub fn replay(config: EngineConfig, lines: &[Vec<u8>], depth_kept: usize) -> Rep
     replay_files(config, &[lines], depth_kept)
 }
 
-/// Replays several capture files merged by receive time, as `depthbook replay` does.
-pub fn replay_files(config: EngineConfig, files: &[&[Vec<u8>]], depth_kept: usize) -> Replay {
+/// The real capture reader over in-memory files (each a list of lines without terminators),
+/// merging them by receive time as `depthbook replay` does; lines longer than `max_line` are
+/// cut.
+///
+/// # Errors
+/// What [`CaptureReader::from_readers`] refuses.
+pub fn capture_reader(
+    files: &[&[Vec<u8>]],
+    max_line: usize,
+) -> Result<CaptureReader, depthbook_capture::CaptureError> {
     let readers: Vec<Box<dyn Read>> = files
         .iter()
         .map(|lines| {
-            let mut buf = Vec::new();
+            let mut text = Vec::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
             for line in lines.iter() {
-                buf.extend_from_slice(line);
-                buf.push(b'\n');
+                text.extend_from_slice(line);
+                text.push(b'\n');
             }
-            Box::new(std::io::Cursor::new(buf)) as Box<dyn Read>
+            Box::new(std::io::Cursor::new(text)) as Box<dyn Read>
         })
         .collect();
+    CaptureReader::from_readers(readers, max_line)
+}
+
+/// Replays several capture files merged by receive time, as `depthbook replay` does.
+pub fn replay_files(config: EngineConfig, files: &[&[Vec<u8>]], depth_kept: usize) -> Replay {
     let max_line = config.limits.max_frame_bytes + 1;
     let mut engine = Engine::new(config);
     let rx = engine.subscribe(1 << 16, SlowConsumer::DropNewest);
-    let mut reader = CaptureReader::from_readers(readers, max_line).expect("in-memory capture");
+    let mut reader = capture_reader(files, max_line).expect("in-memory capture");
     let mut outcomes = Vec::new();
     let mut books = Vec::new();
     while let Some(record) = reader.next().expect("in-memory read") {
@@ -131,9 +144,8 @@ pub fn replay_files(config: EngineConfig, files: &[&[Vec<u8>]], depth_kept: usiz
 /// Feeds `lines` (one capture file) through the real capture reader into `engine`, as
 /// `depthbook replay` does; returns the number of records fed.
 pub fn replay_into(engine: &mut Engine, lines: &[Vec<u8>]) -> u64 {
-    let text: Vec<u8> = lines.iter().flat_map(|l| l.iter().chain(b"\n")).copied().collect();
-    let readers = vec![Box::new(std::io::Cursor::new(text)) as Box<dyn Read>];
-    let mut reader = CaptureReader::from_readers(readers, 16 << 20).expect("in-memory capture");
+    let max_line = EngineConfig::new(engine.venue()).limits.max_frame_bytes + 1;
+    let mut reader = capture_reader(&[lines], max_line).expect("in-memory capture");
     let mut records = 0;
     while let Some(record) = reader.next().expect("in-memory read") {
         depthbook_capture::feed(engine, &record);

@@ -20,9 +20,8 @@
 //! deltas. Nothing else about such a line may differ.
 
 use std::fmt;
-use std::io::Read;
 
-use depthbook_capture::{CaptureReader, RecordKind};
+use depthbook_capture::RecordKind;
 use depthbook_core::{Book, Side};
 use depthbook_engine::{
     BookState, Engine, EngineConfig, SlowConsumer, StaleReason, Status, TopOfBook, Update,
@@ -71,11 +70,6 @@ pub struct Compared {
 /// # Panics
 /// If the reference does not cover `venue` ([`Model::covers`]).
 pub fn check_against_reference(venue: Venue, lines: &[Vec<u8>]) -> Result<Compared, Divergence> {
-    let mut text = Vec::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
-    for line in lines {
-        text.extend_from_slice(line);
-        text.push(b'\n');
-    }
     let config = EngineConfig::new(venue);
     let max_line = config.limits.max_frame_bytes + 1;
     let mut engine = Engine::new(config);
@@ -83,8 +77,7 @@ pub fn check_against_reference(venue: Venue, lines: &[Vec<u8>]) -> Result<Compar
     let rx = engine.subscribe(1 << 12, SlowConsumer::DropNewest);
     let mut model = Model::new(venue);
     let mut compared = Compared::default();
-    let readers = vec![Box::new(std::io::Cursor::new(text)) as Box<dyn Read>];
-    let mut reader = CaptureReader::from_readers(readers, max_line)
+    let mut reader = crate::capture_reader(&[lines], max_line)
         .map_err(|e| Divergence { line: 0, what: format!("capture reader: {e}") })?;
     loop {
         let record = match reader.next() {

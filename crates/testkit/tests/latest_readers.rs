@@ -51,12 +51,7 @@ fn after_every_line_readers_show_the_state_and_the_last_good_top() {
     // Each book's best levels as of its last view.
     let mut last_levels: HashMap<InstrumentId, Levels> = HashMap::new();
     let (mut stale_seen, mut rebuilt) = (0, 0);
-    let text: Vec<u8> = lines.iter().flat_map(|l| l.iter().chain(b"\n")).copied().collect();
-    let mut reader = depthbook_capture::CaptureReader::from_readers(
-        vec![Box::new(std::io::Cursor::new(text))],
-        16 << 20,
-    )
-    .unwrap();
+    let mut reader = depthbook_testkit::capture_reader(&[&lines], 16 << 20).unwrap();
     while let Some(record) = reader.next().unwrap() {
         depthbook_capture::feed(&mut engine, &record);
         for update in rx.try_iter() {
