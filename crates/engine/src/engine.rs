@@ -273,15 +273,18 @@ impl Engine {
     }
 
     /// A latest-value reader of `id`'s best [`crate::DEPTH_LEVELS`] levels a side, as of its
-    /// last view published while Live, and its state. `None` for an id the engine does not
-    /// hold yet.
+    /// last view published while Live, and its state. Made while the book is not Live, it shows
+    /// no levels until the book's next view. `None` for an id the engine does not hold yet.
     pub fn depth_reader(&mut self, id: InstrumentId) -> Option<DepthReader> {
         let inst = self.books.instruments.get_mut(id as usize)?;
         if let Some(writer) = &inst.depth {
             return Some(writer.reader(id));
         }
-        let (seq, recv_ns) = inst.last_view.map_or((None, 0), |v| (v.seq, v.recv_ns));
-        let generation = if inst.last_view.is_some() { inst.generation } else { 0 };
+        // The book's levels are its last view's only while it is Live: a Stale book may hold a
+        // failed rebuild's levels, which no reader may see.
+        let last = inst.last_view.filter(|_| inst.state.is_live());
+        let (generation, seq, recv_ns) =
+            last.map_or((0, None, 0), |v| (v.generation, v.seq, v.recv_ns));
         let (writer, reader) = DepthWriter::new(
             id,
             &inst.book,

@@ -85,6 +85,26 @@ fn a_snapshot_older_than_the_first_buffered_delta_is_a_failed_bridge() {
     assert_eq!(engine.counters().published, 0);
 }
 
+#[test]
+fn a_depth_reader_made_after_a_failed_rebuild_shows_no_half_built_levels() {
+    let mut engine = Engine::new(EngineConfig::new(Venue::BinanceSpot));
+    feed(&mut engine, &spot_delta(6, 6, "100.0"));
+    feed(&mut engine, &spot_snapshot(5));
+    assert_eq!(engine.state(0), Some(BookState::Live));
+    // A gap, then a REST snapshot too old to bridge: the book holds that snapshot's levels.
+    feed(&mut engine, &spot_delta(10, 12, "98.0"));
+    feed(&mut engine, &spot_snapshot(7));
+    assert_eq!(engine.counters().gaps, 2);
+    assert!(matches!(engine.state(0), Some(BookState::Stale(_))));
+    let depth = engine.depth_reader(0).unwrap().read();
+    assert_eq!(Some(depth.state), engine.state(0));
+    assert_eq!((depth.generation, depth.bids().len(), depth.asks().len()), (0, 0, 0));
+    // The top reader keeps the last good view, marked Stale.
+    let top = engine.top_reader(0).unwrap().read();
+    assert!(!top.is_live());
+    assert_eq!(top.top.and_then(|t| t.bid).map(|b| b.0.to_string()), Some("100".to_owned()));
+}
+
 fn okx(action: &str, prev: i64, seq: i64, bids: &str) -> String {
     format!(
         r#"{{"arg":{{"channel":"books","instId":"BTC-USDT"}},"action":"{action}","data":[{{"asks":[["200","1","0","1"]],"bids":{bids},"ts":"1","checksum":0,"prevSeqId":{prev},"seqId":{seq}}}]}}"#
