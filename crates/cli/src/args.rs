@@ -69,13 +69,17 @@ pub(crate) struct FeedArgs {
     /// Which of the venue's markets: `spot`, or `usdt-futures` (Gate.io).
     #[arg(long, default_value = "spot", value_parser = parse_market)]
     pub(crate) market: depthbook_net::Market,
+    /// Which of the venue's book channels: `default`, `mbp` (HTX incremental, snapshots by
+    /// `req`) or `full` (Bybit `orderbook.full`, snapshots from REST).
+    #[arg(long, default_value = "default", value_parser = parse_channel)]
+    pub(crate) channel: depthbook_net::BookChannel,
     /// WebSocket URL in place of the venue's (a testnet, `depthbook serve`).
     #[arg(long)]
     pub(crate) url: Option<String>,
     /// REST base URL in place of the venue's (Binance-style snapshots).
     #[arg(long = "rest-url")]
     pub(crate) rest_url: Option<String>,
-    /// Subscribed depth (Kraken; default 10).
+    /// Subscribed depth (Kraken: default 10; Bitfinex 25; Bybit 50; HTX `mbp` 150).
     #[arg(long)]
     pub(crate) depth: Option<u32>,
     /// Price and size decimals as P:Q where the feed does not announce them (Kraken v2).
@@ -208,6 +212,11 @@ fn parse_market(s: &str) -> Result<depthbook_net::Market, String> {
         .into_iter()
         .find(|m| m.name() == s)
         .ok_or_else(|| format!("unknown market `{s}` (known: spot, usdt-futures)"))
+}
+
+fn parse_channel(s: &str) -> Result<depthbook_net::BookChannel, String> {
+    depthbook_net::BookChannel::from_name(s)
+        .ok_or_else(|| format!("unknown book channel `{s}` (known: default, mbp, full)"))
 }
 
 fn parse_precision(s: &str) -> Result<(u8, u8), String> {

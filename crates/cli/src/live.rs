@@ -82,6 +82,7 @@ fn start(feed: &FeedArgs, record: Option<&std::path::Path>) -> anyhow::Result<Li
     init_logging();
     let mut config = LiveConfig::new(feed.venue, feed.symbols.clone());
     config.market = feed.market;
+    config.channel = feed.channel;
     config.ws_url.clone_from(&feed.url);
     config.rest_url.clone_from(&feed.rest_url);
     config.depth = feed.depth;

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use depthbook_capture::CaptureReader;
 use depthbook_engine::{Counters, Engine, EngineConfig, SlowConsumer, Update};
-use depthbook_net::{Live, LiveConfig, Market};
+use depthbook_net::{BookChannel, Live, LiveConfig, Market};
 use depthbook_venues::{InstrumentId, Venue};
 
 use crate::books::{Books, SymbolReaders};
@@ -45,6 +45,7 @@ pub struct Feed {
     source: Source,
     depth: Option<u32>,
     market: Market,
+    channel: BookChannel,
     updates: (usize, SlowConsumer),
     depth_readers: bool,
     core: Option<usize>,
@@ -77,6 +78,7 @@ impl Feed {
             source,
             depth: None,
             market: Market::Spot,
+            channel: BookChannel::Default,
             updates: (4096, SlowConsumer::DropNewest),
             depth_readers: false,
             core: None,
@@ -96,6 +98,14 @@ impl Feed {
     /// reads whatever its captures hold).
     pub fn market(mut self, market: Market) -> Self {
         self.market = market;
+        self
+    }
+
+    /// Which of the venue's book channels a live feed reads (HTX `mbp` diffs with snapshots
+    /// asked on the stream; Bybit `orderbook.full` with REST snapshots). A replay reads
+    /// whatever its captures hold.
+    pub fn channel(mut self, channel: BookChannel) -> Self {
+        self.channel = channel;
         self
     }
 
@@ -153,6 +163,7 @@ impl Feed {
                 let mut config = LiveConfig::new(self.venue, self.symbols.clone());
                 config.depth = self.depth;
                 config.market = self.market;
+                config.channel = self.channel;
                 config.ws_url = ws_url;
                 config.rest_url = rest_url;
                 let mut live = Live::start(config)?;

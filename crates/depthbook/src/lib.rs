@@ -44,7 +44,7 @@ pub use depthbook_engine::{
     BookState, Counters, DEPTH_LEVELS, DepthReader, DepthView, LatestTop, SlowConsumer,
     StaleReason, Status, StatusEvent, TopOfBook, TopReader, Update,
 };
-pub use depthbook_net::Market;
+pub use depthbook_net::{BookChannel, Market};
 pub use depthbook_venues::Venue;
 pub use error::Error;
 pub use feed::Feed;

@@ -25,6 +25,9 @@ pub(crate) enum Command {
     /// Unsubscribe and subscribe one instrument again (ignored while disconnected: the
     /// reconnect subscribes everything).
     Resubscribe(String),
+    /// Ask for one instrument's snapshot on the stream (HTX `mbp` `req`; ignored while
+    /// disconnected: the book asks again once resubscribed).
+    RequestSnapshot(String),
     /// Drop the connection and connect again (after the usual backoff): every book is
     /// resubscribed, for venues whose single books cannot be (Bitfinex unsubscribes by a
     /// channel id only the decoder knows).
@@ -111,7 +114,11 @@ pub(crate) async fn run(
             tokio::select! {
                 () = sleep_until(resume) => break,
                 command = commands.recv() => match command {
-                    Some(Command::Resubscribe(_) | Command::Reconnect) => {}
+                    Some(
+                        Command::Resubscribe(_)
+                        | Command::RequestSnapshot(_)
+                        | Command::Reconnect,
+                    ) => {}
                     Some(Command::Shutdown) | None => return,
                 },
             }
@@ -146,7 +153,9 @@ async fn connect(
                 Err(_) => Err(format!("no connection within {:?}", config.connect_timeout)),
             },
             command = commands.recv() => match command {
-                Some(Command::Resubscribe(_) | Command::Reconnect) => {}
+                Some(
+                    Command::Resubscribe(_) | Command::RequestSnapshot(_) | Command::Reconnect,
+                ) => {}
                 Some(Command::Shutdown) | None => return Ok(None),
             },
         }
@@ -180,20 +189,27 @@ impl Control {
     }
 }
 
-/// Resubscribe messages waiting for their turn under the venue's control-message spacing, so
-/// that reads go on between them. At most one resubscribe per symbol waits at a time: the
-/// ingest loop's spacing keeps this bounded by the number of symbols.
+/// What a queued control message is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Queued {
+    Resubscribe,
+    SnapshotRequest,
+}
+
+/// Control messages waiting for their turn under the venue's control-message spacing, so that
+/// reads go on between them. At most one of each kind per symbol waits at a time: the queue is
+/// bounded by twice the number of symbols whatever the ingest loop asks.
 #[derive(Default)]
 struct Outbox {
-    queue: VecDeque<(String, String)>,
+    queue: VecDeque<(String, Queued, String)>,
 }
 
 impl Outbox {
-    fn push(&mut self, symbol: &str, texts: Vec<String>) {
-        if self.queue.iter().any(|(s, _)| s == symbol) {
+    fn push(&mut self, symbol: &str, kind: Queued, texts: Vec<String>) {
+        if self.queue.iter().any(|(s, k, _)| s == symbol && *k == kind) {
             return;
         }
-        self.queue.extend(texts.into_iter().map(|t| (symbol.to_owned(), t)));
+        self.queue.extend(texts.into_iter().map(|t| (symbol.to_owned(), kind, t)));
     }
 }
 
@@ -235,7 +251,12 @@ async fn session(
             biased;
             command = commands.recv() => match command {
                 Some(Command::Resubscribe(symbol)) => {
-                    outbox.push(&symbol, protocol.resubscribe(&symbol, config.depth, req));
+                    let texts = protocol.resubscribe(&symbol, config.depth, req);
+                    outbox.push(&symbol, Queued::Resubscribe, texts);
+                }
+                Some(Command::RequestSnapshot(symbol)) => {
+                    let text = protocol.snapshot_request(&symbol, config.depth, req);
+                    outbox.push(&symbol, Queued::SnapshotRequest, text.into_iter().collect());
                 }
                 Some(Command::Reconnect) => {
                     let _ = timeout(Duration::from_secs(1), ws.close(None)).await;
@@ -247,7 +268,7 @@ async fn session(
                 }
             },
             () = sleep_until(control.next), if !outbox.queue.is_empty() => {
-                let Some((_, text)) = outbox.queue.pop_front() else { continue };
+                let Some((_, _, text)) = outbox.queue.pop_front() else { continue };
                 if let Err(e) = control.send(&mut ws, Message::text(text.clone()), counters).await {
                     return End::Reconnect(format!("resubscribe failed: {e}"));
                 }

@@ -13,6 +13,14 @@ pub enum NetError {
         /// The market asked.
         market: &'static str,
     },
+    /// A book channel the venue does not offer here (see [`crate::BookChannel`]).
+    #[error("{venue} has no {channel} book channel here")]
+    NoSuchChannel {
+        /// The venue.
+        venue: &'static str,
+        /// The channel asked.
+        channel: &'static str,
+    },
     /// A symbol with characters no venue uses (it would be spliced into JSON and URLs).
     #[error("`{0}` is not a symbol any venue uses")]
     BadSymbol(String),

@@ -49,6 +49,6 @@ pub use budget::WeightBudget;
 pub use counters::{NetCounters, NetSnapshot};
 pub use error::NetError;
 pub use live::{Live, LiveConfig, Step};
-pub use protocol::{Market, PingStyle, Protocol, ResyncMethod};
+pub use protocol::{BookChannel, Market, PingStyle, Protocol, ResyncMethod};
 pub use recorder::RecordConfig;
 pub use tls::client_config;

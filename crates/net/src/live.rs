@@ -4,8 +4,10 @@
 //! # Resync policy
 //! - A book that needs a snapshot (the engine raises the request: a gap, a checksum mismatch,
 //!   a bad message, or, for REST venues, the first buffered delta) is resynced by the venue's
-//!   method: a REST snapshot bridged with the buffered stream (Binance), or unsubscribe +
-//!   subscribe (OKX, Kraken). Only that book: the others keep publishing.
+//!   method: a REST snapshot bridged with the buffered stream (Binance, Gate.io, Bybit
+//!   `orderbook.full`), a snapshot asked on the stream and bridged the same way (HTX `mbp`),
+//!   unsubscribe + subscribe (OKX, Kraken), or a reconnect (Bitfinex, Coinbase Advanced
+//!   Trade). Only that book, except on reconnecting venues: the others keep publishing.
 //! - Repeated resyncs of one book are spaced by its own exponential backoff with jitter, reset
 //!   once the book has stayed Live for [`LiveConfig::healthy_after`]. REST requests of every book
 //!   go through one weight budget per venue ([`crate::budget`]).
@@ -32,7 +34,7 @@ use crate::counters::{NetCounters, NetSnapshot, bump};
 use crate::error::NetError;
 use crate::input::{Input, now_ns};
 use crate::metrics::LiveMetrics;
-use crate::protocol::{Market, Protocol, ResyncMethod};
+use crate::protocol::{BookChannel, Market, Protocol, ResyncMethod};
 use crate::recorder::{Entry, RecordConfig, Recorder};
 use crate::rest::{self, RestCommand, RestConfig};
 use crate::tls;
@@ -46,6 +48,8 @@ pub struct LiveConfig {
     pub symbols: Vec<String>,
     /// Which of the venue's markets (Gate.io: spot or USDT futures).
     pub market: Market,
+    /// Which of the venue's book channels (HTX `mbp`, Bybit `orderbook.full`).
+    pub channel: BookChannel,
     /// Subscribed depth (Kraken); `None` for the venue's default.
     pub depth: Option<u32>,
     /// Price and size decimals where the feed does not announce them (Kraken v2 checksums).
@@ -89,6 +93,7 @@ impl LiveConfig {
             venue,
             symbols,
             market: Market::Spot,
+            channel: BookChannel::Default,
             depth: None,
             precision: None,
             ws_url: None,
@@ -197,7 +202,8 @@ impl Live {
     /// Bad symbols or URLs, too many symbols for one connection, a capture file that cannot be
     /// opened, a runtime or TLS setup failure.
     pub fn start(config: LiveConfig) -> Result<Live, NetError> {
-        let mut protocol = Protocol::of_market(config.venue, config.market)?;
+        let mut protocol =
+            Protocol::of_market(config.venue, config.market)?.with_channel(config.channel)?;
         if let Some((ping_after, dead_after)) = config.keepalive {
             protocol.ping_after = ping_after;
             protocol.dead_after = dead_after.max(ping_after);
@@ -215,7 +221,7 @@ impl Live {
                 got: config.symbols.len(),
             });
         }
-        let depth = config.depth.or(config.venue.default_depth()).unwrap_or(0);
+        let depth = config.depth.or(protocol.default_depth()).unwrap_or(0);
         // Validates every symbol before anything starts.
         protocol.subscribe(&config.symbols, depth, &mut 0)?;
         let ws_url = config.ws_url.clone().unwrap_or_else(|| protocol.ws_url.to_owned());
@@ -230,7 +236,9 @@ impl Live {
                 check_url(&url, &["http://", "https://"])?;
                 Some(url)
             }
-            ResyncMethod::Resubscribe | ResyncMethod::Reconnect => None,
+            ResyncMethod::Resubscribe | ResyncMethod::Reconnect | ResyncMethod::StreamRequest => {
+                None
+            }
         };
 
         let counters = Arc::new(NetCounters::default());
@@ -610,23 +618,29 @@ impl Live {
             .last_data_ns(id)
             .is_some_and(|t| now.saturating_sub(t) <= self.resync_timeout_ns);
         let (fetch, resubscribe) = match (self.protocol.resync, &self.rest_tx) {
-            (ResyncMethod::RestSnapshot, Some(_)) => {
+            (ResyncMethod::RestSnapshot, Some(_)) | (ResyncMethod::StreamRequest, _) => {
                 (!from_watchdog, from_watchdog || !stream_flowing)
             }
             _ => (false, true),
         };
-        if fetch
-            && let Some(rest) = &self.rest_tx
-            && rest.try_send(RestCommand::Fetch(symbol.clone())).is_err()
-        {
-            bump(&self.counters.commands_dropped);
+        if fetch {
+            let sent = match &self.rest_tx {
+                Some(rest) => rest.try_send(RestCommand::Fetch(symbol.clone())).is_ok(),
+                // HTX `mbp`: the snapshot is asked on the stream.
+                None => self.conn_tx.try_send(Command::RequestSnapshot(symbol.clone())).is_ok(),
+            };
+            if !sent {
+                bump(&self.counters.commands_dropped);
+            }
         }
         if resubscribe && self.conn_tx.try_send(Command::Resubscribe(symbol.clone())).is_err() {
             bump(&self.counters.commands_dropped);
         }
-        let how = match (fetch, resubscribe) {
-            (true, true) => "resubscribe+rest",
-            (true, false) => "rest",
+        let how = match (fetch, resubscribe, self.protocol.resync) {
+            (true, true, ResyncMethod::StreamRequest) => "resubscribe+request",
+            (true, false, ResyncMethod::StreamRequest) => "request",
+            (true, true, _) => "resubscribe+rest",
+            (true, false, _) => "rest",
             _ => "resubscribe",
         };
         bump(&self.counters.resyncs_started);

@@ -20,6 +20,9 @@ pub enum ResyncMethod {
     /// Reconnect: every book of the connection is subscribed again (Bitfinex, whose
     /// unsubscribe names a channel id, and whose SEQ_ALL breaks concern every book anyway).
     Reconnect,
+    /// Ask for a snapshot on the stream itself and bridge it with the buffered deltas, like a
+    /// REST one (HTX `mbp`: `{"req": topic}`, answered on the same connection).
+    StreamRequest,
 }
 
 /// Which of a venue's markets a connection reads, where one venue name covers several with the
@@ -40,6 +43,42 @@ impl Market {
             Market::Spot => "spot",
             Market::UsdtFutures => "usdt-futures",
         }
+    }
+}
+
+/// Which of a venue's book channels a connection reads, where the venue offers more than one
+/// with other sequencing (the decoder reads them all; the choice changes the subscription, the
+/// endpoint and how a book is resynced).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BookChannel {
+    /// The venue's usual book channel (HTX `depth.step0` whole books, Bybit
+    /// `orderbook.{depth}`).
+    #[default]
+    Default,
+    /// HTX `market.{symbol}.mbp.{levels}` on `/feed`: diffs chained by `prevSeqNum`, the
+    /// snapshot asked with a `req` on the stream and bridged with them.
+    Mbp,
+    /// Bybit `orderbook.full.{symbol}`: every level of the book as deltas chained strictly by
+    /// `u`, bridged onto REST `/v5/market/full_orderbook`.
+    Full,
+}
+
+impl BookChannel {
+    /// Every channel choice, in `--channel` order.
+    pub const ALL: [BookChannel; 3] = [BookChannel::Default, BookChannel::Mbp, BookChannel::Full];
+
+    /// The name `--channel` takes.
+    pub const fn name(self) -> &'static str {
+        match self {
+            BookChannel::Default => "default",
+            BookChannel::Mbp => "mbp",
+            BookChannel::Full => "full",
+        }
+    }
+
+    /// The channel with that name.
+    pub fn from_name(name: &str) -> Option<BookChannel> {
+        Self::ALL.into_iter().find(|c| c.name() == name)
     }
 }
 
@@ -76,6 +115,8 @@ pub struct Protocol {
     pub venue: Venue,
     /// The venue's market this connection reads.
     pub market: Market,
+    /// The book channel this connection reads.
+    pub channel: BookChannel,
     /// Production WebSocket URL.
     pub ws_url: &'static str,
     /// Production REST base URL, for venues whose snapshots come from REST.
@@ -118,6 +159,7 @@ impl Protocol {
         let base = Protocol {
             venue,
             market: Market::Spot,
+            channel: BookChannel::Default,
             ws_url: "",
             rest_url: None,
             resync: ResyncMethod::Resubscribe,
@@ -329,6 +371,54 @@ impl Protocol {
         }
     }
 
+    /// These rules, reading `channel` instead of the venue's default book channel.
+    ///
+    /// # Errors
+    /// [`NetError::NoSuchChannel`] for a channel the venue does not offer here.
+    pub fn with_channel(self, channel: BookChannel) -> Result<Protocol, NetError> {
+        match (self.venue, self.market, channel) {
+            (_, _, BookChannel::Default) => Ok(self),
+            // Same keepalive and limits as `/ws`; the incremental feed has its own endpoint.
+            (Venue::Htx, Market::Spot, BookChannel::Mbp) => Ok(Protocol {
+                channel,
+                ws_url: "wss://api.huobi.pro/feed",
+                resync: ResyncMethod::StreamRequest,
+                ..self
+            }),
+            // Public market REST: 600 requests per 5 s per IP; we allow ourselves far less.
+            (Venue::Bybit, Market::Spot, BookChannel::Full) => Ok(Protocol {
+                channel,
+                rest_url: Some("https://api.bybit.com"),
+                resync: ResyncMethod::RestSnapshot,
+                rest_weight: 1,
+                rest_budget_per_minute: 300,
+                ..self
+            }),
+            (venue, _, channel) => {
+                Err(NetError::NoSuchChannel { venue: venue.name(), channel: channel.name() })
+            }
+        }
+    }
+
+    /// The depth a subscription asks for when none is given: the venue's default, or the
+    /// channel's (HTX `mbp`: 150 levels).
+    pub fn default_depth(&self) -> Option<u32> {
+        match self.channel {
+            BookChannel::Mbp => Some(150),
+            _ => self.venue.default_depth(),
+        }
+    }
+
+    /// The message that asks for `symbol`'s snapshot on the stream, for a venue that resyncs
+    /// by [`ResyncMethod::StreamRequest`] (HTX `mbp`).
+    pub fn snapshot_request(&self, symbol: &str, depth: u32, req: &mut u64) -> Option<String> {
+        if self.resync != ResyncMethod::StreamRequest {
+            return None;
+        }
+        *req += 1;
+        Some(format!(r#"{{"req":"market.{symbol}.mbp.{depth}","id":"{req}"}}"#))
+    }
+
     /// The messages that subscribe `symbols` at `depth` (Kraken; ignored elsewhere), batched
     /// within the venue's limits, in the order to send them. `req` numbers requests.
     ///
@@ -376,6 +466,11 @@ impl Protocol {
 
     /// The book depths a subscription may ask for, where the venue takes one.
     pub fn depths(&self) -> Option<&'static [u32]> {
+        match self.channel {
+            BookChannel::Mbp => return Some(&[5, 20, 150, 400]),
+            BookChannel::Full => return None,
+            BookChannel::Default => {}
+        }
         match self.venue {
             Venue::Kraken | Venue::KrakenV1 => Some(&[10, 25, 100, 500, 1000]),
             Venue::Bitfinex => Some(&[1, 25, 100, 250]),
@@ -445,6 +540,9 @@ impl Protocol {
             Venue::GateIo => Some(format!(
                 "{base}/api/v4/spot/order_book?currency_pair={symbol}&limit=100&with_id=true"
             )),
+            Venue::Bybit if self.channel == BookChannel::Full => {
+                Some(format!("{base}/v5/market/full_orderbook?category=spot&symbol={symbol}"))
+            }
             _ => None,
         }
     }
@@ -504,6 +602,10 @@ impl Protocol {
                     action.lower()
                 )
             }
+            Venue::Bybit if self.channel == BookChannel::Full => {
+                let topics = quoted(&|s| format!(r#""orderbook.full.{s}""#));
+                format!(r#"{{"req_id":"{req}","op":"{}","args":[{topics}]}}"#, action.lower())
+            }
             Venue::Bybit => {
                 let topics = quoted(&|s| format!(r#""orderbook.{depth}.{s}""#));
                 format!(r#"{{"req_id":"{req}","op":"{}","args":[{topics}]}}"#, action.lower())
@@ -524,7 +626,11 @@ impl Protocol {
                     Action::Subscribe => "sub",
                     Action::Unsubscribe => "unsub",
                 };
-                format!(r#"{{"{verb}":"market.{symbol}.depth.step0","id":"{req}"}}"#)
+                if self.channel == BookChannel::Mbp {
+                    format!(r#"{{"{verb}":"market.{symbol}.mbp.{depth}","id":"{req}"}}"#)
+                } else {
+                    format!(r#"{{"{verb}":"market.{symbol}.depth.step0","id":"{req}"}}"#)
+                }
             }
             Venue::GateIo => {
                 // `subscribe_batch` is 1: one pair per message.
@@ -611,6 +717,47 @@ mod tests {
             Protocol::of_market(Venue::Okx, Market::UsdtFutures),
             Err(NetError::NoSuchMarket { venue: "okx", market: "usdt-futures" })
         ));
+    }
+
+    #[test]
+    fn htx_mbp_and_bybit_full_have_their_subscriptions_resyncs_and_snapshots() {
+        let mbp = Protocol::of(Venue::Htx).with_channel(BookChannel::Mbp).unwrap();
+        assert_eq!(mbp.ws_url, "wss://api.huobi.pro/feed");
+        assert_eq!(mbp.resync, ResyncMethod::StreamRequest);
+        assert_eq!(mbp.default_depth(), Some(150));
+        assert_eq!(
+            mbp.subscribe(&["btcusdt".to_owned()], 400, &mut 0).unwrap(),
+            [r#"{"sub":"market.btcusdt.mbp.400","id":"1"}"#]
+        );
+        assert!(matches!(
+            mbp.subscribe(&["btcusdt".to_owned()], 100, &mut 0),
+            Err(NetError::BadDepth { .. })
+        ));
+        let mut req = 4;
+        assert_eq!(
+            mbp.snapshot_request("btcusdt", 400, &mut req).as_deref(),
+            Some(r#"{"req":"market.btcusdt.mbp.400","id":"5"}"#)
+        );
+        assert_eq!(Protocol::of(Venue::Htx).snapshot_request("btcusdt", 0, &mut req), None);
+
+        let full = Protocol::of(Venue::Bybit).with_channel(BookChannel::Full).unwrap();
+        assert_eq!(full.resync, ResyncMethod::RestSnapshot);
+        assert_eq!(
+            full.subscribe(&["BTCUSDT".to_owned()], 0, &mut 0).unwrap(),
+            [r#"{"req_id":"1","op":"subscribe","args":["orderbook.full.BTCUSDT"]}"#]
+        );
+        assert_eq!(
+            full.rest_snapshot_url("https://api.bybit.com", "BTCUSDT").as_deref(),
+            Some("https://api.bybit.com/v5/market/full_orderbook?category=spot&symbol=BTCUSDT")
+        );
+        assert!(matches!(
+            Protocol::of(Venue::Okx).with_channel(BookChannel::Mbp),
+            Err(NetError::NoSuchChannel { venue: "okx", channel: "mbp" })
+        ));
+        assert!(Protocol::of(Venue::Htx).with_channel(BookChannel::Full).is_err());
+        for channel in BookChannel::ALL {
+            assert_eq!(BookChannel::from_name(channel.name()), Some(channel));
+        }
     }
 
     #[test]

@@ -19,7 +19,7 @@ use depthbook_core::{Price, Qty, Side};
 use depthbook_engine::{
     BookState, Counters, Engine, EngineConfig, SlowConsumer, Status, TopOfBook, Update,
 };
-use depthbook_net::{Live, LiveConfig, Market, NetSnapshot, RecordConfig};
+use depthbook_net::{BookChannel, Live, LiveConfig, Market, NetSnapshot, RecordConfig};
 use depthbook_sim::{Faults, Pace, ServeConfig, Server, SimStats};
 use depthbook_venues::Venue;
 
@@ -187,6 +187,18 @@ fn assert_consistent(outcome: &Outcome, truth: &Truth) {
     assert!(outcome.reached_truth, "books never reached truth's final state: {outcome:#?}");
     for (view, seen) in &outcome.views {
         assert!(truth.views.contains(seen), "published a view truth never had: {view:?}");
+    }
+    assert_eq!(outcome.counters.checksum_failures, 0, "{:?}", outcome.counters);
+}
+
+/// As [`assert_consistent`], for streams the loopback derives and numbers itself (HTX `mbp`,
+/// Bybit `orderbook.full`): views are compared without their sequence numbers.
+fn assert_consistent_renumbered(outcome: &Outcome, truth: &Truth) {
+    assert!(outcome.reached_truth, "books never reached truth's final state: {outcome:#?}");
+    let unnumbered = |s: &Seen| Seen { seq: None, ..s.clone() };
+    let truth_views: HashSet<Seen> = truth.views.iter().map(unnumbered).collect();
+    for (view, seen) in &outcome.views {
+        assert!(truth_views.contains(&unnumbered(seen)), "a view truth never had: {view:?}");
     }
     assert_eq!(outcome.counters.checksum_failures, 0, "{:?}", outcome.counters);
 }
@@ -630,4 +642,65 @@ fn tempdir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// HTX `mbp` diffs, which no capture holds: the loopback derives them from the `depth.step0`
+/// capture's books (numbered `seqNum` / `prevSeqNum`) and answers `req` on the stream with the
+/// book at its current number. Every book bridges its snapshot with the buffered diffs; at a
+/// twentieth of the recorded pace (so the books are Live), a dropped diff is one gap, healed
+/// by one `req` of that book only.
+#[test]
+fn htx_mbp_diffs_bridge_req_snapshots_live_and_a_dropped_diff_asks_again() {
+    let files = vec![fixture("htx/cryptofeed_HUOBI.ws.44.0.txt.gz")];
+    let truth = truth(Venue::Htx, &files);
+    let symbols: Vec<&str> = truth.finals.keys().map(String::as_str).collect();
+    let config = |server: &Server| LiveConfig {
+        channel: BookChannel::Mbp,
+        ..live_config(Venue::Htx, &symbols, server)
+    };
+    let pace = |c: &mut ServeConfig| c.pace = Pace::Recorded { speedup: 20 };
+    let server = start_with(Venue::Htx, &files, Faults::default(), &truth, pace);
+    let outcome = run(config(&server), &server, &truth, Duration::from_secs(60));
+    assert_consistent_renumbered(&outcome, &truth);
+    assert_eq!((outcome.counters.gaps, outcome.counters.decode_errors), (0, 0));
+    assert!(outcome.counters.applied > 100, "{:?}", outcome.counters);
+
+    let faults = Faults { drop: vec![200], ..Faults::default() };
+    let server = start_with(Venue::Htx, &files, faults, &truth, pace);
+    let outcome = run(config(&server), &server, &truth, Duration::from_secs(60));
+    assert_consistent_renumbered(&outcome, &truth);
+    assert_eq!(outcome.sim.faults.dropped, 1);
+    let (_, status) = only_one_stale(&outcome);
+    assert!(matches!(status, Status::Stale(depthbook_engine::StaleReason::Gap { .. })));
+    assert_eq!((outcome.counters.gaps, outcome.counters.resyncs), (1, 1));
+}
+
+/// Bybit `orderbook.full`: deltas only, strictly numbered by `u`, bridged onto REST
+/// `/v5/market/full_orderbook`; the loopback derives both from the (reshaped) capture's book.
+/// A dropped delta is a gap (the rule is documented for this stream), healed by one refetch.
+#[test]
+fn bybit_full_bridges_rest_snapshots_live_and_a_dropped_delta_refetches() {
+    let files = vec![fixture("bybit/bybit_derived_from_binance_spot_btcusdt_20240808.txt.gz")];
+    let truth = truth(Venue::Bybit, &files);
+    let config = |server: &Server| LiveConfig {
+        channel: BookChannel::Full,
+        ..live_config(Venue::Bybit, &["BTCUSDT"], server)
+    };
+    let server = start_server(Venue::Bybit, &files, Faults::default(), &truth);
+    let outcome = run(config(&server), &server, &truth, Duration::from_secs(60));
+    assert_consistent_renumbered(&outcome, &truth);
+    assert_eq!((outcome.counters.gaps, outcome.counters.unconfirmed_breaks), (0, 0));
+    assert!(outcome.net.rest_ok >= 1, "{:?}", outcome.net);
+    assert!(outcome.views.len() > 1000, "{}", outcome.views.len());
+
+    let faults = Faults { drop: vec![700], ..Faults::default() };
+    let server = start_server(Venue::Bybit, &files, faults, &truth);
+    let outcome = run(config(&server), &server, &truth, Duration::from_secs(60));
+    assert_consistent_renumbered(&outcome, &truth);
+    assert_eq!(
+        outcome.sim.faults.dropped, 2,
+        "the capture's 700th delta (no subscriber) and the stream's"
+    );
+    assert_eq!((outcome.counters.gaps, outcome.counters.resyncs), (1, 1));
+    assert!(outcome.net.rest_ok >= 2, "{:?}", outcome.net);
 }

@@ -303,6 +303,11 @@ impl Connection {
         match self.app.dialect.parse(text) {
             Request::Reply(reply) => self.send(socket, reply).await,
             Request::Nothing => true,
+            Request::Fetch { meta, topic } => {
+                let outbox = self.outbox.clone();
+                let command = Command::Fetch { outbox, topic, id: meta.id };
+                self.app.commands.send(command).await.is_ok()
+            }
             Request::Configure { reply, numbered } => {
                 self.numbered = numbered.then_some(self.numbered.unwrap_or(1));
                 self.send(socket, reply).await

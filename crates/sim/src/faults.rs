@@ -11,6 +11,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Faults to inject; the default injects none.
+///
+/// Frame faults name delta frames by their 1-based number among the frames of the capture's
+/// own channel, and separately among the frames of each stream the server derives (HTX `mbp`,
+/// Bybit `orderbook.full`): `drop: vec![5]` drops the fifth of each.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Faults {
     /// Delta frames never sent.

@@ -41,6 +41,7 @@
 mod classify;
 mod config;
 mod connection;
+mod derived;
 mod error;
 mod faults;
 mod replay;

@@ -30,6 +30,7 @@ use tokio::time::Instant;
 
 use crate::classify::{Classified, Classifier, MAX_SYMBOLS};
 use crate::config::{Pace, ServeConfig};
+use crate::derived::{DerivedKind, DerivedStream};
 use crate::faults::{FaultPlan, corrupt_size};
 use crate::snapshot::{self, BookView};
 use crate::source::{RecordData, SourceItem};
@@ -85,6 +86,16 @@ pub(crate) enum Command {
         /// Answered once the route is gone.
         reply: oneshot::Sender<SubscribeInfo>,
     },
+    /// A snapshot of a derived stream asked on the connection (HTX `req`): the answer goes
+    /// into `outbox` behind whatever was queued before.
+    Fetch {
+        /// The connection's queue.
+        outbox: mpsc::Sender<Outbound>,
+        /// The stream.
+        topic: Topic,
+        /// The client's request id, echoed.
+        id: Option<serde_json::Value>,
+    },
     /// `conn` is gone: remove its routes.
     Closed {
         /// The connection.
@@ -122,6 +133,17 @@ struct Route {
     wants_snapshot: bool,
     /// Whether its snapshot is still to be sent (no deltas until then).
     awaiting_snapshot: bool,
+    /// The derived stream it reads instead of the capture's frames, if any.
+    derived: Option<DerivedKind>,
+}
+
+/// Who a delta frame is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Audience {
+    /// Subscribers of the capture's own channel: the frame is the capture's.
+    Capture,
+    /// Subscribers of one derived stream: the frame is that stream's.
+    Derived(DerivedKind),
 }
 
 /// A delta frame ready to deliver.
@@ -129,6 +151,7 @@ struct Route {
 struct Prepared {
     text: Utf8Bytes,
     symbols: Vec<String>,
+    audience: Audience,
 }
 
 /// The replay task's state.
@@ -147,6 +170,10 @@ pub(crate) struct Replay {
     /// awaiting routes were last looked at.
     recheck_awaiting: bool,
     waiters: Vec<(String, usize, bool, oneshot::Sender<DepthAnswer>)>,
+    /// Streams derived from the truth book, per symbol (HTX `mbp`, Bybit `orderbook.full`).
+    derived: HashMap<String, Vec<DerivedStream>>,
+    /// Answers to `Fetch` commands, to queue on their connections.
+    fetched: Vec<(mpsc::Sender<Outbound>, Utf8Bytes)>,
     faults: Arc<FaultPlan>,
     /// A reordered frame, sent after the next one.
     held: Option<Prepared>,
@@ -160,6 +187,9 @@ pub(crate) struct Replay {
     /// Receive time of the last record processed.
     position_ns: i64,
     deltas_seen: u64,
+    /// Frames forwarded per derived stream kind: faults name the n-th frame of the capture's
+    /// channel and, separately, the n-th of each derived stream.
+    derived_seen: HashMap<DerivedKind, u64>,
     /// Subscriptions so far; the replay starts at `start_after`.
     subscriptions: u64,
     start_after: u64,
@@ -207,6 +237,8 @@ impl Replay {
             awaiting: HashSet::new(),
             recheck_awaiting: false,
             waiters: Vec::new(),
+            derived: HashMap::new(),
+            fetched: Vec::new(),
             faults,
             held: None,
             commands,
@@ -217,6 +249,7 @@ impl Replay {
             last_recv_ns: None,
             position_ns: 0,
             deltas_seen: 0,
+            derived_seen: HashMap::new(),
             subscriptions: 0,
             start_after: config.start_after.max(1),
             started: false,
@@ -235,6 +268,10 @@ impl Replay {
             }
             if !self.waiters.is_empty() {
                 self.answer_waiters();
+            }
+            for (outbox, text) in std::mem::take(&mut self.fetched) {
+                // A connection gone meanwhile is removed by its own `Closed`.
+                let _ = self.push(&outbox, Outbound::Snapshot(text)).await;
             }
             if self.source_done && self.next.is_none() && !self.done {
                 self.finish().await;
@@ -259,12 +296,17 @@ impl Replay {
     }
 
     /// Whether the classified record may be processed now. Before the replay starts, records
-    /// up to the first delta frame are processed at once: they are never forwarded, and they
-    /// tell acks and snapshots what the capture announces (Kraken v1 channel ids, books).
+    /// up to the first one subscribers would receive (a delta frame, or a whole-book push on
+    /// HTX) are processed at once: they tell acks and snapshots what the capture announces
+    /// (Kraken v1 channel ids, books).
     fn ready(&self) -> bool {
         match &self.next {
             None => false,
-            Some(next) if !self.started => next.deltas.is_empty(),
+            Some(next) if !self.started => {
+                let received = !next.deltas.is_empty()
+                    || (self.dialect.pushes_whole_books() && !next.snapshots.is_empty());
+                !received
+            }
             Some(_) => self.due <= Instant::now(),
         }
     }
@@ -311,8 +353,12 @@ impl Replay {
                 for symbol in &snapshots {
                     self.resnapshot(symbol);
                 }
+                let derived = self.advance_derived(deltas.iter().chain(&snapshots));
                 if !deltas.is_empty() {
-                    self.forward(bytes, deltas).await;
+                    self.forward(bytes, deltas, Audience::Capture).await;
+                }
+                for (symbol, kind, text) in derived {
+                    self.forward(text.into_bytes(), vec![symbol], Audience::Derived(kind)).await;
                 }
             }
             RecordData::Rest { body, url } => {
@@ -333,11 +379,68 @@ impl Replay {
         }
     }
 
-    /// Numbers a delta frame, applies its faults, and delivers it.
-    async fn forward(&mut self, mut bytes: Vec<u8>, symbols: Vec<String>) {
-        self.deltas_seen += 1;
+    /// Brings the derived streams of `symbols` to their truth books (those that are Live):
+    /// the messages to forward, in order.
+    fn advance_derived<'s>(
+        &mut self,
+        symbols: impl Iterator<Item = &'s String>,
+    ) -> Vec<(String, DerivedKind, String)> {
+        let mut out = Vec::new();
+        for symbol in symbols {
+            let time_ms = self.time_ms(symbol);
+            let Some(streams) = self.derived.get_mut(symbol) else { continue };
+            let Some(id) = self.engine.instrument(symbol) else { continue };
+            if !self.engine.state(id).is_some_and(|s| s.is_live()) {
+                continue;
+            }
+            let Some(truth) = self.engine.book(id) else { continue };
+            for stream in streams.iter_mut() {
+                if let Some(text) = stream.advance(truth, time_ms) {
+                    out.push((symbol.clone(), stream.kind(), text));
+                }
+            }
+        }
+        out
+    }
+
+    /// The derived stream `kind` of `symbol`, started from its truth book if it is new.
+    fn derived_stream(&mut self, symbol: &str, kind: DerivedKind) -> &mut DerivedStream {
+        let truth = self
+            .engine
+            .instrument(symbol)
+            .filter(|&id| self.engine.state(id).is_some_and(|s| s.is_live()))
+            .and_then(|id| self.engine.book(id));
+        let streams = self.derived.entry(symbol.to_owned()).or_default();
+        let at = match streams.iter().position(|s| s.kind() == kind) {
+            Some(at) => at,
+            None => {
+                streams.push(DerivedStream::new(kind, symbol, truth));
+                streams.len() - 1
+            }
+        };
+        &mut streams[at]
+    }
+
+    /// The venue time to stamp on a message about `symbol`, in ms.
+    fn time_ms(&self, symbol: &str) -> i64 {
+        self.classifier.facts(symbol).exchange_ms.unwrap_or(self.position_ns.div_euclid(1_000_000))
+    }
+
+    /// Numbers a delta frame, applies its faults, and delivers it to `audience`.
+    async fn forward(&mut self, mut bytes: Vec<u8>, symbols: Vec<String>, audience: Audience) {
+        let number = match audience {
+            Audience::Capture => {
+                self.deltas_seen += 1;
+                self.deltas_seen
+            }
+            Audience::Derived(kind) => {
+                let seen = self.derived_seen.entry(kind).or_default();
+                *seen += 1;
+                *seen
+            }
+        };
         bump(&self.counters.replay_deltas);
-        let faults = self.faults.for_frame(self.deltas_seen);
+        let faults = self.faults.for_frame(number);
         let current = if faults.drop {
             bump(&self.counters.dropped);
             None
@@ -352,12 +455,9 @@ impl Replay {
                 }
             }
             match Utf8Bytes::try_from(bytes) {
-                Ok(text) => Some(Prepared { text, symbols }),
+                Ok(text) => Some(Prepared { text, symbols, audience }),
                 Err(_) => {
-                    tracing::warn!(
-                        frame = self.deltas_seen,
-                        "capture frame is not UTF-8; not sent"
-                    );
+                    tracing::warn!(frame = number, "capture frame is not UTF-8; not sent");
                     None
                 }
             }
@@ -385,7 +485,14 @@ impl Replay {
         let mut targets: Vec<(ConnId, mpsc::Sender<Outbound>)> = Vec::new();
         for symbol in &frame.symbols {
             for route in self.routes.get(symbol).into_iter().flatten() {
-                if !route.awaiting_snapshot && !targets.iter().any(|(c, _)| *c == route.conn) {
+                let audience = match route.derived {
+                    Some(kind) => Audience::Derived(kind),
+                    None => Audience::Capture,
+                };
+                if audience == frame.audience
+                    && !route.awaiting_snapshot
+                    && !targets.iter().any(|(c, _)| *c == route.conn)
+                {
                     targets.push((route.conn, route.outbox.clone()));
                 }
             }
@@ -540,6 +647,9 @@ impl Replay {
                 self.start();
                 bump(&self.counters.subscriptions);
                 let wants_snapshot = topic.snapshot && self.dialect != Dialect::Binance;
+                if let Some(kind) = topic.derived {
+                    self.derived_stream(&topic.symbol, kind);
+                }
                 let routes = self.routes.entry(topic.symbol.clone()).or_default();
                 routes.retain(|r| r.conn != conn);
                 routes.push(Route {
@@ -548,6 +658,7 @@ impl Replay {
                     depth: topic.depth,
                     wants_snapshot,
                     awaiting_snapshot: wants_snapshot,
+                    derived: topic.derived,
                 });
                 if wants_snapshot {
                     self.awaiting.insert(topic.symbol.clone());
@@ -563,6 +674,12 @@ impl Replay {
                     }
                 }
                 let _ = reply.send(self.subscribe_info(&symbol));
+            }
+            Command::Fetch { outbox, topic, id } => {
+                let Some(kind) = topic.derived else { return };
+                let time_ms = self.time_ms(&topic.symbol);
+                let text = self.derived_stream(&topic.symbol, kind).htx_reply(id.as_ref(), time_ms);
+                self.fetched.push((outbox, Utf8Bytes::from(text)));
             }
             Command::Closed { conn } => self.remove_conn(conn),
             Command::Depth { symbol, limit, wait, futures, reply } => {
@@ -584,8 +701,13 @@ impl Replay {
         });
     }
 
-    fn render_rest(&self, symbol: &str, limit: usize, futures: bool) -> Option<String> {
+    fn render_rest(&mut self, symbol: &str, limit: usize, futures: bool) -> Option<String> {
         let view = self.live_view(symbol)?;
+        if self.venue == Venue::Bybit {
+            // `/v5/market/full_orderbook`: the `orderbook.full` stream's book at its `u`.
+            let time_ms = view.time_ms();
+            return Some(self.derived_stream(symbol, DerivedKind::BybitFull).bybit_rest(time_ms));
+        }
         Some(match self.venue {
             Venue::GateIo => snapshot::gateio_rest(&view, limit, futures),
             venue => snapshot::binance_rest(&view, limit, venue == Venue::BinanceUsdm),

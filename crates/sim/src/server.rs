@@ -219,6 +219,8 @@ fn router(app: Arc<App>) -> Router {
         Venue::GateIo => Router::new()
             .route("/api/v4/spot/order_book", get(rest::depth))
             .route("/api/v4/futures/usdt/order_book", get(rest::depth)),
+        // The snapshot `orderbook.full` deltas bridge onto, from the stream the server derives.
+        Venue::Bybit => Router::new().route("/v5/market/full_orderbook", get(rest::depth)),
         _ => Router::new(),
     };
     router.fallback(websocket).with_state(app)

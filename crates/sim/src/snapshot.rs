@@ -34,7 +34,8 @@ pub(crate) struct BookView<'a> {
 }
 
 impl BookView<'_> {
-    fn time_ms(&self) -> i64 {
+    /// The venue time a message about this book carries, in ms.
+    pub(crate) fn time_ms(&self) -> i64 {
         self.exchange_ms.unwrap_or(self.position_ns.div_euclid(1_000_000))
     }
 }
@@ -48,8 +49,13 @@ enum Spell {
     Fixed(u8, u8),
 }
 
+/// Appends `level`'s price (or size) as the capture spelled it.
+pub(crate) fn push_number(out: &mut String, level: &Level, price: bool, buf: &mut NumBuf) {
+    push_spelled(out, level, price, Spell::AsSent, buf);
+}
+
 /// Appends `level`'s price or size, spelled per `spell`.
-fn push_number(out: &mut String, level: &Level, price: bool, spell: Spell, buf: &mut NumBuf) {
+fn push_spelled(out: &mut String, level: &Level, price: bool, spell: Spell, buf: &mut NumBuf) {
     let bytes = match (price, spell) {
         (true, Spell::AsSent) => level.price.write_text(level.text.price, buf),
         (true, Spell::Fixed(p, _)) => level.price.write_text(NumText::plain(p), buf),
@@ -82,16 +88,16 @@ fn push_side(
 /// `["price","size"<extra>]` with strings as the venue spelled them.
 fn string_pair(out: &mut String, level: &Level, buf: &mut NumBuf, extra: &str) {
     out.push_str("[\"");
-    push_number(out, level, true, Spell::AsSent, buf);
+    push_number(out, level, true, buf);
     out.push_str("\",\"");
-    push_number(out, level, false, Spell::AsSent, buf);
+    push_number(out, level, false, buf);
     out.push('"');
     out.push_str(extra);
     out.push(']');
 }
 
 /// A JSON string literal.
-fn json_str(s: &str) -> String {
+pub(crate) fn json_str(s: &str) -> String {
     serde_json::Value::from(s).to_string()
 }
 
@@ -132,9 +138,9 @@ pub(crate) fn gateio_rest(view: &BookView<'_>, limit: usize, futures: bool) -> S
         out.push_str(if side == Side::Bid { ",\"bids\":" } else { ",\"asks\":" });
         push_side(&mut out, view.book, side, limit, |o, l, b| {
             o.push_str("{\"p\":\"");
-            push_number(o, l, true, Spell::AsSent, b);
+            push_number(o, l, true, b);
             o.push_str("\",\"s\":");
-            push_number(o, l, false, Spell::AsSent, b);
+            push_number(o, l, false, b);
             o.push('}');
         });
     }
@@ -195,9 +201,9 @@ pub(crate) fn deribit(symbol: &str, view: &BookView<'_>) -> String {
 fn push_number_sides(out: &mut String, view: &BookView<'_>, open: &str) {
     let level = |o: &mut String, l: &Level, b: &mut NumBuf| {
         o.push_str(open);
-        push_number(o, l, true, Spell::AsSent, b);
+        push_number(o, l, true, b);
         o.push(',');
-        push_number(o, l, false, Spell::AsSent, b);
+        push_number(o, l, false, b);
         o.push(']');
     };
     out.push_str(",\"bids\":");
@@ -236,9 +242,9 @@ pub(crate) fn bitfinex(channel_id: i64, view: &BookView<'_>) -> String {
             }
             first = false;
             out.push('[');
-            push_number(&mut out, &level, true, Spell::AsSent, &mut buf);
+            push_number(&mut out, &level, true, &mut buf);
             out.push_str(if side == Side::Bid { ",1," } else { ",1,-" });
-            push_number(&mut out, &level, false, Spell::AsSent, &mut buf);
+            push_number(&mut out, &level, false, &mut buf);
             out.push(']');
         }
     }
@@ -284,9 +290,9 @@ pub(crate) fn coinbase_advanced(symbol: &str, view: &BookView<'_>) -> String {
             first = false;
             let _ =
                 write!(out, "{{\"side\":\"{word}\",\"event_time\":\"{time}\",\"price_level\":\"");
-            push_number(&mut out, &level, true, Spell::AsSent, &mut buf);
+            push_number(&mut out, &level, true, &mut buf);
             out.push_str("\",\"new_quantity\":\"");
-            push_number(&mut out, &level, false, Spell::AsSent, &mut buf);
+            push_number(&mut out, &level, false, &mut buf);
             out.push_str("\"}");
         }
     }
@@ -320,9 +326,9 @@ pub(crate) fn kraken_v2(
     };
     let level = |o: &mut String, l: &Level, b: &mut NumBuf| {
         o.push_str("{\"price\":");
-        push_number(o, l, true, spell, b);
+        push_spelled(o, l, true, spell, b);
         o.push_str(",\"qty\":");
-        push_number(o, l, false, spell, b);
+        push_spelled(o, l, false, spell, b);
         o.push('}');
     };
     let mut out = String::with_capacity(256 + 2 * 48 * depth.min(MAX_SNAPSHOT_LEVELS));

@@ -9,6 +9,8 @@ use serde_json::{Map, Value, json};
 
 use depthbook_venues::Venue;
 
+use crate::derived::DerivedKind;
+
 use crate::timefmt::{iso8601_micros, now_ns};
 
 /// How clients talk to one venue's WebSocket.
@@ -48,6 +50,9 @@ pub(crate) struct Topic {
     /// Whether the client gets a stream snapshot before the deltas (never on Binance, whose
     /// snapshots come over REST; Kraken v2's `snapshot: false` opts out).
     pub(crate) snapshot: bool,
+    /// A stream the server derives from the truth book rather than the capture's frames (HTX
+    /// `mbp`, Bybit `orderbook.full`): its own numbered diffs, its snapshot asked separately.
+    pub(crate) derived: Option<DerivedKind>,
 }
 
 /// One item of a subscribe or unsubscribe request.
@@ -104,6 +109,14 @@ pub(crate) enum Request {
     Reply(String),
     /// Nothing to do (HTX's pong to our ping).
     Nothing,
+    /// A snapshot of a derived stream asked on the stream itself (HTX `req`): the replay
+    /// queues the answer behind the deltas already sent.
+    Fetch {
+        /// The request's id.
+        meta: RequestMeta,
+        /// The stream.
+        topic: Topic,
+    },
     /// Bitfinex `conf`: answer `reply`, and from now on number every array frame sent on the
     /// connection (SEQ_ALL) if `numbered`.
     Configure {
@@ -529,6 +542,12 @@ impl Dialect {
         self == Dialect::CoinbaseAdvanced
     }
 
+    /// Whether the capture's books are whole pushes (HTX `depth.step0`), so its snapshots are
+    /// what subscribers receive, as other venues' deltas are.
+    pub(crate) fn pushes_whole_books(self) -> bool {
+        self == Dialect::Htx
+    }
+
     /// Whether every frame goes out gzip-compressed, as binary (HTX).
     pub(crate) fn compresses(self) -> bool {
         self == Dialect::Htx
@@ -601,6 +620,7 @@ fn binance_item(stream: &str) -> Item {
             symbol: symbol.to_ascii_uppercase(),
             depth: None,
             snapshot: false,
+            derived: None,
         })
     });
     Item { topic, echo: stream.into() }
@@ -636,7 +656,7 @@ fn parse_okx(obj: &Map<String, Value>, received_ns: i64) -> Result<Request, &'st
         let book = channel.starts_with("books") || channel == "bbo-tbt";
         let topic = match arg.get("instId").and_then(Value::as_str) {
             Some(inst) if book => {
-                Some(Topic { symbol: inst.to_owned(), depth: None, snapshot: true })
+                Some(Topic { symbol: inst.to_owned(), depth: None, snapshot: true, derived: None })
             }
             None if book => return Err("a book arg needs an instId"),
             _ => None,
@@ -667,9 +687,12 @@ fn parse_deribit(obj: &Map<String, Value>, received_ns: i64) -> Result<Request, 
         // `book.{instrument}.{interval}`; the grouped form has more parts and is not served.
         let parts: Vec<&str> = name.split('.').collect();
         let topic = match parts.as_slice() {
-            ["book", instrument, _interval] => {
-                Some(Topic { symbol: (*instrument).to_owned(), depth: None, snapshot: true })
-            }
+            ["book", instrument, _interval] => Some(Topic {
+                symbol: (*instrument).to_owned(),
+                depth: None,
+                snapshot: true,
+                derived: None,
+            }),
             _ => None,
         };
         items.push(Item { topic, echo: channel.clone() });
@@ -707,6 +730,7 @@ fn parse_bitfinex(obj: &Map<String, Value>, received_ns: i64) -> Result<Request,
                 symbol: symbol.to_owned(),
                 depth: obj.get("len").and_then(Value::as_str).and_then(|l| l.parse().ok()),
                 snapshot: true,
+                derived: None,
             });
             Ok(Request::Change {
                 op: Op::Subscribe,
@@ -755,7 +779,12 @@ fn parse_coinbase_advanced(
     let items = products
         .iter()
         .map(|p| Item {
-            topic: Some(Topic { symbol: (*p).to_owned(), depth: None, snapshot: true }),
+            topic: Some(Topic {
+                symbol: (*p).to_owned(),
+                depth: None,
+                snapshot: true,
+                derived: None,
+            }),
             echo: json!({"channel": "level2", "product_id": p}),
         })
         .collect();
@@ -785,10 +814,18 @@ fn parse_bybit(obj: &Map<String, Value>, received_ns: i64) -> Result<Request, &'
         // `orderbook.{depth}.{symbol}`.
         let parts: Vec<&str> = name.split('.').collect();
         let topic = match parts.as_slice() {
+            // `orderbook.full.{symbol}`: deltas only, the snapshot over REST.
+            ["orderbook", "full", symbol] => Some(Topic {
+                symbol: (*symbol).to_owned(),
+                depth: None,
+                snapshot: false,
+                derived: Some(DerivedKind::BybitFull),
+            }),
             ["orderbook", depth, symbol] => Some(Topic {
                 symbol: (*symbol).to_owned(),
                 depth: depth.parse().ok(),
                 snapshot: true,
+                derived: None,
             }),
             _ => None,
         };
@@ -808,22 +845,47 @@ fn parse_htx(obj: &Map<String, Value>, received_ns: i64) -> Result<Request, &'st
     if let Some(ping) = obj.get("ping") {
         return Ok(Request::Reply(json!({"pong": ping}).to_string()));
     }
+    if let Some(topic) = obj.get("req") {
+        let name = topic.as_str().ok_or("the topic must be a string")?;
+        return match htx_topic(name)? {
+            Some(topic @ Topic { derived: Some(_), .. }) => Ok(Request::Fetch { meta, topic }),
+            _ => Err("req is answered for mbp topics only"),
+        };
+    }
     let (op, topic) = match (obj.get("sub"), obj.get("unsub")) {
         (Some(topic), None) => (Op::Subscribe, topic),
         (None, Some(topic)) => (Op::Unsubscribe, topic),
-        _ => return Err("expected sub, unsub, ping or pong"),
+        _ => return Err("expected sub, unsub, req, ping or pong"),
     };
     let name = topic.as_str().ok_or("the topic must be a string")?;
-    // `market.{symbol}.depth.step{n}`: whole books, the only HTX book data captures hold.
-    let parts: Vec<&str> = name.split('.').collect();
-    let book = match parts.as_slice() {
-        ["market", symbol, "depth", step] if step.starts_with("step") => {
-            Some(Topic { symbol: (*symbol).to_owned(), depth: None, snapshot: true })
-        }
-        ["market", _, "mbp", _] => return Err("mbp is not served by the loopback"),
-        _ => None,
-    };
+    let book = htx_topic(name)?;
     Ok(Request::Change { op, meta, items: vec![Item { topic: book, echo: topic.clone() }] })
+}
+
+/// HTX `mbp` depths.
+const HTX_MBP_LEVELS: [u32; 4] = [5, 20, 150, 400];
+
+/// The book an HTX topic names: `market.{symbol}.depth.step{n}` (whole books, as captures
+/// hold them) or `market.{symbol}.mbp.{levels}` (diffs the server derives, their snapshot
+/// asked with `req`); `None` for another channel.
+fn htx_topic(name: &str) -> Result<Option<Topic>, &'static str> {
+    let parts: Vec<&str> = name.split('.').collect();
+    Ok(match parts.as_slice() {
+        ["market", symbol, "depth", step] if step.starts_with("step") => {
+            Some(Topic { symbol: (*symbol).to_owned(), depth: None, snapshot: true, derived: None })
+        }
+        ["market", symbol, "mbp", levels] => {
+            let levels = levels.parse().ok().filter(|l| HTX_MBP_LEVELS.contains(l));
+            let levels = levels.ok_or("mbp levels must be 5, 20, 150 or 400")?;
+            Some(Topic {
+                symbol: (*symbol).to_owned(),
+                depth: Some(levels),
+                snapshot: false,
+                derived: Some(DerivedKind::HtxMbp { levels }),
+            })
+        }
+        _ => None,
+    })
 }
 
 /// Gate.io's spot book channel.
@@ -852,7 +914,7 @@ fn parse_gateio(obj: &Map<String, Value>, received_ns: i64) -> Result<Request, &
     let book = GATE_BOOK_CHANNELS.contains(&channel);
     let topic = match (book, symbol) {
         (true, Some(symbol)) => {
-            Some(Topic { symbol: symbol.to_owned(), depth: None, snapshot: false })
+            Some(Topic { symbol: symbol.to_owned(), depth: None, snapshot: false, derived: None })
         }
         (true, None) => return Err("the payload needs a currency pair"),
         (false, _) => None,
@@ -889,7 +951,12 @@ fn parse_coinbase_exchange(
             .map_or_else(|| products.clone(), |ids| ids.iter().filter_map(Value::as_str).collect());
         let book = matches!(name, "level2" | "level2_batch");
         for id in ids {
-            let topic = book.then(|| Topic { symbol: id.to_owned(), depth: None, snapshot: true });
+            let topic = book.then(|| Topic {
+                symbol: id.to_owned(),
+                depth: None,
+                snapshot: true,
+                derived: None,
+            });
             items.push(Item { topic, echo: json!({"name": name, "product_ids": [id]}) });
         }
     }
@@ -942,7 +1009,7 @@ fn parse_kraken_v2(obj: &Map<String, Value>, received_ns: i64) -> Result<Request
             let topic = (channel == "book").then_some(symbol).flatten().map(|s| {
                 echo.insert("depth".into(), depth.into());
                 echo.insert("snapshot".into(), snapshot.into());
-                Topic { symbol: s.to_owned(), depth: Some(depth), snapshot }
+                Topic { symbol: s.to_owned(), depth: Some(depth), snapshot, derived: None }
             });
             Item { topic, echo: Value::Object(echo) }
         })
@@ -985,6 +1052,7 @@ fn parse_kraken_v1(obj: &Map<String, Value>, received_ns: i64) -> Result<Request
                 symbol: pair.to_owned(),
                 depth: Some(depth.unwrap_or(KRAKEN_DEFAULT_DEPTH)),
                 snapshot: true,
+                derived: None,
             });
             Ok(Item { topic, echo: json!({"pair": pair, "name": name}) })
         })
@@ -1017,7 +1085,23 @@ mod tests {
         );
         assert_eq!(reply(Dialect::Htx, r#"{"ping":42}"#)["pong"], 42);
         assert_eq!(Dialect::Htx.parse(r#"{"pong":42}"#), Request::Nothing);
-        assert_eq!(reply(Dialect::Htx, r#"{"sub":"market.btcusdt.mbp.150"}"#)["status"], "error");
+        let (_, _, items) = change(Dialect::Htx, r#"{"sub":"market.btcusdt.mbp.150"}"#);
+        assert_eq!(
+            items[0].topic.as_ref().and_then(|t| t.derived),
+            Some(DerivedKind::HtxMbp { levels: 150 })
+        );
+        assert!(matches!(
+            Dialect::Htx.parse(r#"{"req":"market.btcusdt.mbp.150","id":"r"}"#),
+            Request::Fetch {
+                topic: Topic { derived: Some(DerivedKind::HtxMbp { levels: 150 }), .. },
+                ..
+            }
+        ));
+        assert_eq!(reply(Dialect::Htx, r#"{"sub":"market.btcusdt.mbp.7"}"#)["status"], "error");
+        assert_eq!(
+            reply(Dialect::Htx, r#"{"req":"market.btcusdt.depth.step0"}"#)["status"],
+            "error"
+        );
     }
 
     #[test]
