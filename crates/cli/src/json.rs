@@ -110,7 +110,7 @@ pub(crate) fn push_opt_int(out: &mut String, v: Option<i64>) {
 /// The counters line printed on stderr at the end of a replay.
 pub(crate) fn counters_line(lines: u64, c: &Counters) -> String {
     format!(
-        "{{\"lines\":{lines},\"frames\":{},\"skipped\":{},\"events\":{},\"applied\":{},\"gaps\":{},\"checksums_verified\":{},\"checksum_failures\":{},\"resyncs\":{},\"decode_errors\":{},\"crossed\":{},\"evicted\":{},\"published\":{},\"unconfirmed_breaks\":{}}}",
+        "{{\"lines\":{lines},\"frames\":{},\"skipped\":{},\"events\":{},\"applied\":{},\"gaps\":{},\"checksums_verified\":{},\"checksum_failures\":{},\"resyncs\":{},\"decode_errors\":{},\"crossed\":{},\"evicted\":{},\"published\":{},\"unconfirmed_breaks\":{},\"over_budget\":{}}}",
         c.frames,
         c.skipped,
         c.events,
@@ -123,7 +123,8 @@ pub(crate) fn counters_line(lines: u64, c: &Counters) -> String {
         c.crossed,
         c.evicted,
         c.published,
-        c.unconfirmed_breaks
+        c.unconfirmed_breaks,
+        c.over_budget
     )
 }
 

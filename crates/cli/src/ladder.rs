@@ -69,6 +69,7 @@ pub(crate) fn write_counters(out: &mut impl Write, lines: u64, c: &Counters) -> 
         ("evicted", c.evicted),
         ("published", c.published),
         ("unconfirmed_breaks", c.unconfirmed_breaks),
+        ("over_budget", c.over_budget),
     ];
     for (name, value) in rows {
         writeln!(out, "  {name:<20} {value}")?;

@@ -207,6 +207,22 @@ impl Book {
     pub fn is_empty(&self) -> bool {
         self.bids.is_empty() && self.asks.is_empty()
     }
+
+    /// Bytes the book holds on the heap (both ladders, and the orders of a book kept order by
+    /// order), in O(1). What an engine-wide memory budget counts.
+    pub fn heap_bytes(&self) -> usize {
+        self.bids.heap_bytes()
+            + self.asks.heap_bytes()
+            + self.orders.as_ref().map_or(0, Orders::heap_bytes)
+    }
+
+    /// Removes every level (and order) and frees the memory [`Book::clear`] would keep for
+    /// reuse: for a book that must give its memory back (an engine over its budget).
+    pub fn release(&mut self) {
+        self.bids.release();
+        self.asks.release();
+        self.orders = None;
+    }
 }
 
 #[cfg(test)]
@@ -228,6 +244,31 @@ mod tests {
         let kept: Vec<_> = book.side(Side::Bid).iter().map(|l| l.price).collect();
         assert_eq!(kept, vec![px(13), px(12), px(11)]);
         assert_eq!(evicted, 2);
+    }
+
+    #[test]
+    fn heap_bytes_are_kept_by_clear_and_given_back_by_release() {
+        let mut book = Book::new(100_000);
+        book.set_checksum_spelling(Some(crate::checksum::Spelling::Interleaved));
+        assert_eq!(book.heap_bytes(), 0, "nothing allocated before the first level");
+        let one = Qty::from_scaled(1, 8).unwrap();
+        // Spread far beyond the dense window, so deep chunks are made too.
+        for i in 0..20_000 {
+            book.set(Side::Bid, px(1_000_000 - 7 * i), one, LevelText::default()).unwrap();
+        }
+        let full = book.heap_bytes();
+        // 20 000 deep levels need at least 20 000 / 64 chunks of 64 levels and fragments.
+        assert!(full > 20_000 * std::mem::size_of::<Qty>(), "{full}");
+        book.clear();
+        assert_eq!(book.heap_bytes(), full, "clear keeps every allocation for reuse");
+        book.release();
+        assert_eq!((book.heap_bytes(), book.len()), (0, 0));
+        book.set(Side::Ask, px(5), one, LevelText::default()).unwrap();
+        assert!(book.heap_bytes() > 0 && book.heap_bytes() < full);
+        assert!(
+            book.side(Side::Ask).fragments(crate::checksum::Spelling::Interleaved).count() == 1,
+            "the spelling survives a release"
+        );
     }
 
     #[test]

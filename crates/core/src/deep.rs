@@ -198,6 +198,16 @@ impl DeepLevels {
         }
     }
 
+    /// Bytes these levels hold on the heap (every chunk ever made, and the two chunk lists),
+    /// in O(1): chunks are made with room for [`CHUNK`] levels and never grow.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        let per_chunk = CHUNK
+            * (std::mem::size_of::<DeepLevel>()
+                + if self.cached { std::mem::size_of::<FragmentSlot>() } else { 0 });
+        let lists = (self.chunks.capacity() + self.spare.capacity()) * std::mem::size_of::<Chunk>();
+        self.created * per_chunk + lists
+    }
+
     /// Removes every level, keeping the chunks for reuse.
     pub(crate) fn clear(&mut self) {
         while let Some(chunk) = self.chunks.pop() {

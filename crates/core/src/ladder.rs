@@ -541,6 +541,25 @@ impl Ladder {
         self.n_window = 0;
         self.deep.clear();
     }
+
+    /// Bytes the ladder holds on the heap, in O(1): the dense window once allocated (sizes,
+    /// spellings, occupancy bits and, with a checksum spelling, fragments) and the deep levels'
+    /// chunks. [`Ladder::clear`] keeps all of it for reuse; [`Ladder::release`] gives it back.
+    pub fn heap_bytes(&self) -> usize {
+        self.qty.len() * std::mem::size_of::<i64>()
+            + self.text.len() * std::mem::size_of::<LevelText>()
+            + self.occupied.len() * std::mem::size_of::<u64>()
+            + self.fragments.len() * std::mem::size_of::<FragmentSlot>()
+            + self.deep.heap_bytes()
+    }
+
+    /// Removes every level and frees every allocation, keeping the side, window size and
+    /// checksum spelling: the ladder is as new (the next level allocates the window again).
+    pub fn release(&mut self) {
+        let spelling = self.spelling;
+        *self = Ladder::with_window(self.side, self.window);
+        self.set_checksum_spelling(spelling);
+    }
 }
 
 /// The price of `rank` on a ladder of `side` at `scale`.

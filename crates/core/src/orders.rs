@@ -56,6 +56,11 @@ pub struct Orders {
 }
 
 impl Orders {
+    /// Bytes the orders hold on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        (self.bids.capacity() + self.asks.capacity()) * std::mem::size_of::<Order>()
+    }
+
     /// No orders; at most `max_orders` per side (at least 1).
     pub fn new(max_orders: usize) -> Self {
         Self { bids: Vec::new(), asks: Vec::new(), max_orders: max_orders.max(1) }

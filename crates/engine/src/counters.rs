@@ -35,11 +35,14 @@ pub struct Counters {
     /// Breaks of a continuity the venue is only observed to keep (Bybit `u` + 1, Bitget
     /// `pseq`): applied, the book kept Live, and counted so the assumption is checked.
     pub unconfirmed_breaks: u64,
+    /// Books made Stale, their memory given back, because a message for them took the engine
+    /// over its memory budget.
+    pub over_budget: u64,
 }
 
 impl Counters {
     /// Every counter with its name (the replay contract's), in declaration order.
-    pub fn fields(&self) -> [(&'static str, u64); 15] {
+    pub fn fields(&self) -> [(&'static str, u64); 16] {
         [
             ("frames", self.frames),
             ("skipped", self.skipped),
@@ -56,6 +59,7 @@ impl Counters {
             ("buffer_overflows", self.buffer_overflows),
             ("views_dropped", self.views_dropped),
             ("unconfirmed_breaks", self.unconfirmed_breaks),
+            ("over_budget", self.over_budget),
         ]
     }
 

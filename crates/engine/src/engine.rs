@@ -33,13 +33,18 @@ pub struct EngineConfig {
     pub default_depth: Option<u32>,
     /// Price and size decimals when the feed does not announce them (Kraken v2 checksums).
     pub default_precision: Option<(u8, u8)>,
+    /// Most heap, in bytes, the books and their buffered deltas hold together, counted from
+    /// their allocations in O(1) after every message. A message that takes the engine past it
+    /// makes its book Stale ([`StaleReason::MemoryBudget`]) and gives that book's memory back,
+    /// so per-book caps times many instruments cannot add up without bound.
+    pub max_heap_bytes: usize,
     /// Decoder limits.
     pub limits: Limits,
 }
 
 impl EngineConfig {
     /// Defaults for `venue`: every symbol, 4096 instruments, 20 000 levels a side, 4096 buffered
-    /// deltas holding at most 262 144 levels per book.
+    /// deltas holding at most 262 144 levels per book, 160 MiB for all books and buffers.
     pub fn new(venue: Venue) -> Self {
         Self {
             venue,
@@ -50,6 +55,7 @@ impl EngineConfig {
             max_buffered_levels: 262_144,
             default_depth: None,
             default_precision: None,
+            max_heap_bytes: 160 << 20,
             limits: Limits::default(),
         }
     }
@@ -79,6 +85,8 @@ struct Instrument {
     latest: Option<TopWriter>,
     // The depth cell, once a reader asked for one.
     depth: Option<DepthWriter>,
+    // Heap bytes of `book` and `pending` when last counted.
+    heap: usize,
 }
 
 /// Everything but the decoder: split out so the decoder's output can be read while books change.
@@ -96,6 +104,8 @@ struct Books {
     // The last connection-wide sequence number seen ([`SeqRule::Connection`] venues); `None`
     // after a disconnect, when numbering starts again.
     conn_seq: Option<i64>,
+    // Sum of every instrument's `heap`: within `config.max_heap_bytes` after every message.
+    heap_total: usize,
 }
 
 /// The single-threaded ingest loop's state: decoder, books, counters and consumers.
@@ -129,6 +139,7 @@ impl Engine {
             publisher: Publisher::default(),
             requests: Vec::new(),
             conn_seq: None,
+            heap_total: 0,
             config,
         };
         books.grow_to(symbols.len());
@@ -159,6 +170,11 @@ impl Engine {
 
     /// Processes one frame received at `recv_ns`.
     pub fn ingest(&mut self, frame: &Frame<'_>, recv_ns: i64) {
+        self.process(frame, recv_ns);
+        self.trim_decoder();
+    }
+
+    fn process(&mut self, frame: &Frame<'_>, recv_ns: i64) {
         let books = &mut self.books;
         books.counters.frames += 1;
         let result = self.decoder.decode(frame, &mut self.symbols, &mut self.decoded);
@@ -181,7 +197,19 @@ impl Engine {
             books.counters.events += 1;
             let meta = books.meta(&self.symbols, event.instrument);
             books.on_event(event, self.decoded.levels_of(event), &meta, recv_ns);
+            books.account(event.instrument);
         }
+    }
+
+    /// After an outlier frame, gives back the decoder's buffers (they grow to about ten times
+    /// the frame), so the footprint returns to what ordinary frames need. Ordinary frames (the
+    /// largest real one is a 300 KB, 10 000-level REST snapshot) are within the retained sizes
+    /// and never allocate here.
+    fn trim_decoder(&mut self) {
+        const RETAIN_BYTES: usize = 1 << 20;
+        const RETAIN_LEVELS: usize = 32_768;
+        self.decoder.trim(RETAIN_BYTES);
+        self.decoded.trim(RETAIN_LEVELS);
     }
 
     /// The connection (or capture) was interrupted: every book goes Stale.
@@ -214,6 +242,12 @@ impl Engine {
     /// The counters so far.
     pub fn counters(&self) -> &Counters {
         &self.books.counters
+    }
+
+    /// Heap bytes the books and their buffered deltas hold, as the memory budget counts them
+    /// (see [`EngineConfig::max_heap_bytes`]).
+    pub fn heap_bytes(&self) -> usize {
+        self.books.heap_total
     }
 
     /// Number of instruments.
@@ -338,6 +372,7 @@ impl Books {
                 last_view: None,
                 latest: None,
                 depth: None,
+                heap: 0,
             });
         }
     }
@@ -582,6 +617,24 @@ impl Books {
             self.want_snapshot(id, Some(reason));
         }
         self.sync_latest(id);
+    }
+
+    /// Counts `id`'s heap again after a message; over the engine's budget, its memory is given
+    /// back and it goes Stale (the message that grew it is the one refused).
+    fn account(&mut self, id: InstrumentId) {
+        let Some(inst) = self.instruments.get_mut(id as usize) else { return };
+        let now = inst.book.heap_bytes() + inst.pending.heap_bytes();
+        self.heap_total = self.heap_total - inst.heap + now;
+        inst.heap = now;
+        if self.heap_total <= self.config.max_heap_bytes {
+            return;
+        }
+        self.counters.over_budget += 1;
+        inst.book.release();
+        inst.pending.release();
+        self.heap_total -= inst.heap;
+        inst.heap = 0;
+        self.go_stale(id, StaleReason::MemoryBudget);
     }
 
     /// Writes `id`'s state and resync flag to its latest-value cell, if it has one.

@@ -122,7 +122,8 @@ pub(crate) fn state_of(bits: u64, gap: [u64; 2]) -> (BookState, bool) {
         1 => StaleReason::ChecksumMismatch,
         2 => StaleReason::BadMessage,
         3 => StaleReason::Disconnect,
-        _ => StaleReason::Watchdog,
+        4 => StaleReason::Watchdog,
+        _ => StaleReason::MemoryBudget,
     };
     let state = match (bits >> STATE_SHIFT) as u8 {
         1 => BookState::Live,
@@ -173,6 +174,7 @@ fn reason_code(reason: StaleReason, gap: &mut [u64; 2]) -> u64 {
         StaleReason::BadMessage => 2,
         StaleReason::Disconnect => 3,
         StaleReason::Watchdog => 4,
+        StaleReason::MemoryBudget => 5,
     }
 }
 
@@ -237,6 +239,7 @@ mod tests {
             BookState::Stale(StaleReason::BadMessage),
             BookState::Stale(StaleReason::Disconnect),
             BookState::Stale(StaleReason::Watchdog),
+            BookState::Stale(StaleReason::MemoryBudget),
         ];
         for top in tops {
             for state in states {

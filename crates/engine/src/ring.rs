@@ -103,6 +103,19 @@ impl DeltaRing {
         self.head = 0;
     }
 
+    /// Bytes the ring holds on the heap (kept by [`DeltaRing::clear`]).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.deltas.capacity() * std::mem::size_of::<BufferedDelta>()
+            + self.levels.capacity() * std::mem::size_of::<LevelUpdate>()
+    }
+
+    /// Drops everything buffered and frees the allocations.
+    pub(crate) fn release(&mut self) {
+        self.deltas = VecDeque::new();
+        self.levels = Vec::new();
+        self.head = 0;
+    }
+
     /// Deltas buffered.
     pub(crate) fn len(&self) -> usize {
         self.deltas.len()

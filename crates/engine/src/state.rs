@@ -19,6 +19,9 @@ pub enum StaleReason {
     /// No book data arrived for longer than the venue's cadence allows (decided by the live
     /// driver's clock, recorded in captures so a replay repeats it).
     Watchdog,
+    /// The engine went over its memory budget ([`crate::EngineConfig::max_heap_bytes`]) with
+    /// a message for this book: its memory was given back, and it must be rebuilt.
+    MemoryBudget,
 }
 
 impl StaleReason {
@@ -30,6 +33,7 @@ impl StaleReason {
             StaleReason::BadMessage => "bad_message",
             StaleReason::Disconnect => "disconnect",
             StaleReason::Watchdog => "watchdog",
+            StaleReason::MemoryBudget => "memory_budget",
         }
     }
 }

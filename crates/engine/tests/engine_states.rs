@@ -318,3 +318,43 @@ fn status_only_consumers_get_no_views() {
     );
     assert_eq!(engine.last_data_ns(0), Some(0));
 }
+
+/// The engine-wide budget: books that fit stay Live; the message that takes the engine over it
+/// makes its own book Stale (`memory_budget`), frees that book, and asks for its snapshot; as
+/// long as the other books hold the memory, its next snapshot is refused the same way.
+#[test]
+fn a_book_that_takes_the_engine_over_its_memory_budget_goes_stale_and_gives_its_memory_back() {
+    let book = |inst: &str, bid: &str| {
+        format!(
+            r#"{{"arg":{{"channel":"books","instId":"{inst}"}},"action":"snapshot","data":[{{"asks":[["200","1","0","1"]],"bids":[["{bid}","1","0","1"]],"ts":"1","checksum":0}}]}}"#
+        )
+    };
+    let mut one = Engine::new(EngineConfig::new(Venue::Okx));
+    feed(&mut one, &book("A-USDT", "100"));
+    let per_book = one.heap_bytes();
+    assert!(per_book > 0);
+
+    let mut config = EngineConfig::new(Venue::Okx);
+    config.max_heap_bytes = per_book * 2 + per_book / 2;
+    let mut engine = Engine::new(config);
+    let rx = engine.subscribe(64, SlowConsumer::DropNewest);
+    for inst in ["A-USDT", "B-USDT", "C-USDT"] {
+        feed(&mut engine, &book(inst, "100"));
+    }
+    let state = |e: &Engine, s: &str| e.state(e.instrument(s).unwrap());
+    assert_eq!(state(&engine, "A-USDT"), Some(BookState::Live));
+    assert_eq!(state(&engine, "B-USDT"), Some(BookState::Live));
+    // C went Live with its snapshot, and over the budget with it.
+    assert_eq!(state(&engine, "C-USDT"), Some(BookState::Stale(StaleReason::MemoryBudget)));
+    assert_eq!(engine.counters().over_budget, 1);
+    assert_eq!(engine.heap_bytes(), 2 * per_book);
+    let c = engine.instrument("C-USDT").unwrap();
+    assert_eq!(engine.book(c).unwrap().heap_bytes(), 0);
+    assert_eq!(requests(&mut engine), vec![(c, Some(StaleReason::MemoryBudget))]);
+    let (_, statuses) = drain(&rx);
+    assert_eq!(statuses.last(), Some(&Status::Stale(StaleReason::MemoryBudget)));
+
+    feed(&mut engine, &book("C-USDT", "101"));
+    assert_eq!(state(&engine, "C-USDT"), Some(BookState::Stale(StaleReason::MemoryBudget)));
+    assert_eq!((engine.counters().over_budget, engine.heap_bytes()), (2, 2 * per_book));
+}

@@ -107,7 +107,7 @@ impl LiveConfig {
             min_connect_interval: None,
             healthy_after: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
-            max_message_bytes: 8 << 20,
+            max_message_bytes: 4 << 20,
             tick: Duration::from_millis(100),
             metrics: false,
         }

@@ -5,12 +5,17 @@
 //!
 //! The inputs are generated as they are read (the 100 MB line and the deep nesting in chunks,
 //! never whole; each snapshot line is built alone and counts in the peak like the engine's):
-//! - a REST snapshot of one million levels (past the frame cap: rejected) and one of 500 000
+//! - a REST snapshot of one million levels (past the frame cap: rejected) and one of 150 000
 //!   (within it: applied, the book evicting past its per-side cap);
 //! - a 100 MB line;
 //! - JSON nested one million deep;
 //! - 10^6 distinct prices in deltas to a Live book;
-//! - endless deltas (200 000) for a book that never gets its snapshot.
+//! - endless deltas (200 000) for a book that never gets its snapshot;
+//! - as many instruments as the engine takes (4096), each with a small book: each book's dense
+//!   window alone would add up past the bound, so the engine-wide memory budget refuses the
+//!   books that would take it over (Stale, `memory_budget`, their memory given back);
+//! - deltas of 150 000 levels each for thirty books that await their snapshots: per-book buffer
+//!   caps times books, held by the same budget.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -19,7 +24,7 @@ use std::io::Read;
 
 use cap::Cap;
 use depthbook_capture::CaptureReader;
-use depthbook_engine::{BookState, Engine, EngineConfig, SlowConsumer};
+use depthbook_engine::{BookState, Engine, EngineConfig, SlowConsumer, StaleReason};
 use depthbook_venues::Venue;
 
 /// The bound: 256 MiB of heap for the whole test process.
@@ -128,6 +133,11 @@ fn deltas(
     })
 }
 
+/// A symbol that lives as long as the generators reading it.
+fn leak(symbol: String) -> &'static str {
+    Box::leak(symbol.into_boxed_str())
+}
+
 fn lines<I: Iterator<Item = Vec<u8>>>(lines: I) -> Lines<I> {
     Lines { lines, current: Vec::new(), at: 0 }
 }
@@ -166,8 +176,8 @@ fn one_engine_stays_under_256_mib_whatever_the_input() {
     };
     assert!(!live(&engine, "AAA"));
 
-    // Half a million levels fit in a frame: applied, the book keeping its per-side cap.
-    step("500k-level snapshot", &mut engine, Box::new(lines(snapshot("AAA", 10, 500_000))));
+    // 150 000 levels fit in a frame: applied, the book keeping its per-side cap.
+    step("150k-level snapshot", &mut engine, Box::new(lines(snapshot("AAA", 10, 150_000))));
     let aaa = engine.instrument("AAA").unwrap();
     assert_eq!(engine.state(aaa), Some(BookState::Live));
     let book = engine.book(aaa).unwrap();
@@ -196,6 +206,33 @@ fn one_engine_stays_under_256_mib_whatever_the_input() {
     assert_eq!(engine.state(bbb), Some(BookState::AwaitingSnapshot));
     assert_eq!(engine.buffered_deltas(bbb), config.max_buffered_deltas);
     assert_eq!(engine.counters().buffer_overflows, 200_000 - config.max_buffered_deltas as u64);
+
+    // Thirty books awaiting snapshots, each buffering one 150 000-level delta: within each
+    // book's cap, past the engine's budget together.
+    let big = (0..30).flat_map(|i| deltas(leak(format!("D{i}")), 1, 1, 150_000));
+    step("30 x 150k buffered levels", &mut engine, Box::new(lines(big)));
+    let refused = engine.counters().over_budget;
+    assert!(refused > 0, "thirty full buffers exceed the budget: {}", engine.heap_bytes());
+    assert!(engine.heap_bytes() <= config.max_heap_bytes);
+    assert!(engine.buffered_deltas(engine.instrument("D0").unwrap()) == 1);
+
+    // Every instrument the engine takes, each with a two-level book: their dense windows
+    // alone would add up past the bound.
+    let symbols: Vec<&'static str> = (0..config.max_instruments - engine.n_instruments())
+        .map(|i| leak(format!("S{i:04}")))
+        .collect();
+    let small = symbols.clone().into_iter().flat_map(|s| snapshot(s, 5, 1));
+    step("a book for every instrument left", &mut engine, Box::new(lines(small)));
+    assert_eq!(engine.n_instruments(), config.max_instruments);
+    assert!(engine.counters().over_budget > refused, "the windows exceed the budget");
+    assert!(engine.heap_bytes() <= config.max_heap_bytes);
+    let stale_over = |s: &str| {
+        engine.instrument(s).and_then(|id| engine.state(id))
+            == Some(BookState::Stale(StaleReason::MemoryBudget))
+    };
+    let refused_books = symbols.iter().filter(|s| stale_over(s)).count();
+    assert!(refused_books > 0);
+    assert!(live(&engine, symbols[0]), "the first books, within the budget, stay Live");
 
     let peak = HEAP.max_allocated() - baseline;
     for line in &report {

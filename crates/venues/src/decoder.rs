@@ -13,8 +13,9 @@ use crate::{binance, bitfinex, bitget, bybit, coinbase, deribit, gateio, htx, kr
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Longest frame parsed; longer frames are [`DecodeError::FrameTooLarge`]. The largest real
-    /// book frame in the fixtures is a Binance REST snapshot of about 300 KB; 16 MiB leaves room
-    /// for 5000-level snapshots of any venue while bounding memory.
+    /// book frame in the fixtures is a Binance REST snapshot of about 300 KB; 4 MiB leaves room
+    /// for 5000-level snapshots of any venue while bounding what parsing one frame takes (its
+    /// buffers reach about twelve times the frame for a frame of tiny levels).
     pub max_frame_bytes: usize,
     /// Deepest JSON nesting accepted; venue messages nest at most 6 levels.
     pub max_json_depth: usize,
@@ -22,7 +23,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_frame_bytes: 16 << 20, max_json_depth: 32 }
+        Self { max_frame_bytes: 4 << 20, max_json_depth: 32 }
     }
 }
 
@@ -62,6 +63,16 @@ impl VenueDecoder {
     /// The venue this decoder reads.
     pub fn venue(&self) -> Venue {
         self.venue
+    }
+
+    /// Frees the buffers an outlier frame grew past `retain` bytes (the parser's copy of the
+    /// frame and its tape, the inflated text), so one huge frame does not stay resident.
+    /// Within `retain` nothing is freed or allocated: call it after every frame.
+    pub fn trim(&mut self, retain: usize) {
+        self.parser.trim(retain);
+        if let Some(inflater) = &mut self.inflater {
+            inflater.trim(retain);
+        }
     }
 
     /// Decodes `frame` into `out` (cleared first), registering new instruments in `symbols`.

@@ -147,6 +147,19 @@ impl Decoded {
         self.conn_seq = None;
     }
 
+    /// Gives back what an outlier frame made the output keep: levels beyond `retain_levels`
+    /// (and events beyond as many). Never allocates while within them.
+    pub fn trim(&mut self, retain_levels: usize) {
+        if self.levels.capacity() > retain_levels {
+            self.levels.clear();
+            self.levels.shrink_to(retain_levels);
+        }
+        if self.events.capacity() > retain_levels {
+            self.events.clear();
+            self.events.shrink_to(retain_levels);
+        }
+    }
+
     /// The levels of `event`.
     pub fn levels_of(&self, event: &BookEvent) -> &[LevelUpdate] {
         &self.levels[event.levels.clone()]

@@ -37,6 +37,13 @@ impl Inflater {
         Self { decompress: Decompress::new(false), out: Vec::with_capacity(4096) }
     }
 
+    /// Frees the output buffer if an outlier frame grew it past `retain` bytes.
+    pub(crate) fn trim(&mut self, retain: usize) {
+        if self.out.capacity() > retain {
+            self.out = Vec::with_capacity(4096);
+        }
+    }
+
     /// Inflates the gzip member `gz`, refusing output longer than `max` bytes.
     pub(crate) fn inflate(&mut self, gz: &[u8], max: usize) -> Result<&[u8], DecodeError> {
         let bad = DecodeError::Inflate;

@@ -23,6 +23,7 @@ pub(crate) struct JsonParser {
     // Holds no borrowed data between calls (it is reset before being stored), only capacity.
     tape: Option<Tape<'static>>,
     quote_numbers: bool,
+    max_depth: usize,
 }
 
 impl std::fmt::Debug for JsonParser {
@@ -40,6 +41,16 @@ impl JsonParser {
             buffers: Buffers::with_max_depth(4096, max_depth),
             tape: Some(Tape(Vec::with_capacity(1024))),
             quote_numbers,
+            max_depth,
+        }
+    }
+
+    /// Gives back what an outlier frame made the parser keep: once its copy of a frame has
+    /// grown past `retain` bytes, every buffer (whose sizes follow the frame's) starts afresh.
+    /// Frames within `retain` never allocate here, so steady state is untouched.
+    pub(crate) fn trim(&mut self, retain: usize) {
+        if self.scratch.capacity() > retain {
+            *self = JsonParser::new(self.quote_numbers, self.max_depth);
         }
     }
 
