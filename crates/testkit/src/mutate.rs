@@ -2,12 +2,12 @@
 //! hostile peer does to a capture. Shared by the model-based sync tests (proptest picks the
 //! mutations) and the capture-mutation fuzz target (libFuzzer picks them).
 
-use depthbook_engine::EngineConfig;
+use depthbook_engine::{Engine, EngineConfig};
 use depthbook_venues::{InstrumentId, Venue};
 
 use crate::feeds::snapshot_line;
 use crate::reference::payload;
-use crate::replay;
+use crate::replay_into;
 
 /// One fault. Line indices are taken modulo the feed's length at the time the mutation is
 /// applied, so any value is valid.
@@ -124,8 +124,10 @@ fn apply(
             let at = line % (n + 1);
             // The clean feed up to the last clean line before `at`.
             let Some(upto) = lines[..at].iter().rev().find_map(|l| l.1) else { return };
-            let prefix = replay(EngineConfig::new(venue), &clean[..=upto], 0);
-            let engine = &prefix.engine;
+            // Only the books are needed: no consumer, no per-line outcomes.
+            let mut engine = Engine::new(EngineConfig::new(venue));
+            replay_into(&mut engine, &clean[..=upto]);
+            let engine = &engine;
             if engine.n_instruments() == 0 {
                 return;
             }
