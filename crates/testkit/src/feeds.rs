@@ -8,7 +8,7 @@ use depthbook_venues::{InstrumentId, Venue};
 use crate::reference::stamp;
 use crate::{
     binance_snapshot, bitget_snapshot, capture_reader, deribit_snapshot, fixture_lines,
-    gateio_snapshot, kraken_v1_snapshot, okx_snapshot,
+    gateio_snapshot, kraken_v1_snapshot, kraken_v2_snapshot, okx_snapshot,
 };
 
 /// A feed: its name, venue and lines.
@@ -22,9 +22,10 @@ pub struct Feed {
     pub load: fn() -> Vec<Vec<u8>>,
 }
 
-/// Every feed the reference reconstructor covers: one per venue it knows, and OKX twice (the
-/// real capture without sequence ids, and its extract with the `seqId` chain OKX sends today).
-pub const REFERENCE_FEEDS: [Feed; 12] = [
+/// Every feed the reference reconstructor covers: one per venue it knows, OKX twice (the real
+/// capture without sequence ids, and its extract with the `seqId` chain OKX sends today) and
+/// Gate.io twice (spot and USDT futures).
+pub const REFERENCE_FEEDS: [Feed; 13] = [
     Feed {
         name: "binance_spot",
         venue: Venue::BinanceSpot,
@@ -105,6 +106,13 @@ pub const REFERENCE_FEEDS: [Feed; 12] = [
             )
         },
     },
+    // Reshaped from the Kraken v1 capture (fixtures/kraken/reshape_v1_to_v2.py): the real v2
+    // recording in the samples has 4 messages.
+    Feed {
+        name: "kraken_v2",
+        venue: Venue::Kraken,
+        load: || fixture_lines("kraken/kraken_v2_derived_from_v1_20210417.txt.gz"),
+    },
 ];
 
 /// A stream capture and the REST capture of its snapshots (`fixtures/` paths), merged.
@@ -180,6 +188,7 @@ pub fn snapshot_line(engine: &Engine, id: InstrumentId, prev: &[u8]) -> Option<V
         Venue::Bitget => Some(stamped(bitget_snapshot(sym, book))),
         Venue::Deribit => Some(stamped(deribit_snapshot(sym, book, engine.last_seq(id)?))),
         Venue::KrakenV1 => Some(stamped(kraken_v1_snapshot(sym, book, 1000))),
+        Venue::Kraken => Some(stamped(kraken_v2_snapshot(sym, book))),
         _ => None,
     }
 }

@@ -235,6 +235,24 @@ pub fn kraken_v1_snapshot(pair: &str, book: &Book, depth: usize) -> Vec<u8> {
     .into_bytes()
 }
 
+/// A Kraken v2 `book` snapshot of `book`'s levels as `{"price", "qty"}` JSON numbers, spelled as
+/// the feed spelled them; no checksum (the next update's verifies the book).
+pub fn kraken_v2_snapshot(pair: &str, book: &Book) -> Vec<u8> {
+    let side = |side| {
+        let items: Vec<String> = spelled(book, side)
+            .iter()
+            .map(|(p, q)| format!("{{\"price\":{p},\"qty\":{q}}}"))
+            .collect();
+        format!("[{}]", items.join(","))
+    };
+    format!(
+        "{{\"channel\":\"book\",\"type\":\"snapshot\",\"data\":[{{\"symbol\":\"{pair}\",\"bids\":{},\"asks\":{}}}]}}",
+        side(Side::Bid),
+        side(Side::Ask)
+    )
+    .into_bytes()
+}
+
 /// A Gate.io REST order book body (`with_id=true`) holding `book` as of update `id`.
 pub fn gateio_snapshot(book: &Book, id: i64) -> Vec<u8> {
     format!(

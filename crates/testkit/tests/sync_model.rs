@@ -118,4 +118,6 @@ proptest! {
     fn bybit_under_faults(m in prop::collection::vec(mutation(), 1..6)) { check_mutated(10, &m)?; }
     #[test]
     fn gateio_futures_under_faults(m in prop::collection::vec(mutation(), 1..6)) { check_mutated(11, &m)?; }
+    #[test]
+    fn kraken_v2_under_faults(m in prop::collection::vec(mutation(), 1..6)) { check_mutated(12, &m)?; }
 }

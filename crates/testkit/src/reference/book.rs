@@ -100,12 +100,30 @@ impl RefBook {
     /// Kraken v1: top 10 asks ascending then top 10 bids descending, each price then size with
     /// the '.' removed and leading zeros stripped, unsigned CRC32.
     pub fn kraken_checksum(&self) -> i64 {
+        self.kraken_checksum_with(|p, q| (p.to_owned(), q.to_owned()))
+    }
+
+    /// Kraken v2: as v1, each number spelled at the instrument's `precision` (price and size
+    /// decimals) where the feed announced it, else as sent.
+    pub fn kraken_v2_checksum(&self, precision: Option<(u8, u8)>) -> i64 {
+        self.kraken_checksum_with(|p, q| {
+            (
+                super::kraken::spelled(p, precision.map(|(p, _)| p)),
+                super::kraken::spelled(q, precision.map(|(_, q)| q)),
+            )
+        })
+    }
+
+    fn kraken_checksum_with(&self, spell: impl Fn(&str, &str) -> (String, String)) -> i64 {
         let strip = |s: &str| s.replace('.', "").trim_start_matches('0').to_owned();
         let text: String = self
             .best_asks()
             .take(10)
             .chain(self.best_bids().take(10))
-            .map(|(_, (p, q))| strip(p) + &strip(q))
+            .map(|(_, (p, q))| {
+                let (p, q) = spell(p, q);
+                strip(&p) + &strip(&q)
+            })
             .collect();
         i64::from(crc32fast::hash(text.as_bytes()))
     }

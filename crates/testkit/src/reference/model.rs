@@ -8,6 +8,7 @@ use depthbook_engine::StaleReason;
 use depthbook_venues::Venue;
 
 use super::book::{RefBook, Top};
+use super::kraken::{self, PairMeta};
 use super::messages::{Frame, Msg, Unreadable, parse, payload};
 use super::rules::{Verdict, precedes_snapshot, rest_snapshots, verdict};
 use super::{bitfinex, coinbase};
@@ -81,6 +82,8 @@ pub struct Model {
     bitfinex: bitfinex::Session,
     /// The last connection-wide sequence number (Bitfinex SEQ_ALL, Coinbase `sequence_num`).
     conn_last: Option<i64>,
+    /// Kraken v2: each pair's depth and precisions, as the feed announced them.
+    kraken: BTreeMap<String, PairMeta>,
 }
 
 impl Model {
@@ -95,6 +98,7 @@ impl Model {
             instruments: BTreeMap::new(),
             bitfinex: bitfinex::Session::default(),
             conn_last: None,
+            kraken: BTreeMap::new(),
         }
     }
 
@@ -105,6 +109,7 @@ impl Model {
             Venue::BinanceSpot
                 | Venue::BinanceUsdm
                 | Venue::Okx
+                | Venue::Kraken
                 | Venue::KrakenV1
                 | Venue::GateIo
                 | Venue::Bitget
@@ -158,8 +163,12 @@ impl Model {
             step.rejected = Some(Some(bad.symbol.clone()));
             return step;
         }
-        for m in frame.msgs {
+        for mut m in frame.msgs {
             self.instruments.entry(m.symbol.clone()).or_default();
+            if self.venue == Venue::Kraken {
+                let depth = self.kraken.get(&m.symbol).and_then(|meta| meta.depth);
+                m.depth = Some(depth.unwrap_or(kraken::DEFAULT_DEPTH));
+            }
             if m.snapshot {
                 self.on_snapshot(&m, &mut step);
             } else {
@@ -170,6 +179,16 @@ impl Model {
     }
 
     fn read(&mut self, line: &[u8]) -> Result<Frame, Unreadable> {
+        if self.venue == Venue::Kraken {
+            let Some((_, body)) = payload(line) else { return Ok(Frame::default()) };
+            let (frame, meta) = kraken::read(body).ok_or(Unreadable)?;
+            for (symbol, announced) in meta {
+                let known = self.kraken.entry(symbol).or_default();
+                known.depth = announced.depth.or(known.depth);
+                known.precision = announced.precision.or(known.precision);
+            }
+            return Ok(frame);
+        }
         let numbered = matches!(self.venue, Venue::Bitfinex | Venue::Coinbase);
         if !numbered {
             return parse(self.venue, line).map(|msgs| Frame { msgs, ..Frame::default() });
@@ -306,6 +325,10 @@ impl Model {
         let Some(inst) = self.instruments.get(&m.symbol) else { return true };
         let actual = match self.venue {
             Venue::Okx | Venue::Bitget => inst.book.okx_checksum(),
+            Venue::Kraken => {
+                let precision = self.kraken.get(&m.symbol).and_then(|meta| meta.precision);
+                inst.book.kraken_v2_checksum(precision)
+            }
             _ => inst.book.kraken_checksum(),
         };
         if actual == expected {
