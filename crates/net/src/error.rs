@@ -55,6 +55,9 @@ pub enum NetError {
         /// What is wrong with it.
         reason: String,
     },
+    /// Instrument metadata could not be fetched or read.
+    #[error("instrument metadata: {0}")]
+    Instruments(String),
     /// The TLS configuration could not be built.
     #[error("TLS setup failed: {0}")]
     Tls(#[from] rustls::Error),

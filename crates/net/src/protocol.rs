@@ -676,7 +676,7 @@ fn binance_stream(symbol: &str) -> String {
 }
 
 /// Symbols are spliced into JSON and URLs: allow only what venues use.
-fn check_symbol(symbol: &str) -> Result<(), NetError> {
+pub(crate) fn check_symbol(symbol: &str) -> Result<(), NetError> {
     let ok = !symbol.is_empty()
         && symbol.len() <= 64
         && symbol.bytes().all(|b| b.is_ascii_alphanumeric() || b"/-_.:".contains(&b));

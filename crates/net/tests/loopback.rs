@@ -704,3 +704,50 @@ fn bybit_full_bridges_rest_snapshots_live_and_a_dropped_delta_refetches() {
     assert_eq!((outcome.counters.gaps, outcome.counters.resyncs), (1, 1));
     assert!(outcome.net.rest_ok >= 2, "{:?}", outcome.net);
 }
+
+/// Instrument metadata over REST, fetched from the loopback (which answers with the decimals
+/// its capture's books are written with): every level of every final book is a whole number of
+/// ticks and lots.
+#[test]
+fn instrument_metadata_is_fetched_and_every_level_sits_on_its_tick_and_lot() {
+    let cases: [(Venue, Market, Vec<PathBuf>); 3] = [
+        (
+            Venue::BinanceSpot,
+            Market::Spot,
+            vec![fixture("binance_spot/hftbacktest_spot_btcusdt_20240808.gz")],
+        ),
+        (Venue::Okx, Market::Spot, vec![fixture("okx/cryptofeed_OKX.ws.1.0.txt")]),
+        (
+            Venue::GateIo,
+            Market::UsdtFutures,
+            vec![
+                fixture("gateio/cryptofeed_GATEIO_FUTURES.ws.1.0.txt"),
+                fixture("gateio/cryptofeed_GATEIO_FUTURES.http.0.0.txt"),
+            ],
+        ),
+    ];
+    for (venue, market, files) in cases {
+        let truth = truth(venue, &files);
+        let server = start_server(venue, &files, Faults::default(), &truth);
+        let symbols: Vec<String> = truth.finals.keys().cloned().collect();
+        let protocol = depthbook_net::Protocol::of_market(venue, market).unwrap();
+        let base = format!("http://{}", server.local_addr());
+        let infos = depthbook_net::fetch_instruments(
+            &protocol,
+            &symbols,
+            Some(&base),
+            Duration::from_secs(10),
+        )
+        .unwrap();
+        assert_eq!(infos.len(), symbols.len(), "{venue}: {infos:?}");
+        for info in &infos {
+            let (tick, lot) = (info.tick_size.unwrap(), info.lot_size.unwrap());
+            assert!(tick > rust_decimal::Decimal::ZERO && lot > rust_decimal::Decimal::ZERO);
+            let (bids, asks) = &truth.finals[&info.symbol];
+            for (price, qty) in bids.iter().chain(asks) {
+                assert!((price.to_decimal() % tick).is_zero(), "{venue} {info:?} {price}");
+                assert!((qty.to_decimal() % lot).is_zero(), "{venue} {info:?} {qty}");
+            }
+        }
+    }
+}

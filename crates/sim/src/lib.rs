@@ -44,6 +44,7 @@ mod connection;
 mod derived;
 mod error;
 mod faults;
+mod instruments;
 mod replay;
 mod rest;
 mod server;

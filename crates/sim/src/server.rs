@@ -19,6 +19,7 @@ use tokio::sync::{mpsc, watch};
 use crate::config::ServeConfig;
 use crate::error::SimError;
 use crate::faults::FaultPlan;
+use crate::instruments;
 use crate::replay::{Command, Replay};
 use crate::stats::{Counters, SimStats};
 use crate::subscribe::Dialect;
@@ -45,6 +46,9 @@ pub(crate) struct App {
     pub(crate) ping_interval: Duration,
     pub(crate) heartbeat_interval: Duration,
     pub(crate) snapshot_wait: Duration,
+    /// Each symbol's price and size decimals, once the server's own pass over the capture has
+    /// read them (the instruments endpoints).
+    pub(crate) decimals: Arc<std::sync::OnceLock<instruments::Decimals>>,
 }
 
 /// A running loopback exchange.
@@ -161,6 +165,7 @@ async fn serve(
             return;
         }
     };
+    let decimals = instruments::observe(config.venue, config.files.clone(), config.max_line);
     let (commands, commands_rx) = mpsc::channel(COMMAND_QUEUE);
     let faults = Arc::new(FaultPlan::new(&config.faults));
     let replay = Replay::new(
@@ -186,6 +191,7 @@ async fn serve(
         ping_interval: config.ping_interval,
         heartbeat_interval: config.heartbeat_interval,
         snapshot_wait: config.snapshot_wait,
+        decimals,
     });
     let stopped = async move {
         while !*shutdown.borrow_and_update() {
@@ -211,16 +217,26 @@ async fn serve(
     }
 }
 
-/// The REST depth route of the venue, if it has one; every other request is a WebSocket.
+/// The REST routes of the venue (depth snapshots, instrument metadata), if it has them; every
+/// other request is a WebSocket.
 fn router(app: Arc<App>) -> Router {
     let router = match app.venue {
-        Venue::BinanceSpot => Router::new().route("/api/v3/depth", get(rest::depth)),
-        Venue::BinanceUsdm => Router::new().route("/fapi/v1/depth", get(rest::depth)),
+        Venue::BinanceSpot => Router::new()
+            .route("/api/v3/depth", get(rest::depth))
+            .route("/api/v3/exchangeInfo", get(instruments::by_query)),
+        Venue::BinanceUsdm => Router::new()
+            .route("/fapi/v1/depth", get(rest::depth))
+            .route("/fapi/v1/exchangeInfo", get(instruments::by_query)),
         Venue::GateIo => Router::new()
             .route("/api/v4/spot/order_book", get(rest::depth))
-            .route("/api/v4/futures/usdt/order_book", get(rest::depth)),
+            .route("/api/v4/futures/usdt/order_book", get(rest::depth))
+            .route("/api/v4/spot/currency_pairs/{pair}", get(instruments::gate_pair))
+            .route("/api/v4/futures/usdt/contracts/{name}", get(instruments::gate_contract)),
         // The snapshot `orderbook.full` deltas bridge onto, from the stream the server derives.
-        Venue::Bybit => Router::new().route("/v5/market/full_orderbook", get(rest::depth)),
+        Venue::Bybit => Router::new()
+            .route("/v5/market/full_orderbook", get(rest::depth))
+            .route("/v5/market/instruments-info", get(instruments::by_query)),
+        Venue::Okx => Router::new().route("/api/v5/public/instruments", get(instruments::by_query)),
         _ => Router::new(),
     };
     router.fallback(websocket).with_state(app)

@@ -41,6 +41,7 @@ mod event;
 mod gateio;
 mod gzip;
 mod htx;
+mod instruments;
 mod json;
 mod kraken;
 mod okx;
@@ -55,6 +56,7 @@ pub use error::DecodeError;
 pub use event::{
     BookEvent, BookKind, Checksum, Decoded, Frame, FrameKind, LevelUpdate, Origin, Seq,
 };
+pub use instruments::{InstrumentInfo, parse_instruments};
 pub use rules::{ChecksumRule, Cursor, SeqRule, Verdict};
 pub use symbols::{InstrumentId, SymbolMeta, SymbolTable};
 pub use time::parse_iso8601;

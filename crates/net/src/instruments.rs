@@ -1,0 +1,167 @@
+//! Instrument metadata over REST: where each venue publishes it, and one fetch per feed start
+//! (never on the ingest path). The bodies are read by
+//! [`depthbook_venues::parse_instruments`].
+
+use std::time::Duration;
+
+use depthbook_venues::{InstrumentInfo, Venue, parse_instruments};
+
+use crate::error::NetError;
+use crate::protocol::{Market, Protocol, check_symbol};
+
+/// Largest instruments body accepted (Kraken's and HTX's list every pair: about 1 MB).
+const MAX_BODY_BYTES: usize = 8 << 20;
+
+/// The production REST base a venue's instruments endpoint lives under.
+pub fn instruments_base(venue: Venue) -> &'static str {
+    match venue {
+        Venue::BinanceSpot => "https://api.binance.com",
+        Venue::BinanceUsdm => "https://fapi.binance.com",
+        Venue::Okx => "https://www.okx.com",
+        Venue::Kraken | Venue::KrakenV1 => "https://api.kraken.com",
+        Venue::Bybit => "https://api.bybit.com",
+        Venue::Coinbase => "https://api.coinbase.com",
+        Venue::CoinbaseExchange => "https://api.exchange.coinbase.com",
+        Venue::Bitfinex => "https://api-pub.bitfinex.com",
+        Venue::Deribit => "https://www.deribit.com",
+        Venue::GateIo => "https://api.gateio.ws",
+        Venue::Bitget => "https://api.bitget.com",
+        Venue::Htx => "https://api.huobi.pro",
+    }
+}
+
+impl Protocol {
+    /// The path (and query) of `symbol`'s instruments endpoint, or of the venue's list of every
+    /// instrument where it has no per-symbol one (`None` for Kraken v2, whose feed announces
+    /// its instruments on the `instrument` channel).
+    pub fn instruments_path(&self, symbol: &str) -> Option<String> {
+        Some(match (self.venue, self.market) {
+            (Venue::BinanceSpot, _) => format!("/api/v3/exchangeInfo?symbol={symbol}"),
+            (Venue::BinanceUsdm, _) => "/fapi/v1/exchangeInfo".to_owned(),
+            (Venue::Okx, _) => {
+                format!("/api/v5/public/instruments?instType={}&instId={symbol}", okx_type(symbol))
+            }
+            (Venue::Kraken, _) => return None,
+            (Venue::KrakenV1, _) => "/0/public/AssetPairs".to_owned(),
+            (Venue::Bybit, _) => {
+                format!("/v5/market/instruments-info?category=spot&symbol={symbol}")
+            }
+            (Venue::Coinbase, _) => format!("/api/v3/brokerage/market/products/{symbol}"),
+            (Venue::CoinbaseExchange, _) => format!("/products/{symbol}"),
+            (Venue::Bitfinex, _) => "/v2/conf/pub:info:pair".to_owned(),
+            (Venue::Deribit, _) => {
+                format!("/api/v2/public/get_instrument?instrument_name={symbol}")
+            }
+            (Venue::GateIo, Market::UsdtFutures) => {
+                format!("/api/v4/futures/usdt/contracts/{symbol}")
+            }
+            (Venue::GateIo, Market::Spot) => format!("/api/v4/spot/currency_pairs/{symbol}"),
+            (Venue::Bitget, _) => format!("/api/v2/spot/public/symbols?symbol={symbol}"),
+            (Venue::Htx, _) => "/v1/common/symbols".to_owned(),
+        })
+    }
+}
+
+/// OKX's `instType` for an instrument id: `BTC-USDT-SWAP` is a swap, `BTC-USD-240628` a future,
+/// anything else spot.
+fn okx_type(symbol: &str) -> &'static str {
+    let parts: Vec<&str> = symbol.split('-').collect();
+    match parts.as_slice() {
+        [.., "SWAP"] => "SWAP",
+        [_, _, expiry] if expiry.bytes().all(|b| b.is_ascii_digit()) => "FUTURES",
+        _ => "SPOT",
+    }
+}
+
+/// Fetches the metadata of `symbols` from `base` (the venue's production host unless
+/// overridden: a testnet, the loopback server), one request per symbol or one for venues that
+/// list every instrument at once, on a short-lived runtime of its own. Symbols the venue does
+/// not list are missing from the answer.
+///
+/// # Errors
+/// A bad symbol or URL, a request that fails or times out, a status other than success, or a
+/// body that is not the venue's shape.
+pub fn fetch_instruments(
+    protocol: &Protocol,
+    symbols: &[String],
+    base: Option<&str>,
+    timeout: Duration,
+) -> Result<Vec<InstrumentInfo>, NetError> {
+    for symbol in symbols {
+        check_symbol(symbol)?;
+    }
+    let base = base.unwrap_or(instruments_base(protocol.venue)).trim_end_matches('/');
+    let mut paths: Vec<String> =
+        symbols.iter().filter_map(|s| protocol.instruments_path(s)).collect();
+    paths.dedup();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(NetError::Runtime)?;
+    let client = reqwest::Client::builder()
+        .use_preconfigured_tls((*crate::tls::client_config()?).clone())
+        .timeout(timeout)
+        .build()?;
+    let mut out: Vec<InstrumentInfo> = Vec::new();
+    for path in paths {
+        let url = format!("{base}{path}");
+        let body = runtime.block_on(async {
+            let response = client.get(&url).send().await?.error_for_status()?;
+            if response.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+                return Err(NetError::Instruments(format!("{url}: body too large")));
+            }
+            Ok::<_, NetError>(response.bytes().await?)
+        })?;
+        if body.len() > MAX_BODY_BYTES {
+            return Err(NetError::Instruments(format!("{url}: body too large")));
+        }
+        let infos = parse_instruments(protocol.venue, &body, Some(symbols))
+            .map_err(|e| NetError::Instruments(format!("{url}: {e}")))?;
+        for info in infos {
+            if !out.iter().any(|known| known.symbol == info.symbol) {
+                out.push(info);
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_venue_names_its_endpoint() {
+        let path = |venue, symbol: &str| Protocol::of(venue).instruments_path(symbol);
+        assert_eq!(
+            path(Venue::BinanceSpot, "BTCUSDT").as_deref(),
+            Some("/api/v3/exchangeInfo?symbol=BTCUSDT")
+        );
+        assert_eq!(
+            path(Venue::Okx, "BTC-USDT-SWAP").as_deref(),
+            Some("/api/v5/public/instruments?instType=SWAP&instId=BTC-USDT-SWAP")
+        );
+        assert!(path(Venue::Okx, "BTC-USD-240628").unwrap().contains("instType=FUTURES"));
+        assert!(path(Venue::Okx, "BTC-USDT").unwrap().contains("instType=SPOT"));
+        assert_eq!(path(Venue::Kraken, "BTC/USD"), None);
+        let futures = Protocol::of_market(Venue::GateIo, Market::UsdtFutures).unwrap();
+        assert_eq!(
+            futures.instruments_path("BTC_USDT").as_deref(),
+            Some("/api/v4/futures/usdt/contracts/BTC_USDT")
+        );
+        for venue in Venue::ALL {
+            assert!(instruments_base(venue).starts_with("https://"));
+        }
+    }
+
+    #[test]
+    fn bad_symbols_are_refused_before_any_request() {
+        let got = fetch_instruments(
+            &Protocol::of(Venue::Okx),
+            &["BTC-USDT&x=1 ".to_owned()],
+            Some("http://127.0.0.1:9"),
+            Duration::from_secs(1),
+        );
+        assert!(matches!(got, Err(NetError::BadSymbol(_))));
+    }
+}
