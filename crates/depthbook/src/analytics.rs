@@ -5,7 +5,8 @@
 //! use depthbook::analytics::{cost_to_fill, depth_within_bps, imbalance, mid};
 //! use depthbook::{Decimal, Feed, Side, Venue};
 //!
-//! let capture = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/okx/cryptofeed_OKX.ws.1.0.txt");
+//! let capture =
+//!     concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/okx/cryptofeed_OKX.ws.1.0.txt");
 //! let books = Feed::replay(Venue::Okx, ["BTC-USDT"], [capture]).with_depth().start()?;
 //! let depth = books.depth("BTC-USDT").expect("kept with with_depth()").clone();
 //! books.wait()?;
@@ -22,7 +23,28 @@ use depthbook_core::Side;
 use depthbook_engine::DepthView;
 use rust_decimal::Decimal;
 
-/// Filling a size against one side of the book.
+/// Filling a size against one side of the book ([`cost_to_fill`]): `filled` is positive and
+/// at most the size asked.
+///
+/// ```
+/// use depthbook::analytics::cost_to_fill;
+/// use depthbook::{Decimal, Feed, Side, Venue};
+///
+/// let capture =
+///     concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/okx/cryptofeed_OKX.ws.1.0.txt");
+/// let books = Feed::replay(Venue::Okx, ["BTC-USD-220527"], [capture]).with_depth().start()?;
+/// let depth = books.depth("BTC-USD-220527").expect("kept with with_depth()").clone();
+/// books.wait()?;
+/// let view = depth.read();
+/// // Buying 5 takes the best ask, 3 at 30238.8, then 2 at 30240.1.
+/// let fill = cost_to_fill(&view, Side::Ask, Decimal::from(5)).expect("asks to take");
+/// assert_eq!((fill.filled, fill.cost), (Decimal::from(5), "151196.6".parse()?));
+/// assert_eq!(fill.average_price, "30239.32".parse()?);
+/// // Asking for more than the view shows fills what it shows.
+/// let all = cost_to_fill(&view, Side::Ask, Decimal::from(1_000_000)).expect("asks to take");
+/// assert_eq!(all.filled, view.asks().iter().map(|(_, qty)| qty.to_decimal()).sum());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fill {
     /// How much the visible levels could fill (less than asked if they run out).
@@ -33,14 +55,46 @@ pub struct Fill {
     pub average_price: Decimal,
 }
 
-/// The mid price, if both sides have a level.
+/// The mid price, `(best bid + best ask) / 2`, if both sides have a level.
+///
+/// ```
+/// use depthbook::analytics::mid;
+/// use depthbook::{Feed, Venue};
+///
+/// let capture =
+///     concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/okx/cryptofeed_OKX.ws.1.0.txt");
+/// let books = Feed::replay(Venue::Okx, ["BTC-USD-220527"], [capture]).with_depth().start()?;
+/// let depth = books.depth("BTC-USD-220527").expect("kept with with_depth()").clone();
+/// books.wait()?;
+/// // The capture's last book: best bid 30229.4, best ask 30238.8.
+/// assert_eq!(mid(&depth.read()), Some("30234.1".parse()?));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn mid(view: &DepthView) -> Option<Decimal> {
     let (bid, ask) = (view.bids().first()?, view.asks().first()?);
     Some((bid.0.to_decimal() + ask.0.to_decimal()) / Decimal::TWO)
 }
 
 /// Taking `size` from `side` (asks to buy, bids to sell), best levels first. `None` if the
-/// side is empty or `size` is not positive.
+/// side is empty or `size` is not positive. Only the levels the view holds are counted (at most
+/// [`crate::DEPTH_LEVELS`]).
+///
+/// ```
+/// use depthbook::analytics::cost_to_fill;
+/// use depthbook::{Decimal, Feed, Side, Venue};
+///
+/// let capture =
+///     concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/okx/cryptofeed_OKX.ws.1.0.txt");
+/// let books = Feed::replay(Venue::Okx, ["BTC-USD-220527"], [capture]).with_depth().start()?;
+/// let depth = books.depth("BTC-USD-220527").expect("kept with with_depth()").clone();
+/// books.wait()?;
+/// let view = depth.read();
+/// // Selling 5 hits 2 at 30229.4, 2 at 30228.1 and 1 at 30209.9.
+/// let sell = cost_to_fill(&view, Side::Bid, Decimal::from(5)).expect("bids to hit");
+/// assert_eq!(sell.average_price, "30224.98".parse()?);
+/// assert_eq!(cost_to_fill(&view, Side::Bid, Decimal::ZERO), None);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn cost_to_fill(view: &DepthView, side: Side, size: Decimal) -> Option<Fill> {
     if size <= Decimal::ZERO {
         return None;
@@ -57,7 +111,25 @@ pub fn cost_to_fill(view: &DepthView, side: Side, size: Decimal) -> Option<Fill>
     (filled > Decimal::ZERO).then(|| Fill { filled, cost, average_price: cost / filled })
 }
 
-/// The size resting on `side` within `bps` basis points of the mid price.
+/// The size resting on `side` within `bps` basis points of the mid price (bounds included),
+/// over the levels the view holds; `None` unless both sides have a level.
+///
+/// ```
+/// use depthbook::analytics::depth_within_bps;
+/// use depthbook::{Decimal, Feed, Side, Venue};
+///
+/// let capture =
+///     concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/okx/cryptofeed_OKX.ws.1.0.txt");
+/// let books = Feed::replay(Venue::Okx, ["BTC-USD-220527"], [capture]).with_depth().start()?;
+/// let depth = books.depth("BTC-USD-220527").expect("kept with with_depth()").clone();
+/// books.wait()?;
+/// let view = depth.read();
+/// // 2 bps of the mid 30234.1 is about 6.05: bids 30229.4 x 2 and 30228.1 x 2 are within it,
+/// // and so are asks 30238.8 x 3 and 30240.1 x 2.
+/// assert_eq!(depth_within_bps(&view, Side::Bid, 2), Some(Decimal::from(4)));
+/// assert_eq!(depth_within_bps(&view, Side::Ask, 2), Some(Decimal::from(5)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn depth_within_bps(view: &DepthView, side: Side, bps: u32) -> Option<Decimal> {
     let mid = mid(view)?;
     let band = mid * Decimal::from(bps) / Decimal::from(10_000);
@@ -75,7 +147,23 @@ pub fn depth_within_bps(view: &DepthView, side: Side, bps: u32) -> Option<Decima
 }
 
 /// Order-book imbalance over the best `levels` a side: `(bids - asks) / (bids + asks)`, in
-/// [-1, 1]; `None` if both sides are empty.
+/// [-1, 1] (positive: more size bid than offered); `None` if both sides are empty.
+///
+/// ```
+/// use depthbook::analytics::imbalance;
+/// use depthbook::{Decimal, Feed, Venue};
+///
+/// let capture =
+///     concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/okx/cryptofeed_OKX.ws.1.0.txt");
+/// let books = Feed::replay(Venue::Okx, ["BTC-USD-220527"], [capture]).with_depth().start()?;
+/// let depth = books.depth("BTC-USD-220527").expect("kept with with_depth()").clone();
+/// books.wait()?;
+/// let view = depth.read();
+/// // Best level: bid 2, ask 3. Best two: bids 2 + 2, asks 3 + 2.
+/// assert_eq!(imbalance(&view, 1), Some("-0.2".parse()?));
+/// assert_eq!(imbalance(&view, 2), Some(Decimal::from(-1) / Decimal::from(9)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn imbalance(view: &DepthView, levels: usize) -> Option<Decimal> {
     let total = |side| -> Decimal {
         view.side(side).iter().take(levels).map(|(_, q)| q.to_decimal()).sum()

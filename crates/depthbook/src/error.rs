@@ -1,6 +1,19 @@
 //! The facade's one error type.
 
-/// What can go wrong starting or running a feed.
+/// What can go wrong starting or running a feed. Starting fails early (no symbols, a missing
+/// capture, no such core); what ends a running loop comes back from [`crate::Books::wait`] or
+/// [`crate::Books::stop`].
+///
+/// ```
+/// use depthbook::{Error, Feed, Venue};
+///
+/// let missing = Feed::replay(Venue::Okx, ["BTC-USDT"], ["no/such/capture.txt"]).start();
+/// assert!(matches!(missing, Err(Error::Capture(_))));
+/// let live = Feed::live(Venue::Okx, ["BTC-USDT"]).run_here(|_| {});
+/// assert!(matches!(live, Err(Error::NotAReplay)));
+/// let none = Feed::live(Venue::Okx, Vec::<String>::new()).start();
+/// assert_eq!(none.unwrap_err().to_string(), "no symbols: name the instruments to track");
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The live feed could not start (bad symbols or URLs, too many symbols, TLS setup), or its

@@ -53,12 +53,42 @@ pub struct Feed {
 
 impl Feed {
     /// The venue's live feed of `symbols` (as the venue spells them: `BTCUSDT`, `BTC-USDT`,
-    /// `XBT/USD`, ...).
+    /// `XBT/USD`, ...). Nothing connects until [`Feed::start`].
+    ///
+    /// ```no_run
+    /// use depthbook::{Feed, Venue};
+    ///
+    /// let okx = Feed::live(Venue::Okx, ["BTC-USDT"]).start()?;
+    /// let binance = Feed::live(Venue::BinanceSpot, ["BTCUSDT"]).start()?;
+    /// std::thread::sleep(std::time::Duration::from_secs(5));
+    /// let a = okx.top("BTC-USDT").expect("tracked").read();
+    /// let b = binance.top("BTCUSDT").expect("tracked").read();
+    /// if a.is_live() && b.is_live() {
+    ///     println!("OKX {:?} / Binance {:?}", a.top, b.top);
+    /// }
+    /// # Ok::<(), depthbook::Error>(())
+    /// ```
     pub fn live<S: Into<String>>(venue: Venue, symbols: impl IntoIterator<Item = S>) -> Self {
         Self::new(venue, symbols, Source::Live { ws_url: None, rest_url: None })
     }
 
-    /// A replay of recorded `captures` (merged by receive time), tracking `symbols`.
+    /// A replay of recorded `captures` (merged by receive time), tracking `symbols`: the same
+    /// engine and readers as a live feed. Files are opened by [`Feed::start`] or
+    /// [`Feed::run_here`], not here.
+    ///
+    /// ```
+    /// use depthbook::{Feed, Venue};
+    ///
+    /// // Binance's diffs in one file, the REST snapshots they bridge onto in another.
+    /// let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/binance_spot");
+    /// let stream = format!("{dir}/cryptofeed_BINANCE.ws.1.0.txt");
+    /// let rest = format!("{dir}/cryptofeed_BINANCE.http.0.0.txt");
+    /// let books = Feed::replay(Venue::BinanceSpot, ["NKNUSDT"], [stream, rest]).start()?;
+    /// let nkn = books.top("NKNUSDT").expect("tracked").clone();
+    /// books.wait()?;
+    /// assert!(nkn.read().is_live());
+    /// # Ok::<(), depthbook::Error>(())
+    /// ```
     pub fn replay<S: Into<String>, P: Into<PathBuf>>(
         venue: Venue,
         symbols: impl IntoIterator<Item = S>,
@@ -87,6 +117,16 @@ impl Feed {
 
     /// Connect to `ws_url` (and `rest_url` for REST snapshots) in place of the venue: a testnet,
     /// or depthbook's loopback exchange. No effect on a replay.
+    ///
+    /// ```no_run
+    /// use depthbook::{Feed, Venue};
+    ///
+    /// // A loopback exchange replaying a capture: `depthbook serve --port 9001 --venue okx FILE`.
+    /// let books = Feed::live(Venue::Okx, ["BTC-USDT"])
+    ///     .endpoints("ws://127.0.0.1:9001/ws", Some("http://127.0.0.1:9001".to_owned()))
+    ///     .start()?;
+    /// # Ok::<(), depthbook::Error>(())
+    /// ```
     pub fn endpoints(mut self, ws_url: impl Into<String>, rest_url: Option<String>) -> Self {
         if let Source::Live { .. } = self.source {
             self.source = Source::Live { ws_url: Some(ws_url.into()), rest_url };
@@ -95,7 +135,14 @@ impl Feed {
     }
 
     /// Which of the venue's markets a live feed reads (Gate.io: spot or USDT futures; a replay
-    /// reads whatever its captures hold).
+    /// reads whatever its captures hold). Default: [`Market::Spot`].
+    ///
+    /// ```no_run
+    /// use depthbook::{Feed, Market, Venue};
+    ///
+    /// let books = Feed::live(Venue::GateIo, ["BTC_USDT"]).market(Market::UsdtFutures).start()?;
+    /// # Ok::<(), depthbook::Error>(())
+    /// ```
     pub fn market(mut self, market: Market) -> Self {
         self.market = market;
         self
@@ -103,13 +150,28 @@ impl Feed {
 
     /// Which of the venue's book channels a live feed reads (HTX `mbp` diffs with snapshots
     /// asked on the stream; Bybit `orderbook.full` with REST snapshots). A replay reads
-    /// whatever its captures hold.
+    /// whatever its captures hold. Default: [`BookChannel::Default`].
+    ///
+    /// ```no_run
+    /// use depthbook::{BookChannel, Feed, Venue};
+    ///
+    /// let books = Feed::live(Venue::Htx, ["btcusdt"]).channel(BookChannel::Mbp).start()?;
+    /// # Ok::<(), depthbook::Error>(())
+    /// ```
     pub fn channel(mut self, channel: BookChannel) -> Self {
         self.channel = channel;
         self
     }
 
-    /// Subscribed depth where the venue asks for one (Kraken, Bitfinex, Bybit, HTX).
+    /// Subscribed depth where the venue asks for one (Kraken, Bitfinex, Bybit, HTX); otherwise
+    /// the venue's default. A replay uses it where its captures do not say.
+    ///
+    /// ```no_run
+    /// use depthbook::{Feed, Venue};
+    ///
+    /// let books = Feed::live(Venue::Kraken, ["BTC/USD"]).depth(100).start()?;
+    /// # Ok::<(), depthbook::Error>(())
+    /// ```
     pub fn depth(mut self, depth: u32) -> Self {
         self.depth = Some(depth);
         self
@@ -118,22 +180,67 @@ impl Feed {
     /// Also keep a [`crate::DepthReader`] per symbol ([`Books::depth`]): the best
     /// [`crate::DEPTH_LEVELS`] levels a side, for [`crate::analytics`]. Off by default: each
     /// published view then also writes those levels.
+    ///
+    /// ```
+    /// use depthbook::{Feed, Venue};
+    ///
+    /// let capture =
+    ///     concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/okx/cryptofeed_OKX.ws.1.0.txt");
+    /// let books = Feed::replay(Venue::Okx, ["BTC-USDT"], [capture]).with_depth().start()?;
+    /// let depth = books.depth("BTC-USDT").expect("kept with with_depth()").clone();
+    /// books.wait()?;
+    /// let view = depth.read();
+    /// assert!(view.is_live());
+    /// assert!(view.bids().len() > 1 && view.bids().windows(2).all(|w| w[0].0 > w[1].0));
+    /// # Ok::<(), depthbook::Error>(())
+    /// ```
     pub fn with_depth(mut self) -> Self {
         self.depth_readers = true;
         self
     }
 
-    /// Pin the ingest thread [`Feed::start`] spawns to CPU core `core` (an index into the cores
-    /// the OS reports), so it is not migrated between cores. [`Feed::start`] fails with
-    /// [`Error::NoSuchCore`] if there is no such core; pinning itself is best effort (the OS may
-    /// refuse it, which the thread notes on stderr).
+    /// Pin the ingest thread [`Feed::start`] spawns to CPU core `core` (the core's id as the OS
+    /// numbers them, among the cores this process may run on), so it is not migrated between
+    /// cores. [`Feed::start`] fails with [`Error::NoSuchCore`] if there is no such core; pinning
+    /// itself is best effort (the OS may refuse it, which the thread notes on stderr).
+    /// [`Feed::run_here`] runs on the caller's thread and ignores it.
+    ///
+    /// ```
+    /// use depthbook::{Error, Feed, Venue};
+    ///
+    /// let capture =
+    ///     concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/okx/cryptofeed_OKX.ws.1.0.txt");
+    /// let books = Feed::replay(Venue::Okx, ["BTC-USDT"], [capture]).pin_to_core(0).start()?;
+    /// assert_eq!(books.wait()?.checksum_failures, 0);
+    /// let far = Feed::replay(Venue::Okx, ["BTC-USDT"], [capture]).pin_to_core(100_000).start();
+    /// assert!(matches!(far, Err(Error::NoSuchCore(100_000))));
+    /// # Ok::<(), depthbook::Error>(())
+    /// ```
     pub fn pin_to_core(mut self, core: usize) -> Self {
         self.core = Some(core);
         self
     }
 
     /// The stream of views and state changes ([`Books::updates`]): its capacity, and what
-    /// happens when the consumer falls behind (default: 4096, drop the newest).
+    /// happens when the consumer falls behind (default: 4096, drop the newest). The readers
+    /// are not affected by either: they always hold the latest view.
+    ///
+    /// ```
+    /// use depthbook::{Feed, SlowConsumer, Update, Venue};
+    ///
+    /// let capture =
+    ///     concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/okx/cryptofeed_OKX.ws.1.0.txt");
+    /// let feed = Feed::replay(Venue::Okx, ["BTC-USDT"], [capture]);
+    /// let books = feed.updates(16, SlowConsumer::KeepLatest).start()?;
+    /// let stream = books.updates().clone();
+    /// let btc = books.top("BTC-USDT").expect("tracked").clone();
+    /// books.wait()?;
+    /// // Never read: the stream holds the 16 latest updates, the last one the final book.
+    /// let held: Vec<Update> = stream.try_iter().collect();
+    /// assert_eq!(held.len(), 16);
+    /// assert!(matches!(held.last(), Some(Update::Book(top)) if Some(*top) == btc.read().top));
+    /// # Ok::<(), depthbook::Error>(())
+    /// ```
     pub fn updates(mut self, capacity: usize, policy: SlowConsumer) -> Self {
         self.updates = (capacity, policy);
         self
@@ -143,8 +250,22 @@ impl Feed {
     /// ends at the end of its captures; a live one runs until [`Books::stop`].
     ///
     /// # Errors
-    /// [`Error::NoSymbols`]; for a live feed, what [`Live::start`] refuses; for a replay, a
-    /// capture that cannot be opened.
+    /// [`Error::NoSymbols`]; [`Error::NoSuchCore`] ([`Feed::pin_to_core`]); for a live feed,
+    /// what [`Live::start`] refuses; for a replay, a capture that cannot be opened.
+    ///
+    /// ```
+    /// use depthbook::{Error, Feed, Venue};
+    ///
+    /// let capture =
+    ///     concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/okx/cryptofeed_OKX.ws.1.0.txt");
+    /// let books = Feed::replay(Venue::Okx, ["BTC-USDT"], [capture]).start()?;
+    /// let btc = books.top("BTC-USDT").expect("tracked").clone();
+    /// books.wait()?; // a replay ends at the end of its captures
+    /// assert!(btc.read().is_live());
+    /// let missing = Feed::replay(Venue::Okx, ["BTC-USDT"], ["no/such/capture.txt"]).start();
+    /// assert!(matches!(missing, Err(Error::Capture(_))));
+    /// # Ok::<(), depthbook::Error>(())
+    /// ```
     pub fn start(self) -> Result<Books, Error> {
         if self.symbols.is_empty() {
             return Err(Error::NoSymbols);
@@ -200,7 +321,23 @@ impl Feed {
     /// the engine's counters at the end. A live feed is refused here ([`Feed::start`] it).
     ///
     /// # Errors
-    /// [`Error::NoSymbols`], a capture that cannot be opened or read.
+    /// [`Error::NotAReplay`] for a live feed; [`Error::NoSymbols`], a capture that cannot be
+    /// opened or read.
+    ///
+    /// ```
+    /// use depthbook::{Feed, Status, Update, Venue};
+    ///
+    /// let capture =
+    ///     concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/okx/cryptofeed_OKX.ws.1.0.txt");
+    /// let mut updates = Vec::new();
+    /// let counters =
+    ///     Feed::replay(Venue::Okx, ["BTC-USDT"], [capture]).run_here(|u| updates.push(*u))?;
+    /// // The book goes Live before its first view; every view is there, none dropped.
+    /// assert!(matches!(updates[0], Update::Status(s) if s.status == Status::Live));
+    /// let views = updates.iter().filter(|u| matches!(u, Update::Book(_))).count();
+    /// assert_eq!(views as u64, counters.published);
+    /// # Ok::<(), depthbook::Error>(())
+    /// ```
     pub fn run_here(self, mut on_update: impl FnMut(&Update)) -> Result<Counters, Error> {
         let Source::Capture(paths) = &self.source else { return Err(Error::NotAReplay) };
         if self.symbols.is_empty() {

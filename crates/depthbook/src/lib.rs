@@ -13,7 +13,8 @@
 //! ```
 //! use depthbook::{Feed, Update, Venue};
 //!
-//! let capture = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/okx/cryptofeed_OKX.ws.1.0.txt");
+//! let capture =
+//!     concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/okx/cryptofeed_OKX.ws.1.0.txt");
 //! let mut spreads = Vec::new();
 //! let counters = Feed::replay(Venue::Okx, ["BTC-USDT"], [capture]).run_here(|update| {
 //!     if let Update::Book(top) = update

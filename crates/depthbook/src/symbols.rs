@@ -7,6 +7,17 @@
 //! Venues that write base and quote together (Binance, Bybit, Bitget, HTX) are split at the
 //! longest known quote currency that ends the symbol; a symbol that ends in none is `None`
 //! rather than a guess.
+//!
+//! ```
+//! use depthbook::{Venue, symbols::normalized};
+//!
+//! // The books of one instrument on three venues, lined up by name.
+//! let spellings =
+//!     [(Venue::BinanceSpot, "BTCUSDT"), (Venue::Okx, "BTC-USDT"), (Venue::Htx, "btcusdt")];
+//! assert!(spellings.iter().all(|&(v, s)| normalized(v, s).as_deref() == Some("BTC/USDT")));
+//! // No known quote currency ends `ABCXYZ`: no guess.
+//! assert_eq!(normalized(Venue::BinanceSpot, "ABCXYZ"), None);
+//! ```
 
 use depthbook_venues::Venue;
 
