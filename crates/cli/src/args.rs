@@ -29,6 +29,33 @@ pub(crate) enum Command {
     Serve(ServeArgs),
     /// Print the venue capability table.
     Venues,
+    /// Fetch instrument metadata (tick, lot, minimum and contract sizes, decimals) from the
+    /// venue's REST endpoint and print one JSON line per symbol.
+    Instruments(InstrumentsArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InstrumentsArgs {
+    /// Which venue, instruments and market.
+    #[command(flatten)]
+    pub(crate) target: Target,
+    /// REST base URL in place of the venue's (a testnet, `depthbook serve`).
+    #[arg(long = "rest-url")]
+    pub(crate) rest_url: Option<String>,
+}
+
+/// A venue, instruments on it and the market they trade in (`live`, `record`, `instruments`).
+#[derive(Debug, Args)]
+pub(crate) struct Target {
+    /// Venue to connect to.
+    #[arg(long, value_parser = parse_venue)]
+    pub(crate) venue: Venue,
+    /// Instrument, as the venue spells it (repeatable).
+    #[arg(long = "symbol", required = true)]
+    pub(crate) symbols: Vec<String>,
+    /// Which of the venue's markets: `spot`, or `usdt-futures` (Gate.io).
+    #[arg(long, default_value = "spot", value_parser = parse_market)]
+    pub(crate) market: depthbook_net::Market,
 }
 
 #[derive(Debug, Args)]
@@ -60,15 +87,9 @@ pub(crate) struct ReplayArgs {
 /// What `live` and `record` share: where to connect and for how long.
 #[derive(Debug, Args)]
 pub(crate) struct FeedArgs {
-    /// Venue to connect to.
-    #[arg(long, value_parser = parse_venue)]
-    pub(crate) venue: Venue,
-    /// Instrument to subscribe, as the venue spells it (repeatable).
-    #[arg(long = "symbol", required = true)]
-    pub(crate) symbols: Vec<String>,
-    /// Which of the venue's markets: `spot`, or `usdt-futures` (Gate.io).
-    #[arg(long, default_value = "spot", value_parser = parse_market)]
-    pub(crate) market: depthbook_net::Market,
+    /// Which venue, instruments (subscribed) and market.
+    #[command(flatten)]
+    pub(crate) target: Target,
     /// Which of the venue's book channels: `default`, `mbp` (HTX incremental, snapshots by
     /// `req`) or `full` (Bybit `orderbook.full`, snapshots from REST).
     #[arg(long, default_value = "default", value_parser = parse_channel)]

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use depthbook_core::{Book, Level, Price, Qty, Side};
 use depthbook_engine::{Counters, Engine, TopOfBook};
+use depthbook_venues::InstrumentInfo;
 
 use crate::args::Emit;
 
@@ -105,6 +106,23 @@ pub(crate) fn push_opt_int(out: &mut String, v: Option<i64>) {
         }
         None => out.push_str("null"),
     }
+}
+
+/// One instrument's metadata as a JSON line: decimals as exact strings, absent values null.
+pub(crate) fn instrument_line(venue: depthbook_venues::Venue, info: &InstrumentInfo) -> String {
+    let text = |d: Option<String>| d.map_or_else(|| "null".to_owned(), |d| format!("\"{d}\""));
+    let int = |i: Option<u32>| i.map_or_else(|| "null".to_owned(), |i| i.to_string());
+    // Symbols were checked to be plain ASCII names (letters, digits, `/-_.:`): no escaping.
+    format!(
+        "{{\"venue\":\"{venue}\",\"symbol\":\"{}\",\"tick_size\":{},\"lot_size\":{},\"min_size\":{},\"contract_size\":{},\"price_precision\":{},\"qty_precision\":{}}}",
+        info.symbol,
+        text(info.tick_size.map(|d| d.normalize().to_string())),
+        text(info.lot_size.map(|d| d.normalize().to_string())),
+        text(info.min_size.map(|d| d.normalize().to_string())),
+        text(info.contract_size.map(|d| d.normalize().to_string())),
+        int(info.price_precision),
+        int(info.qty_precision)
+    )
 }
 
 /// The counters line printed on stderr at the end of a replay.

@@ -21,7 +21,7 @@ const REDRAW: Duration = Duration::from_millis(200);
 pub(crate) fn live(args: &LiveArgs) -> anyhow::Result<()> {
     let mut live = start(&args.feed, args.record.as_deref())?;
     let views = live.engine_mut().subscribe(1 << 16, SlowConsumer::DropNewest);
-    let venue = args.feed.venue.name();
+    let venue = args.feed.target.venue.name();
     let mut run = Run::new(&args.feed)?;
     let stdout = io::stdout().lock();
     let mut out = BufWriter::with_capacity(1 << 16, stdout);
@@ -66,7 +66,7 @@ pub(crate) fn live(args: &LiveArgs) -> anyhow::Result<()> {
 pub(crate) fn record(args: &RecordArgs) -> anyhow::Result<()> {
     let mut live = start(&args.feed, Some(&args.file))?;
     let mut run = Run::new(&args.feed)?;
-    eprintln!("depthbook: recording {} to {}", args.feed.venue, args.file.display());
+    eprintln!("depthbook: recording {} to {}", args.feed.target.venue, args.file.display());
     while let Some(step) = live.step() {
         if let Step::Frame { .. } = step {
             run.frames += 1;
@@ -80,8 +80,8 @@ pub(crate) fn record(args: &RecordArgs) -> anyhow::Result<()> {
 
 fn start(feed: &FeedArgs, record: Option<&std::path::Path>) -> anyhow::Result<Live> {
     init_logging();
-    let mut config = LiveConfig::new(feed.venue, feed.symbols.clone());
-    config.market = feed.market;
+    let mut config = LiveConfig::new(feed.target.venue, feed.target.symbols.clone());
+    config.market = feed.target.market;
     config.channel = feed.channel;
     config.ws_url.clone_from(&feed.url);
     config.rest_url.clone_from(&feed.rest_url);

@@ -36,6 +36,7 @@ fn main() -> ExitCode {
         Some(Command::Record(args)) => live::record(&args),
         Some(Command::Serve(args)) => serve::run(&args),
         Some(Command::Venues) => print_venues(),
+        Some(Command::Instruments(args)) => print_instruments(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -51,6 +52,24 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
     })
+}
+
+/// `depthbook instruments`: one JSON line per symbol the venue describes, decimals as strings.
+fn print_instruments(args: &args::InstrumentsArgs) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let protocol = depthbook_net::Protocol::of_market(args.target.venue, args.target.market)?;
+    let infos = depthbook_net::fetch_instruments(
+        &protocol,
+        &args.target.symbols,
+        args.rest_url.as_deref(),
+        std::time::Duration::from_secs(10),
+    )
+    .context("cannot fetch instrument metadata")?;
+    let mut out = io::stdout().lock();
+    for info in infos {
+        writeln!(out, "{}", json::instrument_line(args.target.venue, &info))?;
+    }
+    Ok(())
 }
 
 /// `depthbook venues`: the capability table, generated from the code (Markdown; the README's

@@ -6,6 +6,7 @@ use std::thread::JoinHandle;
 
 use crossbeam_channel::Receiver;
 use depthbook_engine::{Counters, DepthReader, TopReader, Update};
+use depthbook_venues::InstrumentInfo;
 
 use crate::error::Error;
 
@@ -40,6 +41,7 @@ pub struct Books {
     updates: Receiver<Update>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<Result<Counters, Error>>>,
+    instruments: Vec<InstrumentInfo>,
 }
 
 impl Books {
@@ -49,7 +51,31 @@ impl Books {
         stop: Arc<AtomicBool>,
         thread: JoinHandle<Result<Counters, Error>>,
     ) -> Self {
-        Self { readers, updates, stop, thread: Some(thread) }
+        Self { readers, updates, stop, thread: Some(thread), instruments: Vec::new() }
+    }
+
+    pub(crate) fn with_instruments(mut self, instruments: Vec<InstrumentInfo>) -> Self {
+        self.instruments = instruments;
+        self
+    }
+
+    /// What the venue says about `symbol` (tick, lot, minimum and contract sizes, decimals), if
+    /// the feed fetched it ([`crate::Feed::instruments`]) and the venue lists the symbol.
+    ///
+    /// ```no_run
+    /// use depthbook::{Decimal, Feed, Venue};
+    ///
+    /// let books = Feed::live(Venue::Okx, ["BTC-USDT"]).instruments().start()?;
+    /// if let Some(info) = books.instrument("BTC-USDT") {
+    ///     // Round a quote to the venue's tick before sending it.
+    ///     let tick = info.tick_size.unwrap_or(Decimal::ONE);
+    ///     let price = (Decimal::new(6512345, 2) / tick).floor() * tick;
+    ///     println!("{price}");
+    /// }
+    /// # Ok::<(), depthbook::Error>(())
+    /// ```
+    pub fn instrument(&self, symbol: &str) -> Option<&InstrumentInfo> {
+        self.instruments.iter().find(|i| i.symbol == symbol)
     }
 
     /// The latest-value reader of `symbol`: never blocks, never tears; clone it into as many

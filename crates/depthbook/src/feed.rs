@@ -3,10 +3,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use depthbook_capture::CaptureReader;
 use depthbook_engine::{Counters, Engine, EngineConfig, SlowConsumer, Update};
-use depthbook_net::{BookChannel, Live, LiveConfig, Market};
+use depthbook_net::{BookChannel, Live, LiveConfig, Market, Protocol, fetch_instruments};
 use depthbook_venues::{InstrumentId, Venue};
 
 use crate::books::{Books, SymbolReaders};
@@ -48,6 +49,7 @@ pub struct Feed {
     channel: BookChannel,
     updates: (usize, SlowConsumer),
     depth_readers: bool,
+    instruments: bool,
     core: Option<usize>,
 }
 
@@ -111,6 +113,7 @@ impl Feed {
             channel: BookChannel::Default,
             updates: (4096, SlowConsumer::DropNewest),
             depth_readers: false,
+            instruments: false,
             core: None,
         }
     }
@@ -196,6 +199,25 @@ impl Feed {
     /// ```
     pub fn with_depth(mut self) -> Self {
         self.depth_readers = true;
+        self
+    }
+
+    /// Fetch every symbol's instrument metadata (tick, lot, minimum and contract sizes,
+    /// decimals) from the venue's public REST endpoint when a live feed starts, for
+    /// [`Books::instrument`]: [`Feed::start`] fails if the venue cannot be asked. The request
+    /// goes to the venue's production host, or to the REST URL given to [`Feed::endpoints`].
+    /// A replay makes no request: its books carry none.
+    ///
+    /// ```no_run
+    /// use depthbook::{Feed, Venue};
+    ///
+    /// let books = Feed::live(Venue::BinanceSpot, ["BTCUSDT"]).instruments().start()?;
+    /// let info = books.instrument("BTCUSDT").expect("Binance lists BTCUSDT");
+    /// println!("tick {:?}, lot {:?}", info.tick_size, info.lot_size);
+    /// # Ok::<(), depthbook::Error>(())
+    /// ```
+    pub fn instruments(mut self) -> Self {
+        self.instruments = true;
         self
     }
 
@@ -286,7 +308,14 @@ impl Feed {
                 config.market = self.market;
                 config.channel = self.channel;
                 config.ws_url = ws_url;
-                config.rest_url = rest_url;
+                config.rest_url = rest_url.clone();
+                let instruments = if self.instruments {
+                    let protocol = Protocol::of_market(self.venue, self.market)?;
+                    let timeout = Duration::from_secs(10);
+                    fetch_instruments(&protocol, &self.symbols, rest_url.as_deref(), timeout)?
+                } else {
+                    Vec::new()
+                };
                 let mut live = Live::start(config)?;
                 let (readers, updates) = self.readers(live.engine_mut());
                 let flag = Arc::clone(&stop);
@@ -300,7 +329,7 @@ impl Feed {
                     live.shutdown()?;
                     Ok(counters)
                 })?;
-                Ok(Books::new(readers, updates, stop, thread))
+                Ok(Books::new(readers, updates, stop, thread).with_instruments(instruments))
             }
             Source::Capture(paths) => {
                 let mut engine = Engine::new(self.engine_config());

@@ -46,7 +46,7 @@ pub use depthbook_engine::{
     StaleReason, Status, StatusEvent, TopOfBook, TopReader, Update,
 };
 pub use depthbook_net::{BookChannel, Market};
-pub use depthbook_venues::Venue;
+pub use depthbook_venues::{InstrumentInfo, Venue};
 pub use error::Error;
 pub use feed::Feed;
 pub use rust_decimal::Decimal;

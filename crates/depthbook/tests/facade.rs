@@ -70,6 +70,7 @@ fn a_live_feed_from_the_loopback_exchange_ends_with_the_replays_books() {
     let addr = server.local_addr();
     let books = Feed::live(Venue::Okx, SYMBOLS)
         .endpoints(format!("ws://{addr}/ws"), Some(format!("http://{addr}")))
+        .instruments()
         .start()
         .unwrap();
     // A deadline, not a measurement: the loopback replays the capture in well under a second.
@@ -85,6 +86,17 @@ fn a_live_feed_from_the_loopback_exchange_ends_with_the_replays_books() {
     while !done() {
         assert!(Instant::now() < deadline, "the live books never reached the replay's");
         std::thread::sleep(Duration::from_millis(20));
+    }
+    // The metadata fetched at start (the loopback answers with the capture's decimals): every
+    // final best price and size sits on its tick and lot.
+    for (symbol, reader) in books.readers() {
+        let info = books.instrument(symbol).expect("metadata for every symbol");
+        let (tick, lot) = (info.tick_size.unwrap(), info.lot_size.unwrap());
+        let top = reader.read().top.unwrap();
+        for (price, qty) in top.bid.into_iter().chain(top.ask) {
+            assert!((price.to_decimal() % tick).is_zero(), "{symbol}: {price} on {tick}");
+            assert!((qty.to_decimal() % lot).is_zero(), "{symbol}: {qty} on {lot}");
+        }
     }
     let counters = books.stop().unwrap();
     assert_eq!(counters.checksum_failures, 0);

@@ -76,7 +76,8 @@ fn okx_type(symbol: &str) -> &'static str {
 /// Fetches the metadata of `symbols` from `base` (the venue's production host unless
 /// overridden: a testnet, the loopback server), one request per symbol or one for venues that
 /// list every instrument at once, on a short-lived runtime of its own. Symbols the venue does
-/// not list are missing from the answer.
+/// not list (absent from a list, or refused with 400 or 404 by a per-symbol endpoint) are
+/// missing from the answer.
 ///
 /// # Errors
 /// A bad symbol or URL, a request that fails or times out, a status other than success, or a
@@ -105,13 +106,25 @@ pub fn fetch_instruments(
     let mut out: Vec<InstrumentInfo> = Vec::new();
     for path in paths {
         let url = format!("{base}{path}");
+        let failed = |e: reqwest::Error| NetError::Instruments(format!("{url}: {e}"));
         let body = runtime.block_on(async {
-            let response = client.get(&url).send().await?.error_for_status()?;
+            let response = client.get(&url).send().await.map_err(failed)?;
+            let status = response.status();
+            // A per-symbol endpoint refuses a symbol it does not list: that symbol is absent.
+            if status == reqwest::StatusCode::BAD_REQUEST
+                || status == reqwest::StatusCode::NOT_FOUND
+            {
+                return Ok(None);
+            }
+            if !status.is_success() {
+                return Err(NetError::Instruments(format!("{url}: HTTP {status}")));
+            }
             if response.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
                 return Err(NetError::Instruments(format!("{url}: body too large")));
             }
-            Ok::<_, NetError>(response.bytes().await?)
+            Ok(Some(response.bytes().await.map_err(failed)?))
         })?;
+        let Some(body) = body else { continue };
         if body.len() > MAX_BODY_BYTES {
             return Err(NetError::Instruments(format!("{url}: body too large")));
         }
