@@ -32,8 +32,7 @@ pub fn instruments_base(venue: Venue) -> &'static str {
 
 impl Protocol {
     /// The path (and query) of `symbol`'s instruments endpoint, or of the venue's list of every
-    /// instrument where it has no per-symbol one (`None` for Kraken v2, whose feed announces
-    /// its instruments on the `instrument` channel).
+    /// instrument where it has no per-symbol one.
     pub fn instruments_path(&self, symbol: &str) -> Option<String> {
         Some(match (self.venue, self.market) {
             (Venue::BinanceSpot, _) => format!("/api/v3/exchangeInfo?symbol={symbol}"),
@@ -41,8 +40,7 @@ impl Protocol {
             (Venue::Okx, _) => {
                 format!("/api/v5/public/instruments?instType={}&instId={symbol}", okx_type(symbol))
             }
-            (Venue::Kraken, _) => return None,
-            (Venue::KrakenV1, _) => "/0/public/AssetPairs".to_owned(),
+            (Venue::Kraken | Venue::KrakenV1, _) => "/0/public/AssetPairs".to_owned(),
             (Venue::Bybit, _) => {
                 format!("/v5/market/instruments-info?category=spot&symbol={symbol}")
             }
@@ -156,7 +154,7 @@ mod tests {
         );
         assert!(path(Venue::Okx, "BTC-USD-240628").unwrap().contains("instType=FUTURES"));
         assert!(path(Venue::Okx, "BTC-USDT").unwrap().contains("instType=SPOT"));
-        assert_eq!(path(Venue::Kraken, "BTC/USD"), None);
+        assert_eq!(path(Venue::Kraken, "BTC/USD").as_deref(), Some("/0/public/AssetPairs"));
         let futures = Protocol::of_market(Venue::GateIo, Market::UsdtFutures).unwrap();
         assert_eq!(
             futures.instruments_path("BTC_USDT").as_deref(),

@@ -10,8 +10,8 @@
 //! |---|---|---|
 //! | `binance-spot`, `binance-usdm` | `/api/v3/exchangeInfo?symbol=`, `/fapi/v1/exchangeInfo` | `PRICE_FILTER.tickSize`, `LOT_SIZE.stepSize`, `LOT_SIZE.minQty`; USD-M contracts are 1 |
 //! | `okx` | `/api/v5/public/instruments?instType=SPOT&instId=` | `tickSz`, `lotSz`, `minSz`, `ctVal` (derivatives) |
-//! | `kraken` | `instrument` channel | `price_increment`, `qty_increment`, `qty_min`, `price_precision`, `qty_precision` |
-//! | `kraken-v1` | `/0/public/AssetPairs?pair=` (matched by `wsname`) | `tick_size`, 10^-`lot_decimals`, `ordermin`, `pair_decimals` |
+//! | `kraken` | `instrument` channel, or `/0/public/AssetPairs` (`wsname` in v2's spelling: `XBT` is `BTC`, `XDG` is `DOGE`) | `price_increment`, `qty_increment`, `qty_min`, `price_precision`, `qty_precision` |
+//! | `kraken-v1` | `/0/public/AssetPairs` (matched by `wsname`) | `tick_size`, 10^-`lot_decimals`, `ordermin`, `pair_decimals` |
 //! | `bybit` | `/v5/market/instruments-info?category=spot&symbol=` | `priceFilter.tickSize`, `lotSizeFilter.basePrecision`, `lotSizeFilter.minOrderQty` |
 //! | `coinbase`, `coinbase-exchange` | `/api/v3/brokerage/market/products/{id}`, `/products/{id}` | `quote_increment`, `base_increment`, `base_min_size` |
 //! | `bitfinex` | `/v2/conf/pub:info:pair` | minimum size only: prices have five significant digits, no tick |
@@ -96,6 +96,13 @@ fn read(venue: Venue, root: Json<'_, '_>) -> Result<Vec<InstrumentInfo>, DecodeE
                 ..InstrumentInfo::default()
             })
         }),
+        Venue::Kraken if root.get("result").is_some() => {
+            let mut pairs = read(Venue::KrakenV1, root)?;
+            for pair in &mut pairs {
+                pair.symbol = kraken_v2_spelling(&pair.symbol);
+            }
+            Ok(pairs)
+        }
         Venue::Kraken => {
             let pairs = field(field(root, "data")?, "pairs")?;
             each(pairs, "pairs", |p| {
@@ -214,6 +221,20 @@ fn by_precisions(i: Json<'_, '_>, keys: [&'static str; 4]) -> Result<InstrumentI
         qty_precision: opt_u32(i, qty)?,
         ..InstrumentInfo::default()
     })
+}
+
+/// A Kraken REST `wsname` (`XBT/USD`, `XDG/EUR`) as WebSocket v2 spells the pair (`BTC/USD`,
+/// `DOGE/EUR`).
+fn kraken_v2_spelling(wsname: &str) -> String {
+    let asset = |a: &str| match a {
+        "XBT" => "BTC".to_owned(),
+        "XDG" => "DOGE".to_owned(),
+        other => other.to_owned(),
+    };
+    match wsname.split_once('/') {
+        Some((base, quote)) => format!("{}/{}", asset(base), asset(quote)),
+        None => wsname.to_owned(),
+    }
 }
 
 /// Binance `exchangeInfo`: `symbols[]` with `filters[]` by `filterType`.

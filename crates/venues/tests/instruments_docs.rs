@@ -66,6 +66,9 @@ fn docs_only_kraken_instrument_channel_and_asset_pairs() {
     let v1 = r#"{"error":[],"result":{"XXBTZUSD":{"altname":"XBTUSD","wsname":"XBT/USD","pair_decimals":1,"lot_decimals":8,"ordermin":"0.0001","tick_size":"0.1"}}}"#;
     let info = one(Venue::KrakenV1, v1);
     assert_eq!(info.symbol, "XBT/USD");
+    // The same body for a v2 feed, whose pairs are spelled BTC/USD.
+    let v2 = parse_instruments(Venue::Kraken, v1.as_bytes(), Some(&["BTC/USD".into()])).unwrap();
+    assert_eq!((v2[0].symbol.as_str(), v2[0].tick_size), ("BTC/USD", d("0.1")));
     assert_eq!(
         (info.tick_size, info.lot_size, info.min_size),
         (d("0.1"), d("0.00000001"), d("0.0001"))
