@@ -13,6 +13,9 @@
 //!   go through one weight budget per venue ([`crate::budget`]).
 //! - A resync that has not brought the book back within [`LiveConfig::resync_timeout`] is started
 //!   again (a lost request, a refused snapshot, a server that never answers the subscribe).
+//! - Where snapshots are asked for, a book whose stream has buffered no delta
+//!   [`LiveConfig::first_snapshot_after`] after its subscription asks anyway, so an illiquid
+//!   book goes Live from the snapshot alone rather than after the resync timeout.
 //! - A Live book that receives no data for the venue's watchdog interval goes Stale (recorded as
 //!   `@watchdog` so a replay repeats it) and is resubscribed.
 //! - When the connection drops, every book goes Stale at once (consumers get a status event for
@@ -67,6 +70,10 @@ pub struct LiveConfig {
     pub keepalive: Option<(Duration, Duration)>,
     /// A resync not finished within this is started again.
     pub resync_timeout: Duration,
+    /// Where snapshots are asked for (REST, HTX `req`), a book that has not asked for its first
+    /// one this long after its subscription asks anyway: books ask when they buffer their first
+    /// delta, and an illiquid book would otherwise wait for the resync timeout.
+    pub first_snapshot_after: Duration,
     /// First and largest spacing between two resyncs of one book (jittered).
     pub resync_backoff: (Duration, Duration),
     /// First and largest wait before reconnecting (jittered).
@@ -102,6 +109,7 @@ impl LiveConfig {
             book_watchdog: None,
             keepalive: None,
             resync_timeout: Duration::from_secs(15),
+            first_snapshot_after: Duration::from_secs(2),
             resync_backoff: (Duration::from_secs(1), Duration::from_secs(60)),
             reconnect_backoff: (Duration::from_millis(500), Duration::from_secs(30)),
             min_connect_interval: None,
@@ -155,6 +163,19 @@ struct BookTimer {
     waiting_since: Option<i64>,
     // Since when the book has been Live (on the ticks' clock).
     live_since: Option<i64>,
+    // A resync was started since the connection (re)opened.
+    asked: bool,
+}
+
+/// Why a resync starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trigger {
+    /// The engine asked for a snapshot, or a resync timed out.
+    Request,
+    /// The book watchdog found the stream silent.
+    Watchdog,
+    /// A book of a snapshot-asking venue has not asked since its subscription.
+    FirstSnapshot,
 }
 
 /// A running live feed. Create with [`Live::start`], then call [`Live::step`] in a loop on the
@@ -173,6 +194,7 @@ pub struct Live {
     protocol: Protocol,
     watchdog_ns: Option<i64>,
     resync_timeout_ns: i64,
+    first_snapshot_ns: i64,
     healthy_ns: i64,
     timers: Vec<BookTimer>,
     // Last time written to the record, so notes never go back in time.
@@ -316,6 +338,7 @@ impl Live {
                 deferred: false,
                 waiting_since: None,
                 live_since: None,
+                asked: false,
             })
             .collect();
         Ok(Live {
@@ -330,6 +353,7 @@ impl Live {
             protocol,
             watchdog_ns: (!watchdog.is_zero()).then(|| ns(watchdog)),
             resync_timeout_ns: ns(config.resync_timeout),
+            first_snapshot_ns: ns(config.first_snapshot_after),
             healthy_ns: ns(config.healthy_after),
             timers,
             last_ns: 0,
@@ -390,6 +414,7 @@ impl Live {
                 for timer in &mut self.timers {
                     timer.waiting_since = Some(recv_ns);
                     timer.deferred = false;
+                    timer.asked = false;
                 }
                 Step::Opened
             }
@@ -407,6 +432,7 @@ impl Live {
                 for timer in &mut self.timers {
                     timer.waiting_since = Some(recv_ns);
                     timer.deferred = false;
+                    timer.asked = false;
                 }
                 Step::Closed
             }
@@ -507,7 +533,7 @@ impl Live {
                 timer.deferred = true;
                 continue;
             }
-            self.resync(id, reason, false, now);
+            self.resync(id, reason, Trigger::Request, now);
         }
         self.requests.clear();
     }
@@ -546,12 +572,23 @@ impl Live {
                 continue;
             }
             let timed_out = now.saturating_sub(since) > self.resync_timeout_ns;
-            if timer.deferred || timed_out {
+            let asks = matches!(
+                self.protocol.resync,
+                ResyncMethod::RestSnapshot | ResyncMethod::StreamRequest
+            );
+            let first_due =
+                asks && !timer.asked && now.saturating_sub(since) >= self.first_snapshot_ns;
+            if timer.deferred || timed_out || first_due {
                 let reason = match self.engine.state(id) {
                     Some(depthbook_engine::BookState::Stale(reason)) => Some(reason),
                     _ => None,
                 };
-                self.resync(id, reason, false, now);
+                let trigger = if timer.deferred || timed_out {
+                    Trigger::Request
+                } else {
+                    Trigger::FirstSnapshot
+                };
+                self.resync(id, reason, trigger, now);
             }
         }
     }
@@ -571,19 +608,20 @@ impl Live {
                 .map(|r| (r.instrument, r.reason)),
         );
         self.after_input(now);
-        self.resync(id, Some(StaleReason::Watchdog), true, now);
+        self.resync(id, Some(StaleReason::Watchdog), Trigger::Watchdog, now);
     }
 
-    /// Starts a resync of `id` by the venue's method, and spaces the next one. `from_watchdog`:
-    /// the watchdog found the book's stream silent, so a REST venue resubscribes instead of
-    /// fetching (its first buffered delta then asks for the snapshot, which comes back here
-    /// with `from_watchdog` false). While disconnected nothing is sent: the reconnect
-    /// resubscribes every book.
+    /// Starts a resync of `id` by the venue's method, and spaces the next one. After the
+    /// watchdog found the book's stream silent, a snapshot-asking venue resubscribes instead of
+    /// asking (its first buffered delta then asks for the snapshot, which comes back here as a
+    /// request); a book that has not asked since its subscription only asks (its stream may
+    /// just be quiet). While disconnected nothing is sent: the reconnect resubscribes every
+    /// book.
     fn resync(
         &mut self,
         id: InstrumentId,
         reason: Option<StaleReason>,
-        from_watchdog: bool,
+        trigger: Trigger,
         now: i64,
     ) {
         if !self.connected {
@@ -594,6 +632,7 @@ impl Live {
         timer.next_allowed = now.saturating_add(wait);
         timer.waiting_since = Some(now);
         timer.deferred = false;
+        timer.asked = true;
         let symbol = self.engine.symbol(id).to_owned();
         // REST venues: a snapshot bridges with the flowing stream. A stream that has been silent
         // is resubscribed too (a quiet instrument then goes Live from the snapshot alone, and
@@ -619,7 +658,11 @@ impl Live {
             .is_some_and(|t| now.saturating_sub(t) <= self.resync_timeout_ns);
         let (fetch, resubscribe) = match (self.protocol.resync, &self.rest_tx) {
             (ResyncMethod::RestSnapshot, Some(_)) | (ResyncMethod::StreamRequest, _) => {
-                (!from_watchdog, from_watchdog || !stream_flowing)
+                match trigger {
+                    Trigger::Watchdog => (false, true),
+                    Trigger::FirstSnapshot => (true, false),
+                    Trigger::Request => (true, !stream_flowing),
+                }
             }
             _ => (false, true),
         };

@@ -751,3 +751,29 @@ fn instrument_metadata_is_fetched_and_every_level_sits_on_its_tick_and_lot() {
         }
     }
 }
+
+/// A book whose stream stays quiet still gets its first snapshot: INK_USDT's deltas are cut
+/// from the Gate.io capture, so it never buffers the delta that would ask for one; with the
+/// resync timeout at 30 s, only the first-snapshot rule (200 ms here) brings it Live before
+/// the 20 s deadline, from the REST snapshot alone.
+#[test]
+fn an_illiquid_rest_book_asks_for_its_first_snapshot_without_waiting_for_a_delta() {
+    let ws = std::fs::read_to_string(fixture("gateio/cryptofeed_GATEIO.ws.1.0.txt")).unwrap();
+    let quiet: String =
+        ws.lines().filter(|l| !l.contains("INK_USDT")).map(|l| format!("{l}\n")).collect();
+    let dir = tempdir("illiquid");
+    let stream = dir.join("gateio.ws.txt");
+    std::fs::write(&stream, quiet).unwrap();
+    let files = [stream, fixture("gateio/cryptofeed_GATEIO.http.0.0.txt")];
+    let truth = truth(Venue::GateIo, &files);
+    assert!(truth.finals.contains_key("INK_USDT"), "Live in truth from its REST body alone");
+    let server = start_server(Venue::GateIo, &files, Faults::default(), &truth);
+    let symbols: Vec<&str> = truth.finals.keys().map(String::as_str).collect();
+    let mut config = live_config(Venue::GateIo, &symbols, &server);
+    config.resync_timeout = Duration::from_secs(30);
+    config.first_snapshot_after = Duration::from_millis(200);
+    let outcome = run(config, &server, &truth, Duration::from_secs(20));
+    assert_consistent(&outcome, &truth);
+    assert_eq!(outcome.counters.gaps, 0, "{:?}", outcome.counters);
+    let _ = std::fs::remove_dir_all(dir);
+}
