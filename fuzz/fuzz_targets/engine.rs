@@ -1,9 +1,10 @@
 //! Raw bytes through a venue's decoder and the engine: the first byte picks the venue, the
 //! rest is split at newlines into frames (odd ones as REST bodies, so bridging runs too).
 //!
-//! Invariants checked on every frame: no panic, no counter goes backwards, a view is only
-//! published of a book Live at that moment (by the status events before it), and the last view
-//! a frame publishes of a book still Live has the book's best bid and ask.
+//! Invariants checked on every frame: no panic, no counter goes backwards, the books and their
+//! buffers stay within the engine's heap budget, a view is only published of a book Live at
+//! that moment (by the status events before it), and the last view a frame publishes of a book
+//! still Live has the book's best bid and ask.
 
 #![no_main]
 
@@ -21,6 +22,10 @@ fuzz_target!(|data: &[u8]| {
     // Small caps so that the limits themselves get exercised.
     config.max_instruments = 8;
     config.max_levels_per_side = 64;
+    // Two books with checksum fragments fit (a dense window of 2048 slots a side each), a third
+    // does not: both the budget and the books it keeps are exercised.
+    config.max_heap_bytes = 640 << 10;
+    let budget = config.max_heap_bytes;
     let mut engine = Engine::new(config);
     let views = engine.subscribe(1 << 12, SlowConsumer::DropNewest);
     let mut before = *engine.counters();
@@ -34,6 +39,7 @@ fuzz_target!(|data: &[u8]| {
         engine.ingest(&frame, i as i64);
         let now = *engine.counters();
         assert_eq!(now.went_backwards_from(&before), None, "a counter went backwards");
+        assert!(engine.heap_bytes() <= budget, "over the heap budget: {}", engine.heap_bytes());
         before = now;
         // Views and status events arrive in the order they happened: a view is only ever of
         // a book that is Live at that moment. A frame can publish several views of one book;
