@@ -50,6 +50,26 @@ fn kraken_v1_capture_verifies_all_4269_checksums() {
     }
 }
 
+/// The same books as Kraken v2 messages (numbers in shortest form, precisions announced by an
+/// `instrument` message, depth by the subscribe ack): every checksum verifies only if each
+/// number is spelled at its pair's precision, and the books end equal to v1's.
+#[test]
+fn kraken_v2_reshaped_capture_verifies_all_4269_checksums_at_the_precision() {
+    let v2 = replay_fixture(Venue::Kraken, "kraken/kraken_v2_derived_from_v1_20210417.txt.gz");
+    let v1 = replay_fixture(Venue::KrakenV1, "kraken/cryptofeed_KRAKEN.ws.50.0.txt");
+    let c = v2.engine.counters();
+    assert_eq!((c.checksums_verified, c.checksum_failures, c.decode_errors), (4269, 0, 0));
+    assert_eq!(v2.engine.n_instruments(), 10);
+    for id in 0..10 {
+        let symbol = v2.engine.symbol(id);
+        assert_eq!(v2.engine.state(id), Some(BookState::Live), "{symbol}");
+        let twin = v1.engine.instrument(symbol).unwrap();
+        let levels =
+            |e: &depthbook_engine::Engine, id| depthbook_testkit::levels(e.book(id).unwrap(), 1000);
+        assert_eq!(levels(&v2.engine, id), levels(&v1.engine, twin), "{symbol}");
+    }
+}
+
 /// Turns `[[p,q],...]` (JSON text) into Kraken v2 levels `[{"price":p,"qty":q},...]`, keeping
 /// every number token exactly as written.
 fn v2_levels(pairs: &str) -> String {
