@@ -89,6 +89,15 @@ fn fuzz_findings_stay_fixed() {
         Mutation::CorruptDigit { line: 619_712_271, nth: 636_547_306, delta: 37 },
     ];
     check_window(7, 200, &deribit_leading_zero).unwrap();
+    // A digit corruption made a Gate.io delete's price `0.0000000`: a level at price 0 is no
+    // level, so the engine rejects the message (the reference applied the delete and
+    // published a view).
+    let gateio_zero_price = [
+        Mutation::CorruptDigit { line: 303_174_162, nth: 303_174_162, delta: 18 },
+        Mutation::CorruptDigit { line: 538_055_186, nth: 303_174_162, delta: 18 },
+        Mutation::CorruptDigit { line: 303_174_162, nth: 85_073_938, delta: 5 },
+    ];
+    check_window(5, 200, &gateio_zero_price).unwrap();
 }
 
 proptest! {

@@ -37,10 +37,15 @@ impl Msg {
         self.bids.len() + self.asks.len()
     }
 
-    /// Whether every price and size is a non-negative decimal and every field in range.
+    /// Whether every price is a positive decimal, every size a non-negative one, and every
+    /// field in range (a level at price 0 is no level: the message is corrupt, even a delete).
     pub fn valid(&self) -> bool {
         !self.malformed
-            && self.bids.iter().chain(&self.asks).all(|(p, q)| key(p).is_some() && key(q).is_some())
+            && self
+                .bids
+                .iter()
+                .chain(&self.asks)
+                .all(|(p, q)| key(p).is_some_and(|p| p > 0) && key(q).is_some())
     }
 }
 
