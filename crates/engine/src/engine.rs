@@ -89,6 +89,28 @@ struct Instrument {
     heap: usize,
 }
 
+impl Instrument {
+    /// A copy of the book and its sync state, without the readers' cells (`heap` as counted
+    /// here: the caller counts the copy).
+    fn fork(&self) -> Self {
+        Self {
+            book: self.book.clone(),
+            state: self.state,
+            cursor: self.cursor,
+            pending: self.pending.clone(),
+            generation: self.generation,
+            last_exchange_ms: self.last_exchange_ms,
+            snapshot_wanted: self.snapshot_wanted,
+            last_data_ns: self.last_data_ns,
+            rule: self.rule,
+            last_view: self.last_view,
+            latest: None,
+            depth: None,
+            heap: self.heap,
+        }
+    }
+}
+
 /// Everything but the decoder: split out so the decoder's output can be read while books change.
 #[derive(Debug)]
 struct Books {
@@ -154,6 +176,39 @@ impl Engine {
     /// The venue.
     pub fn venue(&self) -> Venue {
         self.books.venue
+    }
+
+    /// An independent engine in this one's state: the same symbols, books, sync state, buffered
+    /// deltas, pending snapshot requests and counters, with no consumers and no latest-value or
+    /// depth readers (those stay with this engine). Frames fed to either from here on do not
+    /// affect the other: two continuations of one replay can run from a common point without
+    /// reading its prefix twice (the capture-mutation fuzz target starts every run from one).
+    pub fn fork(&self) -> Engine {
+        let books = &self.books;
+        let mut instruments: Vec<Instrument> =
+            books.instruments.iter().map(Instrument::fork).collect();
+        // A clone holds no spare capacity: its memory is counted anew.
+        for inst in &mut instruments {
+            inst.heap = inst.book.heap_bytes() + inst.pending.heap_bytes();
+        }
+        let heap_total = instruments.iter().map(|inst| inst.heap).sum();
+        Engine {
+            decoder: self.decoder.fork(),
+            symbols: self.symbols.clone(),
+            decoded: Decoded::default(),
+            books: Books {
+                venue: books.venue,
+                seq_rule: books.seq_rule,
+                checksum_rule: books.checksum_rule,
+                config: books.config.clone(),
+                instruments,
+                counters: books.counters,
+                publisher: Publisher::default(),
+                requests: books.requests.clone(),
+                conn_seq: books.conn_seq,
+                heap_total,
+            },
+        }
     }
 
     /// A new consumer of views and status events, with a channel of `capacity` and the given

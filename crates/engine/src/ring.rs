@@ -20,7 +20,7 @@ pub(crate) struct BufferedDelta {
 /// sit in one vector that is appended to and consumed from the front; the consumed prefix is
 /// reclaimed when the ring empties or outgrows the live part, so the vector's length stays under
 /// twice the level cap and, once warm, buffering allocates nothing.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct DeltaRing {
     deltas: VecDeque<BufferedDelta>,
     levels: Vec<LevelUpdate>,

@@ -18,7 +18,7 @@ pub(crate) enum Channel {
 /// Channel ids seen in `subscribed` events. Bounded: a venue caps subscriptions per connection
 /// (Bitfinex: 25 to 30), so more than [`ChannelMap::MAX`] live ids means a hostile or broken
 /// feed, and the oldest ids are forgotten (their frames then count as unknown channels).
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct ChannelMap {
     entries: Vec<(i64, Channel)>,
 }

@@ -39,7 +39,7 @@ pub struct VenueDecoder {
 
 /// What a decoder remembers of the connection between frames (only venues that name books by
 /// a connection-local id need it). Bounded: see [`ChannelMap`].
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Session {
     /// Bitfinex channel ids, from `subscribed` events.
     pub(crate) channels: ChannelMap,
@@ -58,6 +58,12 @@ impl VenueDecoder {
         let parser = JsonParser::new(venue.numbers_as_json_numbers(), limits.max_json_depth);
         let inflater = venue.compressed_frames().then(Inflater::new);
         Self { venue, limits, parser, inflater, session: Session::default() }
+    }
+
+    /// A decoder in this one's connection state (the channel ids and flags it has seen), with
+    /// buffers of its own: it goes on reading the same connection independently.
+    pub fn fork(&self) -> Self {
+        Self { session: self.session.clone(), ..Self::with_limits(self.venue, self.limits) }
     }
 
     /// The venue this decoder reads.
