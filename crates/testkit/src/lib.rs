@@ -95,16 +95,16 @@ pub fn replay(config: EngineConfig, lines: &[Vec<u8>], depth_kept: usize) -> Rep
 ///
 /// # Errors
 /// What [`CaptureReader::from_readers`] refuses.
-pub fn capture_reader(
-    files: &[&[Vec<u8>]],
+pub fn capture_reader<L: AsRef<[u8]>>(
+    files: &[&[L]],
     max_line: usize,
 ) -> Result<CaptureReader, depthbook_capture::CaptureError> {
     let readers: Vec<Box<dyn Read>> = files
         .iter()
         .map(|lines| {
-            let mut text = Vec::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
+            let mut text = Vec::with_capacity(lines.iter().map(|l| l.as_ref().len() + 1).sum());
             for line in lines.iter() {
-                text.extend_from_slice(line);
+                text.extend_from_slice(line.as_ref());
                 text.push(b'\n');
             }
             Box::new(std::io::Cursor::new(text)) as Box<dyn Read>

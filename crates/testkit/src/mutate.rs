@@ -2,6 +2,8 @@
 //! hostile peer does to a capture. Shared by the model-based sync tests (proptest picks the
 //! mutations) and the capture-mutation fuzz target (libFuzzer picks them).
 
+use std::borrow::Cow;
+
 use depthbook_engine::{Engine, EngineConfig};
 use depthbook_venues::{InstrumentId, Venue};
 
@@ -61,21 +63,37 @@ pub fn mutate(
     mutations: &[Mutation],
     pool: &[Vec<u8>],
 ) -> Vec<Vec<u8>> {
+    let replayed = |upto: usize| {
+        let mut engine = Engine::new(EngineConfig::new(venue));
+        replay_into(&mut engine, &clean[..=upto]);
+        engine
+    };
+    mutate_with(clean, mutations, pool, &replayed).into_iter().map(Cow::into_owned).collect()
+}
+
+/// [`mutate`], with the engine that has replayed the clean feed through line `upto` (which a
+/// healing snapshot is taken from) given by `clean_after(upto)`: a caller holding engines at
+/// points of the feed need not replay it from the start. Lines left as they were are borrowed.
+pub fn mutate_with<'a>(
+    clean: &'a [Vec<u8>],
+    mutations: &[Mutation],
+    pool: &'a [Vec<u8>],
+    clean_after: &dyn Fn(usize) -> Engine,
+) -> Vec<Cow<'a, [u8]>> {
     // Each line with the index of the clean line it came from (`None`: inserted).
-    let mut lines: Vec<(Vec<u8>, Option<usize>)> =
-        clean.iter().cloned().enumerate().map(|(i, l)| (l, Some(i))).collect();
+    let mut lines: Vec<(Cow<'a, [u8]>, Option<usize>)> =
+        clean.iter().enumerate().map(|(i, l)| (Cow::Borrowed(l.as_slice()), Some(i))).collect();
     for &mutation in mutations {
-        apply(venue, clean, &mut lines, mutation, pool);
+        apply(&mut lines, mutation, pool, clean_after);
     }
     lines.into_iter().map(|(line, _)| line).collect()
 }
 
-fn apply(
-    venue: Venue,
-    clean: &[Vec<u8>],
-    lines: &mut Vec<(Vec<u8>, Option<usize>)>,
+fn apply<'a>(
+    lines: &mut Vec<(Cow<'a, [u8]>, Option<usize>)>,
     mutation: Mutation,
-    pool: &[Vec<u8>],
+    pool: &'a [Vec<u8>],
+    clean_after: &dyn Fn(usize) -> Engine,
 ) {
     let n = lines.len();
     if n == 0 {
@@ -96,7 +114,7 @@ fn apply(
             }
         }
         Mutation::Truncate { line, per_mille } => {
-            let bytes = &mut lines[line % n].0;
+            let bytes = lines[line % n].0.to_mut();
             let start = payload_start(bytes);
             let body = bytes.len() - start;
             if body > 1 {
@@ -105,7 +123,7 @@ fn apply(
             }
         }
         Mutation::CorruptDigit { line, nth, delta } => {
-            let bytes = &mut lines[line % n].0;
+            let bytes = lines[line % n].0.to_mut();
             let start = payload_start(bytes);
             let digits: Vec<usize> =
                 (start..bytes.len()).filter(|&k| bytes[k].is_ascii_digit()).collect();
@@ -117,17 +135,17 @@ fn apply(
         }
         Mutation::Splice { line, from } => {
             if !pool.is_empty() {
-                lines.insert(line % (n + 1), (pool[from % pool.len()].clone(), None));
+                lines.insert(
+                    line % (n + 1),
+                    (Cow::Borrowed(pool[from % pool.len()].as_slice()), None),
+                );
             }
         }
         Mutation::InjectSnapshot { line, instrument } => {
             let at = line % (n + 1);
             // The clean feed up to the last clean line before `at`.
             let Some(upto) = lines[..at].iter().rev().find_map(|l| l.1) else { return };
-            // Only the books are needed: no consumer, no per-line outcomes.
-            let mut engine = Engine::new(EngineConfig::new(venue));
-            replay_into(&mut engine, &clean[..=upto]);
-            let engine = &engine;
+            let engine = &clean_after(upto);
             if engine.n_instruments() == 0 {
                 return;
             }
@@ -137,7 +155,7 @@ fn apply(
             }
             let prev = &lines[at.saturating_sub(1)].0;
             if let Some(snapshot) = snapshot_line(engine, id, prev) {
-                lines.insert(at, (snapshot, None));
+                lines.insert(at, (Cow::Owned(snapshot), None));
             }
         }
     }

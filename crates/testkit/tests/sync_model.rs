@@ -11,8 +11,8 @@
 use std::sync::OnceLock;
 
 use depthbook_testkit::feeds::{Feed, REFERENCE_FEEDS};
-use depthbook_testkit::mutate::{Mutation, mutate};
-use depthbook_testkit::sync_check::check_against_reference;
+use depthbook_testkit::mutate::{Mutation, mutate, mutate_with};
+use depthbook_testkit::sync_check::{Checkpoints, Compared, check_against_reference};
 use proptest::prelude::*;
 
 /// Lines of each feed the mutated runs use: enough for every feed's books to go Live and move.
@@ -61,22 +61,20 @@ fn mutation() -> impl Strategy<Value = Mutation> {
 }
 
 fn check_mutated(slot: usize, mutations: &[Mutation]) -> Result<(), TestCaseError> {
-    check_window(slot, WINDOW, mutations).map_err(TestCaseError::fail)
+    check_window(slot, WINDOW, mutations).map(|_| ()).map_err(TestCaseError::fail)
 }
 
 /// The first `window` lines of feed `slot`, mutated, against the reference.
-fn check_window(slot: usize, window: usize, mutations: &[Mutation]) -> Result<(), String> {
+fn check_window(slot: usize, window: usize, mutations: &[Mutation]) -> Result<Compared, String> {
     let feed = &REFERENCE_FEEDS[slot];
     let clean = lines(slot);
     let clean = &clean[..clean.len().min(window)];
     let faulty = mutate(feed.venue, clean, mutations, pool());
-    check_against_reference(feed.venue, &faulty)
-        .map(|_| ())
-        .map_err(|d| format!("{}: {d}", feed.name))
+    check_against_reference(feed.venue, &faulty).map_err(|d| format!("{}: {d}", feed.name))
 }
 
-/// Inputs the `capture_mutations` fuzz target found (its window is 200 lines), kept in
-/// `fuzz/regressions/capture_mutations/`.
+/// Faults the `capture_mutations` fuzz target found (its window is 200 lines), kept in
+/// `fuzz/regressions/capture_mutations/` (as the target's input: feed, base line, mutations).
 #[test]
 fn fuzz_findings_stay_fixed() {
     // A digit corruption made Deribit's prev_change_id `03195894358`: not a JSON number, so
@@ -88,16 +86,63 @@ fn fuzz_findings_stay_fixed() {
         Mutation::Truncate { line: 4_294_967_295, per_mille: 455 },
         Mutation::CorruptDigit { line: 619_712_271, nth: 636_547_306, delta: 37 },
     ];
-    check_window(7, 200, &deribit_leading_zero).unwrap();
+    let compared = check_window(7, 200, &deribit_leading_zero).unwrap();
+    assert!(compared.rejected >= 1, "the corrupted frame is rejected: {compared:?}");
     // A digit corruption made a Gate.io delete's price `0.0000000`: a level at price 0 is no
     // level, so the engine rejects the message (the reference applied the delete and
     // published a view).
+    // Line 162 holds `["0.00000089","0"]`; its 78th and 79th digits become `0.00000000`.
     let gateio_zero_price = [
-        Mutation::CorruptDigit { line: 303_174_162, nth: 303_174_162, delta: 18 },
-        Mutation::CorruptDigit { line: 538_055_186, nth: 303_174_162, delta: 18 },
-        Mutation::CorruptDigit { line: 303_174_162, nth: 85_073_938, delta: 5 },
+        Mutation::CorruptDigit { line: 162, nth: 78, delta: 2 },
+        Mutation::CorruptDigit { line: 162, nth: 79, delta: 1 },
     ];
-    check_window(5, 200, &gateio_zero_price).unwrap();
+    let compared = check_window(5, 200, &gateio_zero_price).unwrap();
+    assert_eq!(
+        (compared.rejected, compared.stale),
+        (1, 1),
+        "rejected, its book Stale: {compared:?}"
+    );
+}
+
+/// Each feed's first 200 lines with checkpoints every 8, as the fuzz target holds them.
+fn checkpoints(slot: usize) -> &'static Checkpoints {
+    static ALL: [OnceLock<Checkpoints>; REFERENCE_FEEDS.len()] =
+        [const { OnceLock::new() }; REFERENCE_FEEDS.len()];
+    ALL[slot].get_or_init(|| {
+        let feed = &REFERENCE_FEEDS[slot];
+        let clean = lines(slot)[..lines(slot).len().min(200)].to_vec();
+        Checkpoints::new(feed.venue, clean, 8).unwrap_or_else(|d| panic!("{}: {d}", feed.name))
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// What the fuzz target relies on: a check from the checkpoint before the first fault finds
+    /// what the check from the first line finds (the same verdict, at the same line), and the
+    /// healing snapshots taken from checkpoints are those of a replay from the start.
+    #[test]
+    fn a_check_from_a_checkpoint_is_the_check_from_the_start(
+        slot in 0..REFERENCE_FEEDS.len(),
+        m in prop::collection::vec(mutation(), 0..6),
+    ) {
+        let feed = &REFERENCE_FEEDS[slot];
+        let checkpoints = checkpoints(slot);
+        let clean = checkpoints.clean();
+        let faulty = mutate(feed.venue, clean, &m, pool());
+        let from_checkpoints = mutate_with(clean, &m, pool(), &|upto| checkpoints.engine_after(upto));
+        prop_assert!(faulty.iter().map(Vec::as_slice).eq(from_checkpoints.iter().map(|l| &**l)));
+        let whole = check_against_reference(feed.venue, &faulty);
+        let part = checkpoints.check(&from_checkpoints, usize::MAX);
+        match (&whole, &part) {
+            (Ok(whole), Ok(part)) => {
+                prop_assert!(part.lines <= whole.lines && part.views <= whole.views);
+                prop_assert!(m.is_empty() || part.lines > 0, "{}: nothing checked", feed.name);
+            }
+            (Err(a), Err(b)) => prop_assert_eq!(a, b),
+            _ => prop_assert!(false, "{}: from the start {whole:?}, from a checkpoint {part:?}", feed.name),
+        }
+    }
 }
 
 proptest! {

@@ -122,11 +122,10 @@ pub fn key(text: &str) -> Option<u128> {
         return None;
     }
     // value = all_digits * 10^(exp - frac.len()), in units of 10^-18.
-    let all = format!("{int}{frac}");
-    let all: u128 = match all.trim_start_matches('0') {
-        "" => 0,
-        significant => significant.parse().ok()?,
-    };
+    let all = int
+        .bytes()
+        .chain(frac.bytes())
+        .try_fold(0u128, |acc, b| acc.checked_mul(10)?.checked_add(u128::from(b - b'0')))?;
     let shift = 18 + exp - i32::try_from(frac.len()).ok()?;
     if shift >= 0 {
         all.checked_mul(10u128.checked_pow(u32::try_from(shift).ok()?)?)
