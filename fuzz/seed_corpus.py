@@ -5,8 +5,9 @@ Each `engine` corpus file is one venue byte (its index in `Venue::ALL`) followed
 consecutive frames of that venue's capture, one a line, as the `engine` target reads them.
 
 Each `capture_mutations` corpus file is one feed byte (its index in testkit's REFERENCE_FEEDS,
-whose captures that target loads itself) followed by 9-byte mutations: the clean feed, then
-each kind of mutation once at a few places, then a fault followed by a healing snapshot.
+whose captures that target loads itself), a 2-byte base line and 6-byte mutations at offsets
+from it: the clean feed, then each kind of mutation once at a few places, then a fault followed
+by a healing snapshot.
 Run from anywhere: `python3 fuzz/seed_corpus.py`.
 """
 import gzip
@@ -79,12 +80,17 @@ def main():
 
 
 # testkit's REFERENCE_FEEDS; mutation kinds as capture_mutations decodes them (byte % 7).
-FEEDS = 12
+FEEDS = 13
 DROP, DUPLICATE, SWAP, TRUNCATE, CORRUPT, SPLICE, INJECT = range(7)
 
 
-def mutation(kind, line, param):
-    return bytes([kind]) + struct.pack("<II", line, param)
+def mutation(kind, offset, param):
+    """One 6-byte mutation: kind, line offset from the input's base line, parameter."""
+    return bytes([kind, offset]) + struct.pack("<I", param)
+
+
+def seed(feed, base, *mutations):
+    return bytes([feed]) + struct.pack("<H", base) + b"".join(mutations)
 
 
 def mutation_seeds():
@@ -92,17 +98,17 @@ def mutation_seeds():
     os.makedirs(out, exist_ok=True)
     seeds = []
     for feed in range(FEEDS):
-        seeds.append(bytes([feed]))
+        seeds.append(seed(feed, 0))
         for kind in range(7):
-            for line in (40, 90, 150):
-                seeds.append(bytes([feed]) + mutation(kind, line, 0x05000000 + line * 7919))
-        for line in (60, 120):
+            for base in (0, 40, 90, 150):
+                seeds.append(seed(feed, base, mutation(kind, 3, 0x05000000 + base * 7919)))
+        for base in (60, 120):
             # A lost line, then a healing snapshot of every instrument a little later.
-            heal = b"".join(mutation(INJECT, line + 20, i) for i in range(4))
-            seeds.append(bytes([feed]) + mutation(DROP, line, 0) + heal)
-    for seed in seeds:
-        with open(os.path.join(out, hashlib.sha1(seed).hexdigest()), "wb") as f:
-            f.write(seed)
+            heal = [mutation(INJECT, 12, i) for i in range(4)]
+            seeds.append(seed(feed, base, mutation(DROP, 0, 0), *heal))
+    for data in seeds:
+        with open(os.path.join(out, hashlib.sha1(data).hexdigest()), "wb") as f:
+            f.write(data)
     print(f"{len(seeds)} seeds in {out}")
 
 

@@ -5,46 +5,60 @@
 //! (views equal the reference book, faults detected at the first line that reveals them, healed
 //! books equal the reference, counters never backwards) or any panic is a finding.
 //!
-//! Input: one byte picks the feed; then 9 bytes a mutation (kind, 4 bytes line, 4 bytes
-//! parameter), at most 8 of them.
+//! Input: one byte picks the feed, two (little-endian) a base line; then 6 bytes a mutation
+//! (kind, line offset from the base, 4 bytes parameter), at most 8 of them. The run is checked
+//! from the reference's last checkpoint before the first fault to some lines after the last
+//! one (`Checkpoints::check`): the lines before it were judged by the clean check, once.
 
 #![no_main]
 
 use std::sync::OnceLock;
 
 use depthbook_testkit::feeds::REFERENCE_FEEDS;
-use depthbook_testkit::mutate::{Mutation, mutate};
-use depthbook_testkit::sync_check::check_against_reference;
+use depthbook_testkit::mutate::{Mutation, mutate_with};
+use depthbook_testkit::sync_check::Checkpoints;
 use libfuzzer_sys::fuzz_target;
 
-/// Lines of each capture the target runs: enough for books to go Live and move, few enough
-/// for a few hundred runs a second.
+/// Lines of each capture the target draws from: enough for books to go Live, fault and heal.
 const WINDOW: usize = 200;
+/// The reference's state is kept every this many lines of the clean window; a run starts at the
+/// last one before its first fault.
+const EVERY: usize = 8;
+/// All of one input's faults fall within this many lines from its base line.
+const SPAN: usize = 16;
+/// Lines checked after the last fault: for the fault to be revealed, buffered deltas to meet
+/// their snapshot, a healed book to publish.
+const TAIL: usize = 48;
 const MAX_MUTATIONS: usize = 8;
+/// Bytes of one mutation: kind, line offset from the base, a 4-byte parameter.
+const MUTATION_BYTES: usize = 6;
 
-fn feeds() -> &'static [Vec<Vec<u8>>] {
-    static FEEDS: OnceLock<Vec<Vec<Vec<u8>>>> = OnceLock::new();
-    FEEDS.get_or_init(|| {
-        REFERENCE_FEEDS
-            .iter()
-            .map(|f| {
-                let mut lines = (f.load)();
-                lines.truncate(WINDOW);
-                lines
-            })
-            .collect()
+/// Each feed's clean window, checked once, with the reference's checkpoints.
+fn checkpoints(slot: usize) -> &'static Checkpoints {
+    static ALL: [OnceLock<Checkpoints>; REFERENCE_FEEDS.len()] =
+        [const { OnceLock::new() }; REFERENCE_FEEDS.len()];
+    ALL[slot].get_or_init(|| {
+        let feed = &REFERENCE_FEEDS[slot];
+        let mut lines = (feed.load)();
+        lines.truncate(WINDOW);
+        Checkpoints::new(feed.venue, lines, EVERY)
+            .unwrap_or_else(|d| panic!("{}, clean: {d}", feed.name))
     })
 }
 
 /// The first lines of every feed: what splices insert.
 fn pool() -> &'static [Vec<u8>] {
     static POOL: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
-    POOL.get_or_init(|| feeds().iter().flat_map(|lines| lines.iter().take(16).cloned()).collect())
+    POOL.get_or_init(|| {
+        (0..REFERENCE_FEEDS.len())
+            .flat_map(|slot| checkpoints(slot).clean().iter().take(16).cloned())
+            .collect()
+    })
 }
 
-fn decode(chunk: &[u8]) -> Mutation {
-    let word = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-    let (line, param) = (word(&chunk[1..5]) as usize, word(&chunk[5..9]));
+fn decode(base: usize, chunk: &[u8]) -> Mutation {
+    let line = base + usize::from(chunk[1]) % SPAN;
+    let param = u32::from_le_bytes([chunk[2], chunk[3], chunk[4], chunk[5]]);
     match chunk[0] % 7 {
         0 => Mutation::Drop(line),
         1 => Mutation::Duplicate(line),
@@ -57,12 +71,19 @@ fn decode(chunk: &[u8]) -> Mutation {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&pick, rest)) = data.split_first() else { return };
-    let slot = usize::from(pick) % REFERENCE_FEEDS.len();
-    let mutations: Vec<Mutation> = rest.chunks_exact(9).take(MAX_MUTATIONS).map(decode).collect();
+    let [pick, base_lo, base_hi, rest @ ..] = data else { return };
+    let slot = usize::from(*pick) % REFERENCE_FEEDS.len();
     let feed = &REFERENCE_FEEDS[slot];
-    let faulty = mutate(feed.venue, &feeds()[slot], &mutations, pool());
-    if let Err(divergence) = check_against_reference(feed.venue, &faulty) {
+    let checkpoints = checkpoints(slot);
+    let clean = checkpoints.clean();
+    let base = usize::from(u16::from_le_bytes([*base_lo, *base_hi])) % clean.len().max(1);
+    let mutations: Vec<Mutation> = rest
+        .chunks_exact(MUTATION_BYTES)
+        .take(MAX_MUTATIONS)
+        .map(|chunk| decode(base, chunk))
+        .collect();
+    let faulty = mutate_with(clean, &mutations, pool(), &|upto| checkpoints.engine_after(upto));
+    if let Err(divergence) = checkpoints.check(&faulty, TAIL) {
         panic!("{} with {mutations:?}: {divergence}", feed.name);
     }
 });
