@@ -19,6 +19,12 @@ use depthbook_testkit::mutate::{Mutation, mutate_with};
 use depthbook_testkit::sync_check::Checkpoints;
 use libfuzzer_sys::fuzz_target;
 
+/// The reference reconstructor allocates per JSON value and per level (it is written to be
+/// plain, not fast): about 30% of a run was glibc's malloc and free; mimalloc takes a sixth off
+/// a run (17.1 s against 20.8 s for the 4044-input corpus, `-runs=0`, median of four).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Lines of each capture the target draws from: enough for books to go Live, fault and heal.
 const WINDOW: usize = 200;
 /// The reference's state is kept every this many lines of the clean window; a run starts at the
