@@ -14,5 +14,5 @@ mod rules;
 pub use book::{RefBook, Top};
 pub use kraken::{PairMeta, spelled};
 pub use messages::{Frame, Msg, Unreadable, key, parse, payload, quoted_numbers, stamp};
-pub use model::{MAX_BUFFERED, Model, RefState, Statuses, Step, Views};
+pub use model::{MAX_BUFFERED, Model, Reading, RefState, Statuses, Step, Views};
 pub use rules::{Verdict, precedes_snapshot, rest_snapshots, verdict};

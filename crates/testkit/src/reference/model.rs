@@ -73,6 +73,14 @@ pub struct Step {
     pub rejected: Option<Option<String>>,
 }
 
+/// What a capture line says read on its own ([`Model::read_alone`]): its book messages (or that
+/// it cannot be read) and the Kraken v2 pair metadata it announces.
+#[derive(Debug, Clone)]
+pub struct Reading {
+    frame: Result<Frame, Unreadable>,
+    kraken: Vec<(String, PairMeta)>,
+}
+
 /// The reference reconstructor of one venue's feed.
 #[derive(Debug, Clone)]
 pub struct Model {
@@ -142,8 +150,35 @@ impl Model {
 
     /// Processes one capture line.
     pub fn step(&mut self, line: &[u8]) -> Step {
+        self.step_read(line, None)
+    }
+
+    /// Reads `line` on its own, as [`Model::step`] would: `None` for a venue whose lines read
+    /// against what the connection said before (Bitfinex's channel numbers). A caller that
+    /// steps many models over the same lines reads each once and passes the reading to
+    /// [`Model::step_read`].
+    pub fn read_alone(venue: Venue, line: &[u8]) -> Option<Reading> {
+        let plain = |frame| Reading { frame, kraken: Vec::new() };
+        let body = || payload(line).map(|(_, body)| body);
+        Some(match venue {
+            Venue::Bitfinex => return None,
+            Venue::Kraken => match body().map(kraken::read) {
+                None => plain(Ok(Frame::default())),
+                Some(Some((frame, kraken))) => Reading { frame: Ok(frame), kraken },
+                Some(None) => plain(Err(Unreadable)),
+            },
+            Venue::Coinbase => plain(
+                body().map_or(Ok(Frame::default()), |body| coinbase::read(body).ok_or(Unreadable)),
+            ),
+            _ => plain(parse(venue, line).map(|msgs| Frame { msgs, ..Frame::default() })),
+        })
+    }
+
+    /// [`Model::step`] of `line`, given its [`Model::read_alone`] reading if the caller has it
+    /// (it must be this line's, of this model's venue).
+    pub fn step_read(&mut self, line: &[u8], reading: Option<&Reading>) -> Step {
         let mut step = Step::default();
-        let frame = match self.read(line) {
+        let frame = match self.read(line, reading) {
             Ok(frame) => frame,
             Err(Unreadable) => {
                 step.rejected = Some(None);
@@ -178,27 +213,18 @@ impl Model {
         step
     }
 
-    fn read(&mut self, line: &[u8]) -> Result<Frame, Unreadable> {
-        if self.venue == Venue::Kraken {
+    fn read(&mut self, line: &[u8], reading: Option<&Reading>) -> Result<Frame, Unreadable> {
+        let Some(reading) = reading.cloned().or_else(|| Self::read_alone(self.venue, line)) else {
+            // Bitfinex: book frames name the channels subscribed before.
             let Some((_, body)) = payload(line) else { return Ok(Frame::default()) };
-            let (frame, meta) = kraken::read(body).ok_or(Unreadable)?;
-            for (symbol, announced) in meta {
-                let known = self.kraken.entry(symbol).or_default();
-                known.depth = announced.depth.or(known.depth);
-                known.precision = announced.precision.or(known.precision);
-            }
-            return Ok(frame);
-        }
-        let numbered = matches!(self.venue, Venue::Bitfinex | Venue::Coinbase);
-        if !numbered {
-            return parse(self.venue, line).map(|msgs| Frame { msgs, ..Frame::default() });
-        }
-        let Some((_, body)) = payload(line) else { return Ok(Frame::default()) };
-        let frame = match self.venue {
-            Venue::Bitfinex => self.bitfinex.read(body),
-            _ => coinbase::read(body),
+            return self.bitfinex.read(body).ok_or(Unreadable);
         };
-        frame.ok_or(Unreadable)
+        for (symbol, announced) in reading.kraken {
+            let known = self.kraken.entry(symbol).or_default();
+            known.depth = announced.depth.or(known.depth);
+            known.precision = announced.precision.or(known.precision);
+        }
+        reading.frame
     }
 
     /// A connection-wide number that does not follow the last one: a frame was lost, and it
