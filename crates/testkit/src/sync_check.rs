@@ -364,7 +364,9 @@ fn to_ref_state(state: BookState) -> RefState {
 
 /// Mirrors into the reference what the engine did with a line the reference rejected: which
 /// books it made Stale as bad messages and which dropped their buffered deltas. Fails if the
-/// engine did anything else with it.
+/// engine did anything else with it. Books whose state the reference itself changed on the line
+/// are left to the comparison of states (a Bitfinex frame's SEQ_ALL reveals a lost frame before
+/// its bad number rejects it: every Live book is Stale by the gap, not by the bad message).
 fn follow_rejection(
     engine: &Engine,
     model: &mut Model,
@@ -379,7 +381,8 @@ fn follow_rejection(
         let now = engine.state(id).unwrap_or(BookState::AwaitingSnapshot);
         let went_stale = state.is_live() && !now.is_live();
         let dropped = buffered > 0 && engine.buffered_deltas(id) == 0;
-        if !went_stale && !dropped {
+        let judged = step.statuses.iter().any(|(s, _)| s == symbol);
+        if judged || (!went_stale && !dropped) {
             continue;
         }
         if went_stale && now != BookState::Stale(StaleReason::BadMessage) {

@@ -96,12 +96,26 @@ fn fuzz_findings_stay_fixed() {
         Mutation::CorruptDigit { line: 162, nth: 78, delta: 2 },
         Mutation::CorruptDigit { line: 162, nth: 79, delta: 1 },
     ];
-    let compared = check_window(5, 200, &gateio_zero_price).unwrap();
+    assert_eq!(rejected_and_stale(5, &gateio_zero_price), (1, 1), "rejected, its book Stale");
+    // Bitfinex: the frame after a lost one (SEQ_ALL 50 after 48) holds a price made `0e-8`.
+    // Its SEQ_ALL reveals the loss before its bad number rejects it: every Live book is Stale
+    // by the gap (the harness took any Stale on a rejected line for a bad message's).
+    let bitfinex_gap_then_bad_number = [
+        Mutation::Drop(92),
+        Mutation::CorruptDigit { line: 92, nth: 3_830_863_446, delta: 228 },
+        Mutation::CorruptDigit { line: 91, nth: 0, delta: 0 },
+    ];
     assert_eq!(
-        (compared.rejected, compared.stale),
-        (1, 1),
-        "rejected, its book Stale: {compared:?}"
+        rejected_and_stale(8, &bitfinex_gap_then_bad_number),
+        (1, 5),
+        "rejected, the five Live books Stale by the gap"
     );
+}
+
+/// Lines rejected and Stale transitions in the check of a finding (the target's 200 lines).
+fn rejected_and_stale(slot: usize, mutations: &[Mutation]) -> (usize, usize) {
+    let compared = check_window(slot, 200, mutations).unwrap();
+    (compared.rejected, compared.stale)
 }
 
 /// Each feed's first 200 lines with checkpoints every 8, as the fuzz target holds them.
