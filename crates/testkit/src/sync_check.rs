@@ -210,10 +210,9 @@ impl Run {
 
     /// Feeds `lines[from..until]` through the capture reader to both sides, checking each
     /// line (the reference reading a line of `readings` from there); `before_line(i, engine,
-    /// model)` sees both before line `i`. Both must have read
-    /// `lines[..from]`. The reader reads each line on its own but for receive times carried
-    /// over from the line before, which only stamp views (not compared), so starting it at
-    /// `from` changes nothing that is checked.
+    /// model)` sees both before line `i`. Both must have read `lines[..from]`. The reader reads
+    /// each line on its own but for receive times carried over from the line before, which only
+    /// stamp views (not compared), so starting it at `from` changes nothing that is checked.
     fn lines<L: AsRef<[u8]>>(
         &mut self,
         lines: &[L],
