@@ -65,8 +65,8 @@ pub enum NumberError {
 
 /// How a number was written, so that its original text can be rebuilt for checksums.
 ///
-/// Invariant: `decimals` is the count of digits after the point in the original text, or
-/// a marker value when the text used an exponent.
+/// Invariant: `decimals` is the count of digits after the point in the original text (at most
+/// [`NumText::MAX_DECIMALS`]), or a marker value when the text used an exponent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct NumText {
     decimals: u8,
@@ -76,9 +76,15 @@ impl NumText {
     /// Marker for text that used an exponent (`5.1e-05`): it cannot be rebuilt verbatim.
     const NOT_PLAIN: u8 = u8::MAX;
 
-    /// A plain decimal written with `decimals` digits after the point.
+    /// Most digits after the point a plain text records: no accepted text has more.
+    pub const MAX_DECIMALS: u8 = MAX_TEXT_LEN as u8;
+
+    /// A plain decimal written with `decimals` digits after the point, at most
+    /// [`NumText::MAX_DECIMALS`]: more is clamped, so a rendering always fits a [`NumBuf`]
+    /// (a venue that announces a wider precision gets a checksum that does not match, never a
+    /// panic).
     pub const fn plain(decimals: u8) -> Self {
-        Self { decimals }
+        Self { decimals: if decimals > Self::MAX_DECIMALS { Self::MAX_DECIMALS } else { decimals } }
     }
 
     /// Digits after the point in the original text, `None` if it used an exponent.
@@ -475,7 +481,7 @@ impl NumBuf {
         };
         let mut m = raw.unsigned_abs();
         // Built right to left. Capacity: 20 integer digits, a sign, a point and at most
-        // MAX_TEXT_LEN decimals, which NumText guarantees.
+        // NumText::MAX_DECIMALS (64) decimals, which NumText guarantees: 86 of the 128 bytes.
         let mut pos = self.bytes.len();
         let mut end = self.bytes.len();
         // Decimals written beyond the value's own scale are zeros by construction of the parse;
@@ -486,8 +492,9 @@ impl NumBuf {
         }
         let shown = decimals.min(scale);
         if shown < scale {
-            // The text wrote fewer decimals than the unit holds (sizes at 10^-8): those digits
-            // are zeros. Rare enough that the division's cost does not matter.
+            // The spelling shows fewer decimals than the value holds (a precision narrower than
+            // a level the venue sent): the digits past it are dropped, and the checksum judges.
+            // Rare enough that the division's cost does not matter.
             m /= POW10[(scale - shown) as usize] as u64;
         }
         for _ in 0..shown {
@@ -886,6 +893,26 @@ mod tests {
         assert_eq!(Price::new(-15, 1).unwrap().to_string(), "-1.5");
         assert_eq!(Price::new(1_500, 3).unwrap(), Price::new(15, 1).unwrap());
         assert_eq!(Qty::ZERO.to_string(), "0");
+    }
+
+    #[test]
+    fn fixed_spellings_clamp_to_what_a_buffer_holds() {
+        // A precision announced by a feed is any byte: the widest values render in the widest
+        // spelling, and a byte equal to the exponent marker is still a plain spelling.
+        let max = usize::from(NumText::MAX_DECIMALS);
+        for decimals in [NumText::MAX_DECIMALS, 65, 200, u8::MAX] {
+            let text = NumText::plain(decimals);
+            assert_eq!(text.decimals(), Some(NumText::MAX_DECIMALS));
+            let mut buf = NumBuf::new();
+            let price = Price::new(-i64::MAX, 18).unwrap().write_text(text, &mut buf).to_vec();
+            assert_eq!(price.len(), 1 + 1 + 1 + max, "-9.223372036854775807 and zeros");
+            assert!(price.starts_with(b"-9.223372036854775807000"));
+            let qty = Qty::parse("0.000000000000000001").unwrap().0;
+            assert_eq!(qty.write_text(text, &mut buf).len(), 2 + max);
+        }
+        let mut buf = NumBuf::new();
+        let narrow = Price::parse("61837.637").unwrap().0.write_text(NumText::plain(1), &mut buf);
+        assert_eq!(narrow, b"61837.6", "digits past a narrower precision are dropped");
     }
 
     #[test]

@@ -161,6 +161,32 @@ fn kraken_v2_recorded_vectors_verify_with_the_instrument_precision() {
 }
 
 #[test]
+fn kraken_v2_precisions_wider_than_a_price_are_refused_not_rendered() {
+    let frames = kraken_v2_frames();
+    // A feed announcing 200 decimals: the instrument frame is a typed decode error and the
+    // configured precision still spells the checksums.
+    for (price, qty) in [(200, 8), (1, 19), (255, 255)] {
+        let instrument = format!(
+            r#"{{"channel":"instrument","type":"snapshot","data":{{"assets":[],"pairs":[{{"symbol":"BTC/USD","price_precision":{price},"qty_precision":{qty}}}]}}}}"#
+        );
+        let mut with_instrument = vec![instrument.into_bytes()];
+        with_instrument.extend(frames.iter().cloned());
+        let mut config = EngineConfig::new(Venue::Kraken);
+        config.default_precision = Some((1, 8));
+        let run = replay(config, &with_instrument, 0);
+        let c = run.engine.counters();
+        assert_eq!((c.decode_errors, c.checksums_verified, c.checksum_failures), (1, 4, 0));
+    }
+    // A library user configuring such a precision gets checksums that fail, never a panic: the
+    // spelling is clamped to what a number's text can hold, and the book is not trusted.
+    let mut config = EngineConfig::new(Venue::Kraken);
+    config.default_precision = Some((255, 200));
+    let run = replay(config, &frames, 0);
+    let c = run.engine.counters();
+    assert_eq!((c.checksums_verified, c.checksum_failures, c.published), (0, 1, 0));
+}
+
+#[test]
 fn kraken_v2_docs_vector_3310070434() {
     let text = std::fs::read_to_string(depthbook_testkit::fixture(
         "kraken/kraken_v2_docs_book_checksum.json",

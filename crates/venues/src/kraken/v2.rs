@@ -3,6 +3,7 @@
 //! Prices and sizes are JSON numbers; the shared JSON layer quotes them before parsing so their
 //! exact text reaches the fixed-point parser.
 
+use depthbook_core::{PRICE_DECIMALS, QTY_DECIMALS};
 use simd_json::prelude::*;
 
 use crate::decoder::{Ctx, EventHead};
@@ -55,16 +56,15 @@ fn price_qty<'i>(entry: Json<'_, 'i>) -> Option<(&'i str, &'i str)> {
     Some((entry.get("price")?.into_string()?, entry.get("qty")?.into_string()?))
 }
 
-/// The instrument channel announces each pair's precisions, which checksums need.
+/// The instrument channel announces each pair's precisions, which checksums need. A precision
+/// wider than a price or size can carry (18 decimals) is refused.
 fn instrument(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
     let data = field(root, "data")?;
     if let Some(pairs) = data.get("pairs").and_then(|p| p.as_array()) {
         for pair in pairs.iter() {
             let symbol = str_field(pair, "symbol")?;
-            let price = u8::try_from(as_int(field(pair, "price_precision")?, "price_precision")?)
-                .map_err(|_| DecodeError::BadInteger("price_precision"))?;
-            let qty = u8::try_from(as_int(field(pair, "qty_precision")?, "qty_precision")?)
-                .map_err(|_| DecodeError::BadInteger("qty_precision"))?;
+            let price = precision(pair, "price_precision", PRICE_DECIMALS)?;
+            let qty = precision(pair, "qty_precision", QTY_DECIMALS)?;
             ctx.symbols.note_meta(symbol, |m| {
                 m.price_precision = Some(price);
                 m.qty_precision = Some(qty);
@@ -72,6 +72,14 @@ fn instrument(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> 
         }
     }
     ctx.not_book("instrument")
+}
+
+/// A pair's `key` precision, at most `max` decimals.
+fn precision(pair: Json<'_, '_>, key: &'static str, max: u32) -> Result<u8, DecodeError> {
+    u8::try_from(as_int(field(pair, key)?, key)?)
+        .ok()
+        .filter(|&decimals| u32::from(decimals) <= max)
+        .ok_or(DecodeError::BadInteger(key))
 }
 
 /// Acks of our requests; a `book` subscribe ack carries the depth.
