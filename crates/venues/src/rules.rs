@@ -139,7 +139,7 @@ impl SeqRule {
                     // The service restarted and numbers from 1 again: the book must be
                     // fetched again (skipping it as old would freeze the book).
                     (Some(last), Some(1)) if last != 0 => {
-                        Verdict::Gap { expected: last + 1, got: 1 }
+                        Verdict::Gap { expected: last.saturating_add(1), got: 1 }
                     }
                     (Some(last), Some(u)) if u <= last => Verdict::Skip,
                     (Some(last), Some(u)) if u != last + 1 => {
@@ -167,7 +167,7 @@ impl SeqRule {
             SeqRule::BinanceSpot => {
                 if u < last {
                     Verdict::Skip
-                } else if first > last + 1 {
+                } else if first > last.saturating_add(1) {
                     Verdict::Gap { expected: last + 1, got: first }
                 } else {
                     Verdict::Apply
@@ -301,6 +301,46 @@ mod tests {
             r.check(&live, &seq(101, 120, Some(100))),
             Verdict::Gap { expected: 120, got: 100 }
         );
+    }
+
+    #[test]
+    fn sequence_numbers_at_the_ends_of_i64_are_judged_without_overflow() {
+        // Sequences come from the wire: any i64 reaches `check`, `precedes_snapshot` and
+        // `advance`, for every rule and cursor (a restart to 1 after u = i64::MAX, two deltas
+        // both at i64::MAX once bridged).
+        let rules = [
+            SeqRule::BinanceSpot,
+            SeqRule::BinanceUsdm,
+            SeqRule::PrevEqualsLast,
+            SeqRule::Unsequenced,
+            SeqRule::NextObserved,
+            SeqRule::PrevEqualsLastObserved,
+            SeqRule::PrevEqualsLastBridged,
+            SeqRule::NextStrictBridged,
+            SeqRule::Connection,
+        ];
+        let ends = [i64::MIN, i64::MIN + 1, -1, 0, 1, i64::MAX - 1, i64::MAX];
+        let optional = || std::iter::once(None).chain(ends.map(Some));
+        for rule in rules {
+            for (last, bridged) in optional().flat_map(|l| [(l, false), (l, true)]) {
+                let cursor = Cursor { last, bridged };
+                for (first, u, prev) in
+                    optional().flat_map(|f| optional().flat_map(move |u| ends.map(|p| (f, u, p))))
+                {
+                    let seq = Seq { first, last: u, prev: Some(prev) };
+                    let _ = rule.check(&cursor, &seq);
+                    let _ = rule.precedes_snapshot(last.unwrap_or(0), &seq);
+                    let mut after = cursor;
+                    rule.advance(&mut after, &seq);
+                }
+            }
+        }
+        let r = SeqRule::NextStrictBridged;
+        let top = Cursor { last: Some(i64::MAX), bridged: true };
+        let one = Seq { first: None, last: Some(1), prev: None };
+        assert_eq!(r.check(&top, &one), Verdict::Gap { expected: i64::MAX, got: 1 });
+        let r = SeqRule::BinanceSpot;
+        assert_eq!(r.check(&top, &seq(i64::MAX, i64::MAX, None)), Verdict::Apply);
     }
 
     #[test]
