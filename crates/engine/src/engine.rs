@@ -276,9 +276,12 @@ impl Engine {
     }
 
     /// Makes `id`'s book Stale for a reason decided outside the engine (the live driver's
-    /// watchdog). A no-op for a book that is not Live or an unknown id.
+    /// watchdog). A no-op for a book that is not Live or an unknown id: a book already
+    /// resyncing keeps its buffered deltas and its outstanding snapshot request.
     pub fn mark_stale(&mut self, id: InstrumentId, reason: StaleReason) {
-        self.books.go_stale(id, reason);
+        if self.books.instruments.get(id as usize).is_some_and(|i| i.state.is_live()) {
+            self.books.go_stale(id, reason);
+        }
     }
 
     /// Takes the snapshot requests raised since the last call: one per book that needs a

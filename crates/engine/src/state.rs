@@ -62,7 +62,9 @@ impl BookState {
 pub struct SnapshotRequest {
     /// The instrument.
     pub instrument: depthbook_venues::InstrumentId,
-    /// Why: `None` for a book that has never been Live (its stream has started and a REST
-    /// snapshot is needed to bridge it), else the reason it went Stale.
+    /// Why: `None` for a book awaiting its first snapshot with no fault to report (a REST
+    /// venue's stream has started and needs a snapshot to bridge); else the fault that made the
+    /// book want one: the reason it went Stale, or, on a stream venue, a fault met before its
+    /// first snapshot (a bad message).
     pub reason: Option<StaleReason>,
 }

@@ -278,6 +278,24 @@ fn rest_venues_ask_for_a_snapshot_once_the_stream_has_buffered_a_delta() {
 }
 
 #[test]
+fn a_watchdog_on_a_book_that_is_not_live_changes_nothing() {
+    let mut engine = Engine::new(EngineConfig::new(Venue::BinanceSpot));
+    feed(&mut engine, &spot_delta(6, 8, "100.0"));
+    feed(&mut engine, &spot_delta(9, 12, "100.5"));
+    assert_eq!(requests(&mut engine), vec![(0, None)]);
+    // A recorded watchdog decision replayed onto a book still awaiting its snapshot: the
+    // buffered deltas survive, so the snapshot the book asked for still bridges.
+    engine.mark_stale(0, StaleReason::Watchdog);
+    engine.mark_stale(7, StaleReason::Watchdog);
+    assert_eq!(engine.state(0), Some(BookState::AwaitingSnapshot));
+    assert_eq!(engine.buffered_deltas(0), 2);
+    assert_eq!(requests(&mut engine), vec![]);
+    feed(&mut engine, &spot_snapshot(8));
+    assert_eq!(engine.state(0), Some(BookState::Live));
+    assert_eq!(engine.last_seq(0), Some(12));
+}
+
+#[test]
 fn stream_venues_ask_when_a_book_goes_stale_but_not_on_a_disconnect() {
     let mut engine = Engine::new(EngineConfig::new(Venue::Okx));
     feed(&mut engine, &okx("snapshot", -1, 10, r#"[["100","1","0","1"]]"#));
