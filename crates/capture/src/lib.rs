@@ -28,10 +28,8 @@
 mod feed;
 mod line;
 mod reader;
-mod time;
 
-pub use depthbook_venues::parse_iso8601;
+pub use depthbook_venues::{parse_epoch_seconds, parse_iso8601};
 pub use feed::feed;
 pub use line::{LineFormat, Tagged, classify, decode_hex, decode_py_bytes};
 pub use reader::{CaptureError, CaptureReader, Record, RecordKind};
-pub use time::parse_epoch_seconds;

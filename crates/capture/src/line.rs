@@ -1,7 +1,6 @@
 //! Classifying one capture line.
 
-use crate::time::parse_epoch_seconds;
-use depthbook_venues::parse_iso8601;
+use depthbook_venues::{parse_epoch_seconds, parse_iso8601};
 
 /// What one line of a capture is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -59,5 +59,5 @@ pub use event::{
 pub use instruments::{InstrumentInfo, parse_instruments};
 pub use rules::{ChecksumRule, Cursor, SeqRule, Verdict};
 pub use symbols::{InstrumentId, SymbolMeta, SymbolTable};
-pub use time::parse_iso8601;
+pub use time::{parse_epoch_seconds, parse_iso8601};
 pub use venue::{SnapshotSource, Venue};

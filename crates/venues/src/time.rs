@@ -1,4 +1,22 @@
-//! Exchange timestamps as text (Coinbase's `time`, tardis lines) to epoch time.
+//! Timestamps as text (Coinbase's `time`, capture tools' receive times) to epoch nanoseconds,
+//! without floats.
+
+/// Parses decimal epoch seconds (`1652459225.5073643`) to nanoseconds; digits past the ninth
+/// decimal are dropped (below a nanosecond).
+pub fn parse_epoch_seconds(text: &[u8]) -> Option<i64> {
+    let (int_part, frac) = match text.iter().position(|&b| b == b'.') {
+        Some(dot) => (&text[..dot], &text[dot + 1..]),
+        None => (text, &[][..]),
+    };
+    if int_part.is_empty() || int_part.len() > 12 || !int_part.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    if !frac.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let secs = digits_value(int_part)?;
+    secs.checked_mul(1_000_000_000)?.checked_add(fraction_nanos(frac))
+}
 
 /// Parses an ISO-8601 UTC timestamp (`2019-10-01T00:00:00.1234567Z`) to epoch nanoseconds.
 pub fn parse_iso8601(text: &[u8]) -> Option<i64> {
@@ -38,17 +56,20 @@ pub fn parse_iso8601(text: &[u8]) -> Option<i64> {
     if zone != b"Z" {
         return None;
     }
-    let mut nanos = 0i64;
-    for i in 0..9 {
-        nanos = nanos * 10 + frac.get(i).map_or(0, |d| i64::from(d - b'0'));
-    }
     let days = days_from_civil(year, month, day);
     let secs = days * 86_400 + hour * 3_600 + minute * 60 + second;
-    secs.checked_mul(1_000_000_000)?.checked_add(nanos)
+    secs.checked_mul(1_000_000_000)?.checked_add(fraction_nanos(frac))
 }
 
+/// The value of ASCII `digits` (the caller checked they are digits), `None` on overflow.
 fn digits_value(digits: &[u8]) -> Option<i64> {
     digits.iter().try_fold(0i64, |acc, &d| acc.checked_mul(10)?.checked_add(i64::from(d - b'0')))
+}
+
+/// Nanoseconds of the ASCII digits after a seconds' point (checked by the caller): the first
+/// nine, zero-padded; later ones are below a nanosecond and dropped.
+fn fraction_nanos(frac: &[u8]) -> i64 {
+    (0..9).fold(0, |nanos, i| nanos * 10 + frac.get(i).map_or(0, |d| i64::from(d - b'0')))
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -73,5 +94,15 @@ mod tests {
         assert_eq!(parse_iso8601(b"2024-02-29T12:00:00.5Z"), Some(1_709_208_000_500_000_000));
         assert_eq!(parse_iso8601(b"2024-13-01T00:00:00Z"), None);
         assert_eq!(parse_iso8601(b"not a time"), None);
+    }
+
+    #[test]
+    fn epoch_seconds() {
+        assert_eq!(parse_epoch_seconds(b"1652459225.5073643"), Some(1_652_459_225_507_364_300));
+        assert_eq!(parse_epoch_seconds(b"1618678132"), Some(1_618_678_132_000_000_000));
+        assert_eq!(parse_epoch_seconds(b"1.0000000019"), Some(1_000_000_001));
+        assert_eq!(parse_epoch_seconds(b"12a"), None);
+        assert_eq!(parse_epoch_seconds(b"1.2e3"), None);
+        assert_eq!(parse_epoch_seconds(b""), None);
     }
 }
