@@ -125,25 +125,15 @@ pub(crate) fn instrument_line(venue: depthbook_venues::Venue, info: &InstrumentI
     )
 }
 
-/// The counters line printed on stderr at the end of a replay.
+/// The counters line printed on stderr at the end of a replay: `lines`, then every engine
+/// counter by its contract name ([`Counters::fields`]).
 pub(crate) fn counters_line(lines: u64, c: &Counters) -> String {
-    format!(
-        "{{\"lines\":{lines},\"frames\":{},\"skipped\":{},\"events\":{},\"applied\":{},\"gaps\":{},\"checksums_verified\":{},\"checksum_failures\":{},\"resyncs\":{},\"decode_errors\":{},\"crossed\":{},\"evicted\":{},\"published\":{},\"unconfirmed_breaks\":{},\"over_budget\":{}}}",
-        c.frames,
-        c.skipped,
-        c.events,
-        c.applied,
-        c.gaps,
-        c.checksums_verified,
-        c.checksum_failures,
-        c.resyncs,
-        c.decode_errors,
-        c.crossed,
-        c.evicted,
-        c.published,
-        c.unconfirmed_breaks,
-        c.over_budget
-    )
+    let mut line = format!("{{\"lines\":{lines}");
+    for (name, value) in c.fields() {
+        line.push_str(&format!(",\"{name}\":{value}"));
+    }
+    line.push('}');
+    line
 }
 
 #[cfg(test)]

@@ -52,25 +52,9 @@ fn write_level(out: &mut impl Write, level: &Level, side: &str) -> io::Result<()
     writeln!(out, "  {price:>20}  {qty:>20}  {side}")
 }
 
-/// Writes the counters as aligned `name value` pairs.
+/// Writes the counters as aligned `name value` pairs: `lines`, then every engine counter.
 pub(crate) fn write_counters(out: &mut impl Write, lines: u64, c: &Counters) -> io::Result<()> {
-    let rows = [
-        ("lines", lines),
-        ("frames", c.frames),
-        ("skipped", c.skipped),
-        ("events", c.events),
-        ("applied", c.applied),
-        ("gaps", c.gaps),
-        ("checksums_verified", c.checksums_verified),
-        ("checksum_failures", c.checksum_failures),
-        ("resyncs", c.resyncs),
-        ("decode_errors", c.decode_errors),
-        ("crossed", c.crossed),
-        ("evicted", c.evicted),
-        ("published", c.published),
-        ("unconfirmed_breaks", c.unconfirmed_breaks),
-        ("over_budget", c.over_budget),
-    ];
+    let rows = std::iter::once(("lines", lines)).chain(c.fields());
     for (name, value) in rows {
         writeln!(out, "  {name:<20} {value}")?;
     }

@@ -76,6 +76,10 @@ fn replay_emits_one_tob_line_per_applied_message_and_counters_on_stderr() {
     for key in COUNTERS {
         assert!(c[key].is_u64(), "counter {key}");
     }
+    // Past the contract's, every other engine counter follows.
+    for key in ["buffer_overflows", "views_dropped", "unconfirmed_breaks", "over_budget"] {
+        assert!(c[key].is_u64(), "counter {key}");
+    }
     assert_eq!(c["lines"], 414);
     assert_eq!(c["published"], 290);
     assert_eq!(c["checksums_verified"], 290);
