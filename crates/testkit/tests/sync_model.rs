@@ -112,6 +112,22 @@ fn fuzz_findings_stay_fixed() {
     );
 }
 
+#[test]
+fn kraken_v2_instrument_precisions_past_18_decimals_are_refused_by_both() {
+    // The instrument line announces each pair's decimals; one wider than a price can carry makes
+    // it a rejected line on both sides. Without any pair's decimals, this derived capture's
+    // re-serialised numbers (`5e-05`) fail their checksums: those books go Stale on both sides.
+    let (slot, venue) = (12, REFERENCE_FEEDS[12].venue);
+    let mut faulty = lines(slot)[..200].to_vec();
+    let at = faulty.iter().position(|l| l.windows(10).any(|w| w == b"instrument")).unwrap();
+    let text = String::from_utf8(faulty[at].clone()).unwrap();
+    assert!(text.contains(r#""price_precision":9,"#));
+    faulty[at] = text.replacen(r#""price_precision":9,"#, r#""price_precision":190,"#, 1).into();
+    let compared = check_against_reference(venue, &faulty).unwrap();
+    assert_eq!((compared.rejected, compared.lines), (1, 200), "{compared:?}");
+    assert!(compared.stale > 0 && compared.views > 0, "{compared:?}");
+}
+
 /// Lines rejected and Stale transitions in the check of a finding (the target's 200 lines).
 fn rejected_and_stale(slot: usize, mutations: &[Mutation]) -> (usize, usize) {
     let compared = check_window(slot, 200, mutations).unwrap();

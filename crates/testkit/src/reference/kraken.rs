@@ -45,8 +45,9 @@ pub(super) fn read(body: &str) -> Option<(Frame, Vec<(String, PairMeta)>)> {
         "instrument" => {
             for pair in v["data"]["pairs"].as_array().into_iter().flatten() {
                 let symbol = pair["symbol"].as_str()?;
-                let price = u8::try_from(int(&pair["price_precision"])?).ok()?;
-                let qty = u8::try_from(int(&pair["qty_precision"])?).ok()?;
+                // A price or size carries at most 18 decimals: a wider precision is refused.
+                let decimals = |key: &str| u8::try_from(int(&pair[key])?).ok().filter(|&d| d <= 18);
+                let (price, qty) = (decimals("price_precision")?, decimals("qty_precision")?);
                 meta.push((
                     symbol.to_owned(),
                     PairMeta { depth: None, precision: Some((price, qty)) },
@@ -144,5 +145,18 @@ mod tests {
         assert_eq!(spelled("7", Some(0)), "7");
         assert_eq!(spelled("0", Some(3)), "0.000");
         assert_eq!(spelled("1.50", None), "1.50");
+    }
+
+    #[test]
+    fn instrument_precisions_past_18_decimals_reject_the_frame() {
+        let instrument = |price: u32| {
+            format!(
+                r#"{{"channel":"instrument","type":"snapshot","data":{{"pairs":[{{"symbol":"XBT/USD","price_precision":{price},"qty_precision":8}}]}}}}"#
+            )
+        };
+        let (_, meta) = read(&instrument(18)).unwrap();
+        assert_eq!(meta[0].1.precision, Some((18, 8)));
+        assert!(read(&instrument(19)).is_none());
+        assert!(read(&instrument(256)).is_none());
     }
 }
