@@ -125,11 +125,15 @@ pub(crate) fn instrument_line(venue: depthbook_venues::Venue, info: &InstrumentI
     )
 }
 
-/// The counters line printed on stderr at the end of a replay: `lines`, then every engine
-/// counter by its contract name ([`Counters::fields`]).
-pub(crate) fn counters_line(lines: u64, c: &Counters) -> String {
+/// The counters line printed on stderr at the end of a run: `lines`, then every engine counter
+/// by its contract name ([`Counters::fields`]), then `more` (a live run's network counters).
+pub(crate) fn counters_line(
+    lines: u64,
+    c: &Counters,
+    more: impl IntoIterator<Item = (&'static str, u64)>,
+) -> String {
     let mut line = format!("{{\"lines\":{lines}");
-    for (name, value) in c.fields() {
+    for (name, value) in c.fields().into_iter().chain(more) {
         line.push_str(&format!(",\"{name}\":{value}"));
     }
     line.push('}');

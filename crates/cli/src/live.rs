@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use crossterm::{cursor, queue, terminal};
-use depthbook_engine::{Engine, SlowConsumer, Update};
-use depthbook_net::{Live, LiveConfig, NetSnapshot, RecordConfig, Step};
+use depthbook_engine::{SlowConsumer, Update};
+use depthbook_net::{Live, LiveConfig, RecordConfig, Step};
 
 use crate::args::{Emit, FeedArgs, LiveArgs, RecordArgs};
 use crate::json;
@@ -153,21 +153,11 @@ impl Run {
 
 /// Stops the network side, finishes the capture, prints the counters on stderr.
 fn finish(live: Live, frames: u64) -> anyhow::Result<()> {
-    let line = counters_line(frames, live.engine(), &live.net_counters());
+    // The replay counters line (with `lines` = frames received), then the network's.
+    let line = json::counters_line(frames, live.engine().counters(), live.net_counters().fields());
     live.shutdown().context("the capture was not completely written")?;
     eprintln!("{line}");
     Ok(())
-}
-
-/// The replay counters line (with `lines` = frames received), followed by the network's.
-fn counters_line(frames: u64, engine: &Engine, net: &NetSnapshot) -> String {
-    let mut line = json::counters_line(frames, engine.counters());
-    line.pop();
-    for (name, value) in net.fields() {
-        line.push_str(&format!(",\"{name}\":{value}"));
-    }
-    line.push('}');
-    line
 }
 
 /// Frames per second over the last whole second.

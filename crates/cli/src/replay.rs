@@ -34,7 +34,7 @@ pub(crate) fn run(args: &ReplayArgs) -> anyhow::Result<()> {
         write_final(&mut out, &outcome.engine)?;
     }
     out.flush()?;
-    eprintln!("{}", json::counters_line(outcome.lines, outcome.engine.counters()));
+    eprintln!("{}", json::counters_line(outcome.lines, outcome.engine.counters(), []));
     Ok(())
 }
 
