@@ -9,7 +9,14 @@ use crate::orders::Orders;
 ///
 /// Invariant: neither side holds more than `max_levels` levels; when an insert would exceed it,
 /// the level farthest from the touch is evicted (a Binance book grows past its 5000-level
-/// snapshot without bound otherwise).
+/// snapshot without bound otherwise, a Coinbase snapshot holds the whole book).
+///
+/// Invariant: every level a side holds is exact. Once a side has evicted a level, the best
+/// price it evicted since the last [`Book::clear`] is its *horizon*: the side then holds exactly
+/// the venue's levels better than the horizon, and a level at or beyond it is refused (counted
+/// as evicted), since the levels the side dropped there are unknown. So while a side is not
+/// empty its best level is the venue's best; a side emptied down to its horizon
+/// ([`Book::exhausted`]) knows nothing, and its book must be rebuilt from a snapshot.
 ///
 /// A book fed order by order ([`Book::set_order`]) also keeps its [`Orders`]; each level's size
 /// is then the sum of the orders at its price, and the order cap (`max_levels` per side, at
@@ -20,6 +27,8 @@ pub struct Book {
     asks: Ladder,
     max_levels: usize,
     orders: Option<Orders>,
+    // The best price each side (bids, asks) evicted since the last clear.
+    horizon: [Option<Price>; 2],
 }
 
 /// What one [`Book::set`] call changed.
@@ -46,6 +55,7 @@ impl Book {
             asks: Ladder::with_window(Side::Ask, window),
             max_levels,
             orders: None,
+            horizon: [None, None],
         }
     }
 
@@ -94,7 +104,8 @@ impl Book {
     }
 
     /// Sets the size at `price` on `side` (zero deletes), evicting the farthest level if the
-    /// side would exceed the cap.
+    /// side would exceed the cap. A level at or beyond the side's horizon is refused (see
+    /// [`Book`]): a non-zero size there counts as one evicted level.
     ///
     /// # Errors
     /// [`NumberError::OutOfRange`] if the price cannot share its ladder with the prices already
@@ -108,13 +119,24 @@ impl Book {
         text: LevelText,
     ) -> Result<Applied, NumberError> {
         let max = self.max_levels;
+        let s = side_index(side);
+        if let Some(horizon) = self.horizon[s]
+            && !better(side, price, horizon)
+        {
+            let evicted = usize::from(!qty.is_zero());
+            return Ok(Applied { outcome: SetOutcome::DeletedAbsent, evicted });
+        }
         let ladder = self.side_mut(side);
         let outcome = ladder.set(price, qty, text)?;
-        let evicted = if outcome == SetOutcome::Inserted && ladder.len() > max {
-            usize::from(ladder.evict_farthest())
-        } else {
-            0
-        };
+        let mut evicted = 0;
+        if outcome == SetOutcome::Inserted
+            && ladder.len() > max
+            && let Some(farthest) = ladder.evict_farthest()
+        {
+            evicted = 1;
+            // Evictions only come nearer: every level kept is better than the last horizon.
+            self.horizon[s] = Some(farthest);
+        }
         Ok(Applied { outcome, evicted })
     }
 
@@ -189,8 +211,22 @@ impl Book {
         dropped
     }
 
+    /// Whether a side that evicted levels has lost every level it kept: what the venue holds
+    /// there is unknown, so the book is not to be trusted until a snapshot rebuilds it.
+    pub fn exhausted(&self) -> bool {
+        (self.horizon[0].is_some() && self.bids.is_empty())
+            || (self.horizon[1].is_some() && self.asks.is_empty())
+    }
+
+    /// The best price `side` evicted since the last [`Book::clear`]: it holds exactly the
+    /// venue's levels better than it. `None` while it evicted nothing.
+    pub fn horizon(&self, side: Side) -> Option<Price> {
+        self.horizon[side_index(side)]
+    }
+
     /// Removes every level, keeping the allocations.
     pub fn clear(&mut self) {
+        self.horizon = [None, None];
         self.bids.clear();
         self.asks.clear();
         if let Some(orders) = &mut self.orders {
@@ -219,9 +255,25 @@ impl Book {
     /// Removes every level (and order) and frees the memory [`Book::clear`] would keep for
     /// reuse: for a book that must give its memory back (an engine over its budget).
     pub fn release(&mut self) {
+        self.horizon = [None, None];
         self.bids.release();
         self.asks.release();
         self.orders = None;
+    }
+}
+
+const fn side_index(side: Side) -> usize {
+    match side {
+        Side::Bid => 0,
+        Side::Ask => 1,
+    }
+}
+
+/// Whether `price` is nearer the touch than `than` on `side`.
+fn better(side: Side, price: Price, than: Price) -> bool {
+    match side {
+        Side::Bid => price > than,
+        Side::Ask => price < than,
     }
 }
 
@@ -244,6 +296,38 @@ mod tests {
         let kept: Vec<_> = book.side(Side::Bid).iter().map(|l| l.price).collect();
         assert_eq!(kept, vec![px(13), px(12), px(11)]);
         assert_eq!(evicted, 2);
+    }
+
+    #[test]
+    fn a_side_past_its_cap_holds_exactly_the_levels_before_its_horizon() {
+        let mut book = Book::new(3);
+        let one = Qty::from_scaled(1, 8).unwrap();
+        let set = |book: &mut Book, raw: i64, qty: Qty| {
+            book.set(Side::Bid, px(raw), qty, LevelText::default()).unwrap()
+        };
+        for raw in [10, 11, 12, 13] {
+            set(&mut book, raw, one);
+        }
+        assert_eq!(book.horizon(Side::Bid), Some(px(10)));
+        assert_eq!(book.horizon(Side::Ask), None);
+        // The top is consumed; the evicted level and anything beyond it stay unknown.
+        set(&mut book, 13, Qty::ZERO);
+        let refused = set(&mut book, 10, one);
+        assert_eq!((refused.outcome, refused.evicted), (SetOutcome::DeletedAbsent, 1));
+        assert_eq!(set(&mut book, 9, Qty::ZERO).evicted, 0, "a delete beyond it counts nothing");
+        let kept: Vec<_> = book.side(Side::Bid).iter().map(|l| l.price).collect();
+        assert_eq!(kept, vec![px(12), px(11)]);
+        // A better price is exact: kept. Inserting one past the cap moves the horizon nearer.
+        set(&mut book, 14, one);
+        set(&mut book, 15, one);
+        assert_eq!(book.horizon(Side::Bid), Some(px(11)));
+        assert!(!book.exhausted());
+        for raw in [15, 14, 12] {
+            set(&mut book, raw, Qty::ZERO);
+        }
+        assert!(book.exhausted(), "nothing known is left on the bid side");
+        book.clear();
+        assert_eq!((book.horizon(Side::Bid), book.exhausted()), (None, false));
     }
 
     #[test]

@@ -516,16 +516,16 @@ impl Ladder {
         len - depth
     }
 
-    /// Removes the level farthest from the touch; returns whether there was one.
-    pub fn evict_farthest(&mut self) -> bool {
-        if self.deep.pop_front().is_some() {
-            return true;
+    /// Removes the level farthest from the touch; returns its price, if there was one.
+    pub fn evict_farthest(&mut self) -> Option<Price> {
+        if let Some(deep) = self.deep.pop_front() {
+            return Some(self.price_of(deep.rank));
         }
-        let Some(i) = self.lowest_occupied() else { return false };
+        let i = self.lowest_occupied()?;
         self.qty[i] = 0;
         self.occupied[i / 64] &= !(1u64 << (i % 64));
         self.n_window -= 1;
-        true
+        Some(self.price_of(self.base + i as i64))
     }
 
     /// Removes every level, keeping the allocations (and the scale).

@@ -16,6 +16,10 @@ use proptest::prelude::*;
 struct Model {
     bids: BTreeMap<Price, i64>,
     asks: BTreeMap<Price, i64>,
+    /// The best price each side evicted since the last clear: the side then holds exactly the
+    /// levels better than it, and refuses the others.
+    bid_horizon: Option<Price>,
+    ask_horizon: Option<Price>,
 }
 
 impl Model {
@@ -31,6 +35,22 @@ impl Model {
         match side {
             Side::Bid => self.bids.iter().rev().map(|(&p, &q)| (p, q)).collect(),
             Side::Ask => self.asks.iter().map(|(&p, &q)| (p, q)).collect(),
+        }
+    }
+
+    fn horizon(&mut self, side: Side) -> &mut Option<Price> {
+        match side {
+            Side::Bid => &mut self.bid_horizon,
+            Side::Ask => &mut self.ask_horizon,
+        }
+    }
+
+    /// Whether the side refuses `price`: at or beyond its horizon.
+    fn refuses(&mut self, side: Side, price: Price) -> bool {
+        match (side, *self.horizon(side)) {
+            (Side::Bid, Some(h)) => price <= h,
+            (Side::Ask, Some(h)) => price >= h,
+            (_, None) => false,
         }
     }
 
@@ -85,26 +105,34 @@ proptest! {
         for op in ops {
             match op {
                 Op::Set { side, price, qty } => {
-                    let had = model.side(side).contains_key(&price);
                     let applied = book.set(side, price, Qty::from_scaled(qty, 8).unwrap(), LevelText::default()).unwrap();
-                    let expected = match (had, qty == 0) {
-                        (true, true) => SetOutcome::Deleted,
-                        (true, false) => SetOutcome::Updated,
-                        (false, true) => SetOutcome::DeletedAbsent,
-                        (false, false) => SetOutcome::Inserted,
-                    };
-                    prop_assert_eq!(applied.outcome, expected);
-                    if qty == 0 {
-                        model.side(side).remove(&price);
+                    if model.refuses(side, price) {
+                        // Beyond what the side knows: refused, a size counted as evicted.
+                        prop_assert_eq!(applied.outcome, SetOutcome::DeletedAbsent);
+                        prop_assert_eq!(applied.evicted, usize::from(qty != 0));
                     } else {
-                        model.side(side).insert(price, qty);
-                    }
-                    // The cap evicts the level farthest from the touch.
-                    let over = model.side(side).len().saturating_sub(cap);
-                    prop_assert_eq!(applied.evicted, over);
-                    if over > 0 {
-                        let farthest = *model.levels(side).last().map(|(p, _)| p).unwrap();
-                        model.side(side).remove(&farthest);
+                        let had = model.side(side).contains_key(&price);
+                        let expected = match (had, qty == 0) {
+                            (true, true) => SetOutcome::Deleted,
+                            (true, false) => SetOutcome::Updated,
+                            (false, true) => SetOutcome::DeletedAbsent,
+                            (false, false) => SetOutcome::Inserted,
+                        };
+                        prop_assert_eq!(applied.outcome, expected);
+                        if qty == 0 {
+                            model.side(side).remove(&price);
+                        } else {
+                            model.side(side).insert(price, qty);
+                        }
+                        // The cap evicts the level farthest from the touch, which becomes the
+                        // side's horizon.
+                        let over = model.side(side).len().saturating_sub(cap);
+                        prop_assert_eq!(applied.evicted, over);
+                        if over > 0 {
+                            let farthest = *model.levels(side).last().map(|(p, _)| p).unwrap();
+                            model.side(side).remove(&farthest);
+                            *model.horizon(side) = Some(farthest);
+                        }
                     }
                 }
                 Op::Truncate(depth) => {
@@ -123,7 +151,11 @@ proptest! {
                     prop_assert_eq!(book.side(side).qty_at(price).and_then(|q| q.to_scaled(8)), Some(qty));
                 }
                 prop_assert!(book.side(side).len() <= cap);
+                prop_assert_eq!(book.horizon(side), *model.horizon(side));
             }
+            let exhausted = (model.bid_horizon.is_some() && model.bids.is_empty())
+                || (model.ask_horizon.is_some() && model.asks.is_empty());
+            prop_assert_eq!(book.exhausted(), exhausted);
             // Cached checksum fragments always spell what rendering afresh would.
             let mut fresh = book.clone();
             fresh.set_checksum_spelling(None);
