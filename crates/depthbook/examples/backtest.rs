@@ -1,6 +1,6 @@
 //! A backtest over a capture, with the same API a live strategy uses: every view and state
 //! change, in order, on this thread. Prints each symbol's view count and mean and tightest
-//! spread, in exact decimals (never floats).
+//! spread, in exact decimals (never floats), with checked arithmetic (never a panic).
 //!
 //! ```sh
 //! cargo run -p depthbook --example backtest                      # the OKX capture in fixtures/
@@ -12,8 +12,9 @@ use std::collections::BTreeMap;
 use depthbook::Decimal;
 use depthbook::{Feed, Status, Update, Venue};
 
-/// Per instrument: views with both sides, the sum of their spreads, the tightest spread.
-type Stats = (u64, Decimal, Option<Decimal>);
+/// Per instrument: views with both sides, the sum of their spreads (`None` once it no longer
+/// fits a `Decimal`), the tightest spread.
+type Stats = (u64, Option<Decimal>, Option<Decimal>);
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -39,11 +40,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let counters =
         Feed::replay(venue, symbols.iter().cloned(), captures).run_here(|update| match update {
             Update::Book(top) => {
-                if let (Some((bid, _)), Some((ask, _))) = (top.bid, top.ask) {
-                    let spread = ask.to_decimal() - bid.to_decimal();
-                    let entry = stats.entry(top.instrument).or_default();
+                if let (Some((bid, _)), Some((ask, _))) = (top.bid, top.ask)
+                    && let Some(spread) = ask.checked_sub(bid)
+                {
+                    let spread = spread.to_decimal();
+                    let entry =
+                        stats.entry(top.instrument).or_insert((0, Some(Decimal::ZERO), None));
                     entry.0 += 1;
-                    entry.1 += spread;
+                    entry.1 = entry.1.and_then(|sum| sum.checked_add(spread));
                     entry.2 = Some(entry.2.map_or(spread, |s| s.min(spread)));
                 }
             }
@@ -56,7 +60,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         })?;
     for (id, (views, sum, tightest)) in stats {
-        let mean = if views > 0 { (sum / Decimal::from(views)).round_dp(8) } else { sum };
+        let mean = sum.and_then(|sum| sum.checked_div(Decimal::from(views)));
+        let mean = mean.map_or("-".to_owned(), |m| m.round_dp(8).to_string());
         let tightest = tightest.map_or("-".to_owned(), |t| t.to_string());
         println!(
             "{}: {views} views, mean spread {mean}, tightest {tightest}",

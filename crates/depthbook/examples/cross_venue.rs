@@ -15,10 +15,12 @@ use std::time::Duration;
 use depthbook::Decimal;
 use depthbook::{Feed, LatestTop, Venue};
 
+/// The mid of a Live book with both sides; checked arithmetic: `None` rather than a panic if
+/// it did not fit a `Decimal`.
 fn mid(latest: &LatestTop) -> Option<Decimal> {
     let top = latest.top.filter(|_| latest.is_live())?;
     let (bid, ask) = (top.bid?.0.to_decimal(), top.ask?.0.to_decimal());
-    Some((bid + ask) / Decimal::TWO)
+    bid.checked_add(ask)?.checked_div(Decimal::TWO)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -63,16 +65,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for ((venue, symbol), (l, m)) in pairs.iter().zip(latest.iter().zip(&mids)) {
             match (m, l.top) {
                 (Some(m), Some(top)) => {
-                    let spread =
-                        top.ask.zip(top.bid).map(|(a, b)| a.0.to_decimal() - b.0.to_decimal());
+                    let spread = top.ask.zip(top.bid).and_then(|(a, b)| a.0.checked_sub(b.0));
+                    let spread = spread.map(|s| s.to_decimal());
                     print!("{venue} {symbol}: mid {m} spread {} | ", spread.unwrap_or_default());
                 }
                 _ => print!("{venue} {symbol}: {:?} (do not trade) | ", l.state),
             }
         }
-        match (mids[0], mids[1]) {
-            (Some(a), Some(b)) => println!("cross-venue {}", (a - b).round_dp(8)),
-            _ => println!("cross-venue -"),
+        match mids[0].zip(mids[1]).and_then(|(a, b)| a.checked_sub(b)) {
+            Some(difference) => println!("cross-venue {}", difference.round_dp(8)),
+            None => println!("cross-venue -"),
         }
         std::thread::sleep(Duration::from_millis(500));
     }

@@ -1,7 +1,7 @@
 //! [`Books`]: the running ingest loop's readers.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::thread::JoinHandle;
 
 use crossbeam_channel::Receiver;
@@ -18,8 +18,48 @@ pub(crate) struct SymbolReaders {
     pub(crate) depth: Option<DepthReader>,
 }
 
+/// How the owner of a running loop asks it to end: shared by [`Books`] and the loop's thread,
+/// which checks it before every input (a record of a replay; a frame, REST body or timer tick
+/// of a live feed, which ticks every 100 ms whatever the network does).
+///
+/// Invariant: it only moves forward, running → stopping → abandoned.
+#[derive(Debug, Default)]
+pub(crate) struct Control(AtomicU8);
+
+impl Control {
+    const RUNNING: u8 = 0;
+    /// End, and shut the network side down in order ([`Books::stop`]).
+    const STOPPING: u8 = 1;
+    /// End, and let go of the network side at once ([`Books`] dropped).
+    const ABANDONED: u8 = 2;
+
+    /// Asks the loop to end and shut down in order.
+    pub(crate) fn stop(&self) {
+        self.0.fetch_max(Self::STOPPING, Ordering::Relaxed);
+    }
+
+    /// Asks the loop to end without waiting for anything on the network side.
+    pub(crate) fn abandon(&self) {
+        self.0.store(Self::ABANDONED, Ordering::Relaxed);
+    }
+
+    /// Whether the loop should end.
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.0.load(Ordering::Relaxed) != Self::RUNNING
+    }
+
+    /// Whether the loop should end without a shutdown in order.
+    pub(crate) fn is_abandoned(&self) -> bool {
+        self.0.load(Ordering::Relaxed) == Self::ABANDONED
+    }
+}
+
 /// The readers of a running feed ([`crate::Feed::start`]): a latest-value reader per symbol
-/// and the stream of views and state changes. Dropping it stops the loop.
+/// and the stream of views and state changes. Dropping it stops the loop and waits for its
+/// thread to end, which is prompt: the loop notices at its next input (a live feed ticks every
+/// 100 ms) and lets go of the network side without waiting for it (no connect or request
+/// timeout, no reconnect backoff, no runtime shutdown); once the drop returns, nothing writes
+/// the readers any more. It may be dropped in async code (it blocks that briefly).
 ///
 /// ```
 /// use depthbook::{Feed, Update, Venue};
@@ -39,7 +79,7 @@ pub(crate) struct SymbolReaders {
 pub struct Books {
     readers: Vec<SymbolReaders>,
     updates: Receiver<Update>,
-    stop: Arc<AtomicBool>,
+    control: Arc<Control>,
     thread: Option<JoinHandle<Result<Counters, Error>>>,
     instruments: Vec<InstrumentInfo>,
 }
@@ -48,10 +88,10 @@ impl Books {
     pub(crate) fn new(
         readers: Vec<SymbolReaders>,
         updates: Receiver<Update>,
-        stop: Arc<AtomicBool>,
+        control: Arc<Control>,
         thread: JoinHandle<Result<Counters, Error>>,
     ) -> Self {
-        Self { readers, updates, stop, thread: Some(thread), instruments: Vec::new() }
+        Self { readers, updates, control, thread: Some(thread), instruments: Vec::new() }
     }
 
     pub(crate) fn with_instruments(mut self, instruments: Vec<InstrumentInfo>) -> Self {
@@ -206,8 +246,9 @@ impl Books {
         self.join()
     }
 
-    /// Stops the loop (a live feed disconnects and finishes its capture) and returns the
-    /// engine's counters. Dropping the [`Books`] stops it too, without the counters.
+    /// Stops the loop (a live feed disconnects and finishes its capture, giving its network
+    /// tasks up to 2 s to end) and returns the engine's counters. Dropping the [`Books`] stops
+    /// it too, without the counters and without waiting for the network tasks.
     ///
     /// # Errors
     /// As [`Books::wait`].
@@ -222,7 +263,7 @@ impl Books {
     /// # Ok::<(), depthbook::Error>(())
     /// ```
     pub fn stop(mut self) -> Result<Counters, Error> {
-        self.stop.store(true, Ordering::Relaxed);
+        self.control.stop();
         self.join()
     }
 
@@ -233,8 +274,10 @@ impl Books {
 }
 
 impl Drop for Books {
+    /// Abandons the loop (see [`Books`]) and waits for its thread, which ends at its next
+    /// input. A loop already ended (waited for or stopped) is not waited for again.
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.control.abandon();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }

@@ -1,8 +1,9 @@
 //! The facade's one error type.
 
-/// What can go wrong starting or running a feed. Starting fails early (no symbols, a missing
-/// capture, no such core); what ends a running loop comes back from [`crate::Books::wait`] or
-/// [`crate::Books::stop`].
+/// What can go wrong starting or running a feed, or answering a query on a book. Starting
+/// fails early (no symbols, a missing capture, no such core, the instruments fetch); what ends
+/// a running loop comes back from [`crate::Books::wait`] or [`crate::Books::stop`]; a query of
+/// [`crate::analytics`] whose arithmetic does not fit a `Decimal` is [`Error::Arithmetic`].
 ///
 /// ```
 /// use depthbook::{Error, Feed, Venue};
@@ -39,4 +40,12 @@ pub enum Error {
     /// The ingest thread panicked (a bug: please report it with the capture).
     #[error("the ingest thread panicked")]
     Panicked,
+    /// An operation of a [`crate::analytics`] query (named: query and operation) overflowed
+    /// `rust_decimal`'s 96-bit mantissa, or would have divided by zero. Only values near the
+    /// limits of [`crate::Price`] and [`crate::Qty`] get there; nothing is rounded away
+    /// silently and nothing panics.
+    #[error(
+        "arithmetic overflow or division by zero in {0} (beyond rust_decimal's 96-bit mantissa)"
+    )]
+    Arithmetic(&'static str),
 }

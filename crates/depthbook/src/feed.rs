@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use depthbook_capture::CaptureReader;
@@ -10,8 +9,11 @@ use depthbook_engine::{Counters, Engine, EngineConfig, SlowConsumer, Update};
 use depthbook_net::{BookChannel, Live, LiveConfig, Market, Protocol, fetch_instruments};
 use depthbook_venues::{InstrumentId, Venue};
 
-use crate::books::{Books, SymbolReaders};
+use crate::books::{Books, Control, SymbolReaders};
 use crate::error::Error;
+
+/// How long each request of the instruments fetch at start ([`Feed::instruments`]) may take.
+const INSTRUMENTS_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where the frames come from.
 #[derive(Debug, Clone)]
@@ -269,11 +271,21 @@ impl Feed {
     }
 
     /// Starts the ingest loop on a thread of its own and returns the readers. A replay's thread
-    /// ends at the end of its captures; a live one runs until [`Books::stop`].
+    /// ends at the end of its captures; a live one runs until [`Books::stop`] (or the
+    /// [`Books`] are dropped).
+    ///
+    /// Works the same from async code (inside a tokio runtime of either flavour): the caller's
+    /// thread never builds, enters, blocks on or drops a runtime. A live feed's network runtime
+    /// is built, driven and shut down on the loop's thread, and so is the instruments fetch
+    /// ([`Feed::instruments`]). The call returns once the loop is ready: it blocks the caller
+    /// while a replay's captures are opened, a live feed's tasks are started and, with
+    /// [`Feed::instruments`], until the venue answers (at most 10 s a request). In async code
+    /// that may not stall, call it from `tokio::task::spawn_blocking`.
     ///
     /// # Errors
     /// [`Error::NoSymbols`]; [`Error::NoSuchCore`] ([`Feed::pin_to_core`]); for a live feed,
-    /// what [`Live::start`] refuses; for a replay, a capture that cannot be opened.
+    /// what [`Live::start`] refuses and an instruments fetch that fails; for a replay, a capture
+    /// that cannot be opened; [`Error::Spawn`] if the thread cannot be started.
     ///
     /// ```
     /// use depthbook::{Error, Feed, Venue};
@@ -292,7 +304,7 @@ impl Feed {
         if self.symbols.is_empty() {
             return Err(Error::NoSymbols);
         }
-        let stop = Arc::new(AtomicBool::new(false));
+        let control = Arc::new(Control::default());
         let core = match self.core {
             None => None,
             Some(index) => Some(
@@ -309,27 +321,59 @@ impl Feed {
                 config.channel = self.channel;
                 config.ws_url = ws_url;
                 config.rest_url = rest_url.clone();
-                let instruments = if self.instruments {
-                    let protocol = Protocol::of_market(self.venue, self.market)?;
-                    let timeout = Duration::from_secs(10);
-                    fetch_instruments(&protocol, &self.symbols, rest_url.as_deref(), timeout)?
+                let fetch = if self.instruments {
+                    Some(Protocol::of_market(self.venue, self.market)?)
                 } else {
-                    Vec::new()
+                    None
                 };
-                let mut live = Live::start(config)?;
-                let (readers, updates) = self.readers(live.engine_mut());
-                let flag = Arc::clone(&stop);
+                let (ready_tx, ready) = crossbeam_channel::bounded(1);
+                let flag = Arc::clone(&control);
                 let thread = spawn(core, move || {
-                    while !flag.load(Ordering::Relaxed) {
-                        if live.step().is_none() {
-                            break;
+                    // Everything that builds, blocks on or drops a tokio runtime happens here,
+                    // on the loop's own thread, never on the caller's: that may be a runtime's
+                    // thread, where `block_on` panics ("Cannot start a runtime from within a
+                    // runtime") and so does dropping a runtime.
+                    let instruments = match fetch {
+                        Some(protocol) => fetch_instruments(
+                            &protocol,
+                            &self.symbols,
+                            rest_url.as_deref(),
+                            INSTRUMENTS_TIMEOUT,
+                        )?,
+                        None => Vec::new(),
+                    };
+                    let mut live = Live::start(config)?;
+                    let (readers, updates) = self.readers(live.engine_mut());
+                    // Only fails if start() is gone, which waits for this: then nobody reads.
+                    if ready_tx.send((readers, updates, instruments)).is_ok() {
+                        while !flag.is_stopped() {
+                            if live.step().is_none() {
+                                break;
+                            }
                         }
                     }
                     let counters = *live.engine().counters();
-                    live.shutdown()?;
+                    if flag.is_abandoned() {
+                        // Dropped Books: the runtime is shut down in the background (Live's
+                        // drop), without waiting for its tasks.
+                        drop(live);
+                    } else {
+                        live.shutdown()?;
+                    }
                     Ok(counters)
                 })?;
-                Ok(Books::new(readers, updates, stop, thread).with_instruments(instruments))
+                match ready.recv() {
+                    Ok((readers, updates, instruments)) => {
+                        Ok(Books::new(readers, updates, control, thread)
+                            .with_instruments(instruments))
+                    }
+                    // The thread ended before the loop was ready: it returned why.
+                    Err(_) => Err(match thread.join() {
+                        Ok(Err(error)) => error,
+                        // It panicked. (It cannot end well without reporting readiness first.)
+                        Ok(Ok(_)) | Err(_) => Error::Panicked,
+                    }),
+                }
             }
             Source::Capture(paths) => {
                 let mut engine = Engine::new(self.engine_config());
@@ -337,10 +381,10 @@ impl Feed {
                 // thread (a reader holds its files' handles, which stay on one thread).
                 drop(open(self.venue, &paths)?);
                 let (readers, updates) = self.readers(&mut engine);
-                let (flag, venue) = (Arc::clone(&stop), self.venue);
+                let (flag, venue) = (Arc::clone(&control), self.venue);
                 let thread =
                     spawn(core, move || replay(engine, open(venue, &paths)?, &flag, |_| {}))?;
-                Ok(Books::new(readers, updates, stop, thread))
+                Ok(Books::new(readers, updates, control, thread))
             }
         }
     }
@@ -376,7 +420,7 @@ impl Feed {
         let capture = open(self.venue, paths)?;
         // Drained after every frame, which publishes a few updates per message.
         let updates = engine.subscribe(1 << 16, SlowConsumer::DropNewest);
-        let never = AtomicBool::new(false);
+        let never = Control::default();
         replay(engine, capture, &never, |_| updates.try_iter().for_each(|u| on_update(&u)))
     }
 
@@ -414,14 +458,15 @@ fn open(venue: Venue, paths: &[PathBuf]) -> Result<CaptureReader, Error> {
     Ok(CaptureReader::open(paths, max_line)?)
 }
 
-/// The replay loop: every record into the engine, `after` once per record.
+/// The replay loop: every record into the engine, `after` once per record, until the end of
+/// the captures or until `control` says stop (checked before every record).
 fn replay(
     mut engine: Engine,
     mut capture: CaptureReader,
-    stop: &AtomicBool,
+    control: &Control,
     mut after: impl FnMut(&Engine),
 ) -> Result<Counters, Error> {
-    while !stop.load(Ordering::Relaxed) {
+    while !control.is_stopped() {
         let Some(record) = capture.next()? else { break };
         depthbook_capture::feed(&mut engine, &record);
         after(&engine);

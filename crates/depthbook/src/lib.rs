@@ -7,6 +7,11 @@
 //! with its reason and whether a resync is in flight, with a generation that increments at each
 //! rebuild. A book that is not known to be consistent is never shown Live.
 //!
+//! Nothing here panics on market data or in async code: [`Feed::start`] may be called from
+//! inside a tokio runtime (a live feed's runtime lives on the loop's thread), dropping
+//! [`Books`] ends the loop promptly, and [`analytics`] answers an arithmetic overflow with
+//! [`Error::Arithmetic`].
+//!
 //! A backtest is the same feed over a capture; [`Feed::run_here`] runs it on the caller's
 //! thread, every update in order:
 //!

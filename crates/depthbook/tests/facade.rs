@@ -50,7 +50,7 @@ fn a_replay_on_its_own_thread_ends_with_the_books_of_a_replay_on_the_callers() {
             (top.bid, top.ask)
         );
         assert!(view.bids().len() > 1 && view.asks().len() > 1, "{symbol}: levels below the top");
-        assert!(depthbook::analytics::imbalance(&view, 5).is_some());
+        assert!(depthbook::analytics::imbalance(&view, 5).unwrap().is_some());
     }
     assert_eq!(counters.checksum_failures, 0);
     for (symbol, reader) in readers {
