@@ -17,7 +17,8 @@ pub(crate) enum Position {
     RecvNs(i64),
 }
 
-/// Appends the `--emit` line of `view`: `tob` or `depth:N` (`none` is never asked for).
+/// Appends the `--emit` line of `view`: `tob` or `depth:N` (`none` is never asked for), the
+/// contract's fields first, then what was checked on its message (`integrity`) and `crossed`.
 pub(crate) fn view_line(
     out: &mut String,
     engine: &Engine,
@@ -57,7 +58,12 @@ pub(crate) fn view_line(
             push_level(out, view.ask);
         }
     }
-    out.push_str("}\n");
+    let _ = writeln!(
+        out,
+        ",\"integrity\":\"{}\",\"crossed\":{}}}",
+        view.integrity.name(),
+        view.crossed
+    );
 }
 
 /// Appends `s` as a JSON string (symbols come from the feed, so escape everything needed).

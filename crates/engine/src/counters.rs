@@ -32,17 +32,20 @@ pub struct Counters {
     pub buffer_overflows: u64,
     /// Views a full consumer channel did not take.
     pub views_dropped: u64,
-    /// Breaks of a continuity the venue is only observed to keep (Bybit `u` + 1, Bitget
-    /// `pseq`): applied, the book kept Live, and counted so the assumption is checked.
+    /// Breaks of a continuity the venue is only observed to keep (Bitget `pseq`): applied,
+    /// the book kept Live, and counted so the assumption is checked.
     pub unconfirmed_breaks: u64,
     /// Books made Stale, their memory given back, because a message for them took the engine
     /// over its memory budget.
     pub over_budget: u64,
+    /// Deltas a Live book already held (a repeated or older message by the venue's sequence):
+    /// dropped, the book kept Live.
+    pub repeats: u64,
 }
 
 impl Counters {
     /// Every counter with its name (the replay contract's), in declaration order.
-    pub fn fields(&self) -> [(&'static str, u64); 16] {
+    pub fn fields(&self) -> [(&'static str, u64); 17] {
         [
             ("frames", self.frames),
             ("skipped", self.skipped),
@@ -60,6 +63,7 @@ impl Counters {
             ("views_dropped", self.views_dropped),
             ("unconfirmed_breaks", self.unconfirmed_breaks),
             ("over_budget", self.over_budget),
+            ("repeats", self.repeats),
         ]
     }
 

@@ -8,20 +8,25 @@
 
 use depthbook_core::{Book, Price, Qty, Side};
 use depthbook_latest::{Reader, Writer};
-use depthbook_venues::InstrumentId;
+use depthbook_venues::{InstrumentId, Integrity};
 
 use crate::latest::{state_bits, state_of};
+use crate::publish::TopOfBook;
 use crate::state::BookState;
 
 /// Levels a side a [`DepthView`] holds.
 pub const DEPTH_LEVELS: usize = 20;
 
-/// Header words: state bits, generation, sequence, receive time, level counts, gap ids (2).
+/// Header words: state bits, generation, sequence, receive time, level counts (with the
+/// integrity and crossed flag), gap ids (2).
 const HEADER: usize = 7;
 /// Price scales, eight to a word.
 const SCALE_WORDS: usize = (2 * DEPTH_LEVELS).div_ceil(8);
 const WORDS: usize = HEADER + 4 * DEPTH_LEVELS + SCALE_WORDS;
 const HAS_SEQ: u64 = 1 << 40;
+// In word 4, above the two level counts.
+const INTEGRITY_SHIFT: u32 = 16;
+const CROSSED: u64 = 1 << 18;
 
 /// The best levels of one book, as of its last view published while Live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +43,10 @@ pub struct DepthView {
     pub seq: Option<i64>,
     /// When that message's frame was received, in ns.
     pub recv_ns: i64,
+    /// What was checked on that message.
+    pub integrity: Integrity,
+    /// Whether the levels are crossed (best bid at or above best ask).
+    pub crossed: bool,
     bids: [(Price, Qty); DEPTH_LEVELS],
     asks: [(Price, Qty); DEPTH_LEVELS],
     n_bids: usize,
@@ -45,9 +54,14 @@ pub struct DepthView {
 }
 
 impl DepthView {
-    /// Whether the levels may be traded on: the book is Live.
+    /// Whether the book is Live: its levels are the venue's book as of its last message.
     pub const fn is_live(&self) -> bool {
         self.state.is_live()
+    }
+
+    /// Whether the levels may be traded on: the book is Live and not crossed.
+    pub const fn is_tradeable(&self) -> bool {
+        self.state.is_live() && !self.crossed
     }
 
     /// Bids, best first (at most [`DEPTH_LEVELS`]).
@@ -96,18 +110,17 @@ pub(crate) struct DepthWriter {
 }
 
 impl DepthWriter {
+    /// A cell showing `book` as of `last` (its last view, while it is Live), else no levels.
     pub(crate) fn new(
         instrument: InstrumentId,
         book: &Book,
         state: BookState,
         resync: bool,
-        generation: u64,
-        seq: Option<i64>,
-        recv_ns: i64,
+        last: Option<&TopOfBook>,
     ) -> (Self, DepthReader) {
         let mut words = [0u64; WORDS];
-        if generation > 0 {
-            levels(&mut words, book, generation, seq, recv_ns);
+        if let Some(view) = last {
+            levels(&mut words, book, view);
         }
         set_state(&mut words, state, resync);
         let (cell, reader) = depthbook_latest::cell(words);
@@ -118,15 +131,9 @@ impl DepthWriter {
         DepthReader { instrument, cell: self.cell.reader() }
     }
 
-    /// A view of the Live `book` was published.
-    pub(crate) fn published(
-        &mut self,
-        book: &Book,
-        generation: u64,
-        seq: Option<i64>,
-        recv_ns: i64,
-    ) {
-        levels(&mut self.words, book, generation, seq, recv_ns);
+    /// `view` of the Live `book` was published.
+    pub(crate) fn published(&mut self, book: &Book, view: &TopOfBook) {
+        levels(&mut self.words, book, view);
         set_state(&mut self.words, BookState::Live, false);
         self.cell.write(&self.words);
     }
@@ -148,10 +155,10 @@ fn set_state(w: &mut [u64; WORDS], state: BookState, resync: bool) {
     (w[5], w[6]) = (gap[0], gap[1]);
 }
 
-/// The book's best levels into the words (state bits kept).
-fn levels(w: &mut [u64; WORDS], book: &Book, generation: u64, seq: Option<i64>, recv_ns: i64) {
-    w[0] = if seq.is_some() { w[0] | HAS_SEQ } else { w[0] & !HAS_SEQ };
-    (w[1], w[2], w[3]) = (generation, seq.unwrap_or(0) as u64, recv_ns as u64);
+/// The book's best levels, as of its view `view`, into the words (state bits kept).
+fn levels(w: &mut [u64; WORDS], book: &Book, view: &TopOfBook) {
+    w[0] = if view.seq.is_some() { w[0] | HAS_SEQ } else { w[0] & !HAS_SEQ };
+    (w[1], w[2], w[3]) = (view.generation, view.seq.unwrap_or(0) as u64, view.recv_ns as u64);
     let mut counts = [0u64; 2];
     for (s, side) in [Side::Bid, Side::Ask].into_iter().enumerate() {
         for (i, level) in book.side(side).iter().take(DEPTH_LEVELS).enumerate() {
@@ -163,7 +170,10 @@ fn levels(w: &mut [u64; WORDS], book: &Book, generation: u64, seq: Option<i64>, 
             counts[s] += 1;
         }
     }
-    w[4] = counts[0] | counts[1] << 8;
+    w[4] = counts[0]
+        | counts[1] << 8
+        | u64::from(view.integrity.code()) << INTEGRITY_SHIFT
+        | if view.crossed { CROSSED } else { 0 };
 }
 
 fn decode(instrument: InstrumentId, w: &[u64; WORDS]) -> DepthView {
@@ -175,6 +185,8 @@ fn decode(instrument: InstrumentId, w: &[u64; WORDS]) -> DepthView {
         generation: w[1],
         seq: (w[0] & HAS_SEQ != 0).then_some(w[2] as i64),
         recv_ns: w[3] as i64,
+        integrity: Integrity::from_code((w[4] >> INTEGRITY_SHIFT) as u8),
+        crossed: w[4] & CROSSED != 0,
         bids: [(Price::ZERO, Qty::ZERO); DEPTH_LEVELS],
         asks: [(Price::ZERO, Qty::ZERO); DEPTH_LEVELS],
         n_bids: 0,

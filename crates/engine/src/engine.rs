@@ -3,7 +3,7 @@
 use crossbeam_channel::Receiver;
 use depthbook_core::{Book, NumberError, Side};
 use depthbook_venues::{
-    BookEvent, BookKind, ChecksumRule, Cursor, Decoded, Frame, FrameKind, InstrumentId,
+    BookEvent, BookKind, ChecksumRule, Cursor, Decoded, Frame, FrameKind, InstrumentId, Integrity,
     LevelUpdate, Limits, SeqRule, SymbolMeta, SymbolTable, Venue, VenueDecoder, Verdict,
 };
 
@@ -38,7 +38,8 @@ pub struct EngineConfig {
     /// makes its book Stale ([`StaleReason::MemoryBudget`]) and gives that book's memory back,
     /// so per-book caps times many instruments cannot add up without bound.
     pub max_heap_bytes: usize,
-    /// Decoder limits.
+    /// Decoder limits: the venue's ([`Limits::for_venue`]) by default. The live driver caps
+    /// WebSocket messages and the replay reader caps lines by `limits.max_frame_bytes` too.
     pub limits: Limits,
 }
 
@@ -56,7 +57,7 @@ impl EngineConfig {
             default_depth: None,
             default_precision: None,
             max_heap_bytes: 160 << 20,
-            limits: Limits::default(),
+            limits: Limits::for_venue(venue),
         }
     }
 }
@@ -87,6 +88,8 @@ struct Instrument {
     depth: Option<DepthWriter>,
     // Heap bytes of `book` and `pending` when last counted.
     heap: usize,
+    // What was checked on the last message applied (the integrity its view is published with).
+    integrity: Integrity,
 }
 
 impl Instrument {
@@ -107,6 +110,7 @@ impl Instrument {
             latest: None,
             depth: None,
             heap: self.heap,
+            integrity: self.integrity,
         }
     }
 }
@@ -128,6 +132,9 @@ struct Books {
     conn_seq: Option<i64>,
     // Sum of every instrument's `heap`: within `config.max_heap_bytes` after every message.
     heap_total: usize,
+    // Whether the frame being ingested carried a connection-wide number, which the engine
+    // checked before its events ([`SeqRule::Connection`] venues).
+    conn_checked: bool,
 }
 
 /// The single-threaded ingest loop's state: decoder, books, counters and consumers.
@@ -162,6 +169,7 @@ impl Engine {
             requests: Vec::new(),
             conn_seq: None,
             heap_total: 0,
+            conn_checked: false,
             config,
         };
         books.grow_to(symbols.len());
@@ -207,6 +215,7 @@ impl Engine {
                 requests: books.requests.clone(),
                 conn_seq: books.conn_seq,
                 heap_total,
+                conn_checked: false,
             },
         }
     }
@@ -234,6 +243,7 @@ impl Engine {
         books.counters.frames += 1;
         let result = self.decoder.decode(frame, &mut self.symbols, &mut self.decoded);
         books.grow_to(self.symbols.len());
+        books.conn_checked = self.decoded.conn_seq.is_some();
         if let Some(seq) = self.decoded.conn_seq {
             books.on_conn_seq(seq);
         }
@@ -375,17 +385,8 @@ impl Engine {
         // The book's levels are its last view's only while it is Live: a Stale book may hold a
         // failed rebuild's levels, which no reader may see.
         let last = inst.last_view.filter(|_| inst.state.is_live());
-        let (generation, seq, recv_ns) =
-            last.map_or((0, None, 0), |v| (v.generation, v.seq, v.recv_ns));
-        let (writer, reader) = DepthWriter::new(
-            id,
-            &inst.book,
-            inst.state,
-            inst.snapshot_wanted,
-            generation,
-            seq,
-            recv_ns,
-        );
+        let (writer, reader) =
+            DepthWriter::new(id, &inst.book, inst.state, inst.snapshot_wanted, last.as_ref());
         inst.depth = Some(writer);
         Some(reader)
     }
@@ -431,6 +432,7 @@ impl Books {
                 latest: None,
                 depth: None,
                 heap: 0,
+                integrity: Integrity::Unverifiable,
             });
         }
     }
@@ -476,7 +478,7 @@ impl Books {
                 }
                 let verdict = rule.check(&inst.cursor, &event.seq);
                 match verdict {
-                    Verdict::Skip => {}
+                    Verdict::Skip => self.counters.repeats += 1,
                     Verdict::Gap { expected, got } => {
                         self.counters.gaps += 1;
                         self.go_stale(id, StaleReason::Gap { expected, got });
@@ -491,6 +493,10 @@ impl Books {
                         if matches!(verdict, Verdict::Unconfirmed { .. }) {
                             self.counters.unconfirmed_breaks += 1;
                         }
+                        let sequenced = match rule {
+                            SeqRule::Connection => self.conn_checked,
+                            _ => rule.checks(&inst.cursor, &event.seq),
+                        };
                         if !self.apply_levels(id, levels) {
                             self.go_stale(id, StaleReason::BadMessage);
                             return;
@@ -499,7 +505,12 @@ impl Books {
                         rule.advance(&mut inst.cursor, &event.seq);
                         inst.last_exchange_ms = event.exchange_ms.or(inst.last_exchange_ms);
                         self.counters.applied += 1;
-                        if self.finish_message(id, event, meta) && !levels.is_empty() {
+                        let Some(checksummed) = self.finish_message(id, event, meta) else {
+                            return;
+                        };
+                        self.instruments[id as usize].integrity =
+                            Integrity::of(sequenced, checksummed);
+                        if !levels.is_empty() {
                             self.publish_view(id, recv_ns);
                         }
                     }
@@ -550,10 +561,15 @@ impl Books {
         } else {
             inst.pending.clear();
         }
-        if !self.finish_message(id, event, meta) {
+        let Some(checksummed) = self.finish_message(id, event, meta) else {
             return;
-        }
+        };
+        let sequenced = match rule {
+            SeqRule::Connection => self.conn_checked,
+            _ => rule.starts_chain(&event.seq),
+        };
         let inst = &mut self.instruments[id as usize];
+        inst.integrity = Integrity::of(sequenced, checksummed);
         inst.generation += 1;
         if !inst.state.is_live() {
             inst.state = BookState::Live;
@@ -621,32 +637,46 @@ impl Books {
     }
 
     /// After a message's levels are applied: truncate to depth, verify the checksum, note a
-    /// crossed book. Returns whether the book is still trusted.
-    fn finish_message(&mut self, id: InstrumentId, event: &BookEvent, meta: &SymbolMeta) -> bool {
+    /// crossed book. Returns `None` if the book is no longer trusted (its checksum failed),
+    /// else whether a checksum was verified on this message.
+    fn finish_message(
+        &mut self,
+        id: InstrumentId,
+        event: &BookEvent,
+        meta: &SymbolMeta,
+    ) -> Option<bool> {
         let inst = &mut self.instruments[id as usize];
         if self.venue.truncates_to_depth()
             && let Some(depth) = event.depth.or(meta.depth)
         {
             inst.book.truncate(depth as usize);
         }
+        let mut verified = false;
         if let Some(expected) = event.checksum {
             // Keeps the book's cached checksum fragments in the spelling the rule uses (a no-op
             // unless the feed just announced new precisions).
             inst.book.set_checksum_spelling(self.checksum_rule.spelling(meta));
             match self.checksum_rule.verify(&inst.book, expected, meta) {
-                Some(true) => self.counters.checksums_verified += 1,
+                Some(true) => {
+                    self.counters.checksums_verified += 1;
+                    verified = true;
+                }
                 Some(false) => {
                     self.counters.checksum_failures += 1;
                     self.go_stale(id, StaleReason::ChecksumMismatch);
-                    return false;
+                    return None;
                 }
                 None => {}
             }
         }
+        if inst.book.exhausted() {
+            self.go_stale(id, StaleReason::DepthExhausted);
+            return None;
+        }
         if inst.book.is_crossed() {
             self.counters.crossed += 1;
         }
-        true
+        Some(verified)
     }
 
     fn go_stale(&mut self, id: InstrumentId, reason: StaleReason) {
@@ -728,13 +758,14 @@ impl Books {
             ask: top(Side::Ask),
             generation: inst.generation,
             crossed: inst.book.is_crossed(),
+            integrity: inst.integrity,
         };
         inst.last_view = Some(view);
         if let Some(writer) = &mut inst.latest {
             writer.published(view);
         }
         if let Some(writer) = &mut inst.depth {
-            writer.published(&inst.book, inst.generation, inst.cursor.last, recv_ns);
+            writer.published(&inst.book, &view);
         }
         self.counters.published += 1;
         self.send(Update::Book(view));

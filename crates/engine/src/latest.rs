@@ -8,7 +8,7 @@
 
 use depthbook_core::{Price, Qty};
 use depthbook_latest::{Reader, Writer};
-use depthbook_venues::InstrumentId;
+use depthbook_venues::{InstrumentId, Integrity};
 
 use crate::publish::TopOfBook;
 use crate::state::{BookState, StaleReason};
@@ -29,9 +29,17 @@ pub struct LatestTop {
 }
 
 impl LatestTop {
-    /// Whether the top may be traded on: the book is Live.
+    /// Whether the book is Live: the top is the venue's as of its last message.
     pub const fn is_live(&self) -> bool {
         self.state.is_live()
+    }
+
+    /// Whether the top may be traded on: the book is Live and its last view is not crossed.
+    pub const fn is_tradeable(&self) -> bool {
+        match self.top {
+            Some(top) => self.state.is_live() && top.is_tradeable(),
+            None => false,
+        }
     }
 }
 
@@ -103,6 +111,7 @@ const STATE_SHIFT: u32 = 8;
 const REASON_SHIFT: u32 = 16;
 const BID_SCALE_SHIFT: u32 = 24;
 const ASK_SCALE_SHIFT: u32 = 32;
+const INTEGRITY_SHIFT: u32 = 40;
 
 /// A state and resync flag as word-0 bits, the gap's ids going in `gap`.
 pub(crate) fn state_bits(state: BookState, resync_in_flight: bool, gap: &mut [u64; 2]) -> u64 {
@@ -123,7 +132,8 @@ pub(crate) fn state_of(bits: u64, gap: [u64; 2]) -> (BookState, bool) {
         2 => StaleReason::BadMessage,
         3 => StaleReason::Disconnect,
         4 => StaleReason::Watchdog,
-        _ => StaleReason::MemoryBudget,
+        5 => StaleReason::MemoryBudget,
+        _ => StaleReason::DepthExhausted,
     };
     let state = match (bits >> STATE_SHIFT) as u8 {
         1 => BookState::Live,
@@ -141,6 +151,7 @@ fn encode(latest: &LatestTop) -> [u64; WORDS] {
     if let Some(top) = latest.top {
         w[0] |= HAS_TOP;
         w[0] |= if top.crossed { CROSSED } else { 0 };
+        w[0] |= u64::from(top.integrity.code()) << INTEGRITY_SHIFT;
         w[1] = top.generation;
         if let Some(seq) = top.seq {
             w[0] |= HAS_SEQ;
@@ -175,6 +186,7 @@ fn reason_code(reason: StaleReason, gap: &mut [u64; 2]) -> u64 {
         StaleReason::Disconnect => 3,
         StaleReason::Watchdog => 4,
         StaleReason::MemoryBudget => 5,
+        StaleReason::DepthExhausted => 6,
     }
 }
 
@@ -199,6 +211,7 @@ fn decode(instrument: InstrumentId, w: &[u64; WORDS]) -> LatestTop {
         ask: level(HAS_ASK, ASK_SCALE_SHIFT, w[7], w[8]),
         generation: w[1],
         crossed: flag(CROSSED),
+        integrity: Integrity::from_code(byte(INTEGRITY_SHIFT)),
     });
     LatestTop { state, resync_in_flight, top }
 }
@@ -220,6 +233,7 @@ mod tests {
             ask: level(ask),
             generation: 42,
             crossed: true,
+            integrity: Integrity::Checksummed,
         }
     }
 
@@ -240,8 +254,12 @@ mod tests {
             BookState::Stale(StaleReason::Disconnect),
             BookState::Stale(StaleReason::Watchdog),
             BookState::Stale(StaleReason::MemoryBudget),
+            BookState::Stale(StaleReason::DepthExhausted),
         ];
-        for top in tops {
+        for (i, mut top) in tops.into_iter().enumerate() {
+            if let Some(top) = &mut top {
+                top.integrity = Integrity::ALL[i % Integrity::ALL.len()];
+            }
             for state in states {
                 for resync_in_flight in [false, true] {
                     let latest = LatestTop { state, resync_in_flight, top };

@@ -39,6 +39,7 @@ mod state;
 
 pub use counters::Counters;
 pub use depth::{DEPTH_LEVELS, DepthReader, DepthView};
+pub use depthbook_venues::Integrity;
 pub use engine::{Engine, EngineConfig};
 pub use latest::{LatestTop, TopReader};
 pub use publish::{SlowConsumer, Status, StatusEvent, TopOfBook, Update};

@@ -2,7 +2,7 @@
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use depthbook_core::{Price, Qty};
-use depthbook_venues::InstrumentId;
+use depthbook_venues::{InstrumentId, Integrity};
 
 use crate::state::StaleReason;
 
@@ -25,6 +25,16 @@ pub struct TopOfBook {
     pub generation: u64,
     /// Best bid at or above best ask (legitimate in some auctions; flagged, still published).
     pub crossed: bool,
+    /// What was checked on the message that produced this view.
+    pub integrity: Integrity,
+}
+
+impl TopOfBook {
+    /// Whether this view may be traded on: it is published only while its book is Live, and
+    /// it is not crossed.
+    pub const fn is_tradeable(&self) -> bool {
+        !self.crossed
+    }
 }
 
 /// A change of a book's state.

@@ -22,6 +22,9 @@ pub enum StaleReason {
     /// The engine went over its memory budget ([`crate::EngineConfig::max_heap_bytes`]) with
     /// a message for this book: its memory was given back, and it must be rebuilt.
     MemoryBudget,
+    /// A side that had evicted levels past the per-side cap lost every level it kept: what the
+    /// venue holds there is unknown ([`depthbook_core::Book::exhausted`]).
+    DepthExhausted,
 }
 
 impl StaleReason {
@@ -34,6 +37,7 @@ impl StaleReason {
             StaleReason::Disconnect => "disconnect",
             StaleReason::Watchdog => "watchdog",
             StaleReason::MemoryBudget => "memory_budget",
+            StaleReason::DepthExhausted => "depth_exhausted",
         }
     }
 }

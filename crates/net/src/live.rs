@@ -84,7 +84,9 @@ pub struct LiveConfig {
     pub healthy_after: Duration,
     /// Give a connection attempt up after this.
     pub connect_timeout: Duration,
-    /// Largest WebSocket message or REST body accepted.
+    /// Largest WebSocket message or REST body accepted, and the engine's frame limit: the
+    /// venue's ([`depthbook_venues::Limits::for_venue`]: 32 MiB for Coinbase Advanced Trade,
+    /// whose snapshots hold the whole book) unless set.
     pub max_message_bytes: usize,
     /// How often timers are checked.
     pub tick: Duration,
@@ -115,7 +117,7 @@ impl LiveConfig {
             min_connect_interval: None,
             healthy_after: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
-            max_message_bytes: 4 << 20,
+            max_message_bytes: depthbook_venues::Limits::for_venue(venue).max_frame_bytes,
             tick: Duration::from_millis(100),
             metrics: false,
         }

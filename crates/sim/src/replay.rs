@@ -223,6 +223,9 @@ impl Replay {
         engine_config.default_depth = config.default_depth;
         engine_config.default_precision = config.default_precision;
         engine_config.max_instruments = MAX_SYMBOLS;
+        // The exchange holds its whole book: a Coinbase snapshot renders every level (tens of
+        // thousands a side), past the client's cap.
+        engine_config.max_levels_per_side = 250_000;
         let classifier =
             Classifier::new(config.venue, dialect, engine_config.limits, config.default_precision);
         let now = Instant::now();

@@ -7,8 +7,8 @@ use depthbook_venues::{InstrumentId, Venue};
 
 use crate::reference::stamp;
 use crate::{
-    binance_snapshot, bitget_snapshot, capture_reader, deribit_snapshot, fixture_lines,
-    gateio_snapshot, kraken_v1_snapshot, kraken_v2_snapshot, okx_snapshot,
+    binance_snapshot, bitget_snapshot, bybit_snapshot, capture_reader, deribit_snapshot,
+    fixture_lines, gateio_snapshot, kraken_v1_snapshot, kraken_v2_snapshot, okx_snapshot,
 };
 
 /// A feed: its name, venue and lines.
@@ -24,8 +24,9 @@ pub struct Feed {
 
 /// Every feed the reference reconstructor covers: one per venue it knows, OKX twice (the real
 /// capture without sequence ids, and its extract with the `seqId` chain OKX sends today) and
-/// Gate.io twice (spot and USDT futures).
-pub const REFERENCE_FEEDS: [Feed; 13] = [
+/// Gate.io twice (spot and USDT futures), Bybit twice (the real 2026 spot capture, and the
+/// Binance spot capture reshaped, which is longer).
+pub const REFERENCE_FEEDS: [Feed; 14] = [
     Feed {
         name: "binance_spot",
         venue: Venue::BinanceSpot,
@@ -89,8 +90,8 @@ pub const REFERENCE_FEEDS: [Feed; 13] = [
         venue: Venue::Coinbase,
         load: || fixture_lines("coinbase/coinbase_advanced_derived_from_exchange_20210417.txt.gz"),
     },
-    // Reshaped from the Binance spot capture (fixtures/README.md): no real Bybit stream exists
-    // in the samples.
+    // Reshaped from the Binance spot capture (fixtures/README.md), for its length (1500 deltas of
+    // one book); `bybit_real` below is a real recording.
     Feed {
         name: "bybit",
         venue: Venue::Bybit,
@@ -112,6 +113,13 @@ pub const REFERENCE_FEEDS: [Feed; 13] = [
         name: "kraken_v2",
         venue: Venue::Kraken,
         load: || fixture_lines("kraken/kraken_v2_derived_from_v1_20210417.txt.gz"),
+    },
+    // Real, 2026-08-09: spot `orderbook.200` BTCUSDT and ETHUSDT, with tickers, trades and
+    // klines on the same connection.
+    Feed {
+        name: "bybit_real",
+        venue: Venue::Bybit,
+        load: || fixture_lines("bybit/bybit_v5_spot_ob200_cryptofeed_20260809.txt"),
     },
 ];
 
@@ -189,6 +197,7 @@ pub fn snapshot_line(engine: &Engine, id: InstrumentId, prev: &[u8]) -> Option<V
         Venue::Deribit => Some(stamped(deribit_snapshot(sym, book, engine.last_seq(id)?))),
         Venue::KrakenV1 => Some(stamped(kraken_v1_snapshot(sym, book, 1000))),
         Venue::Kraken => Some(stamped(kraken_v2_snapshot(sym, book))),
+        Venue::Bybit => Some(stamped(bybit_snapshot(sym, book, 200, engine.last_seq(id)?))),
         _ => None,
     }
 }

@@ -279,6 +279,51 @@ pub fn deribit_snapshot(instrument: &str, book: &Book, change_id: i64) -> Vec<u8
     .into_bytes()
 }
 
+/// A Bybit v5 `orderbook.{depth}` snapshot push of `book` for `symbol` at update id `u`.
+pub fn bybit_snapshot(symbol: &str, book: &Book, depth: u32, u: i64) -> Vec<u8> {
+    format!(
+        "{{\"topic\":\"orderbook.{depth}.{symbol}\",\"type\":\"snapshot\",\"ts\":0,\"data\":{{\"s\":\"{symbol}\",\"b\":{},\"a\":{},\"u\":{u},\"seq\":0}}}}",
+        json_pairs(&spelled(book, Side::Bid), ""),
+        json_pairs(&spelled(book, Side::Ask), "")
+    )
+    .into_bytes()
+}
+
+/// The head of a Coinbase Advanced Trade `l2_data` snapshot frame of `product` at connection
+/// number `seq`; its updates follow, comma-separated ([`coinbase_advanced_update`]), then
+/// [`COINBASE_ADVANCED_TAIL`].
+pub fn coinbase_advanced_head(product: &str, seq: u64) -> String {
+    format!(
+        "{{\"channel\":\"l2_data\",\"client_id\":\"\",\"timestamp\":\"2026-08-09T00:00:00.000000Z\",\"sequence_num\":{seq},\"events\":[{{\"type\":\"snapshot\",\"product_id\":\"{product}\",\"updates\":["
+    )
+}
+
+/// What closes a frame begun by [`coinbase_advanced_head`].
+pub const COINBASE_ADVANCED_TAIL: &str = "]}]}";
+
+/// Update `i` of a generated Coinbase Advanced Trade snapshot of `per_side` levels a side:
+/// bids from 60000 down by a cent, then asks from 60000.01 up, sizes varied.
+pub fn coinbase_advanced_update(i: usize, per_side: usize) -> String {
+    let (side, cents) = if i < per_side {
+        ("bid", 6_000_000 - i as i64)
+    } else {
+        ("offer", 6_000_001 + (i - per_side) as i64)
+    };
+    format!(
+        "{{\"side\":\"{side}\",\"event_time\":\"2026-08-09T00:00:00.000000Z\",\"price_level\":\"{}.{:02}\",\"new_quantity\":\"0.{:08}\"}}",
+        cents / 100,
+        cents % 100,
+        1 + i % 99_999_999
+    )
+}
+
+/// A whole generated Coinbase Advanced Trade snapshot frame (see [`coinbase_advanced_update`]).
+pub fn coinbase_advanced_snapshot(product: &str, per_side: usize, seq: u64) -> String {
+    let updates: Vec<String> =
+        (0..2 * per_side).map(|i| coinbase_advanced_update(i, per_side)).collect();
+    format!("{}{}{COINBASE_ADVANCED_TAIL}", coinbase_advanced_head(product, seq), updates.join(","))
+}
+
 /// Writes `lines` as a gzip capture file under a fresh temporary directory; returns its path.
 pub fn write_temp_capture(name: &str, lines: &[Vec<u8>]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("depthbook-test-{}-{name}", std::process::id()));

@@ -115,8 +115,18 @@ const DERIBIT: Feed = Feed {
     load: REFERENCE_FEEDS[7].load,
 };
 
-const FEEDS: [&Feed; 8] =
-    [&BINANCE_SPOT, &BINANCE_USDM, &OKX, &OKX_SEQ, &KRAKEN, &GATEIO, &BITGET, &DERIBIT];
+/// Bybit v5 spot `orderbook.200`, the real 2026 recording: BTCUSDT has 299 deltas after its
+/// snapshot, each `u` one more than the last.
+const BYBIT: Feed = Feed {
+    slot: 8,
+    venue: Venue::Bybit,
+    target: "BTCUSDT",
+    top_n: 10,
+    load: REFERENCE_FEEDS[13].load,
+};
+
+const FEEDS: [&Feed; 9] =
+    [&BINANCE_SPOT, &BINANCE_USDM, &OKX, &OKX_SEQ, &KRAKEN, &GATEIO, &BITGET, &DERIBIT, &BYBIT];
 
 /// Whether the venue's messages carry a checksum of the book (faults must then touch the
 /// checksummed levels to be observable).
@@ -370,6 +380,9 @@ enum Detect {
     BadMessage,
     /// Nothing is lost: the book equals the clean run's throughout.
     Harmless,
+    /// Nothing is lost, and the repeated message is dropped as one (counted in `repeats`),
+    /// not applied again.
+    Repeat,
 }
 
 /// Where the detection must happen, beyond "where the reference says".
@@ -492,7 +505,7 @@ fn check(feed: &Feed, fault: Fault, detect: Detect, at: At) {
     let found = reference.detect;
     let next_msg = (fault_at..faulty.len()).find(|&i| is_target_msg(feed, &faulty[i]));
     match (detect, found) {
-        (Detect::Harmless, None) => assert_eq!(at, At::Never),
+        (Detect::Harmless | Detect::Repeat, None) => assert_eq!(at, At::Never),
         (Detect::Gap, Some((_, StaleReason::Gap { .. })))
         | (Detect::Checksum, Some((_, StaleReason::ChecksumMismatch)))
         | (Detect::BadMessage, Some((_, StaleReason::BadMessage))) => {}
@@ -543,7 +556,11 @@ fn check(feed: &Feed, fault: Fault, detect: Detect, at: At) {
         let mine = part(got, id, true);
         let clean_mine = want.map(|w| part(w, id, true)).unwrap_or_default();
         let Some((d, reason)) = found else {
-            assert_eq!(mine, clean_mine, "harmless fault: the target at line {i}");
+            if detect == Detect::Repeat && i == fault_at {
+                assert_eq!(mine, LineOutcome::default(), "a repeat is dropped: line {i}");
+            } else {
+                assert_eq!(mine, clean_mine, "harmless fault: the target at line {i}");
+            }
             continue;
         };
         let (h, heal_top, heal_seq) = heal.unwrap();
@@ -594,11 +611,15 @@ fn check(feed: &Feed, fault: Fault, detect: Detect, at: At) {
         assert!(compared_after_heal > 0, "views compared after healing");
     } else {
         // Harmless: the only differences are the extra line's own.
+        let repeat = detect == Detect::Repeat;
         let extra = match fault {
-            Fault::Duplicate => part(&clean.outcomes[fault_at - 1], id, true).views.len() as u64,
+            Fault::Duplicate if !repeat => {
+                part(&clean.outcomes[fault_at - 1], id, true).views.len() as u64
+            }
             _ => 0,
         };
         let dup = u64::from(fault == Fault::Duplicate);
+        let reapplied = if repeat { 0 } else { dup };
         let checksummed =
             parse(feed.venue, &faulty[fault_at]).iter().filter(|m| m.checksum.is_some()).count()
                 as u64;
@@ -606,9 +627,10 @@ fn check(feed: &Feed, fault: Fault, detect: Detect, at: At) {
         want.frames += 1;
         want.decode_errors += fault.decode_errors();
         want.events += dup;
-        want.applied += dup;
+        want.applied += reapplied;
+        want.repeats += dup - reapplied;
         want.published += extra;
-        want.checksums_verified += dup * checksummed;
+        want.checksums_verified += reapplied * checksummed;
         assert_eq!(*c, want, "counters of a harmless fault");
     }
 }
@@ -962,4 +984,45 @@ fn deribit_truncated_change_is_a_decode_error_then_a_gap_at_the_next_change() {
 #[test]
 fn deribit_non_json_line_is_a_decode_error_that_changes_nothing() {
     check(&DERIBIT, Fault::NotJson, Detect::Harmless, At::Never);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bybit v5 (real 2026 spot recording): every delta's `u` is the previous one plus 1; a repeat
+// (`u <=` the book's) is dropped; anything else is a loss. No checksum: a changed size is
+// applied undetected (nothing in the feed can reveal it): not tested.
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn bybit_drop_one_delta_is_a_gap_at_the_next_delta() {
+    check(&BYBIT, Fault::Drop(1), Detect::Gap, At::NextMessage);
+}
+
+#[test]
+fn bybit_drop_three_deltas_is_a_gap_at_the_next_delta() {
+    check(&BYBIT, Fault::Drop(3), Detect::Gap, At::NextMessage);
+}
+
+#[test]
+fn bybit_negative_size_makes_the_book_stale_at_that_line() {
+    check(&BYBIT, Fault::BadSize("-5"), Detect::BadMessage, At::TheFault);
+}
+
+#[test]
+fn bybit_duplicate_delta_is_dropped_as_a_repeat() {
+    check(&BYBIT, Fault::Duplicate, Detect::Repeat, At::Never);
+}
+
+#[test]
+fn bybit_swapped_deltas_are_a_gap_at_the_first_of_them() {
+    check(&BYBIT, Fault::Swap, Detect::Gap, At::TheFault);
+}
+
+#[test]
+fn bybit_truncated_delta_is_a_decode_error_then_a_gap_at_the_next_delta() {
+    check(&BYBIT, Fault::Truncate, Detect::Gap, At::NextMessage);
+}
+
+#[test]
+fn bybit_non_json_line_is_a_decode_error_that_changes_nothing() {
+    check(&BYBIT, Fault::NotJson, Detect::Harmless, At::Never);
 }

@@ -1,8 +1,9 @@
 //! Rules no real capture here confirms, tested on the venues' documented message shapes.
 //! **Docs-only**: these prove depthbook implements what the documentation says, not that the
 //! venue behaves so; protocols.md section 15 lists them as open. Where the venue documents a
-//! rule it is enforced (a break is a gap); where it is only observed, a break is counted in
-//! `unconfirmed_breaks` and the book stays Live.
+//! rule, or real recordings keep it without exception (Bybit's `u + 1`), it is enforced (a break
+//! is a gap); where it is only observed on too little data (Bitget's `pseq`), a break is counted
+//! in `unconfirmed_breaks` and the book stays Live.
 
 // Helpers of a test file panic on broken fixtures by design.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -24,29 +25,39 @@ fn bybit(kind: &str, u: i64, bids: &str) -> String {
 }
 
 #[test]
-fn docs_only_bybit_u_continuity_is_counted_not_trusted_and_u_1_resets() {
+fn bybit_u_continuity_is_enforced_repeats_are_dropped_and_u_1_resets() {
     let frames = [
         bybit("snapshot", 10, r#"[["30247.20","30.028"],["30245.40","0.224"]]"#),
         bybit("delta", 11, r#"[["30247.20","31"]]"#),
-        // u jumps: observed-only rule, so counted and applied, the book stays Live.
+        // A stale repeat (u <= last) is dropped, counted, and the book stays Live.
+        bybit("delta", 11, r#"[["30240.00","9"]]"#),
+        // u jumps: message 12 was lost, the book goes Stale.
         bybit("delta", 13, r#"[["30245.40","0"]]"#),
-        // A stale repeat (u <= last) is skipped.
-        bybit("delta", 12, r#"[["30240.00","9"]]"#),
-        // A service restart numbers from 1 and carries the whole book.
+        // Nothing is published until the book is rebuilt.
+        bybit("delta", 14, r#"[["30245.40","1"]]"#),
+        // A service restart numbers from 1 and carries the whole book: Live again.
         bybit("delta", 1, r#"[["30100.00","2"]]"#),
     ];
     let run = replay(EngineConfig::new(Venue::Bybit), &lines(&frames), 5);
     let c = run.engine.counters();
-    assert_eq!(c.unconfirmed_breaks, 1);
-    assert_eq!(c.gaps, 0);
+    assert_eq!((c.gaps, c.repeats, c.unconfirmed_breaks), (1, 1, 0));
     assert_eq!(run.engine.state(0), Some(BookState::Live));
-    // After the skipped repeat the book still has no 30240.00 bid; after the reset only the
-    // restart's levels are left.
-    let (bids, _) = &run.books[3][0];
-    assert_eq!(bids, &[("30247.2".to_owned(), "31".to_owned())]);
-    let (bids, asks) = &run.books[4][0];
+    assert!(run.outcomes[2].views.is_empty(), "a repeat publishes nothing");
+    let (bids, _) = &run.books[2][0];
+    assert_eq!(
+        bids,
+        &[("30247.2".to_owned(), "31".to_owned()), ("30245.4".to_owned(), "0.224".to_owned())]
+    );
+    assert_eq!(
+        run.outcomes[3].statuses[0].status,
+        depthbook_engine::Status::Stale(StaleReason::Gap { expected: 12, got: 13 })
+    );
+    assert!(run.outcomes[3].views.is_empty() && run.outcomes[4].views.is_empty());
+    // After the reset only the restart's levels are left.
+    let (bids, asks) = &run.books[5][0];
     assert_eq!(bids, &[("30100".to_owned(), "2".to_owned())]);
     assert_eq!(asks.len(), 1);
+    assert_eq!(run.outcomes[5].views.len(), 1);
 }
 
 #[test]

@@ -271,3 +271,101 @@ fn htx_gzip_frames_inflate_and_every_depth_push_replaces_the_book() {
     assert_eq!(c.applied, c.events, "each push is a whole book");
     assert_all_live(&run);
 }
+
+/// The real 2026 Bybit spot `orderbook.200` recording: BTCUSDT and ETHUSDT, one snapshot each,
+/// 548 deltas each one `u` past the last (judged by the reference reconstructor line by line).
+#[test]
+fn bybit_2026_spot_capture_applies_548_of_548_deltas_in_u_order() {
+    let relative = "bybit/bybit_v5_spot_ob200_cryptofeed_20260809.txt";
+    let run = replay_fixture(Venue::Bybit, relative);
+    let c = run.engine.counters();
+    assert_eq!((c.events, c.applied), (550, 550), "2 snapshots + 548 deltas");
+    assert_eq!((c.gaps, c.repeats, c.unconfirmed_breaks, c.decode_errors), (0, 0, 0, 0));
+    assert_eq!(c.crossed, 0);
+    assert_all_live(&run);
+    assert_eq!(run.engine.n_instruments(), 2);
+    let btc = run.engine.instrument("BTCUSDT").unwrap();
+    assert_eq!(run.engine.last_seq(btc), Some(62_505_723));
+    let eth = run.engine.instrument("ETHUSDT").unwrap();
+    assert_eq!(run.engine.last_seq(eth), Some(56_726_742));
+    let compared = depthbook_testkit::sync_check::check_against_reference(
+        Venue::Bybit,
+        &fixture_lines(relative),
+    )
+    .unwrap();
+    assert_eq!(compared.views, c.published as usize);
+}
+
+/// One BTCUSDT delta removed from the real recording: the next one shows the loss, and nothing
+/// of BTCUSDT is published from there to the end (no snapshot follows); ETHUSDT is untouched.
+#[test]
+fn bybit_2026_spot_capture_with_one_delta_lost_publishes_nothing_of_that_book_after_it() {
+    let lines = fixture_lines("bybit/bybit_v5_spot_ob200_cryptofeed_20260809.txt");
+    let is_btc_delta = |l: &Vec<u8>| {
+        let text = String::from_utf8_lossy(l);
+        text.contains("\"topic\":\"orderbook.200.BTCUSDT\"") && text.contains("\"type\":\"delta\"")
+    };
+    let deltas: Vec<usize> = (0..lines.len()).filter(|&i| is_btc_delta(&lines[i])).collect();
+    assert_eq!(deltas.len(), 299);
+    let lost = deltas[100];
+    let mut faulty = lines.clone();
+    faulty.remove(lost);
+    let clean = replay(EngineConfig::new(Venue::Bybit), &lines, 0);
+    let run = replay(EngineConfig::new(Venue::Bybit), &faulty, 0);
+    let btc = run.engine.instrument("BTCUSDT").unwrap();
+    let c = run.engine.counters();
+    assert_eq!((c.gaps, c.decode_errors), (1, 0));
+    assert!(matches!(
+        run.engine.state(btc),
+        Some(BookState::Stale(depthbook_engine::StaleReason::Gap { .. }))
+    ));
+    // Up to the loss, the same views; from the line that reveals it, none of BTCUSDT.
+    for (i, outcome) in run.outcomes.iter().enumerate() {
+        let btc_views = outcome.views.iter().filter(|v| v.instrument == btc).count();
+        if i < lost {
+            assert_eq!(outcome, &clean.outcomes[i], "line {i}");
+        } else {
+            assert_eq!(btc_views, 0, "a BTCUSDT view at line {i}, after the loss");
+        }
+    }
+    // ETHUSDT publishes exactly what the clean run did.
+    let eth = run.engine.instrument("ETHUSDT").unwrap();
+    let eth_views = |r: &Replay| -> Vec<_> {
+        r.outcomes
+            .iter()
+            .flat_map(|o| o.views.iter().filter(|v| v.instrument == eth))
+            .copied()
+            .collect()
+    };
+    assert_eq!(eth_views(&run), eth_views(&clean));
+    assert_eq!(run.engine.state(eth), Some(BookState::Live));
+}
+
+/// Coinbase Advanced Trade sends the whole book in one snapshot (5.08 MB of text for BTC-USD in
+/// August 2026): a generated one of 6 MB and 60 000 levels a side is within the venue's frame
+/// limit, makes its book Live with the top exact, and keeps the best levels under the per-side
+/// cap. The frame after it continues the connection's numbering: no gap.
+#[test]
+fn a_6_mb_coinbase_snapshot_of_60_000_levels_a_side_makes_its_book_live() {
+    let snapshot = depthbook_testkit::coinbase_advanced_snapshot("BTC-USD", 60_000, 1);
+    assert!(snapshot.len() > 6_000_000, "{} bytes", snapshot.len());
+    let update = r#"{"channel":"l2_data","client_id":"","timestamp":"2026-08-09T00:00:00.1Z","sequence_num":2,"events":[{"type":"update","product_id":"BTC-USD","updates":[{"side":"bid","event_time":"2026-08-09T00:00:00.1Z","price_level":"60000.00","new_quantity":"0"}]}]}"#;
+    let lines = vec![snapshot.into_bytes(), update.as_bytes().to_vec()];
+    let run = replay(EngineConfig::new(Venue::Coinbase), &lines, 0);
+    let c = run.engine.counters();
+    assert_eq!((c.decode_errors, c.gaps, c.applied, c.published), (0, 0, 2, 2), "{c:?}");
+    let id = run.engine.instrument("BTC-USD").unwrap();
+    assert_eq!(run.engine.state(id), Some(BookState::Live));
+    let cap = EngineConfig::new(Venue::Coinbase).max_levels_per_side;
+    assert_eq!(c.evicted, 2 * (60_000 - cap as u64));
+    let view = &run.outcomes[0].views[0];
+    assert_eq!(view.bid.unwrap().0.to_string(), "60000");
+    assert_eq!(view.ask.unwrap().0.to_string(), "60000.01");
+    assert!(view.is_tradeable());
+    assert_eq!(view.integrity, depthbook_engine::Integrity::Sequenced);
+    // The best bid removed: the next one is exact, the side short of one level.
+    let book = run.engine.book(id).unwrap();
+    assert_eq!(book.best(Side::Bid).unwrap().price.to_string(), "59999.99");
+    assert_eq!(book.side(Side::Bid).len(), cap - 1);
+    assert_eq!(run.outcomes[1].views[0].bid.unwrap().0.to_string(), "59999.99");
+}

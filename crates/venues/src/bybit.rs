@@ -3,9 +3,9 @@
 //! book. Levels are `[price, size]` strings; size `"0"` deletes.
 //!
 //! Wire reference: Bybit v5 docs, "WebSocket Stream / Public / Orderbook" and "Full
-//! Orderbook". `u` is the message's update id; its +1 step is observed on recorded data but
-//! documented only for `orderbook.full`, so on the other depths breaks are counted, not trusted
-//! ([`crate::SeqRule::NextObserved`]). `orderbook.full.{symbol}` sends deltas only, bridged
+//! Orderbook". `u` is the message's update id, one more on every delta (documented for
+//! `orderbook.full`, kept by every delta of the real 2026 recordings of the other depths), so a
+//! break is a lost message ([`crate::SeqRule::NextStrict`]). `orderbook.full.{symbol}` sends deltas only, bridged
 //! onto a REST `/v5/market/full_orderbook` snapshot and strict after it
 //! ([`crate::SeqRule::NextStrictBridged`], named on each of its events).
 

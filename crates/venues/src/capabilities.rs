@@ -12,10 +12,11 @@ impl SeqRule {
             SeqRule::BinanceSpot
             | SeqRule::BinanceUsdm
             | SeqRule::PrevEqualsLast
+            | SeqRule::NextStrict
             | SeqRule::PrevEqualsLastBridged
             | SeqRule::NextStrictBridged => "gap: book Stale, resync",
             SeqRule::Connection => "gap: every book of the connection Stale, resync",
-            SeqRule::NextObserved | SeqRule::PrevEqualsLastObserved => {
+            SeqRule::PrevEqualsLastObserved => {
                 "observed only: counted (`unconfirmed_breaks`), book kept Live"
             }
             SeqRule::Unsequenced => "none: loss is undetectable",
@@ -51,7 +52,7 @@ impl Venue {
             Venue::Okx => "`prevSeqId == prev.seqId`",
             Venue::Kraken | Venue::KrakenV1 | Venue::CoinbaseExchange => "none",
             Venue::Bybit => {
-                "`u == prev.u + 1`; `u == 1` or a snapshot resets; `orderbook.full`: strict `u == prev.u + 1`, a gap"
+                "`u == prev.u + 1` (`u <= prev.u` a repeat, skipped); `u == 1` or a snapshot resets; `orderbook.full`: the same after its bridge"
             }
             Venue::Coinbase => "`sequence_num == prev + 1` per connection, all channels",
             Venue::Bitfinex => "SEQ_ALL number `== prev + 1` per connection, all channels",
@@ -105,8 +106,8 @@ impl Venue {
 /// The capability table as Markdown: a header and one row per venue, in [`Venue::ALL`] order.
 pub fn capability_table() -> String {
     let mut out = String::from(
-        "| venue | snapshot | sequence | on a break | checksum | depth | numbers |\n\
-         |---|---|---|---|---|---|---|\n",
+        "| venue | snapshot | sequence | on a break | checksum | integrity | depth | numbers |\n\
+         |---|---|---|---|---|---|---|---|\n",
     );
     for venue in Venue::ALL {
         let source = match venue.snapshot_source() {
@@ -122,12 +123,13 @@ pub fn capability_table() -> String {
             venue.number_encoding().to_owned()
         };
         out.push_str(&format!(
-            "| `{}` | {source}: {} | {} | {} | {} | {depth} | {numbers} |\n",
+            "| `{}` | {source}: {} | {} | {} | {} | {} | {depth} | {numbers} |\n",
             venue.name(),
             venue.snapshot_description(),
             venue.sequence_fields(),
             venue.seq_rule().enforcement(),
             venue.checksum_rule().description(),
+            venue.integrity_description(),
         ));
     }
     out

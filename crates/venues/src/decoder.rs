@@ -12,19 +12,73 @@ use crate::{binance, bitfinex, bitget, bybit, coinbase, deribit, gateio, htx, kr
 /// Bounds on what a decoder accepts from the network or a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Longest frame parsed; longer frames are [`DecodeError::FrameTooLarge`]. The largest real
-    /// book frame in the fixtures is a Binance REST snapshot of about 300 KB; 4 MiB leaves room
-    /// for 5000-level snapshots of any venue while bounding what parsing one frame takes (its
-    /// buffers reach about twelve times the frame for a frame of tiny levels).
+    /// Longest frame parsed; longer frames are [`DecodeError::FrameTooLarge`]. Per venue
+    /// ([`Limits::for_venue`]): the largest real frame of its book channels with headroom.
     pub max_frame_bytes: usize,
+    /// Most JSON values a frame may hold; more is [`DecodeError::TooManyValues`]. simd-json
+    /// reserves a tape node (24 bytes) for each of a frame's structural characters, about two
+    /// per value, and a 4-byte index for each, so parsing takes about 64 bytes a value besides
+    /// three copies of the frame: this bounds what one frame takes whatever its shape. Counted
+    /// only for frames over [`Limits::COUNT_VALUES_FROM`] bytes (every smaller one is within it).
+    pub max_values: usize,
     /// Deepest JSON nesting accepted; venue messages nest at most 6 levels.
     pub max_json_depth: usize,
 }
 
-impl Default for Limits {
-    fn default() -> Self {
-        Self { max_frame_bytes: 4 << 20, max_json_depth: 32 }
+impl Limits {
+    /// Frames up to this length are not counted: even one made only of values (`[0,0,...]`)
+    /// holds fewer than [`Limits::max_values`] of any venue.
+    pub const COUNT_VALUES_FROM: usize = 1 << 20;
+
+    /// The limits of `venue`'s frames: 4 MiB and 1 Mi values for every venue whose largest
+    /// real book frame is a few hundred KB (a Binance REST snapshot of 5000 levels a side is
+    /// about 300 KB; a Bybit `full_orderbook` of 10 000 about 600 KB; 4 MiB of OKX's densest
+    /// levels hold 0.8 Mi values). Coinbase sends the whole
+    /// book in one snapshot: Advanced Trade's BTC-USD `level2` snapshot was 5.08 MB of text in
+    /// August 2026, about 46 000 levels of 9 values. Its frames may be 32 MiB and hold 1.5 Mi
+    /// values (175 000 levels, 19 MB of its shape, 3.7 times the largest real snapshot), so
+    /// parsing the largest takes under 230 MiB; Coinbase Exchange's `[price, size]` snapshots
+    /// (3 values a level) 16 MiB within the same values.
+    pub const fn for_venue(venue: Venue) -> Limits {
+        let (max_frame_bytes, max_values) = match venue {
+            Venue::Coinbase => (32 << 20, 3 << 19),
+            Venue::CoinbaseExchange => (16 << 20, 3 << 19),
+            _ => (4 << 20, 1 << 20),
+        };
+        Limits { max_frame_bytes, max_values, max_json_depth: 32 }
     }
+}
+
+impl Default for Limits {
+    /// The limits most venues share (see [`Limits::for_venue`]).
+    fn default() -> Self {
+        Limits::for_venue(Venue::BinanceSpot)
+    }
+}
+
+/// An upper bound on the JSON values in `bytes` (object keys included, as the tape holds
+/// them): every value but the first follows a `,`, a `:` or an opening bracket outside a
+/// string. One pass, only for frames over [`Limits::COUNT_VALUES_FROM`] bytes.
+fn values_at_most(bytes: &[u8]) -> usize {
+    let (mut values, mut in_string, mut escaped) = (1, false, false);
+    for &b in bytes {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b',' | b':' | b'[' | b'{' => values += 1,
+                _ => {}
+            }
+        }
+    }
+    values
 }
 
 /// Decodes one venue's frames into [`Decoded`] output.
@@ -48,9 +102,9 @@ pub(crate) struct Session {
 }
 
 impl VenueDecoder {
-    /// A decoder for `venue` with default [`Limits`].
+    /// A decoder for `venue` with its [`Limits::for_venue`].
     pub fn new(venue: Venue) -> Self {
-        Self::with_limits(venue, Limits::default())
+        Self::with_limits(venue, Limits::for_venue(venue))
     }
 
     /// A decoder for `venue` with the given limits.
@@ -107,6 +161,12 @@ impl VenueDecoder {
             _ => bytes,
         };
         let bytes = bytes.trim_ascii();
+        if bytes.len() > Limits::COUNT_VALUES_FROM {
+            let values = values_at_most(bytes);
+            if values > self.limits.max_values {
+                return Err(DecodeError::TooManyValues { values, max: self.limits.max_values });
+            }
+        }
         match bytes.first() {
             Some(b'{' | b'[') => {}
             _ if is_keepalive_word(bytes) => {
@@ -227,5 +287,15 @@ impl EventHead {
     /// update).
     pub(crate) const fn new(instrument: InstrumentId, kind: BookKind, seq: Seq) -> Self {
         Self { instrument, kind, seq, checksum: None, exchange_ms: None, depth: None, rule: None }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn values_are_counted_outside_strings() {
+        // {"a":[1,2],"t":"00:00:00,\"[{"}: the object, two keys, the array, 1, 2, the string.
+        assert_eq!(super::values_at_most(br#"{"a":[1,2],"t":"00:00:00,\"[{"}"#), 7);
+        assert_eq!(super::values_at_most(b"0"), 1);
     }
 }

@@ -16,6 +16,15 @@ pub enum DecodeError {
         /// The limit.
         max: usize,
     },
+    /// The frame holds more JSON values than the limit allows (what parsing it would take
+    /// grows with them); it was not parsed.
+    #[error("frame holds up to {values} JSON values, over the limit of {max}")]
+    TooManyValues {
+        /// Values counted (an upper bound: separators and openers).
+        values: usize,
+        /// The limit.
+        max: usize,
+    },
     /// The frame is not valid JSON (or nests deeper than allowed).
     #[error("invalid JSON near byte {offset}")]
     Json {

@@ -42,6 +42,7 @@ mod gateio;
 mod gzip;
 mod htx;
 mod instruments;
+mod integrity;
 mod json;
 mod kraken;
 mod okx;
@@ -57,6 +58,7 @@ pub use event::{
     BookEvent, BookKind, Checksum, Decoded, Frame, FrameKind, LevelUpdate, Origin, Seq,
 };
 pub use instruments::{InstrumentInfo, parse_instruments};
+pub use integrity::Integrity;
 pub use rules::{ChecksumRule, Cursor, SeqRule, Verdict};
 pub use symbols::{InstrumentId, SymbolMeta, SymbolTable};
 pub use time::{parse_epoch_seconds, parse_iso8601};

@@ -26,10 +26,11 @@ pub enum SeqRule {
     /// No sequence numbers (Kraken, Coinbase Exchange): a checksum, where sent, is the only
     /// integrity check.
     Unsequenced,
-    /// Bybit: each message's `u` is the previous one plus 1. Observed on recorded data but not
-    /// documented outside `orderbook.full`, so a break is applied and counted
-    /// ([`Verdict::Unconfirmed`]), never made a gap; `u <= last` is a stale repeat, skipped.
-    NextObserved,
+    /// Bybit `orderbook.{depth}`: each delta's `u` is the previous one plus 1 (every delta of
+    /// the real 2026 recordings, linear and spot, keeps it); `u <= last` is a repeat, skipped;
+    /// anything else is a gap. A snapshot, or a message with `u == 1` (a restart, decoded as a
+    /// snapshot), resets the book.
+    NextStrict,
     /// Bitget: `pseq` equals the previous `seq` where both are sent. Not confirmed by the
     /// venue's docs: a break is applied and counted ([`Verdict::Unconfirmed`]).
     PrevEqualsLastObserved,
@@ -125,11 +126,11 @@ impl SeqRule {
                     verdict => verdict,
                 };
             }
-            SeqRule::NextObserved => {
+            SeqRule::NextStrict => {
                 return match (cursor.last, seq.last) {
                     (Some(last), Some(u)) if u <= last => Verdict::Skip,
-                    (Some(last), Some(u)) if u != last + 1 => {
-                        Verdict::Unconfirmed { expected: last + 1, got: u }
+                    (Some(last), Some(u)) if Some(u) != last.checked_add(1) => {
+                        Verdict::Gap { expected: last.saturating_add(1), got: u }
                     }
                     _ => Verdict::Apply,
                 };
@@ -142,8 +143,8 @@ impl SeqRule {
                         Verdict::Gap { expected: last.saturating_add(1), got: 1 }
                     }
                     (Some(last), Some(u)) if u <= last => Verdict::Skip,
-                    (Some(last), Some(u)) if u != last + 1 => {
-                        Verdict::Gap { expected: last + 1, got: u }
+                    (Some(last), Some(u)) if Some(u) != last.checked_add(1) => {
+                        Verdict::Gap { expected: last.saturating_add(1), got: u }
                     }
                     _ => Verdict::Apply,
                 };
@@ -313,7 +314,7 @@ mod tests {
             SeqRule::BinanceUsdm,
             SeqRule::PrevEqualsLast,
             SeqRule::Unsequenced,
-            SeqRule::NextObserved,
+            SeqRule::NextStrict,
             SeqRule::PrevEqualsLastObserved,
             SeqRule::PrevEqualsLastBridged,
             SeqRule::NextStrictBridged,
@@ -341,6 +342,20 @@ mod tests {
         assert_eq!(r.check(&top, &one), Verdict::Gap { expected: i64::MAX, got: 1 });
         let r = SeqRule::BinanceSpot;
         assert_eq!(r.check(&top, &seq(i64::MAX, i64::MAX, None)), Verdict::Apply);
+    }
+
+    #[test]
+    fn bybit_deltas_continue_by_one_repeats_skip_and_anything_else_is_a_gap() {
+        let r = SeqRule::NextStrict;
+        assert!(!r.bridges_buffered_deltas());
+        let one = |u: i64| Seq { first: Some(900), last: Some(u), prev: None };
+        let mut c = r.after_snapshot(&one(100));
+        assert_eq!(r.check(&c, &one(101)), Verdict::Apply);
+        r.advance(&mut c, &one(101));
+        assert_eq!(r.check(&c, &one(101)), Verdict::Skip, "a repeat");
+        assert_eq!(r.check(&c, &one(50)), Verdict::Skip, "an older message");
+        assert_eq!(r.check(&c, &one(103)), Verdict::Gap { expected: 102, got: 103 });
+        assert_eq!(r.check(&c, &one(102)), Verdict::Apply);
     }
 
     #[test]

@@ -94,7 +94,7 @@ impl Venue {
             Venue::BinanceSpot | Venue::GateIo => SeqRule::BinanceSpot,
             Venue::BinanceUsdm => SeqRule::BinanceUsdm,
             Venue::Okx | Venue::Deribit => SeqRule::PrevEqualsLast,
-            Venue::Bybit => SeqRule::NextObserved,
+            Venue::Bybit => SeqRule::NextStrict,
             Venue::Bitget => SeqRule::PrevEqualsLastObserved,
             Venue::Htx => SeqRule::PrevEqualsLastBridged,
             Venue::Coinbase | Venue::Bitfinex => SeqRule::Connection,

@@ -75,10 +75,13 @@ pub fn verdict(venue: Venue, last: Option<i64>, bridged: bool, m: &Msg) -> Verdi
             }
             _ => Verdict::Apply,
         },
-        // Bybit's `u + 1` is only observed outside `orderbook.full`: a break is counted and
-        // applied, never a gap; a `u` at or below the book's is already applied.
+        // Bybit: each delta's `u` is the previous one plus 1 (every delta of the 2026
+        // recordings keeps it); a `u` at or below the book's is a repeat, anything else a loss.
         Venue::Bybit => match (last, m.last) {
             (Some(last), Some(u)) if u <= last => Verdict::Skip,
+            (Some(last), Some(u)) if Some(u) != last.checked_add(1) => {
+                Verdict::Gap { expected: last.saturating_add(1), got: u }
+            }
             _ => Verdict::Apply,
         },
         // Bitget's pseq/seq chain is only observed, never a gap (and the legacy capture has
