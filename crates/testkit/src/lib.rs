@@ -26,8 +26,14 @@ pub fn fixture(relative: &str) -> PathBuf {
 /// A fixture's frames and REST bodies (with their URLs), read through the capture reader: what
 /// the engine is fed, without the lines' prefixes.
 pub fn fixture_frames(relative: &str) -> Vec<(Vec<u8>, Option<String>)> {
-    let path = fixture(relative);
-    let mut reader = CaptureReader::open(&[&path], 16 << 20).expect("fixture opens");
+    fixtures_frames(&[relative])
+}
+
+/// The frames and REST bodies of several fixtures merged by receive time (a stream capture and
+/// the capture of its REST snapshots), as [`fixture_frames`] reads one.
+pub fn fixtures_frames(relative: &[&str]) -> Vec<(Vec<u8>, Option<String>)> {
+    let paths: Vec<PathBuf> = relative.iter().map(|r| fixture(r)).collect();
+    let mut reader = CaptureReader::open(&paths, 16 << 20).expect("fixture opens");
     let mut frames = Vec::new();
     while let Some(record) = reader.next().expect("fixture reads") {
         match record.kind {
