@@ -41,11 +41,14 @@ pub struct Counters {
     /// Deltas a Live book already held (a repeated or older message by the venue's sequence):
     /// dropped, the book kept Live.
     pub repeats: u64,
+    /// Consumers cut off because their channel was full of state changes when another came
+    /// (state changes are never dropped; the consumer's channel ends instead).
+    pub consumers_cut: u64,
 }
 
 impl Counters {
     /// Every counter with its name (the replay contract's), in declaration order.
-    pub fn fields(&self) -> [(&'static str, u64); 17] {
+    pub fn fields(&self) -> [(&'static str, u64); 18] {
         [
             ("frames", self.frames),
             ("skipped", self.skipped),
@@ -64,6 +67,7 @@ impl Counters {
             ("unconfirmed_breaks", self.unconfirmed_breaks),
             ("over_budget", self.over_budget),
             ("repeats", self.repeats),
+            ("consumers_cut", self.consumers_cut),
         ]
     }
 

@@ -221,13 +221,16 @@ impl Engine {
     }
 
     /// A new consumer of views and status events, with a channel of `capacity` and the given
-    /// policy for when it falls behind.
+    /// policy for when it falls behind. Views may be dropped by the policy (counted in
+    /// `views_dropped`); state changes never are (see [`SlowConsumer`]).
     pub fn subscribe(&mut self, capacity: usize, policy: SlowConsumer) -> Receiver<Update> {
         self.books.publisher.subscribe(capacity, policy)
     }
 
     /// A consumer of status events only (a book went Live or Stale), with a channel of
-    /// `capacity`; a full channel drops the new event and counts it in `views_dropped`.
+    /// `capacity`. State changes are never dropped: a consumer whose channel is full of them
+    /// when another comes is cut off (its channel ends after the last one it was sent;
+    /// counted in `consumers_cut`).
     pub fn subscribe_statuses(&mut self, capacity: usize) -> Receiver<Update> {
         self.books.publisher.subscribe_statuses(capacity)
     }
@@ -772,7 +775,9 @@ impl Books {
     }
 
     fn send(&mut self, update: Update) {
-        self.counters.views_dropped += self.publisher.send(update);
+        let lost = self.publisher.send(update);
+        self.counters.views_dropped += lost.views;
+        self.counters.consumers_cut += lost.consumers_cut;
     }
 }
 

@@ -197,7 +197,7 @@ fn disconnect_makes_every_book_stale() {
 fn slow_consumers_never_block_the_loop() {
     let mut engine = Engine::new(EngineConfig::new(Venue::Okx));
     let dropping = engine.subscribe(2, SlowConsumer::DropNewest);
-    let latest = engine.subscribe(1, SlowConsumer::KeepLatest);
+    let latest = engine.subscribe(2, SlowConsumer::KeepLatest);
     feed(&mut engine, &okx("snapshot", -1, 10, r#"[["100","1","0","1"]]"#));
     for seq in 11..20 {
         feed(&mut engine, &okx("update", seq - 1, seq, &format!(r#"[["{seq}","1","0","1"]]"#)));
@@ -206,10 +206,11 @@ fn slow_consumers_never_block_the_loop() {
     let got: Vec<_> = dropping.try_iter().collect();
     assert_eq!(got.len(), 2);
     assert!(matches!(got[0], Update::Status(_)));
-    // The conflating consumer holds only the newest view.
+    // The conflating consumer holds the state change (never dropped) and the newest view.
     let got: Vec<_> = latest.try_iter().collect();
-    assert_eq!(got.len(), 1);
-    let Update::Book(view) = got[0] else { panic!("a view") };
+    assert_eq!(got.len(), 2);
+    assert!(matches!(got[0], Update::Status(_)));
+    let Update::Book(view) = got[1] else { panic!("a view") };
     assert_eq!(view.seq, Some(19));
     assert!(engine.counters().views_dropped >= 9);
 }
@@ -375,4 +376,94 @@ fn a_book_that_takes_the_engine_over_its_memory_budget_goes_stale_and_gives_its_
     feed(&mut engine, &book("C-USDT", "101"));
     assert_eq!(state(&engine, "C-USDT"), Some(BookState::Stale(StaleReason::MemoryBudget)));
     assert_eq!((engine.counters().over_budget, engine.heap_bytes()), (2, 2 * per_book));
+}
+
+/// A Bybit book that goes Live, publishes `views` views, and is then cut by a disconnect:
+/// two state changes and `views` views per round.
+fn bybit_round(engine: &mut Engine, round: i64, views: i64) {
+    let base = 1000 * (round + 1);
+    feed(
+        engine,
+        &format!(
+            r#"{{"topic":"orderbook.50.BTCUSDT","type":"snapshot","ts":1,"data":{{"s":"BTCUSDT","b":[["100","1"]],"a":[["101","1"]],"u":{base},"seq":1}}}}"#
+        ),
+    );
+    for k in 1..views {
+        feed(
+            engine,
+            &format!(
+                r#"{{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{{"s":"BTCUSDT","b":[["100","{k}"]],"a":[],"u":{},"seq":1}}}}"#,
+                base + k
+            ),
+        );
+    }
+    engine.disconnect();
+}
+
+fn statuses_of(rx: &Receiver<Update>) -> Vec<(Status, u64)> {
+    rx.try_iter()
+        .filter_map(|u| match u {
+            Update::Status(s) => Some((s.status, s.generation)),
+            Update::Book(_) => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_consumer_that_stops_reading_still_gets_every_state_change_in_order() {
+    for policy in [SlowConsumer::KeepLatest, SlowConsumer::DropNewest] {
+        let mut engine = Engine::new(EngineConfig::new(Venue::Bybit));
+        let all = engine.subscribe(1 << 12, SlowConsumer::DropNewest);
+        // Room for the 12 state changes of 6 rounds, not for their 60 views.
+        let slow = engine.subscribe(16, policy);
+        for round in 0..6 {
+            bybit_round(&mut engine, round, 10);
+        }
+        let want = statuses_of(&all);
+        assert_eq!(want.len(), 12, "{want:?}");
+        let got: Vec<Update> = slow.try_iter().collect();
+        let got_statuses: Vec<_> = got
+            .iter()
+            .filter_map(|u| match u {
+                Update::Status(s) => Some((s.status, s.generation)),
+                Update::Book(_) => None,
+            })
+            .collect();
+        assert_eq!(got_statuses, want, "{policy:?}: every transition, in order");
+        let c = engine.counters();
+        assert_eq!(c.consumers_cut, 0);
+        assert_eq!(c.views_dropped, 60 - (got.len() as u64 - 12), "{policy:?}");
+        if policy == SlowConsumer::KeepLatest {
+            // The newest views are the ones kept: the last round's last view is there.
+            let last = got.iter().rev().find_map(|u| match u {
+                Update::Book(v) => Some(v.seq),
+                Update::Status(_) => None,
+            });
+            assert_eq!(last, Some(Some(6009)));
+        }
+    }
+}
+
+#[test]
+fn a_consumer_whose_channel_is_full_of_state_changes_is_cut_off_never_shown_a_gap() {
+    let mut engine = Engine::new(EngineConfig::new(Venue::Bybit));
+    let all = engine.subscribe(1 << 12, SlowConsumer::DropNewest);
+    let slow = engine.subscribe(4, SlowConsumer::KeepLatest);
+    let statuses = engine.subscribe_statuses(3);
+    for round in 0..5 {
+        bybit_round(&mut engine, round, 3);
+    }
+    let want = statuses_of(&all);
+    assert_eq!(want.len(), 10);
+    // Each got an unbroken prefix of the transitions, then its channel ended.
+    let got = statuses_of(&slow);
+    assert!(got.len() >= 4 && want.starts_with(&got), "{got:?}");
+    assert!(slow.recv().is_err(), "the channel ended");
+    let got = statuses_of(&statuses);
+    assert_eq!(got, want[..3]);
+    assert!(statuses.recv().is_err());
+    assert_eq!(engine.counters().consumers_cut, 2);
+    // The loop goes on publishing to the others.
+    bybit_round(&mut engine, 9, 3);
+    assert_eq!(statuses_of(&all).len(), 2);
 }
