@@ -145,6 +145,10 @@ fn kraken_v2_recorded_vectors_verify_with_the_instrument_precision() {
     let run = replay(config, &frames, 0);
     let c = run.engine.counters();
     assert_eq!((c.checksums_verified, c.checksum_failures, c.decode_errors), (4, 0, 0));
+    // Real v2 snapshots carry their checksum too: every view was checked by one.
+    let views = run.outcomes.iter().flat_map(|o| &o.views);
+    assert!(views.clone().count() == 4);
+    assert!(views.into_iter().all(|v| v.integrity == depthbook_engine::Integrity::Checksummed));
     // Precision announced by the feed's instrument channel wins over the default.
     let instrument = br#"{"channel":"instrument","type":"snapshot","data":{"assets":[],"pairs":[{"symbol":"BTC/USD","base":"BTC","quote":"USD","price_precision":1,"qty_precision":8,"price_increment":0.1}]}}"#;
     let mut with_instrument = vec![instrument.to_vec()];

@@ -139,8 +139,8 @@ impl Venue {
             | Venue::Coinbase
             | Venue::Deribit
             | Venue::GateIo
-            | Venue::Htx => Integrity::Sequenced,
-            Venue::Bitfinex => Integrity::Verified,
+            | Venue::Htx
+            | Venue::Bitfinex => Integrity::Sequenced,
             Venue::Kraken | Venue::KrakenV1 | Venue::Bitget => Integrity::Checksummed,
             Venue::CoinbaseExchange => Integrity::Unverifiable,
         }
@@ -153,13 +153,16 @@ impl Venue {
                 "`sequenced` (`verified` while a non-zero checksum is sent; OKX sends `0` in 2026)"
             }
             Venue::Bitfinex => {
-                "`verified` (SEQ_ALL and `OB_CHECKSUM` are asked for; `sequenced` on a frame without a checksum)"
+                "`sequenced` (SEQ_ALL; checksums come in frames of their own, checked between views: a mismatch makes the book Stale)"
             }
             Venue::Bitget => {
                 "`checksummed` (`pseq` only observed; `unverifiable` on a channel without checksums)"
             }
-            Venue::Htx => "`sequenced` (`mbp`); `unverifiable` (`depth.step0` whole books)",
-            Venue::Kraken | Venue::KrakenV1 => "`checksummed` (no sequence numbers)",
+            Venue::Htx => "`sequenced` (`mbp`; `depth.step0` whole books, each with its `seqNum`)",
+            Venue::Kraken => "`checksummed` (no sequence numbers)",
+            Venue::KrakenV1 => {
+                "`checksummed` (no sequence numbers; a snapshot carries no checksum: `unverifiable`)"
+            }
             Venue::CoinbaseExchange => "`unverifiable` (no sequence, no checksum)",
             Venue::Coinbase => "`sequenced` (the connection's `sequence_num`)",
             Venue::BinanceSpot
