@@ -135,6 +135,8 @@ struct Books {
     // Whether the frame being ingested carried a connection-wide number, which the engine
     // checked before its events ([`SeqRule::Connection`] venues).
     conn_checked: bool,
+    // The instruments of the last frame's book events (capacity kept).
+    touched: Vec<InstrumentId>,
 }
 
 /// The single-threaded ingest loop's state: decoder, books, counters and consumers.
@@ -170,6 +172,7 @@ impl Engine {
             conn_seq: None,
             heap_total: 0,
             conn_checked: false,
+            touched: Vec::new(),
             config,
         };
         books.grow_to(symbols.len());
@@ -216,6 +219,7 @@ impl Engine {
                 conn_seq: books.conn_seq,
                 heap_total,
                 conn_checked: false,
+                touched: Vec::new(),
             },
         }
     }
@@ -244,6 +248,7 @@ impl Engine {
     fn process(&mut self, frame: &Frame<'_>, recv_ns: i64) {
         let books = &mut self.books;
         books.counters.frames += 1;
+        books.touched.clear();
         let result = self.decoder.decode(frame, &mut self.symbols, &mut self.decoded);
         books.grow_to(self.symbols.len());
         books.conn_checked = self.decoded.conn_seq.is_some();
@@ -263,6 +268,7 @@ impl Engine {
         }
         for event in &self.decoded.events {
             books.counters.events += 1;
+            books.touched.push(event.instrument);
             let meta = books.meta(&self.symbols, event.instrument);
             books.on_event(event, self.decoded.levels_of(event), &meta, recv_ns);
             books.account(event.instrument);
@@ -278,6 +284,19 @@ impl Engine {
         const RETAIN_LEVELS: usize = 32_768;
         self.decoder.trim(RETAIN_BYTES);
         self.decoded.trim(RETAIN_LEVELS);
+    }
+
+    /// The connection-local channel id of `id`'s book, where the venue numbers subscriptions
+    /// (Bitfinex): what unsubscribing it names.
+    pub fn channel_of(&self, id: InstrumentId) -> Option<i64> {
+        self.decoder.channel_of(id)
+    }
+
+    /// The instruments the last frame carried book messages for, in its order (repeats
+    /// possible; empty for a frame that was not book data or was rejected): what a live
+    /// driver's watchdog watches.
+    pub fn last_instruments(&self) -> &[InstrumentId] {
+        &self.books.touched
     }
 
     /// The connection (or capture) was interrupted: every book goes Stale.

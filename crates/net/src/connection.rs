@@ -23,14 +23,19 @@ use crate::protocol::Protocol;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Command {
     /// Unsubscribe and subscribe one instrument again (ignored while disconnected: the
-    /// reconnect subscribes everything).
-    Resubscribe(String),
+    /// reconnect subscribes everything). `channel` is the book's connection-local id where the
+    /// venue's unsubscribe names one (Bitfinex).
+    Resubscribe {
+        /// The instrument.
+        symbol: String,
+        /// Its channel id on this connection, if the venue numbers subscriptions.
+        channel: Option<i64>,
+    },
     /// Ask for one instrument's snapshot on the stream (HTX `mbp` `req`; ignored while
     /// disconnected: the book asks again once resubscribed).
     RequestSnapshot(String),
     /// Drop the connection and connect again (after the usual backoff): every book is
-    /// resubscribed, for venues whose single books cannot be (Bitfinex unsubscribes by a
-    /// channel id only the decoder knows).
+    /// resubscribed (a break of a connection-wide numbering concerns every book).
     Reconnect,
     /// Close and end the task.
     Shutdown,
@@ -115,7 +120,7 @@ pub(crate) async fn run(
                 () = sleep_until(resume) => break,
                 command = commands.recv() => match command {
                     Some(
-                        Command::Resubscribe(_)
+                        Command::Resubscribe { .. }
                         | Command::RequestSnapshot(_)
                         | Command::Reconnect,
                     ) => {}
@@ -154,7 +159,7 @@ async fn connect(
             },
             command = commands.recv() => match command {
                 Some(
-                    Command::Resubscribe(_) | Command::RequestSnapshot(_) | Command::Reconnect,
+                    Command::Resubscribe { .. } | Command::RequestSnapshot(_) | Command::Reconnect,
                 ) => {}
                 Some(Command::Shutdown) | None => return Ok(None),
             },
@@ -250,8 +255,8 @@ async fn session(
         tokio::select! {
             biased;
             command = commands.recv() => match command {
-                Some(Command::Resubscribe(symbol)) => {
-                    let texts = protocol.resubscribe(&symbol, config.depth, req);
+                Some(Command::Resubscribe { symbol, channel }) => {
+                    let texts = protocol.resubscribe(&symbol, channel, config.depth, req);
                     outbox.push(&symbol, Queued::Resubscribe, texts);
                 }
                 Some(Command::RequestSnapshot(symbol)) => {

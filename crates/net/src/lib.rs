@@ -40,6 +40,7 @@ pub mod input;
 mod instruments;
 mod live;
 mod metrics;
+pub mod policy;
 mod protocol;
 mod recorder;
 mod rest;

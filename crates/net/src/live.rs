@@ -2,12 +2,18 @@
 //! caller's) decodes, applies and publishes through the engine, decides resyncs, and records.
 //!
 //! # Resync policy
+//! The decisions are [`crate::policy::ResyncPolicy`]'s, a sans-IO state machine on a monotonic
+//! clock (a step of the wall clock moves no timer); `Live` feeds it what happens and carries
+//! out its actions. Receive times stay wall-clock, for the views and the capture.
 //! - A book that needs a snapshot (the engine raises the request: a gap, a checksum mismatch,
 //!   a bad message, or, for REST venues, the first buffered delta) is resynced by the venue's
 //!   method: a REST snapshot bridged with the buffered stream (Binance, Gate.io, Bybit
 //!   `orderbook.full`), a snapshot asked on the stream and bridged the same way (HTX `mbp`),
-//!   unsubscribe + subscribe (OKX, Kraken), or a reconnect (Bitfinex, Coinbase Advanced
-//!   Trade). Only that book, except on reconnecting venues: the others keep publishing.
+//!   or unsubscribe + subscribe (OKX, Kraken, Bybit, ...). Only that book: the others keep
+//!   publishing. Venues that number every message of a connection (Bitfinex, Coinbase
+//!   Advanced Trade) reconnect for a break of that numbering (every book went Stale with it)
+//!   and resubscribe one book alone for its own checksum or bad message (Bitfinex by the
+//!   channel id its unsubscribe names).
 //! - Repeated resyncs of one book are spaced by its own exponential backoff with jitter, reset
 //!   once the book has stayed Live for [`LiveConfig::healthy_after`]. REST requests of every book
 //!   go through one weight budget per venue ([`crate::budget`]).
@@ -31,12 +37,12 @@ use depthbook_venues::{Frame, InstrumentId, Venue};
 use tokio::runtime::Runtime;
 use tokio::sync::mpsc;
 
-use crate::backoff::Backoff;
 use crate::connection::{self, Command, ConnectionConfig};
 use crate::counters::{NetCounters, NetSnapshot, bump};
 use crate::error::NetError;
 use crate::input::{Input, now_ns};
 use crate::metrics::LiveMetrics;
+use crate::policy::{Action, MonoClock, PolicyConfig, ResyncPolicy};
 use crate::protocol::{BookChannel, Market, Protocol, ResyncMethod};
 use crate::recorder::{Entry, RecordConfig, Recorder};
 use crate::rest::{self, RestCommand, RestConfig};
@@ -152,34 +158,6 @@ pub enum Step {
     Rejected,
 }
 
-/// One book's resync bookkeeping (times in ns since the Unix epoch).
-#[derive(Debug)]
-struct BookTimer {
-    backoff: Backoff,
-    // No resync of this book before this.
-    next_allowed: i64,
-    // A resync was wanted before `next_allowed`.
-    deferred: bool,
-    // Since when the book has been waiting for a snapshot: the last resync, or the
-    // connection's (re)subscribe. `None` while Live.
-    waiting_since: Option<i64>,
-    // Since when the book has been Live (on the ticks' clock).
-    live_since: Option<i64>,
-    // A resync was started since the connection (re)opened.
-    asked: bool,
-}
-
-/// Why a resync starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Trigger {
-    /// The engine asked for a snapshot, or a resync timed out.
-    Request,
-    /// The book watchdog found the stream silent.
-    Watchdog,
-    /// A book of a snapshot-asking venue has not asked since its subscription.
-    FirstSnapshot,
-}
-
 /// A running live feed. Create with [`Live::start`], then call [`Live::step`] in a loop on the
 /// thread that owns the books; read views from channels got with
 /// [`Engine::subscribe`] through [`Live::engine_mut`].
@@ -194,28 +172,17 @@ pub struct Live {
     counters: Arc<NetCounters>,
     recorder: Option<Recorder>,
     protocol: Protocol,
-    watchdog_ns: Option<i64>,
-    resync_timeout_ns: i64,
-    first_snapshot_ns: i64,
-    healthy_ns: i64,
-    timers: Vec<BookTimer>,
+    // When and how books are resynced, on the monotonic clock.
+    policy: ResyncPolicy,
+    clock: MonoClock,
+    actions: Vec<Action>,
     // Last time written to the record, so notes never go back in time.
     last_ns: i64,
     // Latest receive time handed to the engine: frames and REST bodies come from different
     // tasks, and the engine's clock must never go back.
     last_recv_ns: i64,
-    // Whether the venue connection is up: resyncs wait for it (the reconnect resubscribes
-    // every book, and a REST snapshot without a flowing stream would make a book Live that
-    // nothing updates).
-    connected: bool,
-    // A reconnect was asked of this connection (venues that resync by reconnecting).
-    reconnect_requested: bool,
     requests: Vec<(InstrumentId, Option<StaleReason>)>,
     metrics: Option<LiveMetrics>,
-}
-
-fn ns(d: Duration) -> i64 {
-    i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
 }
 
 impl Live {
@@ -332,17 +299,19 @@ impl Live {
         engine_config.limits.max_frame_bytes = config.max_message_bytes;
         let mut engine = Engine::new(engine_config);
         let statuses = engine.subscribe_statuses(4096);
-        let watchdog = config.book_watchdog.unwrap_or(protocol.book_watchdog);
-        let timers = (0..engine.n_instruments())
-            .map(|_| BookTimer {
-                backoff: Backoff::new(config.resync_backoff.0, config.resync_backoff.1),
-                next_allowed: i64::MIN,
-                deferred: false,
-                waiting_since: None,
-                live_since: None,
-                asked: false,
-            })
-            .collect();
+        let policy = ResyncPolicy::new(
+            PolicyConfig {
+                method: protocol.resync,
+                rest: rest_tx.is_some(),
+                watchdog: Some(config.book_watchdog.unwrap_or(protocol.book_watchdog)),
+                resync_timeout: config.resync_timeout,
+                first_snapshot: config.first_snapshot_after,
+                healthy: config.healthy_after,
+                backoff: config.resync_backoff,
+                seed: None,
+            },
+            engine.n_instruments(),
+        );
         Ok(Live {
             engine,
             statuses,
@@ -353,15 +322,11 @@ impl Live {
             counters,
             recorder,
             protocol,
-            watchdog_ns: (!watchdog.is_zero()).then(|| ns(watchdog)),
-            resync_timeout_ns: ns(config.resync_timeout),
-            first_snapshot_ns: ns(config.first_snapshot_after),
-            healthy_ns: ns(config.healthy_after),
-            timers,
+            policy,
+            clock: MonoClock::new(),
+            actions: Vec::new(),
             last_ns: 0,
             last_recv_ns: 0,
-            connected: false,
-            reconnect_requested: false,
             requests: Vec::new(),
             metrics: config.metrics.then(|| LiveMetrics::new(config.venue)),
         })
@@ -409,15 +374,9 @@ impl Live {
             }
             Input::Opened { url, recv_ns, .. } => {
                 let recv_ns = self.clock(recv_ns);
-                self.connected = true;
-                self.reconnect_requested = false;
+                // Subscriptions follow: every book gets a full timeout to get its snapshot.
+                self.policy.on_opened(self.clock.now());
                 self.note(recv_ns, "open", url);
-                // Subscriptions follow: give every book a full timeout to get its snapshot.
-                for timer in &mut self.timers {
-                    timer.waiting_since = Some(recv_ns);
-                    timer.deferred = false;
-                    timer.asked = false;
-                }
                 Step::Opened
             }
             Input::Sent { text, recv_ns, .. } => {
@@ -426,16 +385,11 @@ impl Live {
             }
             Input::Closed { reason, recv_ns, .. } => {
                 let recv_ns = self.clock(recv_ns);
-                self.connected = false;
                 self.note(recv_ns, "close", reason);
                 self.engine.disconnect();
-                self.after_input(recv_ns);
                 // The reconnect resubscribes every book.
-                for timer in &mut self.timers {
-                    timer.waiting_since = Some(recv_ns);
-                    timer.deferred = false;
-                    timer.asked = false;
-                }
+                self.policy.on_closed(self.clock.now());
+                self.after_input(recv_ns);
                 Step::Closed
             }
             Input::Tick { now_ns } => {
@@ -448,16 +402,25 @@ impl Live {
 
     /// One frame into the engine, timed when metrics are on.
     fn ingest(&mut self, frame: &Frame<'_>, recv_ns: i64) {
-        let Some(metrics) = &self.metrics else {
-            self.engine.ingest(frame, recv_ns);
-            return;
-        };
-        let published = self.engine.counters().published;
-        let started = std::time::Instant::now();
-        self.engine.ingest(frame, recv_ns);
-        let apply = started.elapsed();
-        let to_publish = (self.engine.counters().published > published).then(|| now_ns() - recv_ns);
-        metrics.frame(apply, to_publish);
+        match &self.metrics {
+            None => self.engine.ingest(frame, recv_ns),
+            Some(metrics) => {
+                let published = self.engine.counters().published;
+                let started = std::time::Instant::now();
+                self.engine.ingest(frame, recv_ns);
+                let apply = started.elapsed();
+                let to_publish =
+                    (self.engine.counters().published > published).then(|| now_ns() - recv_ns);
+                metrics.frame(apply, to_publish);
+            }
+        }
+        // The watchdog watches book data on the monotonic clock.
+        if !self.engine.last_instruments().is_empty() {
+            let now = self.clock.now();
+            for &id in self.engine.last_instruments() {
+                self.policy.on_data(id, now);
+            }
+        }
     }
 
     /// Stops the network tasks and finishes the capture.
@@ -500,198 +463,122 @@ impl Live {
         }
     }
 
-    /// After the engine processed an input: note state changes, act on snapshot requests.
-    fn after_input(&mut self, now: i64) {
+    /// After the engine processed an input: note state changes and tell the policy, hand it the
+    /// engine's snapshot requests, and carry out what it decides.
+    fn after_input(&mut self, now_ns: i64) {
+        let now = self.clock.now();
         while let Ok(update) = self.statuses.try_recv() {
             let Update::Status(status) = update else { continue };
             let id = status.instrument;
             let symbol = self.engine.symbol(id).to_owned();
             match status.status {
                 Status::Live => {
-                    if let Some(timer) = self.timers.get_mut(id as usize) {
-                        timer.waiting_since = None;
-                        timer.deferred = false;
-                        timer.live_since = Some(now);
-                    }
-                    self.note(now, "live", format!("{symbol} {}", status.generation));
+                    self.policy.on_live(id, now);
+                    self.note(now_ns, "live", format!("{symbol} {}", status.generation));
                 }
                 Status::Stale(reason) => {
-                    if let Some(timer) = self.timers.get_mut(id as usize) {
-                        timer.live_since = None;
-                    }
+                    self.policy.on_stale(id, reason);
                     tracing::info!(%symbol, reason = reason.name(), "book stale");
-                    self.note(now, "stale", format!("{symbol} {}", describe(reason)));
+                    self.note(now_ns, "stale", format!("{symbol} {}", describe(reason)));
                 }
             }
         }
         self.requests
             .extend(self.engine.drain_snapshot_requests().map(|r| (r.instrument, r.reason)));
-        for i in 0..self.requests.len() {
-            let (id, reason) = self.requests[i];
-            // The engine raises one request per snapshot it needs: never a duplicate of one
-            // still outstanding. Only the spacing between resyncs of one book applies.
-            let Some(timer) = self.timers.get_mut(id as usize) else { continue };
-            if now < timer.next_allowed {
-                timer.deferred = true;
-                continue;
-            }
-            self.resync(id, reason, Trigger::Request, now);
+        let mut actions = std::mem::take(&mut self.actions);
+        for (id, reason) in self.requests.drain(..) {
+            self.policy.on_request(id, reason, now, &mut actions);
         }
-        self.requests.clear();
+        self.carry_out(&mut actions, now_ns);
+        self.actions = actions;
     }
 
-    fn on_tick(&mut self, now: i64) {
+    fn on_tick(&mut self, now_ns: i64) {
         if let Some(metrics) = &mut self.metrics {
             let live = (0..self.engine.n_instruments() as InstrumentId)
                 .filter(|&id| self.engine.state(id).is_some_and(|s| s.is_live()))
                 .count();
             metrics.tick(self.engine.counters(), live, &self.counters.snapshot());
         }
-        // While disconnected, the reconnect will resubscribe every book.
-        if !self.connected {
-            return;
+        let mut actions = std::mem::take(&mut self.actions);
+        self.policy.on_tick(self.clock.now(), &mut actions);
+        self.carry_out(&mut actions, now_ns);
+        self.actions = actions;
+    }
+
+    /// Carries out the policy's `actions` (drained), `now_ns` being the wall-clock time for
+    /// the record.
+    fn carry_out(&mut self, actions: &mut Vec<Action>, now_ns: i64) {
+        let now_ns = now_ns.max(self.last_recv_ns);
+        let mut watched = false;
+        for action in actions.drain(..) {
+            match action {
+                Action::Watchdog(id) => {
+                    bump(&self.counters.watchdog_fired);
+                    let symbol = self.engine.symbol(id).to_owned();
+                    tracing::warn!(%symbol, "book silent too long: watchdog");
+                    self.note(now_ns, "watchdog", symbol);
+                    self.engine.mark_stale(id, StaleReason::Watchdog);
+                    // The engine's request for this book is answered by the watchdog's own
+                    // resync, which follows; other books' requests go on as usual.
+                    self.requests.extend(
+                        self.engine
+                            .drain_snapshot_requests()
+                            .filter(|r| r.instrument != id)
+                            .map(|r| (r.instrument, r.reason)),
+                    );
+                    watched = true;
+                }
+                Action::Fetch(id) => {
+                    let symbol = self.engine.symbol(id).to_owned();
+                    let sent = self
+                        .rest_tx
+                        .as_ref()
+                        .is_some_and(|rest| rest.try_send(RestCommand::Fetch(symbol)).is_ok());
+                    if !sent {
+                        bump(&self.counters.commands_dropped);
+                    }
+                }
+                Action::Request(id) => {
+                    let symbol = self.engine.symbol(id).to_owned();
+                    self.command(Command::RequestSnapshot(symbol));
+                }
+                Action::Resubscribe(id) => {
+                    let symbol = self.engine.symbol(id).to_owned();
+                    let channel = self.engine.channel_of(id);
+                    if self.protocol.venue == Venue::Bitfinex && channel.is_none() {
+                        // Its unsubscribe names the channel id, not yet known: the whole
+                        // connection is subscribed again instead.
+                        self.command(Command::Reconnect);
+                    } else {
+                        self.command(Command::Resubscribe { symbol, channel });
+                    }
+                }
+                Action::Reconnect => self.command(Command::Reconnect),
+                Action::Started { book, how, why } => {
+                    bump(&self.counters.resyncs_started);
+                    let symbol = self.engine.symbol(book).to_owned();
+                    let why = why.map_or("initial", StaleReason::name);
+                    tracing::info!(%symbol, how, why, "resync");
+                    let text = if how == "reconnect" {
+                        format!("{symbol} reconnect {why}")
+                    } else {
+                        format!("{symbol} {how} {why}")
+                    };
+                    self.note(now_ns, "resync", text);
+                }
+            }
         }
-        for index in 0..self.timers.len() {
-            let id = index as InstrumentId;
-            let live = self.engine.state(id).is_some_and(|s| s.is_live());
-            let healthy_ns = self.healthy_ns;
-            let timer = &mut self.timers[index];
-            if live {
-                let since = *timer.live_since.get_or_insert(now);
-                if now.saturating_sub(since) >= healthy_ns {
-                    timer.backoff.reset();
-                }
-                if let (Some(limit), Some(last)) = (self.watchdog_ns, self.engine.last_data_ns(id))
-                    && now.saturating_sub(last) > limit
-                {
-                    self.fire_watchdog(id, now);
-                }
-                continue;
-            }
-            timer.live_since = None;
-            let since = *timer.waiting_since.get_or_insert(now);
-            if now < timer.next_allowed {
-                continue;
-            }
-            let timed_out = now.saturating_sub(since) > self.resync_timeout_ns;
-            let asks = matches!(
-                self.protocol.resync,
-                ResyncMethod::RestSnapshot | ResyncMethod::StreamRequest
-            );
-            let first_due =
-                asks && !timer.asked && now.saturating_sub(since) >= self.first_snapshot_ns;
-            if timer.deferred || timed_out || first_due {
-                let reason = match self.engine.state(id) {
-                    Some(depthbook_engine::BookState::Stale(reason)) => Some(reason),
-                    _ => None,
-                };
-                let trigger = if timer.deferred || timed_out {
-                    Trigger::Request
-                } else {
-                    Trigger::FirstSnapshot
-                };
-                self.resync(id, reason, trigger, now);
-            }
+        // A watchdog made books Stale: their status events and the other books' requests.
+        if watched {
+            self.after_input(now_ns);
         }
     }
 
-    fn fire_watchdog(&mut self, id: InstrumentId, now: i64) {
-        bump(&self.counters.watchdog_fired);
-        let symbol = self.engine.symbol(id).to_owned();
-        tracing::warn!(%symbol, "book silent too long: watchdog");
-        self.note(now, "watchdog", symbol);
-        self.engine.mark_stale(id, StaleReason::Watchdog);
-        // Stream venues raised a request for this book: it is answered here, by the watchdog's
-        // own method (the stream itself is suspect). Other books' requests go on as usual.
-        self.requests.extend(
-            self.engine
-                .drain_snapshot_requests()
-                .filter(|r| r.instrument != id)
-                .map(|r| (r.instrument, r.reason)),
-        );
-        self.after_input(now);
-        self.resync(id, Some(StaleReason::Watchdog), Trigger::Watchdog, now);
-    }
-
-    /// Starts a resync of `id` by the venue's method, and spaces the next one. After the
-    /// watchdog found the book's stream silent, a snapshot-asking venue resubscribes instead of
-    /// asking (its first buffered delta then asks for the snapshot, which comes back here as a
-    /// request); a book that has not asked since its subscription only asks (its stream may
-    /// just be quiet). While disconnected nothing is sent: the reconnect resubscribes every
-    /// book.
-    fn resync(
-        &mut self,
-        id: InstrumentId,
-        reason: Option<StaleReason>,
-        trigger: Trigger,
-        now: i64,
-    ) {
-        if !self.connected {
-            return;
-        }
-        let Some(timer) = self.timers.get_mut(id as usize) else { return };
-        let wait = ns(timer.backoff.next_wait());
-        timer.next_allowed = now.saturating_add(wait);
-        timer.waiting_since = Some(now);
-        timer.deferred = false;
-        timer.asked = true;
-        let symbol = self.engine.symbol(id).to_owned();
-        // REST venues: a snapshot bridges with the flowing stream. A stream that has been silent
-        // is resubscribed too (a quiet instrument then goes Live from the snapshot alone, and
-        // its first delta must continue it); after the watchdog, the stream itself is suspect,
-        // and its first buffered delta asks for the snapshot.
-        if self.protocol.resync == ResyncMethod::Reconnect {
-            // One reconnect answers every book's need: the reconnect resubscribes them all.
-            if !self.reconnect_requested {
-                self.reconnect_requested = true;
-                if self.conn_tx.try_send(Command::Reconnect).is_err() {
-                    bump(&self.counters.commands_dropped);
-                }
-            }
-            bump(&self.counters.resyncs_started);
-            let why = reason.map_or("initial", StaleReason::name);
-            tracing::info!(%symbol, why, "resync by reconnecting");
-            self.note(now, "resync", format!("{symbol} reconnect {why}"));
-            return;
-        }
-        let stream_flowing = self
-            .engine
-            .last_data_ns(id)
-            .is_some_and(|t| now.saturating_sub(t) <= self.resync_timeout_ns);
-        let (fetch, resubscribe) = match (self.protocol.resync, &self.rest_tx) {
-            (ResyncMethod::RestSnapshot, Some(_)) | (ResyncMethod::StreamRequest, _) => {
-                match trigger {
-                    Trigger::Watchdog => (false, true),
-                    Trigger::FirstSnapshot => (true, false),
-                    Trigger::Request => (true, !stream_flowing),
-                }
-            }
-            _ => (false, true),
-        };
-        if fetch {
-            let sent = match &self.rest_tx {
-                Some(rest) => rest.try_send(RestCommand::Fetch(symbol.clone())).is_ok(),
-                // HTX `mbp`: the snapshot is asked on the stream.
-                None => self.conn_tx.try_send(Command::RequestSnapshot(symbol.clone())).is_ok(),
-            };
-            if !sent {
-                bump(&self.counters.commands_dropped);
-            }
-        }
-        if resubscribe && self.conn_tx.try_send(Command::Resubscribe(symbol.clone())).is_err() {
+    fn command(&mut self, command: Command) {
+        if self.conn_tx.try_send(command).is_err() {
             bump(&self.counters.commands_dropped);
         }
-        let how = match (fetch, resubscribe, self.protocol.resync) {
-            (true, true, ResyncMethod::StreamRequest) => "resubscribe+request",
-            (true, false, ResyncMethod::StreamRequest) => "request",
-            (true, true, _) => "resubscribe+rest",
-            (true, false, _) => "rest",
-            _ => "resubscribe",
-        };
-        bump(&self.counters.resyncs_started);
-        let why = reason.map_or("initial", StaleReason::name);
-        tracing::info!(%symbol, how, why, "resync");
-        self.note(now, "resync", format!("{symbol} {how} {why}"));
     }
 }
 

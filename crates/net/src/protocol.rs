@@ -481,10 +481,20 @@ impl Protocol {
 
     /// The messages that unsubscribe and subscribe `symbol` again, for a venue that resyncs by
     /// resubscribing (Binance streams are resubscribed the same way when they fall silent).
-    pub fn resubscribe(&self, symbol: &str, depth: u32, req: &mut u64) -> Vec<String> {
+    /// Bitfinex unsubscribes by the connection's channel id of the book (`channel`).
+    pub fn resubscribe(
+        &self,
+        symbol: &str,
+        channel: Option<i64>,
+        depth: u32,
+        req: &mut u64,
+    ) -> Vec<String> {
         let one = [symbol.to_owned()];
         *req += 1;
-        let unsubscribe = self.message(Action::Unsubscribe, &one, depth, *req);
+        let unsubscribe = match (self.venue, channel) {
+            (Venue::Bitfinex, Some(id)) => format!(r#"{{"event":"unsubscribe","chanId":{id}}}"#),
+            _ => self.message(Action::Unsubscribe, &one, depth, *req),
+        };
         *req += 1;
         let subscribe = self.message(Action::Subscribe, &one, depth, *req);
         vec![unsubscribe, subscribe]
@@ -611,8 +621,8 @@ impl Protocol {
                 format!(r#"{{"req_id":"{req}","op":"{}","args":[{topics}]}}"#, action.lower())
             }
             Venue::Bitfinex => {
-                // `subscribe_batch` is 1. Unsubscribing needs the channel id, which only the
-                // decoder learns: this venue resyncs by reconnecting, never by unsubscribing.
+                // `subscribe_batch` is 1. Unsubscribing names the channel id, which only the
+                // decoder learns: see `resubscribe`.
                 let symbol = symbols.first().map_or("", String::as_str);
                 format!(
                     r#"{{"event":"{}","channel":"book","symbol":"{symbol}","prec":"P0","freq":"F0","len":"{depth}"}}"#,
@@ -907,7 +917,7 @@ mod tests {
 
     #[test]
     fn resubscribe_is_unsubscribe_then_subscribe() {
-        let msgs = Protocol::of(Venue::Okx).resubscribe("BTC-USDT", 0, &mut 7);
+        let msgs = Protocol::of(Venue::Okx).resubscribe("BTC-USDT", None, 0, &mut 7);
         assert!(msgs[0].contains(r#""op":"unsubscribe""#) && msgs[0].contains(r#""id":"8""#));
         assert!(msgs[1].contains(r#""op":"subscribe""#) && msgs[1].contains(r#""id":"9""#));
     }

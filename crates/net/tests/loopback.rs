@@ -513,10 +513,51 @@ fn bitfinex_books_reach_truth_on_numbered_frames_and_resync_by_reconnecting() {
     assert_consistent(&outcome, &truth);
     assert_eq!((outcome.counters.gaps, outcome.counters.decode_errors), (0, 0));
     assert!(outcome.views.iter().all(|(v, _)| v.seq.is_some()), "views carry the SEQ_ALL number");
+    // The loopback follows every book update with the book's checksum (OB_CHECKSUM).
+    assert!(outcome.counters.checksums_verified > 30, "{:?}", outcome.counters);
+    assert_eq!(outcome.counters.checksum_failures, 0);
     // A stream that pauses with the socket up: the watchdog's resync is a reconnect, which
     // resubscribes every book.
     let outcome = paused_live(Venue::Bitfinex, &[fixture(fixture_rel)], &truth, 200);
     assert!(outcome.net.connects >= 2, "resynced by reconnecting: {:?}", outcome.net);
+}
+
+/// One book's checksum fails on a connection that numbers every frame: that book alone is
+/// unsubscribed (by its channel id) and subscribed again; the connection stays up and no other
+/// book goes Stale (ccxt #24461 tore down every book of the connection).
+#[test]
+fn bitfinex_one_books_checksum_failure_resubscribes_that_book_only() {
+    let fixture_rel = "bitfinex/cryptofeed_BITFINEX.ws.11.0.txt";
+    // A book update never sent: the connection renumbers what it sends, so SEQ_ALL shows no
+    // gap, but the truth book's checksum that follows does not match the client's book.
+    let faults = Faults { drop: vec![40], ..Faults::default() };
+    let (outcome, truth) = served_live(Venue::Bitfinex, fixture_rel, faults);
+    assert!(outcome.reached_truth, "{outcome:#?}");
+    for (view, seen) in &outcome.views {
+        assert!(truth.views.contains(seen), "published a view truth never had: {view:?}");
+    }
+    assert_eq!(outcome.sim.faults.dropped, 1);
+    let c = outcome.counters;
+    assert_eq!((c.checksum_failures, c.gaps), (1, 0), "{c:?}");
+    // The failing book went Stale and came back Live with no other book going Stale in
+    // between: resubscribed alone, over the same connection. (Books of this capture that stay
+    // silent past the resync timeout reconnect later: that is what their own wait concerns.)
+    let statuses = &outcome.statuses;
+    let failed = statuses
+        .iter()
+        .position(|(_, s)| *s == Status::Stale(depthbook_engine::StaleReason::ChecksumMismatch))
+        .expect("a checksum failure");
+    let symbol = &statuses[failed].0;
+    let back = failed
+        + 1
+        + statuses[failed + 1..]
+            .iter()
+            .position(|(sym, s)| sym == symbol && *s == Status::Live)
+            .expect("Live again");
+    assert!(
+        statuses[failed + 1..back].iter().all(|(_, s)| *s == Status::Live),
+        "nothing else went Stale meanwhile: {statuses:?}"
+    );
 }
 
 #[test]

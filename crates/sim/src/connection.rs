@@ -7,7 +7,7 @@
 //! input and never closes without a reason: a malformed request is answered with the venue's
 //! error shape.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -20,7 +20,9 @@ use crate::faults::ConnectionFault;
 use crate::replay::{Command, ConnId, Outbound};
 use crate::server::App;
 use crate::stats::bump;
-use crate::subscribe::{Dialect, Item, Op, Request, RequestMeta};
+use serde_json::json;
+
+use crate::subscribe::{Dialect, Item, Op, Request, RequestMeta, Topic};
 
 /// Why the connection's loop ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +100,8 @@ pub(crate) async fn run(mut socket: WebSocket, app: Arc<App>, url_items: Vec<Ite
         app: Arc::clone(&app),
         outbox,
         symbols: HashSet::new(),
+        channels: HashMap::new(),
+        checksums: false,
         frames: 0,
         last_sent: Instant::now(),
         numbered: app.dialect.numbered_from_start().then_some(0),
@@ -140,6 +144,11 @@ struct Connection {
     outbox: mpsc::Sender<Outbound>,
     /// Book symbols subscribed.
     symbols: HashSet<String>,
+    /// The channel id each book subscription was acked with, for unsubscribes that name it
+    /// (Bitfinex).
+    channels: HashMap<i64, String>,
+    /// Whether the client asked for book checksums (Bitfinex OB_CHECKSUM).
+    checksums: bool,
     /// Delta frames written so far (the connection faults count these).
     frames: u64,
     last_sent: Instant,
@@ -264,6 +273,21 @@ impl Connection {
                 }
                 bump(&counters.snapshots_sent);
             }
+            Outbound::Checksum(text) => {
+                if !self.checksums {
+                    return None;
+                }
+                // A numbered connection's number goes after the checksum, in the place of a
+                // placeholder (numbering replaces a frame's trailing integer, which the
+                // checksum itself may look like).
+                let text = match (self.numbered, text.as_str().strip_suffix(']')) {
+                    (Some(_), Some(body)) => Utf8Bytes::from(format!("{body},0]")),
+                    _ => text,
+                };
+                if !self.send_text(socket, text).await {
+                    return Some(Pausing::Exit(Exit::Closed));
+                }
+            }
             Outbound::Delta(text) => {
                 if !self.send_text(socket, text).await {
                     return Some(Pausing::Exit(Exit::Closed));
@@ -308,12 +332,27 @@ impl Connection {
                 let command = Command::Fetch { outbox, topic, id: meta.id };
                 self.app.commands.send(command).await.is_ok()
             }
-            Request::Configure { reply, numbered } => {
+            Request::Configure { reply, numbered, checksums } => {
                 self.numbered = numbered.then_some(self.numbered.unwrap_or(1));
+                self.checksums = checksums;
                 self.send(socket, reply).await
             }
             Request::Change { op, meta, items } => {
                 self.change(socket, op, &meta, &items, true).await
+            }
+            Request::UnsubscribeChannel { meta, channel } => {
+                let Some(symbol) = self.channels.remove(&channel) else {
+                    let error =
+                        json!({"event": "error", "msg": "unsubscribe: invalid", "code": 10400});
+                    return self.send(socket, error.to_string()).await;
+                };
+                let topic = Topic { symbol, depth: None, snapshot: true, derived: None };
+                let item = Item { topic: Some(topic), echo: json!({"chanId": channel}) };
+                if !self.change(socket, Op::Unsubscribe, &meta, &[item], false).await {
+                    return false;
+                }
+                let ack = json!({"event": "unsubscribed", "status": "OK", "chanId": channel});
+                self.send(socket, ack.to_string()).await
             }
         }
     }
@@ -344,11 +383,13 @@ impl Connection {
                     }
                     self.symbols.insert(topic.symbol.clone());
                     let (conn, outbox, topic) = (self.id, self.outbox.clone(), topic.clone());
+                    let symbol = topic.symbol.clone();
                     let Some(info) =
                         self.ask(|reply| Command::Subscribe { conn, outbox, topic, reply }).await
                     else {
                         return false;
                     };
+                    self.channels.insert(info.channel_id, symbol);
                     Some(info)
                 }
                 (Op::Unsubscribe, Some(topic)) => {

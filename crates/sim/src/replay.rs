@@ -47,6 +47,9 @@ pub(crate) enum Outbound {
     Delta(Utf8Bytes),
     /// A stream snapshot rendered from the truth book.
     Snapshot(Utf8Bytes),
+    /// The checksum of a book after a delta (Bitfinex `[chanId,"cs",crc]`), from the truth
+    /// book: sent to connections that asked for checksums.
+    Checksum(Utf8Bytes),
 }
 
 /// The answer to a REST depth request.
@@ -431,6 +434,8 @@ impl Replay {
 
     /// Numbers a delta frame, applies its faults, and delivers it to `audience`.
     async fn forward(&mut self, mut bytes: Vec<u8>, symbols: Vec<String>, audience: Audience) {
+        let symbols_of_frame =
+            if self.dialect == Dialect::Bitfinex { symbols.clone() } else { Vec::new() };
         let number = match audience {
             Audience::Capture => {
                 self.deltas_seen += 1;
@@ -480,11 +485,54 @@ impl Replay {
         if let Some(held) = self.held.take() {
             self.deliver(&held).await;
         }
+        // The venue's checksum of the book after the capture's frame (whatever a fault did to
+        // the frame on its way): a client whose book differs finds out.
+        if self.dialect == Dialect::Bitfinex && audience == Audience::Capture {
+            for symbol in &symbols_of_frame {
+                self.deliver_checksum(symbol).await;
+            }
+        }
+    }
+
+    /// Sends the truth book's Bitfinex checksum of `symbol`, if Live, to its subscribers.
+    async fn deliver_checksum(&mut self, symbol: &str) {
+        let Some(id) = self.engine.instrument(symbol) else { return };
+        if !self.engine.state(id).is_some_and(|s| s.is_live()) {
+            return;
+        }
+        let Some(book) = self.engine.book(id) else { return };
+        let text = format!(
+            "[{},\"cs\",{}]",
+            self.classifier.channel_id(symbol),
+            depthbook_core::checksum::bitfinex_crc32(book)
+        );
+        let frame = Prepared {
+            text: Utf8Bytes::from(text),
+            symbols: vec![symbol.to_owned()],
+            audience: Audience::Capture,
+        };
+        let targets = self.targets(&frame);
+        for (conn, outbox) in targets {
+            if !self.push(&outbox, Outbound::Checksum(frame.text.clone())).await {
+                self.remove_conn(conn);
+            }
+        }
     }
 
     /// Sends a delta frame to every connection subscribed to one of its symbols (once each)
     /// whose snapshot, if it wants one, has been sent.
     async fn deliver(&mut self, frame: &Prepared) {
+        let targets = self.targets(frame);
+        for (conn, outbox) in targets {
+            if !self.push(&outbox, Outbound::Delta(frame.text.clone())).await {
+                self.remove_conn(conn);
+            }
+        }
+    }
+
+    /// The connections a frame goes to: subscribed to one of its symbols (once each), in its
+    /// audience, with their snapshot sent if they want one.
+    fn targets(&self, frame: &Prepared) -> Vec<(ConnId, mpsc::Sender<Outbound>)> {
         let mut targets: Vec<(ConnId, mpsc::Sender<Outbound>)> = Vec::new();
         for symbol in &frame.symbols {
             for route in self.routes.get(symbol).into_iter().flatten() {
@@ -500,11 +548,7 @@ impl Replay {
                 }
             }
         }
-        for (conn, outbox) in targets {
-            if !self.push(&outbox, Outbound::Delta(frame.text.clone())).await {
-                self.remove_conn(conn);
-            }
-        }
+        targets
     }
 
     /// Queues `message` for one connection, waiting for room while serving commands. False if

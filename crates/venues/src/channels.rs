@@ -49,6 +49,14 @@ impl ChannelMap {
     pub(crate) fn get(&self, id: i64) -> Option<Channel> {
         self.entries.iter().find(|(i, _)| *i == id).map(|(_, c)| *c)
     }
+
+    /// The latest id carrying `instrument`'s book, if one does.
+    pub(crate) fn of_instrument(&self, instrument: InstrumentId) -> Option<i64> {
+        self.entries.iter().rev().find_map(|(id, channel)| match channel {
+            Channel::Book(i) | Channel::RawBook(i) if *i == instrument => Some(*id),
+            _ => None,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -125,6 +125,13 @@ impl VenueDecoder {
         self.venue
     }
 
+    /// The connection-local channel id carrying `instrument`'s book, where the venue numbers
+    /// its subscriptions (Bitfinex, whose unsubscribe names the id); `None` elsewhere or before
+    /// the subscription was acknowledged.
+    pub fn channel_of(&self, instrument: InstrumentId) -> Option<i64> {
+        self.session.channels.of_instrument(instrument)
+    }
+
     /// Frees the buffers an outlier frame grew past `retain` bytes (the parser's copy of the
     /// frame and its tape, the inflated text), so one huge frame does not stay resident.
     /// Within `retain` nothing is freed or allocated: call it after every frame.

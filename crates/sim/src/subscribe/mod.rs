@@ -125,13 +125,23 @@ pub(crate) enum Request {
         /// The stream.
         topic: Topic,
     },
+    /// Bitfinex `unsubscribe`: it names the connection's channel id of the subscription.
+    UnsubscribeChannel {
+        /// The request's arrival time.
+        meta: RequestMeta,
+        /// The channel id.
+        channel: i64,
+    },
     /// Bitfinex `conf`: answer `reply`, and from now on number every array frame sent on the
-    /// connection (SEQ_ALL) if `numbered`.
+    /// connection (SEQ_ALL) if `numbered`, and follow book updates with checksums if
+    /// `checksums` (OB_CHECKSUM).
     Configure {
         /// The answer.
         reply: String,
         /// Whether SEQ_ALL was asked for.
         numbered: bool,
+        /// Whether OB_CHECKSUM was asked for.
+        checksums: bool,
     },
 }
 

@@ -123,7 +123,11 @@ pub(super) fn parse_bitfinex(
         Some("conf") => {
             let flags = obj.get("flags").and_then(Value::as_i64).unwrap_or(0);
             let reply = json!({"event": "conf", "status": "OK", "flags": flags}).to_string();
-            Ok(Request::Configure { reply, numbered: flags & BITFINEX_SEQ_ALL != 0 })
+            Ok(Request::Configure {
+                reply,
+                numbered: flags & BITFINEX_SEQ_ALL != 0,
+                checksums: flags & BITFINEX_OB_CHECKSUM != 0,
+            })
         }
         Some("ping") => {
             let cid = obj.get("cid").cloned().unwrap_or(Value::Null);
@@ -147,8 +151,11 @@ pub(super) fn parse_bitfinex(
                 items: vec![Item { topic, echo: Value::Object(obj.clone()) }],
             })
         }
-        // Unsubscribing names a channel id; clients of the loopback resync by reconnecting.
-        Some("unsubscribe") => Err("unsubscribe is not served by the loopback"),
+        // Unsubscribing names the channel id the subscription was acked with.
+        Some("unsubscribe") => {
+            let channel = obj.get("chanId").and_then(Value::as_i64).ok_or("a chanId is needed")?;
+            Ok(Request::UnsubscribeChannel { meta, channel })
+        }
         _ => Err("unknown event"),
     }
 }
@@ -248,6 +255,8 @@ pub(super) fn parse_bybit(
 
 /// Bitfinex's conf flag that numbers every array frame of a connection.
 const BITFINEX_SEQ_ALL: i64 = 65_536;
+/// Bitfinex `conf` flag: a checksum frame after every book update.
+const BITFINEX_OB_CHECKSUM: i64 = 131_072;
 
 pub(super) fn parse_htx(
     obj: &Map<String, Value>,
