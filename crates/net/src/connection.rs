@@ -26,14 +26,14 @@ pub(crate) enum Command {
     /// reconnect subscribes everything). `channel` is the book's connection-local id where the
     /// venue's unsubscribe names one (Bitfinex).
     Resubscribe {
-        /// The instrument.
-        symbol: String,
+        /// The instrument (shared with the loop: sending a command allocates nothing).
+        symbol: Arc<str>,
         /// Its channel id on this connection, if the venue numbers subscriptions.
         channel: Option<i64>,
     },
     /// Ask for one instrument's snapshot on the stream (HTX `mbp` `req`; ignored while
     /// disconnected: the book asks again once resubscribed).
-    RequestSnapshot(String),
+    RequestSnapshot(Arc<str>),
     /// Drop the connection and connect again (after the usual backoff): every book is
     /// resubscribed (a break of a connection-wide numbering concerns every book).
     Reconnect,

@@ -158,6 +158,15 @@ pub enum Step {
     Rejected,
 }
 
+/// The channels and runtime between the loop and its network tasks.
+struct Network {
+    inputs: mpsc::Receiver<Input>,
+    conn_tx: mpsc::Sender<Command>,
+    rest_tx: Option<mpsc::Sender<RestCommand>>,
+    runtime: Option<Runtime>,
+    counters: Arc<NetCounters>,
+}
+
 /// A running live feed. Create with [`Live::start`], then call [`Live::step`] in a loop on the
 /// thread that owns the books; read views from channels got with
 /// [`Engine::subscribe`] through [`Live::engine_mut`].
@@ -182,6 +191,8 @@ pub struct Live {
     // tasks, and the engine's clock must never go back.
     last_recv_ns: i64,
     requests: Vec<(InstrumentId, Option<StaleReason>)>,
+    // Each book's symbol, shared with the commands that name it.
+    symbols: Vec<Arc<str>>,
     metrics: Option<LiveMetrics>,
 }
 
@@ -292,6 +303,45 @@ impl Live {
             }
         });
 
+        let network = Network { inputs, conn_tx, rest_tx, runtime: Some(runtime), counters };
+        Ok(Live::assemble(&config, protocol, network, recorder))
+    }
+
+    /// A loop fed by the caller instead of the network: no connection, REST or timer task is
+    /// started, and commands it would send (resubscribe, fetch, reconnect) are dropped and
+    /// counted in `commands_dropped`. The caller hands it [`Input`]s through the returned
+    /// sender (`capacity` of them queued at most) and drives it with [`Live::step`]. For tests
+    /// and benchmarks of the loop itself over recorded inputs.
+    ///
+    /// # Errors
+    /// Bad symbols, too many symbols for one connection, the venue's market or channel.
+    pub fn offline(
+        config: &LiveConfig,
+        capacity: usize,
+    ) -> Result<(Live, mpsc::Sender<Input>), NetError> {
+        let protocol =
+            Protocol::of_market(config.venue, config.market)?.with_channel(config.channel)?;
+        if config.symbols.is_empty() {
+            return Err(NetError::NoSymbols);
+        }
+        let depth = config.depth.or(protocol.default_depth()).unwrap_or(0);
+        protocol.subscribe(&config.symbols, depth, &mut 0)?;
+        let (input_tx, inputs) = mpsc::channel(capacity.max(1));
+        // Commands go nowhere: their receiver is dropped at once.
+        let (conn_tx, _) = mpsc::channel(1);
+        let counters = Arc::new(NetCounters::default());
+        let network = Network { inputs, conn_tx, rest_tx: None, runtime: None, counters };
+        Ok((Live::assemble(config, protocol, network, None), input_tx))
+    }
+
+    /// The loop around its network side: engine, policy and bookkeeping.
+    fn assemble(
+        config: &LiveConfig,
+        protocol: Protocol,
+        network: Network,
+        recorder: Option<Recorder>,
+    ) -> Live {
+        let Network { inputs, conn_tx, rest_tx, runtime, counters } = network;
         let mut engine_config = EngineConfig::new(config.venue);
         engine_config.symbols = Some(config.symbols.clone());
         engine_config.default_depth = config.depth;
@@ -299,6 +349,9 @@ impl Live {
         engine_config.limits.max_frame_bytes = config.max_message_bytes;
         let mut engine = Engine::new(engine_config);
         let statuses = engine.subscribe_statuses(4096);
+        let symbols = (0..engine.n_instruments() as InstrumentId)
+            .map(|id| Arc::from(engine.symbol(id)))
+            .collect();
         let policy = ResyncPolicy::new(
             PolicyConfig {
                 method: protocol.resync,
@@ -312,13 +365,13 @@ impl Live {
             },
             engine.n_instruments(),
         );
-        Ok(Live {
+        Live {
             engine,
             statuses,
             inputs,
             conn_tx,
             rest_tx,
-            runtime: Some(runtime),
+            runtime,
             counters,
             recorder,
             protocol,
@@ -328,8 +381,9 @@ impl Live {
             last_ns: 0,
             last_recv_ns: 0,
             requests: Vec::new(),
+            symbols,
             metrics: config.metrics.then(|| LiveMetrics::new(config.venue)),
-        })
+        }
     }
 
     /// The engine: books, states, counters.
@@ -470,16 +524,25 @@ impl Live {
         while let Ok(update) = self.statuses.try_recv() {
             let Update::Status(status) = update else { continue };
             let id = status.instrument;
-            let symbol = self.engine.symbol(id).to_owned();
             match status.status {
                 Status::Live => {
                     self.policy.on_live(id, now);
-                    self.note(now_ns, "live", format!("{symbol} {}", status.generation));
+                    if self.recorder.is_some() {
+                        let text = format!("{} {}", self.engine.symbol(id), status.generation);
+                        self.note(now_ns, "live", text);
+                    }
                 }
                 Status::Stale(reason) => {
                     self.policy.on_stale(id, reason);
-                    tracing::info!(%symbol, reason = reason.name(), "book stale");
-                    self.note(now_ns, "stale", format!("{symbol} {}", describe(reason)));
+                    tracing::info!(
+                        symbol = self.engine.symbol(id),
+                        reason = reason.name(),
+                        "book stale"
+                    );
+                    if self.recorder.is_some() {
+                        let text = format!("{} {}", self.engine.symbol(id), describe(reason));
+                        self.note(now_ns, "stale", text);
+                    }
                 }
             }
         }
@@ -530,7 +593,7 @@ impl Live {
                     watched = true;
                 }
                 Action::Fetch(id) => {
-                    let symbol = self.engine.symbol(id).to_owned();
+                    let symbol = self.symbol(id);
                     let sent = self
                         .rest_tx
                         .as_ref()
@@ -540,11 +603,11 @@ impl Live {
                     }
                 }
                 Action::Request(id) => {
-                    let symbol = self.engine.symbol(id).to_owned();
+                    let symbol = self.symbol(id);
                     self.command(Command::RequestSnapshot(symbol));
                 }
                 Action::Resubscribe(id) => {
-                    let symbol = self.engine.symbol(id).to_owned();
+                    let symbol = self.symbol(id);
                     let channel = self.engine.channel_of(id);
                     if self.protocol.venue == Venue::Bitfinex && channel.is_none() {
                         // Its unsubscribe names the channel id, not yet known: the whole
@@ -557,21 +620,26 @@ impl Live {
                 Action::Reconnect => self.command(Command::Reconnect),
                 Action::Started { book, how, why } => {
                     bump(&self.counters.resyncs_started);
-                    let symbol = self.engine.symbol(book).to_owned();
                     let why = why.map_or("initial", StaleReason::name);
-                    tracing::info!(%symbol, how, why, "resync");
-                    let text = if how == "reconnect" {
-                        format!("{symbol} reconnect {why}")
-                    } else {
-                        format!("{symbol} {how} {why}")
-                    };
-                    self.note(now_ns, "resync", text);
+                    tracing::info!(symbol = self.engine.symbol(book), how, why, "resync");
+                    if self.recorder.is_some() {
+                        let text = format!("{} {how} {why}", self.engine.symbol(book));
+                        self.note(now_ns, "resync", text);
+                    }
                 }
             }
         }
         // A watchdog made books Stale: their status events and the other books' requests.
         if watched {
             self.after_input(now_ns);
+        }
+    }
+
+    /// `id`'s symbol, shared (a command carrying it allocates nothing).
+    fn symbol(&self, id: InstrumentId) -> Arc<str> {
+        match self.symbols.get(id as usize) {
+            Some(symbol) => Arc::clone(symbol),
+            None => Arc::from(self.engine.symbol(id)),
         }
     }
 

@@ -29,7 +29,7 @@ use crate::protocol::Protocol;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum RestCommand {
     /// Fetch `symbol`'s snapshot.
-    Fetch(String),
+    Fetch(Arc<str>),
     /// End the task.
     Shutdown,
 }
@@ -67,8 +67,8 @@ pub(crate) async fn run(
 ) {
     let protocol = config.protocol;
     let mut budget = WeightBudget::new(protocol.rest_budget_per_minute, mono_ns());
-    let mut queue: VecDeque<String> = VecDeque::new();
-    let enqueue = |queue: &mut VecDeque<String>, symbol: String| {
+    let mut queue: VecDeque<Arc<str>> = VecDeque::new();
+    let enqueue = |queue: &mut VecDeque<Arc<str>>, symbol: Arc<str>| {
         if !queue.contains(&symbol) {
             queue.push_back(symbol);
         }
