@@ -239,6 +239,13 @@ impl Engine {
         self.books.publisher.subscribe_statuses(capacity)
     }
 
+    /// Queues the views held back for [`SlowConsumer::KeepLatest`] consumers whose channels
+    /// have room again. Done before every frame; a driver that goes quiet (a live loop's
+    /// timer tick, the end of a replay) calls it so a consumer that caught up gets them.
+    pub fn flush_consumers(&mut self) {
+        self.books.flush_consumers();
+    }
+
     /// Processes one frame received at `recv_ns`.
     pub fn ingest(&mut self, frame: &Frame<'_>, recv_ns: i64) {
         self.process(frame, recv_ns);
@@ -247,6 +254,7 @@ impl Engine {
 
     fn process(&mut self, frame: &Frame<'_>, recv_ns: i64) {
         let books = &mut self.books;
+        books.flush_consumers();
         books.counters.frames += 1;
         books.touched.clear();
         let result = self.decoder.decode(frame, &mut self.symbols, &mut self.decoded);
@@ -302,6 +310,8 @@ impl Engine {
     /// The connection (or capture) was interrupted: every book goes Stale.
     pub fn disconnect(&mut self) {
         self.books.conn_seq = None;
+        // Channel ids and flags belong to the connection: the next one names its own.
+        self.decoder.reset_session();
         for id in 0..self.books.instruments.len() {
             self.books.go_stale(id as InstrumentId, StaleReason::Disconnect);
         }
@@ -575,10 +585,17 @@ impl Books {
         let inst = &mut self.instruments[id as usize];
         inst.cursor = rule.after_snapshot(&event.seq);
         inst.last_exchange_ms = event.exchange_ms;
+        // A snapshot alone is checked by nothing: its view is sequenced only where the
+        // connection's numbering was checked on its frame, or buffered deltas were checked
+        // against it as they were bridged onto it.
+        let mut bridged_checked = false;
         if bridges {
-            if let Err(reason) = self.bridge_buffered(id) {
-                self.go_stale(id, reason);
-                return;
+            match self.bridge_buffered(id) {
+                Ok(checked) => bridged_checked = checked,
+                Err(reason) => {
+                    self.go_stale(id, reason);
+                    return;
+                }
             }
         } else {
             inst.pending.clear();
@@ -588,7 +605,7 @@ impl Books {
         };
         let sequenced = match rule {
             SeqRule::Connection => self.conn_checked,
-            _ => rule.starts_chain(&event.seq),
+            _ => bridged_checked,
         };
         let inst = &mut self.instruments[id as usize];
         inst.integrity = Integrity::of(sequenced, checksummed);
@@ -609,14 +626,17 @@ impl Books {
         self.publish_view(id, recv_ns);
     }
 
-    /// Applies the deltas buffered before a REST snapshot, by the venue's bridging rule. Fails
-    /// with the reason the book cannot go Live: the first delta that does not continue it (a
-    /// counted gap), or one that cannot be applied (a counted decode error).
-    fn bridge_buffered(&mut self, id: InstrumentId) -> Result<(), StaleReason> {
+    /// Applies the deltas buffered before a REST snapshot, by the venue's bridging rule;
+    /// returns whether the rule checked one of them against the book (see
+    /// [`SeqRule::checks`]). Fails with the reason the book cannot go Live: the first delta
+    /// that does not continue it (a counted gap), or one that cannot be applied (a counted
+    /// decode error).
+    fn bridge_buffered(&mut self, id: InstrumentId) -> Result<bool, StaleReason> {
         let Instrument { book, cursor, pending, last_exchange_ms, rule, .. } =
             &mut self.instruments[id as usize];
         let rule = *rule;
         let snapshot_last = cursor.last;
+        let mut checked = false;
         while let Some(delta) = pending.pop() {
             // Deltas the snapshot already covers are dropped wherever they sit in the buffer.
             if snapshot_last.is_some_and(|last| rule.precedes_snapshot(last, &delta.seq)) {
@@ -628,6 +648,7 @@ impl Books {
                     if matches!(verdict, Verdict::Unconfirmed { .. }) {
                         self.counters.unconfirmed_breaks += 1;
                     }
+                    checked |= rule.checks(cursor, &delta.seq);
                     if apply_levels(book, pending.levels_of(&delta), &mut self.counters).is_err() {
                         self.counters.decode_errors += 1;
                         pending.clear();
@@ -644,7 +665,7 @@ impl Books {
                 }
             }
         }
-        Ok(())
+        Ok(checked)
     }
 
     /// Applies `levels` to `id`'s book; a price the book cannot hold is a counted decode error
@@ -795,6 +816,16 @@ impl Books {
 
     fn send(&mut self, update: Update) {
         let lost = self.publisher.send(update);
+        self.count_undelivered(lost);
+    }
+
+    /// Queues views held back for consumers that have room again (see [`SlowConsumer`]).
+    fn flush_consumers(&mut self) {
+        let lost = self.publisher.flush();
+        self.count_undelivered(lost);
+    }
+
+    fn count_undelivered(&mut self, lost: crate::publish::Undelivered) {
         self.counters.views_dropped += lost.views;
         self.counters.consumers_cut += lost.consumers_cut;
     }

@@ -42,5 +42,5 @@ pub use depth::{DEPTH_LEVELS, DepthReader, DepthView};
 pub use depthbook_venues::Integrity;
 pub use engine::{Engine, EngineConfig};
 pub use latest::{LatestTop, TopReader};
-pub use publish::{SlowConsumer, Status, StatusEvent, TopOfBook, Update};
+pub use publish::{STATUS_RESERVE, SlowConsumer, Status, StatusEvent, TopOfBook, Update};
 pub use state::{BookState, SnapshotRequest, StaleReason};

@@ -1,5 +1,7 @@
 //! What consumers receive, and how the loop hands it over without ever blocking.
 
+use std::collections::VecDeque;
+
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use depthbook_core::{Price, Qty};
 use depthbook_venues::{InstrumentId, Integrity};
@@ -66,36 +68,50 @@ pub enum Update {
     Status(StatusEvent),
 }
 
-/// What happens when a consumer's channel is full. The loop never waits for a consumer, and a
-/// state change ([`Update::Status`]) is never dropped: it takes the place of the oldest queued
-/// view, and a consumer whose channel holds nothing but state changes when another comes is
-/// cut off (its channel ends after the last one it was sent; counted in `consumers_cut`). So a
-/// consumer that reads only the update stream sees every transition in order, or the stream's
-/// end. The engine keeps a receiver of every consumer's channel (to take views out of it), so
-/// a channel lives until the engine drops even if its consumer's receiver is dropped.
+/// What happens to views when a consumer falls behind. The loop never waits for a consumer,
+/// and a state change ([`Update::Status`]) is never dropped.
+///
+/// A consumer's channel holds `capacity` views and, beyond them, a reserve of as many state
+/// changes again (at least [`STATUS_RESERVE`]): views are queued only while fewer than
+/// `capacity` updates are queued, state changes while the channel has room at all. The
+/// channel's order is never changed after the fact (the loop never takes anything back out
+/// of it), so a consumer that reads only the update stream sees every book's views and state
+/// changes in the order they happened. A consumer that falls more than the reserve behind
+/// on state changes is cut off: its channel ends after the last update it was sent (counted
+/// in `consumers_cut`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SlowConsumer {
     /// Drop the new view and count it: the consumer misses views but never gets old data late.
     DropNewest,
-    /// Drop the oldest queued view to make room: the consumer always gets the latest view.
+    /// Hold each book's newest view back while the channel is full, and queue it as soon as
+    /// there is room (a newer view of the book replaces it, counted as dropped; a state change
+    /// of the book discards it, since a view from before a state change is not to be traded
+    /// on): the consumer gets every book's latest view.
     KeepLatest,
 }
+
+/// The least number of state changes a consumer's channel holds beyond its views.
+pub const STATUS_RESERVE: usize = 256;
 
 #[derive(Debug)]
 struct Subscriber {
     tx: Sender<Update>,
-    // The loop's own receiver of the channel, to take views out when it is full.
-    rx: Receiver<Update>,
+    // Views are queued while fewer than this many updates are.
+    views_capacity: usize,
     policy: SlowConsumer,
     // Receives status events only.
     statuses_only: bool,
     hung_up: bool,
+    // KeepLatest: the newest view of each book held back by a full channel, and the books
+    // that have one (each listed once), oldest first.
+    held: Vec<Option<TopOfBook>>,
+    held_books: VecDeque<InstrumentId>,
 }
 
 /// What [`Publisher::send`] could not deliver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Undelivered {
-    /// Views a full channel did not take (or gave up to make room).
+    /// Views a full channel did not take (or that a newer view or a state change replaced).
     pub(crate) views: u64,
     /// Consumers cut off: their channel was full of state changes when another came.
     pub(crate) consumers_cut: u64,
@@ -105,8 +121,8 @@ pub(crate) struct Undelivered {
 #[derive(Debug, Default)]
 pub(crate) struct Publisher {
     subscribers: Vec<Subscriber>,
-    // A full channel's updates while views are taken out of it; kept for its capacity.
-    scratch: Vec<Update>,
+    // Views held back over all subscribers (0: nothing to flush).
+    held_total: usize,
 }
 
 impl Publisher {
@@ -124,109 +140,141 @@ impl Publisher {
         policy: SlowConsumer,
         statuses_only: bool,
     ) -> Receiver<Update> {
-        let (tx, rx) = crossbeam_channel::bounded(capacity.max(1));
-        let own = rx.clone();
-        self.subscribers.push(Subscriber { tx, rx: own, policy, statuses_only, hung_up: false });
+        let views_capacity = capacity.max(1);
+        let reserve = views_capacity.max(STATUS_RESERVE);
+        let (tx, rx) = crossbeam_channel::bounded(views_capacity + reserve);
+        self.subscribers.push(Subscriber {
+            tx,
+            views_capacity,
+            policy,
+            statuses_only,
+            hung_up: false,
+            held: Vec::new(),
+            held_books: VecDeque::new(),
+        });
         rx
+    }
+
+    /// Queues the views held back for consumers whose channels have room again. O(1) when none
+    /// is held; called before every frame.
+    pub(crate) fn flush(&mut self) -> Undelivered {
+        let mut lost = Undelivered::default();
+        if self.held_total == 0 {
+            return lost;
+        }
+        for sub in &mut self.subscribers {
+            self.held_total -= sub.release_held(&mut lost);
+        }
+        self.forget_hung_up();
+        lost
     }
 
     /// Offers `update` to every consumer; returns what could not be delivered.
     pub(crate) fn send(&mut self, update: Update) -> Undelivered {
         let mut lost = Undelivered::default();
-        let mut any_gone = false;
-        let is_status = matches!(update, Update::Status(_));
         for sub in &mut self.subscribers {
-            if sub.statuses_only && !is_status {
-                continue;
-            }
-            match sub.tx.try_send(update) {
-                Ok(()) => {}
-                Err(TrySendError::Full(update)) => {
-                    let outcome = match (sub.policy, is_status) {
-                        // The new view is the one dropped.
-                        (SlowConsumer::DropNewest, false) => Full::Dropped,
-                        _ => make_room(sub, update, &mut self.scratch),
-                    };
-                    match outcome {
-                        Full::Sent { views_dropped } => lost.views += views_dropped,
-                        Full::Dropped => lost.views += 1,
-                        Full::Cut => {
-                            lost.consumers_cut += 1;
-                            sub.hung_up = true;
-                            any_gone = true;
-                        }
+            match update {
+                Update::Book(view) => {
+                    if sub.statuses_only {
+                        continue;
                     }
+                    self.held_total -= sub.release_held(&mut lost);
+                    self.held_total += sub.offer_view(view, &mut lost);
                 }
-                Err(TrySendError::Disconnected(_)) => {
-                    sub.hung_up = true;
-                    any_gone = true;
+                Update::Status(status) => {
+                    // A view held from before the state change is not to be traded on.
+                    self.held_total -= sub.discard_held(status.instrument, &mut lost);
+                    self.held_total -= sub.release_held(&mut lost);
+                    sub.offer(update, &mut lost);
                 }
             }
         }
-        if any_gone {
-            self.subscribers.retain(|s| !s.hung_up);
-        }
+        self.forget_hung_up();
         lost
     }
-}
 
-/// What became of an update offered to a full channel.
-enum Full {
-    /// Queued, after `views_dropped` queued views were taken out.
-    Sent { views_dropped: u64 },
-    /// Not queued (a view).
-    Dropped,
-    /// The channel holds only state changes and `update` is one: the consumer is cut off.
-    Cut,
-}
-
-/// Takes the oldest views out of `sub`'s full channel to queue `update`, keeping the order of
-/// every state change. The usual case is O(1): the oldest queued update is a view, and it goes.
-/// Where a state change heads the queue, the queue is taken out whole and put back without its
-/// oldest views, down to half the channel's capacity where there are that many, so the
-/// O(capacity) pass is paid at most once per half a channel of updates.
-fn make_room(sub: &Subscriber, update: Update, scratch: &mut Vec<Update>) -> Full {
-    match sub.rx.try_recv() {
-        Ok(Update::Book(_)) => {
-            // Only this thread sends: the slot just freed is there.
-            let _ = sub.tx.try_send(update);
-            return Full::Sent { views_dropped: 1 };
-        }
-        Ok(status) => {
-            scratch.clear();
-            scratch.push(status);
-            scratch.extend(sub.rx.try_iter());
-        }
-        // The consumer emptied the channel meanwhile.
-        Err(_) => {
-            let _ = sub.tx.try_send(update);
-            return Full::Sent { views_dropped: 0 };
+    fn forget_hung_up(&mut self) {
+        if self.subscribers.iter().any(|s| s.hung_up) {
+            for sub in self.subscribers.iter().filter(|s| s.hung_up) {
+                self.held_total -= sub.held_books.len();
+            }
+            self.subscribers.retain(|s| !s.hung_up);
         }
     }
-    let capacity = sub.tx.capacity().unwrap_or(usize::MAX);
-    let target = capacity / 2;
-    let mut excess = scratch.len().saturating_sub(target).max(1);
-    let before = scratch.len();
-    scratch.retain(|queued| match queued {
-        Update::Book(_) if excess > 0 => {
-            excess -= 1;
-            false
-        }
-        _ => true,
-    });
-    let views_dropped = (before - scratch.len()) as u64;
-    let outcome = if views_dropped > 0 {
-        scratch.push(update);
-        Full::Sent { views_dropped }
-    } else if matches!(update, Update::Book(_)) {
-        Full::Dropped
-    } else {
-        Full::Cut
-    };
-    // Put back what stays, in order (the channel was emptied into `scratch`, so there is room:
-    // only this thread sends). A consumer that is cut off still gets everything sent before.
-    for queued in scratch.drain(..) {
-        let _ = sub.tx.try_send(queued);
+}
+
+impl Subscriber {
+    /// Whether a view may be queued now.
+    fn room_for_a_view(&self) -> bool {
+        self.tx.len() < self.views_capacity
     }
-    outcome
+
+    /// Queues `update` if the channel takes it; a full channel cuts the consumer off (only a
+    /// state change gets here with the channel full: views wait within `views_capacity`).
+    fn offer(&mut self, update: Update, lost: &mut Undelivered) {
+        match self.tx.try_send(update) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                lost.consumers_cut += 1;
+                self.hung_up = true;
+            }
+            Err(TrySendError::Disconnected(_)) => self.hung_up = true,
+        }
+    }
+
+    /// Offers a view: queued if there is room, else dropped or held by the policy. Returns
+    /// how many books newly have a held view (0 or 1).
+    fn offer_view(&mut self, view: TopOfBook, lost: &mut Undelivered) -> usize {
+        if self.room_for_a_view() {
+            self.offer(Update::Book(view), lost);
+            return 0;
+        }
+        if self.policy == SlowConsumer::DropNewest {
+            lost.views += 1;
+            return 0;
+        }
+        let book = view.instrument as usize;
+        if self.held.len() <= book {
+            self.held.resize(book + 1, None);
+        }
+        match self.held[book].replace(view) {
+            // The view it replaces is the one dropped.
+            Some(_) => {
+                lost.views += 1;
+                0
+            }
+            None => {
+                self.held_books.push_back(view.instrument);
+                1
+            }
+        }
+    }
+
+    /// Queues held views, oldest book first, while there is room; returns how many left.
+    fn release_held(&mut self, lost: &mut Undelivered) -> usize {
+        let mut released = 0;
+        while let Some(&book) = self.held_books.front() {
+            if self.hung_up || !self.room_for_a_view() {
+                break;
+            }
+            self.held_books.pop_front();
+            released += 1;
+            if let Some(view) = self.held.get_mut(book as usize).and_then(Option::take) {
+                self.offer(Update::Book(view), lost);
+            }
+        }
+        released
+    }
+
+    /// Drops `book`'s held view (a state change of the book supersedes it); returns how many
+    /// books no longer have one (0 or 1).
+    fn discard_held(&mut self, book: InstrumentId, lost: &mut Undelivered) -> usize {
+        let Some(slot) = self.held.get_mut(book as usize) else { return 0 };
+        if slot.take().is_none() {
+            return 0;
+        }
+        lost.views += 1;
+        self.held_books.retain(|&b| b != book);
+        1
+    }
 }

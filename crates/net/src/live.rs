@@ -12,8 +12,8 @@
 //!   or unsubscribe + subscribe (OKX, Kraken, Bybit, ...). Only that book: the others keep
 //!   publishing. Venues that number every message of a connection (Bitfinex, Coinbase
 //!   Advanced Trade) reconnect for a break of that numbering (every book went Stale with it)
-//!   and resubscribe one book alone for its own checksum or bad message (Bitfinex by the
-//!   channel id its unsubscribe names).
+//!   and resubscribe one book alone for its own checksum, bad message or silence (Bitfinex by
+//!   the channel id its unsubscribe names).
 //! - Repeated resyncs of one book are spaced by its own exponential backoff with jitter, reset
 //!   once the book has stayed Live for [`LiveConfig::healthy_after`]. REST requests of every book
 //!   go through one weight budget per venue ([`crate::budget`]).
@@ -23,7 +23,9 @@
 //!   [`LiveConfig::first_snapshot_after`] after its subscription asks anyway, so an illiquid
 //!   book goes Live from the snapshot alone rather than after the resync timeout.
 //! - A Live book that receives no data for the venue's watchdog interval goes Stale (recorded as
-//!   `@watchdog` so a replay repeats it) and is resubscribed.
+//!   `@watchdog` so a replay repeats it) and is resubscribed, no sooner than its backoff allows.
+//! - Views held back for [`depthbook_engine::SlowConsumer::KeepLatest`] consumers are flushed
+//!   on every tick as well as before every frame.
 //! - When the connection drops, every book goes Stale at once (consumers get a status event for
 //!   each); the connection task reconnects with backoff and resubscribes everything, and books
 //!   return to Live one by one as their snapshots arrive or bridge.
@@ -319,6 +321,19 @@ impl Live {
         config: &LiveConfig,
         capacity: usize,
     ) -> Result<(Live, mpsc::Sender<Input>), NetError> {
+        Self::offline_with_clock(config, capacity, MonoClock::new())
+    }
+
+    /// [`Live::offline`] with its timers on `clock` (a virtual one, in tests: the loop's
+    /// decisions then depend on nothing but its inputs and how the test moves the clock).
+    ///
+    /// # Errors
+    /// As [`Live::offline`].
+    pub fn offline_with_clock(
+        config: &LiveConfig,
+        capacity: usize,
+        clock: MonoClock,
+    ) -> Result<(Live, mpsc::Sender<Input>), NetError> {
         let protocol =
             Protocol::of_market(config.venue, config.market)?.with_channel(config.channel)?;
         if config.symbols.is_empty() {
@@ -331,7 +346,9 @@ impl Live {
         let (conn_tx, _) = mpsc::channel(1);
         let counters = Arc::new(NetCounters::default());
         let network = Network { inputs, conn_tx, rest_tx: None, runtime: None, counters };
-        Ok((Live::assemble(config, protocol, network, None), input_tx))
+        let mut live = Live::assemble(config, protocol, network, None);
+        live.clock = clock;
+        Ok((live, input_tx))
     }
 
     /// The loop around its network side: engine, policy and bookkeeping.
@@ -557,6 +574,8 @@ impl Live {
     }
 
     fn on_tick(&mut self, now_ns: i64) {
+        // Views held back for consumers that were full reach them while the feed is quiet too.
+        self.engine.flush_consumers();
         if let Some(metrics) = &mut self.metrics {
             let live = (0..self.engine.n_instruments() as InstrumentId)
                 .filter(|&id| self.engine.state(id).is_some_and(|s| s.is_live()))

@@ -17,8 +17,10 @@ pub enum ResyncMethod {
     RestSnapshot,
     /// Unsubscribe and subscribe the instrument again: the venue pushes a fresh snapshot.
     Resubscribe,
-    /// Reconnect: every book of the connection is subscribed again (Bitfinex, whose
-    /// unsubscribe names a channel id, and whose SEQ_ALL breaks concern every book anyway).
+    /// Venues that number every message of a connection (Bitfinex SEQ_ALL, Coinbase Advanced
+    /// Trade `sequence_num`): a break of that numbering concerns every book and is answered by
+    /// reconnecting (every book subscribed again); a need of one book alone (its checksum, a
+    /// bad message, its silence) by unsubscribing and subscribing it (Bitfinex by channel id).
     Reconnect,
     /// Ask for a snapshot on the stream itself and bridge it with the buffered deltas, like a
     /// REST one (HTX `mbp`: `{"req": topic}`, answered on the same connection).

@@ -30,6 +30,19 @@ fn census(run: &Replay) -> BTreeMap<Integrity, usize> {
     out
 }
 
+/// The census of the views that follow a book's first in its generation (views of deltas),
+/// and of those first views (views of snapshots, with what was checked against them).
+fn census_by_kind(run: &Replay) -> (BTreeMap<Integrity, usize>, BTreeMap<Integrity, usize>) {
+    let (mut deltas, mut snapshots) = (BTreeMap::new(), BTreeMap::new());
+    let mut seen = std::collections::HashSet::new();
+    for view in views(run) {
+        let first = seen.insert((view.instrument, view.generation));
+        let census = if first { &mut snapshots } else { &mut deltas };
+        *census.entry(view.integrity).or_default() += 1;
+    }
+    (deltas, snapshots)
+}
+
 /// The feed of the reference reconstructor named `name`.
 fn feed(name: &str) -> (Venue, Vec<Vec<u8>>) {
     let feed = REFERENCE_FEEDS.iter().find(|f| f.name == name).expect("a reference feed");
@@ -59,9 +72,15 @@ fn every_view_carries_what_its_message_was_checked_by() {
     ] {
         let (venue, lines) = feed(name);
         let run = replay_lines(venue, &lines);
-        let census = census(&run);
-        assert_eq!(census.keys().copied().collect::<Vec<_>>(), vec![want], "{name}: {census:?}");
-        assert!(census[&want] > 30, "{name}: {census:?}");
+        let (deltas, snapshots) = census_by_kind(&run);
+        assert_eq!(deltas.keys().copied().collect::<Vec<_>>(), vec![want], "{name}: {deltas:?}");
+        assert!(deltas[&want] > 30, "{name}: {deltas:?}");
+        // A snapshot's view claims no more than its deltas': the sequence only where the
+        // connection's numbering or bridged deltas were checked on it.
+        let unsequenced = Integrity::of(false, want.checksummed());
+        for level in snapshots.keys() {
+            assert!([want, unsequenced].contains(level), "{name}: snapshots {snapshots:?}");
+        }
     }
 }
 
@@ -81,16 +100,16 @@ fn kraken_snapshots_without_a_checksum_are_unverifiable_and_its_updates_checksum
 }
 
 #[test]
-fn coinbase_exchange_views_are_unverifiable_and_htx_whole_books_carry_their_number() {
+fn coinbase_exchange_views_and_htx_whole_books_are_unverifiable() {
     let coinbase = fixture_lines("coinbase/cryptofeed_COINBASE.ws.28.0.txt.gz");
     let run = replay_lines(Venue::CoinbaseExchange, &coinbase);
     assert_eq!(census(&run).keys().copied().collect::<Vec<_>>(), vec![Integrity::Unverifiable]);
     assert_eq!(Venue::CoinbaseExchange.integrity(), Integrity::Unverifiable);
-    // `depth.step0` pushes are whole books, each with its `seqNum`: nothing before one can
-    // be missing from it.
+    // `depth.step0` pushes are whole books: nothing checks one against another.
     let htx = fixture_lines("htx/cryptofeed_HUOBI.ws.44.0.txt.gz");
     let run = replay_lines(Venue::Htx, &htx);
-    assert_eq!(census(&run).keys().copied().collect::<Vec<_>>(), vec![Integrity::Sequenced]);
+    assert_eq!(census(&run).keys().copied().collect::<Vec<_>>(), vec![Integrity::Unverifiable]);
+    assert_eq!(Venue::Htx.integrity(), Integrity::Unverifiable);
 }
 
 /// OKX sends `"checksum":0` on every message in 2026 (ccxt #30299): 0 means absent, the
@@ -110,7 +129,10 @@ fn okx_checksum_0_is_absent_and_seq_ids_make_the_views_sequenced() {
     let c = run.engine.counters();
     assert_eq!((c.checksums_verified, c.checksum_failures, c.gaps), (0, 0, 0));
     assert_eq!(c.published, 41);
-    assert!(views(&run).all(|v| v.integrity == Integrity::Sequenced));
+    // The snapshot is checked by nothing; each update's `prevSeqId` is.
+    let levels: Vec<Integrity> = views(&run).map(|v| v.integrity).collect();
+    assert_eq!(levels[0], Integrity::Unverifiable);
+    assert!(levels[1..].iter().all(|&l| l == Integrity::Sequenced), "{levels:?}");
     assert_eq!(Venue::Okx.integrity(), Integrity::Sequenced);
 }
 

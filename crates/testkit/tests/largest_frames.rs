@@ -4,10 +4,13 @@
 //! past it fails and aborts the test.
 //!
 //! Per venue:
-//! - a frame of nothing but values (`{"x":[0,0,...]}`) as long as the venue's frame limit: the
-//!   densest JSON there is, which the value limit refuses before parsing where it would take
-//!   more than the venue's budget (a 32 MiB Coinbase frame of it would hold 16 Mi values);
-//! - the venue's own snapshot shape at its value limit where its frames may be larger than
+//! - frames of nothing but tokens as long as the venue's frame limit: bare values
+//!   (`{"x":[0,0,...]}`), and an opener followed by closers (`[]]]...`, which simd-json indexes
+//!   and reserves tape for before it finds the frame invalid); the token limit refuses both
+//!   before parsing (a 32 MiB Coinbase frame of either holds 16 to 32 Mi tokens);
+//! - a frame of long strings at the length limit, within the token limit: parsed (and
+//!   rejected as not book data), its copies the most a frame's length can cost;
+//! - the venue's own snapshot shape at its token limit where its frames may be larger than
 //!   the shared 4 MiB (Coinbase Advanced Trade `l2_data`, Coinbase Exchange): parsed and
 //!   applied, the per-side cap keeping the best levels.
 
@@ -112,6 +115,22 @@ fn dense(len: usize) -> Repeated {
     Repeated::new("1.0: {\"x\":[".to_owned(), |_| b"0".to_vec(), b",", len / 2, "]}".to_owned())
 }
 
+/// A line of `[` and then `len` closers.
+fn closers(len: usize) -> Repeated {
+    Repeated::new("1.0: [".to_owned(), |_| b"]".to_vec(), b"", len, String::new())
+}
+
+/// A line of `{"x":["...","...",...]}` about `len` bytes long, of 64 KiB strings.
+fn long_strings(len: usize) -> Repeated {
+    let unit = |_| {
+        let mut s = vec![b'"'];
+        s.extend(std::iter::repeat_n(b'a', (64 << 10) - 2));
+        s.push(b'"');
+        s
+    };
+    Repeated::new("1.0: {\"x\":[".to_owned(), unit, b",", len / (64 << 10), "]}".to_owned())
+}
+
 /// A Coinbase Advanced Trade `l2_data` snapshot line of `per_side` levels a side.
 fn advanced_snapshot(product: &'static str, per_side: usize, seq: u64) -> Repeated {
     let prefix = format!("1.0: {}", coinbase_advanced_head(product, seq));
@@ -147,20 +166,23 @@ fn every_venue_at_its_frame_limit_stays_under_256_mib() {
         let mut engine = Engine::new(EngineConfig::new(venue));
         let rx = engine.subscribe(16, SlowConsumer::KeepLatest);
         feed(&mut engine, dense(limits.max_frame_bytes - 64));
-        let errors = engine.counters().decode_errors;
-        assert_eq!(errors, 1, "{venue}: a frame of bare values is not a book message");
+        feed(&mut engine, closers(limits.max_frame_bytes - 64));
+        feed(&mut engine, long_strings(limits.max_frame_bytes - (128 << 10)));
+        let c = engine.counters();
+        // Bare values and closers are refused unparsed; the strings parse and are not a book.
+        assert_eq!(c.decode_errors + c.skipped, 3, "{venue}: {c:?}");
         match venue {
             Venue::Coinbase => {
-                // As many levels of Advanced Trade's shape as the value limit takes (9 values
-                // a level): about 175 000, 19 MB (the real BTC-USD snapshot of August 2026
+                // As many levels of Advanced Trade's shape as the token limit takes (18 tokens
+                // a level): about 185 000, 21 MB (the real BTC-USD snapshot of August 2026
                 // was 5.08 MB).
-                let per_side = (limits.max_values - 16) / 9 / 2;
+                let per_side = (limits.max_tokens - 32) / 18 / 2;
                 feed(&mut engine, advanced_snapshot("BTC-USD", per_side, 1));
                 let id = engine.instrument("BTC-USD").unwrap();
                 assert_eq!(engine.state(id), Some(BookState::Live), "{:?}", engine.counters());
             }
             Venue::CoinbaseExchange => {
-                let per_side = (limits.max_values - 16) / 3 / 2;
+                let per_side = (limits.max_tokens - 32) / 8 / 2;
                 feed(&mut engine, exchange_snapshot(per_side));
                 let id = engine.instrument("BTC-USD").unwrap();
                 assert_eq!(engine.state(id), Some(BookState::Live), "{:?}", engine.counters());

@@ -52,7 +52,7 @@ impl Venue {
             Venue::Okx => "`prevSeqId == prev.seqId`",
             Venue::Kraken | Venue::KrakenV1 | Venue::CoinbaseExchange => "none",
             Venue::Bybit => {
-                "`u == prev.u + 1` (`u <= prev.u` a repeat, skipped); `u == 1` or a snapshot resets; `orderbook.full`: the same after its bridge"
+                "`u == prev.u + 1` (`u <= prev.u`, within 1000, a repeat, skipped); `u == 1` or a snapshot resets; `orderbook.full`: the same after its bridge"
             }
             Venue::Coinbase => "`sequence_num == prev + 1` per connection, all channels",
             Venue::Bitfinex => "SEQ_ALL number `== prev + 1` per connection, all channels",

@@ -50,6 +50,11 @@ impl ChannelMap {
         self.entries.iter().find(|(i, _)| *i == id).map(|(_, c)| *c)
     }
 
+    /// Forgets every id (the connection ended), keeping the memory.
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
+    }
+
     /// The latest id carrying `instrument`'s book, if one does.
     pub(crate) fn of_instrument(&self, instrument: InstrumentId) -> Option<i64> {
         self.entries.iter().rev().find_map(|(id, channel)| match channel {

@@ -15,37 +15,38 @@ pub struct Limits {
     /// Longest frame parsed; longer frames are [`DecodeError::FrameTooLarge`]. Per venue
     /// ([`Limits::for_venue`]): the largest real frame of its book channels with headroom.
     pub max_frame_bytes: usize,
-    /// Most JSON values a frame may hold; more is [`DecodeError::TooManyValues`]. simd-json
-    /// reserves a tape node (24 bytes) for each of a frame's structural characters, about two
-    /// per value, and a 4-byte index for each, so parsing takes about 64 bytes a value besides
-    /// three copies of the frame: this bounds what one frame takes whatever its shape. Counted
-    /// only for frames over [`Limits::COUNT_VALUES_FROM`] bytes (every smaller one is within it).
-    pub max_values: usize,
+    /// Most JSON tokens a frame may hold; more is [`DecodeError::TooManyTokens`]. A token is
+    /// what simd-json indexes and reserves a tape node for before it validates anything: a
+    /// structural character (`{ } [ ] , :`), a string or a scalar. Parsing takes about 32
+    /// bytes a token besides three copies of the frame, so this bounds what one frame takes
+    /// whatever its shape. Counted only for frames over [`Limits::COUNT_TOKENS_FROM`] bytes
+    /// (none smaller can hold more).
+    pub max_tokens: usize,
     /// Deepest JSON nesting accepted; venue messages nest at most 6 levels.
     pub max_json_depth: usize,
 }
 
 impl Limits {
-    /// Frames up to this length are not counted: even one made only of values (`[0,0,...]`)
-    /// holds fewer than [`Limits::max_values`] of any venue.
-    pub const COUNT_VALUES_FROM: usize = 1 << 20;
+    /// Frames up to this length are not counted: even one made only of tokens holds fewer
+    /// than [`Limits::max_tokens`] of any venue.
+    pub const COUNT_TOKENS_FROM: usize = 1 << 20;
 
-    /// The limits of `venue`'s frames: 4 MiB and 1 Mi values for every venue whose largest
+    /// The limits of `venue`'s frames: 4 MiB and 2 Mi tokens for every venue whose largest
     /// real book frame is a few hundred KB (a Binance REST snapshot of 5000 levels a side is
     /// about 300 KB; a Bybit `full_orderbook` of 10 000 about 600 KB; 4 MiB of OKX's densest
-    /// levels hold 0.8 Mi values). Coinbase sends the whole
-    /// book in one snapshot: Advanced Trade's BTC-USD `level2` snapshot was 5.08 MB of text in
-    /// August 2026, about 46 000 levels of 9 values. Its frames may be 32 MiB and hold 1.5 Mi
-    /// values (175 000 levels, 19 MB of its shape, 3.7 times the largest real snapshot), so
-    /// parsing the largest takes under 230 MiB; Coinbase Exchange's `[price, size]` snapshots
-    /// (3 values a level) 16 MiB within the same values.
+    /// levels hold 1.6 Mi tokens). Coinbase sends the whole book in one snapshot: Advanced
+    /// Trade's BTC-USD `level2` snapshot was 5.08 MB of text in August 2026, about 46 000
+    /// levels of 17 tokens. Its frames may be 32 MiB and hold 3 Mi tokens (185 000 levels,
+    /// 21 MB of its shape, four times the largest real snapshot), so parsing the largest takes
+    /// under 230 MiB; Coinbase Exchange's `[price, size]` snapshots (7 tokens a level) 16 MiB
+    /// within the same tokens.
     pub const fn for_venue(venue: Venue) -> Limits {
-        let (max_frame_bytes, max_values) = match venue {
-            Venue::Coinbase => (32 << 20, 3 << 19),
-            Venue::CoinbaseExchange => (16 << 20, 3 << 19),
-            _ => (4 << 20, 1 << 20),
+        let (max_frame_bytes, max_tokens) = match venue {
+            Venue::Coinbase => (32 << 20, 3 << 20),
+            Venue::CoinbaseExchange => (16 << 20, 3 << 20),
+            _ => (4 << 20, 2 << 20),
         };
-        Limits { max_frame_bytes, max_values, max_json_depth: 32 }
+        Limits { max_frame_bytes, max_tokens, max_json_depth: 32 }
     }
 }
 
@@ -56,11 +57,12 @@ impl Default for Limits {
     }
 }
 
-/// An upper bound on the JSON values in `bytes` (object keys included, as the tape holds
-/// them): every value but the first follows a `,`, a `:` or an opening bracket outside a
-/// string. One pass, only for frames over [`Limits::COUNT_VALUES_FROM`] bytes.
-fn values_at_most(bytes: &[u8]) -> usize {
-    let (mut values, mut in_string, mut escaped) = (1, false, false);
+/// An upper bound on the tokens simd-json indexes in `bytes`: outside strings every structural
+/// character (`{ } [ ] , :`) and the start of every run of other non-blank characters (a
+/// scalar, or garbage simd-json indexes the same way); each string once. One pass, only for
+/// frames over [`Limits::COUNT_TOKENS_FROM`] bytes.
+fn tokens_at_most(bytes: &[u8]) -> usize {
+    let (mut tokens, mut in_string, mut escaped, mut in_scalar) = (0, false, false, false);
     for &b in bytes {
         if in_string {
             if escaped {
@@ -70,15 +72,26 @@ fn values_at_most(bytes: &[u8]) -> usize {
             } else if b == b'"' {
                 in_string = false;
             }
-        } else {
-            match b {
-                b'"' => in_string = true,
-                b',' | b':' | b'[' | b'{' => values += 1,
-                _ => {}
+            continue;
+        }
+        match b {
+            b'"' => {
+                tokens += 1;
+                in_string = true;
+                in_scalar = false;
+            }
+            b'{' | b'}' | b'[' | b']' | b',' | b':' => {
+                tokens += 1;
+                in_scalar = false;
+            }
+            b' ' | b'\t' | b'\n' | b'\r' => in_scalar = false,
+            _ => {
+                tokens += usize::from(!in_scalar);
+                in_scalar = true;
             }
         }
     }
-    values
+    tokens
 }
 
 /// Decodes one venue's frames into [`Decoded`] output.
@@ -125,6 +138,14 @@ impl VenueDecoder {
         self.venue
     }
 
+    /// Forgets what the decoder learned of the connection (channel ids, confirmed flags): the
+    /// connection ended, and the next one names its own.
+    pub fn reset_session(&mut self) {
+        // Cleared in place: the next connection's ids reuse the memory.
+        self.session.channels.clear();
+        self.session.flags = None;
+    }
+
     /// The connection-local channel id carrying `instrument`'s book, where the venue numbers
     /// its subscriptions (Bitfinex, whose unsubscribe names the id); `None` elsewhere or before
     /// the subscription was acknowledged.
@@ -168,10 +189,10 @@ impl VenueDecoder {
             _ => bytes,
         };
         let bytes = bytes.trim_ascii();
-        if bytes.len() > Limits::COUNT_VALUES_FROM {
-            let values = values_at_most(bytes);
-            if values > self.limits.max_values {
-                return Err(DecodeError::TooManyValues { values, max: self.limits.max_values });
+        if bytes.len() > Limits::COUNT_TOKENS_FROM {
+            let tokens = tokens_at_most(bytes);
+            if tokens > self.limits.max_tokens {
+                return Err(DecodeError::TooManyTokens { tokens, max: self.limits.max_tokens });
             }
         }
         match bytes.first() {
@@ -300,9 +321,12 @@ impl EventHead {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn values_are_counted_outside_strings() {
-        // {"a":[1,2],"t":"00:00:00,\"[{"}: the object, two keys, the array, 1, 2, the string.
-        assert_eq!(super::values_at_most(br#"{"a":[1,2],"t":"00:00:00,\"[{"}"#), 7);
-        assert_eq!(super::values_at_most(b"0"), 1);
+    fn tokens_are_counted_as_simd_json_indexes_them() {
+        // { "a" : [ 1 , 2 ] , "t" : "..." }: strings once, their contents never.
+        assert_eq!(super::tokens_at_most(br#"{"a":[1,2],"t":"00:00:00,\"[{"}"#), 13);
+        assert_eq!(super::tokens_at_most(b"0"), 1);
+        // Closers and scalars separated by blanks count too: what the tape reserves for.
+        assert_eq!(super::tokens_at_most(b"[]]]]"), 5);
+        assert_eq!(super::tokens_at_most(b"1 2 3 true"), 4);
     }
 }

@@ -16,12 +16,12 @@ pub enum DecodeError {
         /// The limit.
         max: usize,
     },
-    /// The frame holds more JSON values than the limit allows (what parsing it would take
+    /// The frame holds more JSON tokens than the limit allows (what parsing it would take
     /// grows with them); it was not parsed.
-    #[error("frame holds up to {values} JSON values, over the limit of {max}")]
-    TooManyValues {
-        /// Values counted (an upper bound: separators and openers).
-        values: usize,
+    #[error("frame holds up to {tokens} JSON tokens, over the limit of {max}")]
+    TooManyTokens {
+        /// Tokens counted (an upper bound of what simd-json indexes).
+        tokens: usize,
         /// The limit.
         max: usize,
     },

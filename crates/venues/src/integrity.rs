@@ -18,14 +18,18 @@ pub enum Integrity {
     /// Its sequence number continued the book and the venue's checksum matched the book after
     /// it: a loss or a corruption would have been caught.
     Verified,
-    /// Its sequence number continued the book (or, for a snapshot, started the chain the next
-    /// message is checked against); the venue sends no checksum (or sent none on it).
+    /// Its sequence number continued the book (for a snapshot: the connection's numbering was
+    /// checked on its frame, or buffered deltas were checked against it as they were bridged);
+    /// the venue sends no checksum (or sent none on it).
     Sequenced,
     /// The venue's checksum matched the book after it; the venue numbers nothing that depthbook
     /// can enforce, so a loss shows only when it changes the checksummed levels.
     Checksummed,
     /// Nothing could be checked: the venue gives no way to detect a loss (Coinbase Exchange,
-    /// Bitget without `pseq`, a message without the ids or checksum its venue usually sends).
+    /// Bitget without `pseq`, a message without the ids or checksum its venue usually sends),
+    /// or the message is a snapshot with neither a checksum nor anything checked against it
+    /// (the first view of a stream-snapshot book; every view of a snapshot-only channel such as
+    /// HTX `depth.step0` or Bybit `orderbook.1`).
     Unverifiable,
 }
 
@@ -121,15 +125,12 @@ impl SeqRule {
             _ => true,
         }
     }
-
-    /// Whether a snapshot carrying `seq` starts a chain the rule checks the next delta against.
-    pub fn starts_chain(self, seq: &Seq) -> bool {
-        self.enforced_per_book() && seq.last.is_some()
-    }
 }
 
 impl Venue {
-    /// The integrity of views of the venue's usual book channel in normal operation.
+    /// The integrity of the views of the venue's default book channel in normal operation
+    /// (the first view after a stream snapshot carries what that snapshot was checked by:
+    /// often nothing).
     pub const fn integrity(self) -> Integrity {
         match self {
             Venue::BinanceSpot
@@ -139,10 +140,9 @@ impl Venue {
             | Venue::Coinbase
             | Venue::Deribit
             | Venue::GateIo
-            | Venue::Htx
             | Venue::Bitfinex => Integrity::Sequenced,
             Venue::Kraken | Venue::KrakenV1 | Venue::Bitget => Integrity::Checksummed,
-            Venue::CoinbaseExchange => Integrity::Unverifiable,
+            Venue::CoinbaseExchange | Venue::Htx => Integrity::Unverifiable,
         }
     }
 
@@ -158,7 +158,9 @@ impl Venue {
             Venue::Bitget => {
                 "`checksummed` (`pseq` only observed; `unverifiable` on a channel without checksums)"
             }
-            Venue::Htx => "`sequenced` (`mbp`; `depth.step0` whole books, each with its `seqNum`)",
+            Venue::Htx => {
+                "`unverifiable` (`depth.step0`, the default: whole books, nothing to check them by); `sequenced` with `--channel mbp`"
+            }
             Venue::Kraken => "`checksummed` (no sequence numbers)",
             Venue::KrakenV1 => {
                 "`checksummed` (no sequence numbers; a snapshot carries no checksum: `unverifiable`)"
@@ -200,8 +202,6 @@ mod tests {
         assert!(!SeqRule::Unsequenced.checks(&book, &full));
         assert!(!SeqRule::Connection.checks(&book, &full), "checked per frame by the engine");
         assert!(!SeqRule::NextStrict.checks(&Cursor::default(), &bare), "a book without ids");
-        assert!(SeqRule::PrevEqualsLast.starts_chain(&bare));
-        assert!(!SeqRule::Unsequenced.starts_chain(&full));
     }
 
     #[test]

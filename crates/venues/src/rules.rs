@@ -27,7 +27,9 @@ pub enum SeqRule {
     /// integrity check.
     Unsequenced,
     /// Bybit `orderbook.{depth}`: each delta's `u` is the previous one plus 1 (every delta of
-    /// the real 2026 recordings, linear and spot, keeps it); `u <= last` is a repeat, skipped;
+    /// the real 2026 recordings, linear and spot, keeps it); `u <= last` is a repeat, skipped,
+    /// unless it is more than [`SeqRule::REPEAT_WINDOW`] below (numbering that started again
+    /// after a restart whose `u == 1` message was lost: skipping would freeze the book);
     /// anything else is a gap. A snapshot, or a message with `u == 1` (a restart, decoded as a
     /// snapshot), resets the book.
     NextStrict,
@@ -83,6 +85,10 @@ pub enum Verdict {
 }
 
 impl SeqRule {
+    /// How far below the book's `u` a Bybit delta may be and still be a repeat of one already
+    /// applied (a message sent twice, or late); farther is a restarted numbering: a gap.
+    pub const REPEAT_WINDOW: i64 = 1_000;
+
     /// Whether deltas buffered before a snapshot can be bridged onto it (REST snapshots), rather
     /// than superseded by it (snapshots pushed on the stream itself).
     pub fn bridges_buffered_deltas(self) -> bool {
@@ -128,7 +134,11 @@ impl SeqRule {
             }
             SeqRule::NextStrict => {
                 return match (cursor.last, seq.last) {
-                    (Some(last), Some(u)) if u <= last => Verdict::Skip,
+                    (Some(last), Some(u))
+                        if u <= last && last.saturating_sub(u) <= Self::REPEAT_WINDOW =>
+                    {
+                        Verdict::Skip
+                    }
                     (Some(last), Some(u)) if Some(u) != last.checked_add(1) => {
                         Verdict::Gap { expected: last.saturating_add(1), got: u }
                     }
@@ -142,7 +152,11 @@ impl SeqRule {
                     (Some(last), Some(1)) if last != 0 => {
                         Verdict::Gap { expected: last.saturating_add(1), got: 1 }
                     }
-                    (Some(last), Some(u)) if u <= last => Verdict::Skip,
+                    (Some(last), Some(u))
+                        if u <= last && last.saturating_sub(u) <= Self::REPEAT_WINDOW =>
+                    {
+                        Verdict::Skip
+                    }
                     (Some(last), Some(u)) if Some(u) != last.checked_add(1) => {
                         Verdict::Gap { expected: last.saturating_add(1), got: u }
                     }
@@ -354,6 +368,12 @@ mod tests {
         r.advance(&mut c, &one(101));
         assert_eq!(r.check(&c, &one(101)), Verdict::Skip, "a repeat");
         assert_eq!(r.check(&c, &one(50)), Verdict::Skip, "an older message");
+        let high = Cursor { last: Some(5_000_000), bridged: true };
+        assert_eq!(
+            r.check(&high, &one(2)),
+            Verdict::Gap { expected: 5_000_001, got: 2 },
+            "numbering restarted, its u == 1 lost: a gap, not a repeat forever"
+        );
         assert_eq!(r.check(&c, &one(103)), Verdict::Gap { expected: 102, got: 103 });
         assert_eq!(r.check(&c, &one(102)), Verdict::Apply);
     }

@@ -76,9 +76,10 @@ pub fn verdict(venue: Venue, last: Option<i64>, bridged: bool, m: &Msg) -> Verdi
             _ => Verdict::Apply,
         },
         // Bybit: each delta's `u` is the previous one plus 1 (every delta of the 2026
-        // recordings keeps it); a `u` at or below the book's is a repeat, anything else a loss.
+        // recordings keeps it); a `u` at or a little below the book's is a repeat (far below:
+        // numbering restarted and its `u == 1` was lost), anything else a loss.
         Venue::Bybit => match (last, m.last) {
-            (Some(last), Some(u)) if u <= last => Verdict::Skip,
+            (Some(last), Some(u)) if u <= last && last.saturating_sub(u) <= 1_000 => Verdict::Skip,
             (Some(last), Some(u)) if Some(u) != last.checked_add(1) => {
                 Verdict::Gap { expected: last.saturating_add(1), got: u }
             }
