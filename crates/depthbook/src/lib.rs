@@ -47,8 +47,8 @@ pub mod symbols;
 pub use books::Books;
 pub use depthbook_core::{Price, Qty, Side};
 pub use depthbook_engine::{
-    BookState, Counters, DEPTH_LEVELS, DepthReader, DepthView, LatestTop, SlowConsumer,
-    StaleReason, Status, StatusEvent, TopOfBook, TopReader, Update,
+    BookState, Counters, DEPTH_LEVELS, DepthReader, DepthView, Integrity, LatestTop,
+    STATUS_RESERVE, SlowConsumer, StaleReason, Status, StatusEvent, TopOfBook, TopReader, Update,
 };
 pub use depthbook_net::{BookChannel, Market};
 pub use depthbook_venues::{InstrumentInfo, Venue};

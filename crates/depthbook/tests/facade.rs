@@ -214,3 +214,28 @@ fn readers_never_see_a_half_built_book_while_the_loopback_forces_resyncs() {
     let stale = reads.iter().filter(|l| !l.is_live() && l.top.is_some()).count();
     eprintln!("{} reads, {stale} of a Stale book showing its last good top", reads.len());
 }
+
+/// Every reader says how far its view can be trusted: the real 2026 Bybit capture's books end
+/// Live, not crossed, their last views checked by Bybit's `u` chain.
+#[test]
+fn readers_say_how_far_each_view_can_be_trusted() {
+    let bybit = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/bybit/bybit_v5_spot_ob200_cryptofeed_20260809.txt");
+    let books =
+        Feed::replay(Venue::Bybit, ["BTCUSDT", "ETHUSDT"], [bybit]).with_depth().start().unwrap();
+    let readers: Vec<_> = ["BTCUSDT", "ETHUSDT"]
+        .iter()
+        .map(|s| (books.top(s).unwrap().clone(), books.depth(s).unwrap().clone()))
+        .collect();
+    books.wait().unwrap();
+    for (top, depth) in readers {
+        let latest = top.read();
+        assert!(latest.is_tradeable());
+        let view = latest.top.unwrap();
+        assert_eq!((view.integrity, view.crossed), (depthbook::Integrity::Sequenced, false));
+        let depth = depth.read();
+        assert!(depth.is_tradeable());
+        assert_eq!(depth.integrity, depthbook::Integrity::Sequenced);
+        assert_eq!(depth.seq, view.seq);
+    }
+}
