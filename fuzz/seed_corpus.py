@@ -26,6 +26,7 @@ CAPTURES = [
     (3, "kraken/kraken_v2_btcusd_depth10.ndjson"),
     (4, "kraken/cryptofeed_KRAKEN.ws.50.0.txt"),
     (5, "bybit/bybit_derived_from_binance_spot_btcusdt_20240808.txt.gz"),
+    (5, "bybit/bybit_v5_spot_ob200_cryptofeed_20260809.txt"),
     (6, "coinbase/coinbase_advanced_derived_from_exchange_20210417.txt.gz"),
     (7, "coinbase/cryptofeed_COINBASE.ws.28.0.txt.gz"),
     (8, "bitfinex/cryptofeed_BITFINEX.ws.11.0.txt"),
@@ -80,7 +81,7 @@ def main():
 
 
 # testkit's REFERENCE_FEEDS; mutation kinds as capture_mutations decodes them (byte % 7).
-FEEDS = 13
+FEEDS = 14
 DROP, DUPLICATE, SWAP, TRUNCATE, CORRUPT, SPLICE, INJECT = range(7)
 
 
