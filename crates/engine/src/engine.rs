@@ -240,8 +240,8 @@ impl Engine {
     }
 
     /// Queues the views held back for [`SlowConsumer::KeepLatest`] consumers whose channels
-    /// have room again. Done before every frame; a driver that goes quiet (a live loop's
-    /// timer tick, the end of a replay) calls it so a consumer that caught up gets them.
+    /// have room again. Done before every frame; a driver whose feed may go quiet calls it on
+    /// a timer (the live loop does on every tick) so a consumer that caught up gets them.
     pub fn flush_consumers(&mut self) {
         self.books.flush_consumers();
     }
@@ -525,10 +525,8 @@ impl Books {
                         if matches!(verdict, Verdict::Unconfirmed { .. }) {
                             self.counters.unconfirmed_breaks += 1;
                         }
-                        let sequenced = match rule {
-                            SeqRule::Connection => self.conn_checked,
-                            _ => rule.checks(&inst.cursor, &event.seq),
-                        };
+                        let by_book = rule.checks(&inst.cursor, &event.seq);
+                        let sequenced = self.sequence_checked(rule, by_book);
                         if !self.apply_levels(id, levels) {
                             self.go_stale(id, StaleReason::BadMessage);
                             return;
@@ -603,10 +601,7 @@ impl Books {
         let Some(checksummed) = self.finish_message(id, event, meta) else {
             return;
         };
-        let sequenced = match rule {
-            SeqRule::Connection => self.conn_checked,
-            _ => bridged_checked,
-        };
+        let sequenced = self.sequence_checked(rule, bridged_checked);
         let inst = &mut self.instruments[id as usize];
         inst.integrity = Integrity::of(sequenced, checksummed);
         inst.generation += 1;
@@ -624,6 +619,16 @@ impl Books {
         }
         self.counters.applied += 1;
         self.publish_view(id, recv_ns);
+    }
+
+    /// Whether the current frame's message was checked for a loss: by the connection-wide
+    /// number the engine checked on the frame ([`SeqRule::Connection`]), else by the book's own
+    /// rule (`by_book`).
+    fn sequence_checked(&self, rule: SeqRule, by_book: bool) -> bool {
+        match rule {
+            SeqRule::Connection => self.conn_checked,
+            _ => by_book,
+        }
     }
 
     /// Applies the deltas buffered before a REST snapshot, by the venue's bridging rule;

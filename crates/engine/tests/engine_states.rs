@@ -406,7 +406,13 @@ fn bybit_round(engine: &mut Engine, round: i64, views: i64) {
 }
 
 fn statuses_of(rx: &Receiver<Update>) -> Vec<(Status, u64)> {
-    rx.try_iter()
+    statuses_in(&rx.try_iter().collect::<Vec<_>>())
+}
+
+/// The state changes among `updates`, in order, with their generations.
+fn statuses_in(updates: &[Update]) -> Vec<(Status, u64)> {
+    updates
+        .iter()
         .filter_map(|u| match u {
             Update::Status(s) => Some((s.status, s.generation)),
             Update::Book(_) => None,
@@ -427,14 +433,7 @@ fn a_consumer_that_stops_reading_still_gets_every_state_change_in_order() {
         let want = statuses_of(&all);
         assert_eq!(want.len(), 12, "{want:?}");
         let got: Vec<Update> = slow.try_iter().collect();
-        let got_statuses: Vec<_> = got
-            .iter()
-            .filter_map(|u| match u {
-                Update::Status(s) => Some((s.status, s.generation)),
-                Update::Book(_) => None,
-            })
-            .collect();
-        assert_eq!(got_statuses, want, "{policy:?}: every transition, in order");
+        assert_eq!(statuses_in(&got), want, "{policy:?}: every transition, in order");
         let c = engine.counters();
         assert_eq!(c.consumers_cut, 0);
         // Every view was delivered or counted as dropped (a held view is dropped when a newer
@@ -494,14 +493,7 @@ fn a_concurrent_slow_consumer_sees_every_state_change_in_order() {
         assert_eq!(engine.counters().consumers_cut, 0, "{policy:?}");
         drop(engine);
         let got = reader.join().unwrap();
-        let statuses: Vec<_> = got
-            .iter()
-            .filter_map(|u| match u {
-                Update::Status(s) => Some((s.status, s.generation)),
-                Update::Book(_) => None,
-            })
-            .collect();
-        assert_eq!(statuses, want, "{policy:?}");
+        assert_eq!(statuses_in(&got), want, "{policy:?}");
         // A view belongs to the generation of the last Live before it, and never follows a
         // Stale before the next Live.
         let mut live = None;

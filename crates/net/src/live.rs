@@ -206,28 +206,7 @@ impl Live {
     /// Bad symbols or URLs, too many symbols for one connection, a capture file that cannot be
     /// opened, a runtime or TLS setup failure.
     pub fn start(config: LiveConfig) -> Result<Live, NetError> {
-        let mut protocol =
-            Protocol::of_market(config.venue, config.market)?.with_channel(config.channel)?;
-        if let Some((ping_after, dead_after)) = config.keepalive {
-            protocol.ping_after = ping_after;
-            protocol.dead_after = dead_after.max(ping_after);
-        }
-        if let Some(interval) = config.min_connect_interval {
-            protocol.min_connect_interval = interval;
-        }
-        if config.symbols.is_empty() {
-            return Err(NetError::NoSymbols);
-        }
-        if config.symbols.len() > protocol.max_instruments {
-            return Err(NetError::TooManySymbols {
-                venue: config.venue.name(),
-                max: protocol.max_instruments,
-                got: config.symbols.len(),
-            });
-        }
-        let depth = config.depth.or(protocol.default_depth()).unwrap_or(0);
-        // Validates every symbol before anything starts.
-        protocol.subscribe(&config.symbols, depth, &mut 0)?;
+        let (protocol, depth) = checked_protocol(&config)?;
         let ws_url = config.ws_url.clone().unwrap_or_else(|| protocol.ws_url.to_owned());
         check_url(&ws_url, &["ws://", "wss://"])?;
         let rest_url = match protocol.resync {
@@ -316,7 +295,8 @@ impl Live {
     /// and benchmarks of the loop itself over recorded inputs.
     ///
     /// # Errors
-    /// Bad symbols, too many symbols for one connection, the venue's market or channel.
+    /// As [`Live::start`] for the configuration: bad symbols, too many for one connection,
+    /// the venue's market or channel.
     pub fn offline(
         config: &LiveConfig,
         capacity: usize,
@@ -334,13 +314,7 @@ impl Live {
         capacity: usize,
         clock: MonoClock,
     ) -> Result<(Live, mpsc::Sender<Input>), NetError> {
-        let protocol =
-            Protocol::of_market(config.venue, config.market)?.with_channel(config.channel)?;
-        if config.symbols.is_empty() {
-            return Err(NetError::NoSymbols);
-        }
-        let depth = config.depth.or(protocol.default_depth()).unwrap_or(0);
-        protocol.subscribe(&config.symbols, depth, &mut 0)?;
+        let (protocol, _) = checked_protocol(config)?;
         let (input_tx, inputs) = mpsc::channel(capacity.max(1));
         // Commands go nowhere: their receiver is dropped at once.
         let (conn_tx, _) = mpsc::channel(1);
@@ -676,6 +650,34 @@ impl Drop for Live {
             runtime.shutdown_background();
         }
     }
+}
+
+/// The venue's protocol as `config` adjusts it, and the subscribed depth, once the symbols are
+/// checked (there are some, not too many for one connection, each valid for the venue).
+fn checked_protocol(config: &LiveConfig) -> Result<(Protocol, u32), NetError> {
+    let mut protocol =
+        Protocol::of_market(config.venue, config.market)?.with_channel(config.channel)?;
+    if let Some((ping_after, dead_after)) = config.keepalive {
+        protocol.ping_after = ping_after;
+        protocol.dead_after = dead_after.max(ping_after);
+    }
+    if let Some(interval) = config.min_connect_interval {
+        protocol.min_connect_interval = interval;
+    }
+    if config.symbols.is_empty() {
+        return Err(NetError::NoSymbols);
+    }
+    if config.symbols.len() > protocol.max_instruments {
+        return Err(NetError::TooManySymbols {
+            venue: config.venue.name(),
+            max: protocol.max_instruments,
+            got: config.symbols.len(),
+        });
+    }
+    let depth = config.depth.or(protocol.default_depth()).unwrap_or(0);
+    // Validates every symbol before anything starts.
+    protocol.subscribe(&config.symbols, depth, &mut 0)?;
+    Ok((protocol, depth))
 }
 
 fn describe(reason: StaleReason) -> String {

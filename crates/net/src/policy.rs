@@ -234,11 +234,6 @@ impl ResyncPolicy {
         }
     }
 
-    /// Whether the connection is up, as last told.
-    pub fn connected(&self) -> bool {
-        self.connected
-    }
-
     /// The connection opened and subscribed every book: each gets a full timeout to get its
     /// snapshot.
     pub fn on_opened(&mut self, now: Mono) {

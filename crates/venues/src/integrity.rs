@@ -104,7 +104,7 @@ impl SeqRule {
     /// Whether the rule numbers books in a way the engine enforces per book: a break is a gap.
     /// False for rules that number nothing, that are only observed, and for connection-wide
     /// numbers (the engine checks those per frame, before any book's rule).
-    pub const fn enforced_per_book(self) -> bool {
+    const fn enforced_per_book(self) -> bool {
         !matches!(
             self,
             SeqRule::Unsequenced | SeqRule::PrevEqualsLastObserved | SeqRule::Connection
