@@ -46,8 +46,8 @@ impl Book {
         Self::with_window(max_levels, DEFAULT_WINDOW)
     }
 
-    /// An empty book whose ladders keep `window` price slots around the touch in a dense array
-    /// (see [`Ladder`]).
+    /// An empty book whose ladders keep up to `window` price slots around the touch in a dense
+    /// array (see [`Ladder`]).
     pub fn with_window(max_levels: usize, window: usize) -> Self {
         let max_levels = max_levels.max(1);
         Self {
@@ -175,12 +175,6 @@ impl Book {
     /// The orders behind the levels, for a book fed order by order ([`Book::set_order`]).
     pub fn orders(&self) -> Option<&Orders> {
         self.orders.as_ref()
-    }
-
-    /// Tells both ladders the venue's checksum spelling (see [`Ladder::set_checksum_spelling`]).
-    pub fn set_checksum_spelling(&mut self, spelling: Option<crate::checksum::Spelling>) {
-        self.bids.set_checksum_spelling(spelling.map(|s| s.for_side(Side::Bid)));
-        self.asks.set_checksum_spelling(spelling.map(|s| s.for_side(Side::Ask)));
     }
 
     /// The best level of `side`.
@@ -333,7 +327,6 @@ mod tests {
     #[test]
     fn heap_bytes_are_kept_by_clear_and_given_back_by_release() {
         let mut book = Book::new(100_000);
-        book.set_checksum_spelling(Some(crate::checksum::Spelling::Interleaved));
         assert_eq!(book.heap_bytes(), 0, "nothing allocated before the first level");
         let one = Qty::from_scaled(1, 8).unwrap();
         // Spread far beyond the dense window, so deep chunks are made too.
@@ -341,7 +334,7 @@ mod tests {
             book.set(Side::Bid, px(1_000_000 - 7 * i), one, LevelText::default()).unwrap();
         }
         let full = book.heap_bytes();
-        // 20 000 deep levels need at least 20 000 / 64 chunks of 64 levels and fragments.
+        // 20 000 deep levels need at least 20 000 / 64 chunks of 64 levels.
         assert!(full > 20_000 * std::mem::size_of::<Qty>(), "{full}");
         book.clear();
         assert_eq!(book.heap_bytes(), full, "clear keeps every allocation for reuse");
@@ -349,10 +342,31 @@ mod tests {
         assert_eq!((book.heap_bytes(), book.len()), (0, 0));
         book.set(Side::Ask, px(5), one, LevelText::default()).unwrap();
         assert!(book.heap_bytes() > 0 && book.heap_bytes() < full);
-        assert!(
-            book.side(Side::Ask).fragments(crate::checksum::Spelling::Interleaved).count() == 1,
-            "the spelling survives a release"
-        );
+    }
+
+    #[test]
+    fn memory_follows_the_levels() {
+        let one = Qty::from_scaled(1, 8).unwrap();
+        let fill = |levels: i64, step: i64| {
+            let mut book = Book::new(100_000);
+            for i in 0..levels {
+                book.set(Side::Bid, px(1_000_000 - step * i), one, LevelText::default()).unwrap();
+                book.set(Side::Ask, px(1_000_001 + step * i), one, LevelText::default()).unwrap();
+            }
+            book.heap_bytes() as f64 / (2 * levels) as f64
+        };
+        // Contiguous levels: the window grows to hold them, about 10 bytes a slot.
+        // (A 64-slot window is the floor: 648 bytes a side however few levels it holds.)
+        for levels in [50, 400, 2_000] {
+            let per_level = fill(levels, 1);
+            assert!(per_level <= 32.0, "{levels} contiguous levels: {per_level} bytes a level");
+        }
+        // Sparse levels stay in the deep chunks (24 bytes a level, chunks filled in order) instead
+        // of a mostly empty window.
+        for step in [3, 10, 1_000] {
+            let per_level = fill(400, step);
+            assert!(per_level <= 64.0, "400 levels {step} ticks apart: {per_level} bytes a level");
+        }
     }
 
     #[test]

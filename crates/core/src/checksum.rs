@@ -4,10 +4,15 @@
 //! buffer that is handed to a `crc32fast::Hasher` in large chunks (its SIMD kernel wants long
 //! inputs; one call per number would cost more than the CRC itself). The same walk can fill a
 //! `Vec<u8>` instead, so tests compare the very bytes hashed against published check strings.
+//!
+//! The checksum functions take the book's [`FragmentCache`]: levels unchanged since the last
+//! checksum are copied from it rather than rendered again. The `*_string` functions render
+//! every level (diagnostics and tests).
 
 use crate::book::Book;
 use crate::decimal::{NumBuf, NumText};
-use crate::ladder::{Level, Side};
+pub use crate::fragments::FragmentCache;
+use crate::ladder::{Level, Levels, Side};
 use crate::orders::Orders;
 
 /// Where a checksum walk writes its bytes.
@@ -96,16 +101,18 @@ impl Sink for Vec<u8> {
 /// OKX and Bitget: the best `levels` bids and asks interleaved `bid1:ask1:bid2:ask2…`, each level
 /// `price:size` in the venue's original spelling (trailing zeros kept), joined by `:`; a side that
 /// runs out is skipped. The venue compares the CRC32 as a signed 32-bit integer.
-pub fn interleaved_crc32(book: &Book, levels: usize) -> i32 {
+pub fn interleaved_crc32(book: &Book, levels: usize, cache: &mut FragmentCache) -> i32 {
     let mut crc = BufferedCrc::new();
-    interleaved_walk(book, levels, Spelling::Interleaved, &mut crc);
+    let (bids, asks) = cache.refresh(book, levels, Spelling::Interleaved);
+    interleaved_walk(bids, asks, levels, Spelling::Interleaved, &mut crc);
     crc.finalize() as i32
 }
 
 /// The string [`interleaved_crc32`] hashes, for tests and diagnostics.
 pub fn interleaved_string(book: &Book, levels: usize) -> String {
     let mut out = Vec::new();
-    interleaved_walk(book, levels, Spelling::Interleaved, &mut out);
+    let (bids, asks) = rendered(book);
+    interleaved_walk(bids, asks, levels, Spelling::Interleaved, &mut out);
     String::from_utf8_lossy(&out).into_owned()
 }
 
@@ -114,23 +121,69 @@ pub fn interleaved_string(book: &Book, levels: usize) -> String {
 /// the feed used is written out in full, as Bitfinex's own client library does). A book kept
 /// order by order (a raw `R0` book, [`Book::orders`]) interleaves its best 25 orders of each
 /// side instead, each `order_id:amount`.
-pub fn bitfinex_crc32(book: &Book) -> i32 {
+pub fn bitfinex_crc32(book: &Book, cache: &mut FragmentCache) -> i32 {
     let mut crc = BufferedCrc::new();
-    bitfinex_walk(book, &mut crc);
+    match book.orders() {
+        Some(orders) => bitfinex_orders_walk(orders, &mut crc),
+        None => {
+            let (bids, asks) = cache.refresh(book, BITFINEX_LEVELS, Spelling::Bitfinex);
+            interleaved_walk(bids, asks, BITFINEX_LEVELS, Spelling::Bitfinex, &mut crc);
+        }
+    }
     crc.finalize() as i32
 }
 
 /// The string [`bitfinex_crc32`] hashes, for tests and diagnostics.
 pub fn bitfinex_string(book: &Book) -> String {
     let mut out = Vec::new();
-    bitfinex_walk(book, &mut out);
+    match book.orders() {
+        Some(orders) => bitfinex_orders_walk(orders, &mut out),
+        None => {
+            let (bids, asks) = rendered(book);
+            interleaved_walk(bids, asks, BITFINEX_LEVELS, Spelling::Bitfinex, &mut out);
+        }
+    }
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn bitfinex_walk(book: &Book, sink: &mut impl Sink) {
-    match book.orders() {
-        Some(orders) => bitfinex_orders_walk(orders, sink),
-        None => interleaved_walk(book, 25, Spelling::Bitfinex, sink),
+const BITFINEX_LEVELS: usize = 25;
+
+/// Every level of both sides, best first, to be rendered as walked.
+fn rendered(book: &Book) -> (Levels<'_>, Levels<'_>) {
+    (book.side(Side::Bid).iter(), book.side(Side::Ask).iter())
+}
+
+/// Where a checksum walk takes one side's fragments from, best first: a [`FragmentCache`]'s
+/// rendered bytes, or a ladder's levels rendered as they come. Each fragment is written
+/// straight to the sink: returning it (an enum of a slot or a level) made the compiler pass it
+/// through the stack, and the store-forwarding stalls were most of the walk's time.
+pub(crate) trait FragmentSource {
+    /// Writes the next fragment to `sink` in `spelling`, after a `:` if `separate`; false (and
+    /// nothing written) when there are no more.
+    fn put_next(
+        &mut self,
+        separate: bool,
+        spelling: Spelling,
+        buf: &mut NumBuf,
+        sink: &mut impl Sink,
+    ) -> bool;
+}
+
+impl FragmentSource for Levels<'_> {
+    #[inline(always)]
+    fn put_next(
+        &mut self,
+        separate: bool,
+        spelling: Spelling,
+        buf: &mut NumBuf,
+        sink: &mut impl Sink,
+    ) -> bool {
+        let Some(level) = self.next() else { return false };
+        if separate {
+            sink.put_byte(b':');
+        }
+        write_fragment(&level, spelling, buf, sink);
+        true
     }
 }
 
@@ -140,7 +193,7 @@ fn bitfinex_orders_walk(orders: &Orders, sink: &mut impl Sink) {
     let mut buf = NumBuf::new();
     let mut first = true;
     let (bids, asks) = (orders.side(Side::Bid), orders.side(Side::Ask));
-    for i in 0..25 {
+    for i in 0..BITFINEX_LEVELS {
         for (order, sign) in [(bids.get(i), &b""[..]), (asks.get(i), &b"-"[..])] {
             let Some(order) = order else { continue };
             if !first {
@@ -170,42 +223,30 @@ fn put_u64(mut value: u64, sink: &mut impl Sink) {
     sink.put(&digits[at..]);
 }
 
-fn interleaved_walk(book: &Book, levels: usize, spelling: Spelling, sink: &mut impl Sink) {
+/// Writes the best `levels` of `bids` and `asks` interleaved, joined by `:`.
+fn interleaved_walk(
+    mut bids: impl FragmentSource,
+    mut asks: impl FragmentSource,
+    levels: usize,
+    spelling: Spelling,
+    sink: &mut impl Sink,
+) {
     let mut buf = NumBuf::new();
     let (bid_spelling, ask_spelling) = (spelling.for_side(Side::Bid), spelling.for_side(Side::Ask));
-    let (mut bids, mut asks) = (
-        book.side(Side::Bid).fragments(bid_spelling),
-        book.side(Side::Ask).fragments(ask_spelling),
-    );
-    let mut first = true;
-    // Each fragment is written where it is taken: gathering the pair into an array first made
-    // the compiler shuttle both `Option<Fragment>`s through the stack (store-forwarding stalls
-    // were most of the walk's time).
-    let mut put = |fragment: &Fragment<'_>, spelling: Spelling, sink: &mut _| {
-        if !first {
-            Sink::put_byte(sink, b':');
-        }
-        first = false;
-        fragment.write(spelling, &mut buf, sink);
-    };
+    let mut written = false;
     for _ in 0..levels {
-        let bid = bids.next();
-        if let Some(fragment) = &bid {
-            put(fragment, bid_spelling, sink);
-        }
-        let ask = asks.next();
-        if let Some(fragment) = &ask {
-            put(fragment, ask_spelling, sink);
-        }
-        if bid.is_none() && ask.is_none() {
+        let bid = bids.put_next(written, bid_spelling, &mut buf, sink);
+        written |= bid;
+        let ask = asks.put_next(written, ask_spelling, &mut buf, sink);
+        written |= ask;
+        if !bid && !ask {
             break;
         }
     }
 }
 
-/// How a level is spelled inside a venue's checksum string. A ladder told the spelling its
-/// venue uses keeps each near-touch level's spelled fragment, rendered once when the level
-/// changes, so a checksum is a concatenation of cached bytes instead of a re-render.
+/// How a level is spelled inside a venue's checksum string. A [`FragmentCache`] keeps the best
+/// levels' fragments in it, so a checksum is mostly a concatenation of cached bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Spelling {
     /// `price:size` in the venue's original spelling (OKX, Bitget).
@@ -232,7 +273,12 @@ impl Spelling {
 }
 
 /// Writes one level's checksum fragment in `spelling` to `sink`.
-fn write_fragment(level: &Level, spelling: Spelling, buf: &mut NumBuf, sink: &mut impl Sink) {
+pub(crate) fn write_fragment(
+    level: &Level,
+    spelling: Spelling,
+    buf: &mut NumBuf,
+    sink: &mut impl Sink,
+) {
     match spelling {
         Spelling::Interleaved | Spelling::Bitfinex => {
             sink.put(level.price.write_text(level.text.price, buf));
@@ -253,25 +299,6 @@ fn write_fragment(level: &Level, spelling: Spelling, buf: &mut NumBuf, sink: &mu
             };
             put_kraken_digits(level.price.write_text(price_text, buf), sink);
             put_kraken_digits(level.qty.write_text(qty_text, buf), sink);
-        }
-    }
-}
-
-/// A level's fragment, cached by the ladder or to be rendered now.
-#[derive(Debug, Clone, Copy)]
-pub enum Fragment<'a> {
-    /// The fragment the ladder rendered when the level last changed.
-    Cached(&'a FragmentSlot),
-    /// A level without a cached fragment.
-    Level(Level),
-}
-
-impl Fragment<'_> {
-    #[inline(always)]
-    fn write(&self, spelling: Spelling, buf: &mut NumBuf, sink: &mut impl Sink) {
-        match self {
-            Fragment::Cached(slot) => sink.put_slot(slot),
-            Fragment::Level(level) => write_fragment(level, spelling, buf, sink),
         }
     }
 }
@@ -347,27 +374,40 @@ pub enum KrakenSpelling {
 /// Kraken (WebSocket v1 and v2): the best 10 asks from the lowest, then the best 10 bids from the
 /// highest; each level is its price then its size with the `.` removed and leading zeros
 /// stripped, all concatenated. The venue compares the CRC32 unsigned.
-pub fn kraken_crc32(book: &Book, spelling: KrakenSpelling) -> u32 {
+pub fn kraken_crc32(book: &Book, spelling: KrakenSpelling, cache: &mut FragmentCache) -> u32 {
     let mut crc = BufferedCrc::new();
-    kraken_walk(book, spelling, &mut crc);
+    let spelling = Spelling::Kraken(spelling);
+    let (bids, asks) = cache.refresh(book, KRAKEN_LEVELS, spelling);
+    kraken_walk(bids, asks, spelling, &mut crc);
     crc.finalize()
 }
 
 /// The string [`kraken_crc32`] hashes, for tests and diagnostics.
 pub fn kraken_string(book: &Book, spelling: KrakenSpelling) -> String {
     let mut out = Vec::new();
-    kraken_walk(book, spelling, &mut out);
+    let (bids, asks) = rendered(book);
+    kraken_walk(bids, asks, Spelling::Kraken(spelling), &mut out);
     String::from_utf8_lossy(&out).into_owned()
 }
 
 const KRAKEN_LEVELS: usize = 10;
 
-fn kraken_walk(book: &Book, kraken: KrakenSpelling, sink: &mut impl Sink) {
+/// Writes the best [`KRAKEN_LEVELS`] asks, then bids.
+fn kraken_walk(
+    mut bids: impl FragmentSource,
+    mut asks: impl FragmentSource,
+    spelling: Spelling,
+    sink: &mut impl Sink,
+) {
     let mut buf = NumBuf::new();
-    let spelling = Spelling::Kraken(kraken);
-    for side in [Side::Ask, Side::Bid] {
-        for fragment in book.side(side).fragments(spelling).take(KRAKEN_LEVELS) {
-            fragment.write(spelling, &mut buf, sink);
+    for _ in 0..KRAKEN_LEVELS {
+        if !asks.put_next(false, spelling, &mut buf, sink) {
+            break;
+        }
+    }
+    for _ in 0..KRAKEN_LEVELS {
+        if !bids.put_next(false, spelling, &mut buf, sink) {
+            break;
         }
     }
 }
@@ -399,10 +439,10 @@ mod tests {
     fn okx_docs_examples() {
         let book = book_of(&[("3366.1", "7"), ("3366", "6")], &[("3366.8", "9"), ("3368", "8")]);
         assert_eq!(interleaved_string(&book, 25), "3366.1:7:3366.8:9:3366:6:3368:8");
-        assert_eq!(interleaved_crc32(&book, 25), -1_881_014_294);
+        assert_eq!(interleaved_crc32(&book, 25, &mut FragmentCache::new()), -1_881_014_294);
         let book = book_of(&[("3366.1", "7")], &[("3366.8", "9"), ("3368", "8"), ("3372", "8")]);
         assert_eq!(interleaved_string(&book, 25), "3366.1:7:3366.8:9:3368:8:3372:8");
-        assert_eq!(interleaved_crc32(&book, 25), 831_078_360);
+        assert_eq!(interleaved_crc32(&book, 25, &mut FragmentCache::new()), 831_078_360);
     }
 
     #[test]
@@ -421,7 +461,8 @@ mod tests {
         let book = book_of(&refs, &refs);
         let text = interleaved_string(&book, 25);
         assert!(text.len() > 2048);
-        assert_eq!(interleaved_crc32(&book, 25), crc32fast::hash(text.as_bytes()) as i32);
+        let crc = interleaved_crc32(&book, 25, &mut FragmentCache::new());
+        assert_eq!(crc, crc32fast::hash(text.as_bytes()) as i32);
     }
 
     #[test]
@@ -429,25 +470,52 @@ mod tests {
         let bids = [("3366.1", "7"), ("3366", "6"), ("3365.50", "0.00010")];
         let asks = [("3366.8", "9"), ("3368", "8")];
         let mut book = book_of(&bids, &asks);
-        let plain = (interleaved_string(&book, 25), kraken_string(&book, KrakenSpelling::AsSent));
-        book.set_checksum_spelling(Some(Spelling::Interleaved));
-        assert_eq!(interleaved_string(&book, 25), plain.0);
-        book.set_checksum_spelling(Some(Spelling::Kraken(KrakenSpelling::AsSent)));
-        assert_eq!(kraken_string(&book, KrakenSpelling::AsSent), plain.1);
-        assert_eq!(interleaved_string(&book, 25), plain.0, "another spelling renders on demand");
-        // Changes after caching are cached too.
-        book.set_checksum_spelling(Some(Spelling::Interleaved));
-        let (p, pt) = Price::parse("3366.05").unwrap();
-        let (q, qt) = Qty::parse("1.5").unwrap();
-        book.set(Side::Bid, p, q, LevelText::new(pt, qt)).unwrap();
-        assert!(interleaved_string(&book, 25).starts_with("3366.1:7:3366.8:9:3366.05:1.5:3368:8"));
+        let mut cache = FragmentCache::new();
+        let hash = |s: String| crc32fast::hash(s.as_bytes());
+        let check = |book: &Book, cache: &mut FragmentCache| {
+            assert_eq!(
+                interleaved_crc32(book, 25, cache),
+                hash(interleaved_string(book, 25)) as i32
+            );
+            assert_eq!(
+                kraken_crc32(book, KrakenSpelling::AsSent, cache),
+                hash(kraken_string(book, KrakenSpelling::AsSent))
+            );
+            assert_eq!(bitfinex_crc32(book, cache), hash(bitfinex_string(book)) as i32);
+            // The same spelling twice in a row: everything comes from the cache.
+            assert_eq!(
+                interleaved_crc32(book, 25, cache),
+                hash(interleaved_string(book, 25)) as i32
+            );
+        };
+        check(&book, &mut cache);
+        // An insert above, a change in the middle, a delete: the cache follows.
+        let set = |book: &mut Book, side, price: &str, qty: &str| {
+            let (p, pt) = Price::parse(price).unwrap();
+            let (q, qt) = Qty::parse(qty).unwrap();
+            book.set(side, p, q, LevelText::new(pt, qt)).unwrap();
+        };
+        set(&mut book, Side::Bid, "3366.05", "1.5");
+        assert_eq!(interleaved_crc32(&book, 25, &mut cache), {
+            let text = interleaved_string(&book, 25);
+            assert!(text.starts_with("3366.1:7:3366.8:9:3366.05:1.5:3368:8"));
+            hash(text) as i32
+        });
+        set(&mut book, Side::Bid, "3366", "6.0");
+        set(&mut book, Side::Ask, "3366.8", "0");
+        set(&mut book, Side::Ask, "3360", "2");
+        check(&book, &mut cache);
+        // A fragment too long for a slot is rendered on demand.
+        set(&mut book, Side::Ask, "3361", &format!("1.{}", "0".repeat(50)));
+        check(&book, &mut cache);
     }
 
     #[test]
     fn empty_book_hashes_the_empty_string() {
         let book = Book::new(10);
-        assert_eq!(interleaved_crc32(&book, 25), 0);
-        assert_eq!(kraken_crc32(&book, KrakenSpelling::AsSent), 0);
+        let mut cache = FragmentCache::new();
+        assert_eq!(interleaved_crc32(&book, 25, &mut cache), 0);
+        assert_eq!(kraken_crc32(&book, KrakenSpelling::AsSent, &mut cache), 0);
     }
 
     #[test]

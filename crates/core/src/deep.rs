@@ -5,7 +5,6 @@
 //! levels, after a binary search over the chunks. Chunks that empty are kept and reused, so a
 //! book that has once held its largest depth allocates nothing more.
 
-use crate::checksum::FragmentSlot;
 use crate::decimal::Qty;
 use crate::ladder::LevelText;
 
@@ -25,9 +24,6 @@ pub(crate) struct DeepLevel {
 struct Chunk {
     /// Ascending by rank.
     levels: Vec<DeepLevel>,
-    /// `fragments[k]` is `levels[k]`'s checksum fragment while the ladder caches them; else
-    /// empty.
-    fragments: Vec<FragmentSlot>,
 }
 
 /// Where a level is: its chunk, and its index in the chunk.
@@ -40,8 +36,7 @@ pub(crate) struct Pos {
 /// The deep levels of one ladder side.
 ///
 /// Invariant: every chunk holds 1 to [`CHUNK`] levels; ranks ascend strictly within and across
-/// chunks; `len` is the total; while `cached`, every chunk's `fragments` has its `levels`'
-/// length.
+/// chunks; `len` is the total.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct DeepLevels {
     chunks: Vec<Chunk>,
@@ -51,23 +46,11 @@ pub(crate) struct DeepLevels {
     /// Chunks ever allocated: `chunks` and `spare` always have room for all of them, so moving
     /// chunks between the two never reallocates.
     created: usize,
-    cached: bool,
 }
 
 impl DeepLevels {
     pub(crate) fn len(&self) -> usize {
         self.len
-    }
-
-    /// Starts (with `render` giving each level's fragment) or stops caching fragments.
-    pub(crate) fn set_cached(&mut self, render: Option<&dyn Fn(&DeepLevel) -> FragmentSlot>) {
-        self.cached = render.is_some();
-        for chunk in &mut self.chunks {
-            chunk.fragments.clear();
-            if let Some(render) = render {
-                chunk.fragments.extend(chunk.levels.iter().map(render));
-            }
-        }
     }
 
     /// The position of `rank`, or where it would be inserted.
@@ -90,46 +73,52 @@ impl DeepLevels {
         &self.chunks[pos.chunk].levels[pos.index]
     }
 
-    /// The cached fragment at `pos`, while caching.
-    pub(crate) fn fragment(&self, pos: Pos) -> Option<&FragmentSlot> {
-        self.chunks.get(pos.chunk)?.fragments.get(pos.index)
-    }
-
-    /// Gives the level at `pos` a new size and spelling (and its new fragment, while caching).
-    pub(crate) fn update(&mut self, pos: Pos, qty: Qty, text: LevelText, fragment: FragmentSlot) {
-        let chunk = &mut self.chunks[pos.chunk];
-        chunk.levels[pos.index].qty = qty;
-        chunk.levels[pos.index].text = text;
-        if let Some(slot) = chunk.fragments.get_mut(pos.index) {
-            *slot = fragment;
-        }
+    /// Gives the level at `pos` a new size and spelling.
+    pub(crate) fn update(&mut self, pos: Pos, qty: Qty, text: LevelText) {
+        let level = &mut self.chunks[pos.chunk].levels[pos.index];
+        level.qty = qty;
+        level.text = text;
     }
 
     /// Inserts `level` at `pos`, as returned by [`DeepLevels::find`] for its rank.
-    pub(crate) fn insert(&mut self, pos: Pos, level: DeepLevel, fragment: FragmentSlot) {
+    pub(crate) fn insert(&mut self, pos: Pos, level: DeepLevel) {
         let Pos { mut chunk, mut index } = pos;
         if self.chunks.is_empty() {
             let fresh = self.take_chunk();
             self.chunks.push(fresh);
         } else if self.chunks[chunk].levels.len() == CHUNK {
-            // Split the full chunk in two halves and insert into the one that covers `index`.
+            // A full chunk. At either end, the level goes to the neighbour if it has room, else
+            // into a fresh chunk of its own: levels arriving in order (a snapshot, worst or
+            // best first) then fill chunks completely. In the middle, the chunk splits in two
+            // halves and the level goes into the one that covers `index`.
+            if index == 0 || index == CHUNK {
+                let neighbour = if index == 0 { chunk.checked_sub(1) } else { Some(chunk + 1) };
+                match neighbour
+                    .filter(|&n| self.chunks.get(n).is_some_and(|c| c.levels.len() < CHUNK))
+                {
+                    Some(n) => {
+                        let at = if index == 0 { self.chunks[n].levels.len() } else { 0 };
+                        self.chunks[n].levels.insert(at, level);
+                    }
+                    None => {
+                        let mut fresh = self.take_chunk();
+                        fresh.levels.push(level);
+                        self.chunks.insert(if index == 0 { chunk } else { chunk + 1 }, fresh);
+                    }
+                }
+                self.len += 1;
+                return;
+            }
             let mut upper = self.take_chunk();
             let full = &mut self.chunks[chunk];
             upper.levels.extend(full.levels.drain(CHUNK / 2..));
-            if self.cached {
-                upper.fragments.extend(full.fragments.drain(CHUNK / 2..));
-            }
             self.chunks.insert(chunk + 1, upper);
             if index > CHUNK / 2 {
                 chunk += 1;
                 index -= CHUNK / 2;
             }
         }
-        let target = &mut self.chunks[chunk];
-        target.levels.insert(index, level);
-        if self.cached {
-            target.fragments.insert(index, fragment);
-        }
+        self.chunks[chunk].levels.insert(index, level);
         self.len += 1;
     }
 
@@ -137,9 +126,6 @@ impl DeepLevels {
     pub(crate) fn remove(&mut self, pos: Pos) {
         let chunk = &mut self.chunks[pos.chunk];
         chunk.levels.remove(pos.index);
-        if self.cached {
-            chunk.fragments.remove(pos.index);
-        }
         self.len -= 1;
         if chunk.levels.is_empty() {
             let empty = self.chunks.remove(pos.chunk);
@@ -169,13 +155,13 @@ impl DeepLevels {
     }
 
     /// Appends `level`, ranked above every deep level.
-    pub(crate) fn push_back(&mut self, level: DeepLevel, fragment: FragmentSlot) {
+    pub(crate) fn push_back(&mut self, level: DeepLevel) {
         let pos = match self.chunks.len().checked_sub(1) {
             Some(last) => Pos { chunk: last, index: self.chunks[last].levels.len() },
             None => Pos { chunk: 0, index: 0 },
         };
         debug_assert!(self.back().is_none_or(|b| b.rank < level.rank), "Invariant: ascending");
-        self.insert(pos, level, fragment);
+        self.insert(pos, level);
     }
 
     /// Removes the `n` worst levels.
@@ -189,9 +175,6 @@ impl DeepLevels {
                 self.recycle(empty);
             } else {
                 first.levels.drain(..n);
-                if self.cached {
-                    first.fragments.drain(..n);
-                }
                 self.len -= n;
                 n = 0;
             }
@@ -201,9 +184,7 @@ impl DeepLevels {
     /// Bytes these levels hold on the heap (every chunk ever made, and the two chunk lists),
     /// in O(1): chunks are made with room for [`CHUNK`] levels and never grow.
     pub(crate) fn heap_bytes(&self) -> usize {
-        let per_chunk = CHUNK
-            * (std::mem::size_of::<DeepLevel>()
-                + if self.cached { std::mem::size_of::<FragmentSlot>() } else { 0 });
+        let per_chunk = CHUNK * std::mem::size_of::<DeepLevel>();
         let lists = (self.chunks.capacity() + self.spare.capacity()) * std::mem::size_of::<Chunk>();
         self.created * per_chunk + lists
     }
@@ -240,15 +221,11 @@ impl DeepLevels {
         self.created += 1;
         self.chunks.reserve(self.created.saturating_sub(self.chunks.len()));
         self.spare.reserve(self.created);
-        Chunk {
-            levels: Vec::with_capacity(CHUNK),
-            fragments: Vec::with_capacity(if self.cached { CHUNK } else { 0 }),
-        }
+        Chunk { levels: Vec::with_capacity(CHUNK) }
     }
 
     fn recycle(&mut self, mut chunk: Chunk) {
         chunk.levels.clear();
-        chunk.fragments.clear();
         self.spare.push(chunk);
     }
 }
@@ -309,14 +286,9 @@ mod tests {
                     }
                 }
                 _ => match d.find(rank) {
-                    Ok(pos) => d.update(
-                        pos,
-                        Qty::from_scaled(7, 0).unwrap(),
-                        LevelText::default(),
-                        FragmentSlot::EMPTY,
-                    ),
+                    Ok(pos) => d.update(pos, Qty::from_scaled(7, 0).unwrap(), LevelText::default()),
                     Err(pos) => {
-                        d.insert(pos, level(rank), FragmentSlot::EMPTY);
+                        d.insert(pos, level(rank));
                         let at = model.partition_point(|&r| r < rank);
                         model.insert(at, rank);
                     }
@@ -332,5 +304,40 @@ mod tests {
         d.clear();
         assert_eq!((d.len(), d.back().is_none()), (0, true));
         assert!(!d.spare.is_empty(), "emptied chunks are kept for reuse");
+    }
+
+    #[test]
+    fn levels_arriving_in_order_fill_whole_chunks() {
+        for descending in [false, true] {
+            let mut d = DeepLevels::default();
+            for k in 0..CHUNK as i64 * 100 {
+                let rank = if descending { -k } else { k };
+                match d.find(rank) {
+                    Err(pos) => d.insert(pos, level(rank)),
+                    Ok(_) => unreachable!("ranks are distinct"),
+                }
+            }
+            assert_eq!(d.created, 100, "descending: {descending}");
+            let mut expected: Vec<i64> = (0..CHUNK as i64 * 100).collect();
+            if descending {
+                expected = expected.iter().rev().map(|k| -k).collect();
+            }
+            assert_eq!(ranks(&d), expected);
+        }
+    }
+
+    #[test]
+    fn emptied_chunks_are_reused() {
+        let mut d = DeepLevels::default();
+        for rank in 0..200 {
+            d.insert(d.find(rank).unwrap_err(), level(rank));
+        }
+        let created = d.created;
+        d.clear();
+        assert!(!d.spare.is_empty(), "emptied chunks are kept for reuse");
+        for rank in (0..200).rev() {
+            d.insert(d.find(rank).unwrap_err(), level(rank));
+        }
+        assert_eq!(d.created, created, "and taken again before any new one is made");
     }
 }

@@ -13,9 +13,13 @@
 //! sorted chunks of 64 (`deep.rs`): a binary search over the chunks, then a move of at
 //! most one chunk's levels. When a better price arrives above the window, the window moves up
 //! (rare: it keeps a quarter of its width above the touch); when the window empties, it moves
-//! down to the new touch.
+//! down to the new touch. The window starts small and doubles while the levels near the touch
+//! fill it, so a side's memory follows its levels rather than a fixed width (about 10 bytes a
+//! slot, 24 a deep level).
+//!
+//! Checksum fragments are not kept here: the venue's checksum reads only the best few levels,
+//! and [`crate::checksum::FragmentCache`] keeps those.
 
-use crate::checksum::{Fragment, FragmentSlot, Spelling};
 use crate::decimal::{NumberError, Price, Qty};
 use crate::deep::{DeepLevel, DeepLevels, Pos};
 
@@ -78,22 +82,41 @@ pub enum SetOutcome {
     DeletedAbsent,
 }
 
-/// Slots in the dense window unless configured otherwise (a multiple of 64).
+/// The most slots the dense window grows to unless configured otherwise (a multiple of 64).
 pub const DEFAULT_WINDOW: usize = 2_048;
+
+/// Slots the dense window starts with: it doubles while the levels near the touch fill it
+/// (see [`Ladder`]), so a book's memory follows its levels.
+pub const MIN_WINDOW: usize = 64;
 
 /// Keys are kept within ±2^62 so rank arithmetic (`rank - base`, window moves) cannot overflow.
 const MAX_KEY: i64 = 1 << 62;
 
 /// The levels of one side.
+///
+/// The dense window starts at [`MIN_WINDOW`] slots and doubles, up to its configured maximum,
+/// when a level is inserted within one window's width below it while at least a quarter of its
+/// slots are occupied; it grows downward, taking in the deep levels it now covers. So a window
+/// is never more than eight times the levels it held when it last grew, and a sparse side keeps
+/// most of its levels in the compact deep chunks. [`Ladder::clear`] starts the window small
+/// again but keeps its memory, so the next snapshot grows it without allocating;
+/// [`Ladder::release`] gives the memory back.
 #[derive(Debug, Clone)]
 pub struct Ladder {
     side: Side,
     // Keys count 10^-scale. Only ever raised (every key rescaled) when a finer price arrives.
     scale: u8,
-    window: usize,
+    // The most slots the window may grow to (a multiple of 64, at least `MIN_WINDOW`).
+    max_window: usize,
     // Slot i of the dense window holds the level ranked `base + i`.
     base: i64,
-    // Invariant: `qty[i] == 0` exactly when bit i of `occupied` is clear; allocated on first use.
+    // The window's slots in use: a multiple of 64 from `MIN_WINDOW` to `max_window` (0 before
+    // the first level); back to `MIN_WINDOW` at each clear, so a ladder's layout depends only
+    // on the levels set since it was last cleared.
+    width: usize,
+    // The window's memory: `qty.len()` slots, at least `width` (the widest the window has
+    // been). Invariant: `qty[i] == 0` exactly when bit i of `occupied` is clear, and every
+    // slot from `width` on is clear; `text` and `occupied` are sized with `qty`.
     qty: Box<[i64]>,
     text: Box<[LevelText]>,
     occupied: Box<[u64]>,
@@ -104,95 +127,31 @@ pub struct Ladder {
     // Invariant: every level ranked below `base` is here, strictly ascending by rank (the best
     // last); every level ranked `base` or higher is in the window; no zero sizes anywhere.
     deep: DeepLevels,
-    // The venue's checksum spelling, if it has one; then `fragments[i]` holds slot i's spelled
-    // fragment whenever slot i is occupied (allocated with the window), and `deep` caches its
-    // levels' fragments too.
-    spelling: Option<Spelling>,
-    fragments: Box<[FragmentSlot]>,
 }
 
 impl Ladder {
-    /// An empty ladder for `side` with the default window.
+    /// An empty ladder for `side` whose window grows to at most [`DEFAULT_WINDOW`] slots.
     pub fn new(side: Side) -> Self {
         Self::with_window(side, DEFAULT_WINDOW)
     }
 
-    /// An empty ladder whose dense window has `window` slots (rounded up to a multiple of 64).
+    /// An empty ladder whose dense window grows to at most `window` slots (rounded up to a
+    /// multiple of 64, at least [`MIN_WINDOW`]).
     pub fn with_window(side: Side, window: usize) -> Self {
-        let window = window.max(64).div_ceil(64) * 64;
+        let max_window = window.max(MIN_WINDOW).div_ceil(64) * 64;
         Self {
             side,
             scale: 0,
-            window,
+            max_window,
             base: 0,
+            width: 0,
             qty: Box::default(),
             text: Box::default(),
             occupied: Box::default(),
             n_window: 0,
             top: 0,
             deep: DeepLevels::default(),
-            spelling: None,
-            fragments: Box::default(),
         }
-    }
-
-    /// Tells the ladder the venue's checksum spelling, so it keeps each near-touch level's
-    /// checksum fragment ready (`None` stops caching). Re-renders the cached fragments when the
-    /// spelling changes.
-    pub fn set_checksum_spelling(&mut self, spelling: Option<Spelling>) {
-        if self.spelling == spelling {
-            return;
-        }
-        self.spelling = spelling;
-        let (side, scale) = (self.side, self.scale);
-        let render = spelling.map(|spelling| {
-            move |deep: &DeepLevel| {
-                let mut slot = FragmentSlot::EMPTY;
-                let level = Level {
-                    price: price_at(side, scale, deep.rank),
-                    qty: deep.qty,
-                    text: deep.text,
-                };
-                slot.render(&level, spelling);
-                slot
-            }
-        });
-        self.deep.set_cached(render.as_ref().map(|r| r as &dyn Fn(&DeepLevel) -> FragmentSlot));
-        if spelling.is_none() {
-            self.fragments = Box::default();
-            return;
-        }
-        if !self.qty.is_empty() {
-            self.fragments = vec![FragmentSlot::EMPTY; self.window].into_boxed_slice();
-            let mut slot = (self.n_window > 0).then_some(self.top);
-            while let Some(i) = slot {
-                self.render_fragment(i);
-                slot = self.occupied_below(i);
-            }
-        }
-    }
-
-    #[inline]
-    fn render_fragment(&mut self, i: usize) {
-        if let Some(spelling) = self.spelling {
-            let level = self.slot_level(i);
-            self.fragments[i].render(&level, spelling);
-        }
-    }
-
-    /// `deep`'s fragment in the ladder's spelling (empty without one).
-    fn deep_fragment(&self, deep: &DeepLevel) -> FragmentSlot {
-        let mut slot = FragmentSlot::EMPTY;
-        if let Some(spelling) = self.spelling {
-            slot.render(&self.deep_level(deep), spelling);
-        }
-        slot
-    }
-
-    /// The best levels' checksum fragments in `spelling`: cached bytes where the ladder keeps
-    /// them, else the level to render.
-    pub fn fragments(&self, spelling: Spelling) -> Fragments<'_> {
-        Fragments { levels: self.iter(), cached: self.spelling == Some(spelling) }
     }
 
     /// The side this ladder holds.
@@ -252,15 +211,26 @@ impl Ladder {
         Ok(())
     }
 
+    /// The window's current number of slots (0 before the first level).
+    #[inline]
+    fn width(&self) -> usize {
+        self.width
+    }
+
+    #[inline]
     fn ensure_window(&mut self) {
-        if self.qty.is_empty() {
-            self.qty = vec![0; self.window].into_boxed_slice();
-            self.text = vec![LevelText::default(); self.window].into_boxed_slice();
-            self.occupied = vec![0; self.window / 64].into_boxed_slice();
-            if self.spelling.is_some() {
-                self.fragments = vec![FragmentSlot::EMPTY; self.window].into_boxed_slice();
+        if self.width == 0 {
+            self.width = MIN_WINDOW.min(self.max_window);
+            if self.qty.len() < self.width {
+                self.allocate_window(self.width);
             }
         }
+    }
+
+    fn allocate_window(&mut self, slots: usize) {
+        self.qty = vec![0; slots].into_boxed_slice();
+        self.text = vec![LevelText::default(); slots].into_boxed_slice();
+        self.occupied = vec![0; slots / 64].into_boxed_slice();
     }
 
     /// Sets the size at `price`; size zero deletes the level (deleting an absent level is fine).
@@ -277,7 +247,7 @@ impl Ladder {
     ) -> Result<SetOutcome, NumberError> {
         let rank = self.rank_of(price)?;
         self.ensure_window();
-        let window = self.window as i64;
+        let window = self.width() as i64;
         if self.n_window == 0 {
             if qty.is_zero() && rank >= self.base {
                 // Nothing in the window to delete, and the deep levels are all below `base`.
@@ -297,11 +267,68 @@ impl Ladder {
                 return Ok(SetOutcome::DeletedAbsent);
             }
             self.move_window(rank - window * 3 / 4);
+        } else if rank < self.base && !qty.is_zero() && self.should_grow(rank) {
+            self.grow();
         }
         if rank >= self.base {
             Ok(self.set_slot((rank - self.base) as usize, qty, text))
         } else {
             Ok(self.set_deep(rank, qty, text))
+        }
+    }
+
+    /// Whether a level arriving at `rank`, below the window, should make the window grow: it
+    /// lands within one width of it, the window is at least a quarter full, and it may grow.
+    #[inline]
+    fn should_grow(&self, rank: i64) -> bool {
+        let width = self.width();
+        width < self.max_window && rank >= self.base - width as i64 && self.n_window * 4 >= width
+    }
+
+    /// Doubles the window downward (at most to its maximum): slot `i` becomes slot `i + added`,
+    /// and the deep levels it now covers move into it. O(width), in memory the window already
+    /// has if it was ever this wide; at most log2(max / min) times between two clears.
+    #[cold]
+    fn grow(&mut self) {
+        let width = self.width;
+        let added = (width * 2).min(self.max_window) - width;
+        if self.qty.len() < width + added {
+            let (qty, text, occupied) = (
+                std::mem::take(&mut self.qty),
+                std::mem::take(&mut self.text),
+                std::mem::take(&mut self.occupied),
+            );
+            self.allocate_window(width + added);
+            self.qty[added..added + width].copy_from_slice(&qty[..width]);
+            self.text[added..added + width].copy_from_slice(&text[..width]);
+            self.occupied[added / 64..(added + width) / 64]
+                .copy_from_slice(&occupied[..width / 64]);
+        } else {
+            // Ranges overlap when `added < width`: `copy_within` moves them like memmove.
+            self.qty.copy_within(..width, added);
+            self.text.copy_within(..width, added);
+            self.occupied.copy_within(..width / 64, added / 64);
+            self.qty[..added].fill(0);
+            self.occupied[..added / 64].fill(0);
+        }
+        self.width = width + added;
+        self.base -= added as i64;
+        self.top += added;
+        while let Some(deep) = self.deep.back().copied() {
+            if deep.rank < self.base {
+                break;
+            }
+            self.deep.pop_back();
+            let i = (deep.rank - self.base) as usize;
+            self.qty[i] = deep.qty.raw();
+            self.text[i] = deep.text;
+            self.occupied[i / 64] |= 1 << (i % 64);
+            self.n_window += 1;
+            // Deep levels are all below the window's old slots, so `top` stays the best (it was
+            // meaningful only with levels in the window; if there were none, this is the best).
+            if self.n_window == 1 {
+                self.top = i;
+            }
         }
     }
 
@@ -323,7 +350,6 @@ impl Ladder {
         }
         self.qty[i] = qty.raw();
         self.text[i] = text;
-        self.render_fragment(i);
         if was != 0 {
             return SetOutcome::Updated;
         }
@@ -336,21 +362,18 @@ impl Ladder {
     }
 
     fn set_deep(&mut self, rank: i64, qty: Qty, text: LevelText) -> SetOutcome {
-        let level = DeepLevel { rank, qty, text };
         match self.deep.find(rank) {
             Ok(pos) if qty.is_zero() => {
                 self.deep.remove(pos);
                 SetOutcome::Deleted
             }
             Ok(pos) => {
-                let fragment = self.deep_fragment(&level);
-                self.deep.update(pos, qty, text, fragment);
+                self.deep.update(pos, qty, text);
                 SetOutcome::Updated
             }
             Err(_) if qty.is_zero() => SetOutcome::DeletedAbsent,
             Err(pos) => {
-                let fragment = self.deep_fragment(&level);
-                self.deep.insert(pos, level, fragment);
+                self.deep.insert(pos, DeepLevel { rank, qty, text });
                 SetOutcome::Inserted
             }
         }
@@ -375,7 +398,7 @@ impl Ladder {
 
     /// The lowest occupied slot.
     fn lowest_occupied(&self) -> Option<usize> {
-        self.occupied
+        self.occupied[..self.width / 64]
             .iter()
             .enumerate()
             .find(|(_, w)| **w != 0)
@@ -383,10 +406,10 @@ impl Ladder {
     }
 
     /// Moves the window to start at `new_base`, moving levels between it and the deep deque so
-    /// that the invariant holds again. O(window).
+    /// that the invariant holds again. O(width).
     #[cold]
     fn move_window(&mut self, new_base: i64) {
-        let window = self.window as i64;
+        let window = self.width() as i64;
         if new_base > self.base {
             // Levels now below the window go to the deep deque, in ascending order.
             let shift = new_base - self.base;
@@ -394,24 +417,23 @@ impl Ladder {
             for i in 0..keep_from {
                 if self.qty[i] != 0 {
                     let qty = Qty::from_raw(self.qty[i]).unwrap_or(Qty::ZERO);
-                    let level = DeepLevel { rank: self.base + i as i64, qty, text: self.text[i] };
-                    let fragment = self.fragments.get(i).copied().unwrap_or(FragmentSlot::EMPTY);
-                    self.deep.push_back(level, fragment);
+                    self.deep.push_back(DeepLevel {
+                        rank: self.base + i as i64,
+                        qty,
+                        text: self.text[i],
+                    });
                     self.qty[i] = 0;
                 }
             }
-            self.qty.copy_within(keep_from.., 0);
-            self.text.copy_within(keep_from.., 0);
-            if !self.fragments.is_empty() {
-                self.fragments.copy_within(keep_from.., 0);
-            }
-            let vacated = self.window - keep_from;
-            self.qty[vacated..].fill(0);
+            self.qty.copy_within(keep_from..self.width, 0);
+            self.text.copy_within(keep_from..self.width, 0);
+            let vacated = self.width - keep_from;
+            self.qty[vacated..self.width].fill(0);
         } else if new_base < self.base {
             // The window is empty when it moves down; deep levels at or above the new base
             // come up into it.
             debug_assert_eq!(self.n_window, 0, "Invariant: the window only moves down when empty");
-            self.qty.fill(0);
+            self.qty[..self.width].fill(0);
         }
         self.base = new_base;
         while let Some(deep) = self.deep.back().copied() {
@@ -422,7 +444,6 @@ impl Ladder {
             let i = (deep.rank - new_base) as usize;
             self.qty[i] = deep.qty.raw();
             self.text[i] = deep.text;
-            self.render_fragment(i);
         }
         self.rebuild_occupancy();
     }
@@ -430,7 +451,7 @@ impl Ladder {
     fn rebuild_occupancy(&mut self) {
         self.occupied.fill(0);
         self.n_window = 0;
-        for (i, &q) in self.qty.iter().enumerate() {
+        for (i, &q) in self.qty[..self.width].iter().enumerate() {
             if q != 0 {
                 self.occupied[i / 64] |= 1 << (i % 64);
                 self.n_window += 1;
@@ -470,17 +491,27 @@ impl Ladder {
 
     /// The levels, best first.
     pub fn iter(&self) -> Levels<'_> {
-        Levels {
+        Levels { ranked: self.ranked() }
+    }
+
+    /// The levels as stored, best first: without building their prices.
+    pub(crate) fn ranked(&self) -> Ranked<'_> {
+        Ranked {
             ladder: self,
             next_slot: (self.n_window > 0).then_some(self.top),
             deep_next: self.deep.last_pos(),
         }
     }
 
+    /// The scale ranks count in (10^-scale).
+    pub(crate) fn scale(&self) -> u8 {
+        self.scale
+    }
+
     /// The size at `price`, if the ladder holds it.
     pub fn qty_at(&self, price: Price) -> Option<Qty> {
         let rank = self.rank_at_scale(price)?;
-        if rank >= self.base && rank < self.base + self.window as i64 {
+        if rank >= self.base && rank < self.base + self.width() as i64 {
             let q = *self.qty.get((rank - self.base) as usize)?;
             (q != 0).then(|| Qty::from_raw(q).unwrap_or(Qty::ZERO))
         } else {
@@ -530,7 +561,7 @@ impl Ladder {
 
     /// Removes every level, keeping the allocations (and the scale).
     pub fn clear(&mut self) {
-        for (w, word) in self.occupied.iter_mut().enumerate() {
+        for (w, word) in self.occupied[..self.width / 64].iter_mut().enumerate() {
             let mut bits = *word;
             while bits != 0 {
                 self.qty[w * 64 + bits.trailing_zeros() as usize] = 0;
@@ -539,26 +570,24 @@ impl Ladder {
             *word = 0;
         }
         self.n_window = 0;
+        self.width = 0;
         self.deep.clear();
     }
 
     /// Bytes the ladder holds on the heap, in O(1): the dense window once allocated (sizes,
-    /// spellings, occupancy bits and, with a checksum spelling, fragments) and the deep levels'
-    /// chunks. [`Ladder::clear`] keeps all of it for reuse; [`Ladder::release`] gives it back.
+    /// spellings and occupancy bits, as wide as it has ever been) and the deep levels' chunks.
+    /// [`Ladder::clear`] keeps all of it for reuse; [`Ladder::release`] gives it back.
     pub fn heap_bytes(&self) -> usize {
         self.qty.len() * std::mem::size_of::<i64>()
             + self.text.len() * std::mem::size_of::<LevelText>()
             + self.occupied.len() * std::mem::size_of::<u64>()
-            + self.fragments.len() * std::mem::size_of::<FragmentSlot>()
             + self.deep.heap_bytes()
     }
 
-    /// Removes every level and frees every allocation, keeping the side, window size and
-    /// checksum spelling: the ladder is as new (the next level allocates the window again).
+    /// Removes every level and frees every allocation, keeping the side and the window's
+    /// maximum: the ladder is as new (the next level allocates the smallest window again).
     pub fn release(&mut self) {
-        let spelling = self.spelling;
-        *self = Ladder::with_window(self.side, self.window);
-        self.set_checksum_spelling(spelling);
+        *self = Ladder::with_window(self.side, self.max_window);
     }
 }
 
@@ -572,42 +601,31 @@ fn price_at(side: Side, scale: u8, rank: i64) -> Price {
     Price::from_scaled(key, scale)
 }
 
-/// The checksum fragments of a ladder's levels, best first (see [`Ladder::fragments`]).
-#[derive(Debug, Clone)]
-pub struct Fragments<'a> {
-    levels: Levels<'a>,
-    cached: bool,
+/// A level as the ladder stores it: its rank at the ladder's scale, its size's raw bits and its
+/// spelling. Two levels of ladders of the same side and scale are the same level exactly when
+/// these are equal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RankedLevel {
+    pub(crate) rank: i64,
+    pub(crate) qty: i64,
+    pub(crate) text: LevelText,
 }
 
-impl<'a> Iterator for Fragments<'a> {
-    type Item = Fragment<'a>;
-
-    // Always inlined into the checksum walk: a call per level, returning the enum through the
-    // stack, cost more than the rest of the step (measured on the OKX checksum bench).
-    #[inline(always)]
-    fn next(&mut self) -> Option<Fragment<'a>> {
-        let ladder = self.levels.ladder;
-        if self.cached {
-            // A cached fragment needs no level built: step past it.
-            if let Some(i) = self.levels.next_slot {
-                if ladder.fragments[i].bytes().is_some() {
-                    self.levels.next_slot = ladder.occupied_below(i);
-                    return Some(Fragment::Cached(&ladder.fragments[i]));
-                }
-            } else if let Some(pos) = self.levels.deep_next
-                && let Some(slot) = ladder.deep.fragment(pos).filter(|s| s.bytes().is_some())
-            {
-                self.levels.deep_next = ladder.deep.prev(pos);
-                return Some(Fragment::Cached(slot));
-            }
+impl RankedLevel {
+    /// The level, on a ladder of `side` at `scale`.
+    #[inline]
+    pub(crate) fn level(self, side: Side, scale: u8) -> Level {
+        Level {
+            price: price_at(side, scale, self.rank),
+            qty: Qty::from_raw(self.qty).unwrap_or(Qty::ZERO),
+            text: self.text,
         }
-        self.levels.next().map(Fragment::Level)
     }
 }
 
-/// The levels of a ladder, best first.
+/// A ladder's levels as it stores them, best first (see [`Ladder::ranked`]).
 #[derive(Debug, Clone)]
-pub struct Levels<'a> {
+pub(crate) struct Ranked<'a> {
     ladder: &'a Ladder,
     // The next window slot to yield, if any remain.
     next_slot: Option<usize>,
@@ -615,18 +633,42 @@ pub struct Levels<'a> {
     deep_next: Option<Pos>,
 }
 
+impl Iterator for Ranked<'_> {
+    type Item = RankedLevel;
+
+    // Always inlined into the checksum cache's refresh: a call per level, returning the level
+    // through the stack, was a third of a warm checksum's time.
+    #[inline(always)]
+    fn next(&mut self) -> Option<RankedLevel> {
+        let ladder = self.ladder;
+        if let Some(i) = self.next_slot {
+            self.next_slot = ladder.occupied_below(i);
+            return Some(RankedLevel {
+                rank: ladder.base + i as i64,
+                qty: ladder.qty[i],
+                text: ladder.text[i],
+            });
+        }
+        let pos = self.deep_next?;
+        self.deep_next = ladder.deep.prev(pos);
+        let deep = ladder.deep.get(pos);
+        Some(RankedLevel { rank: deep.rank, qty: deep.qty.raw(), text: deep.text })
+    }
+}
+
+/// The levels of a ladder, best first.
+#[derive(Debug, Clone)]
+pub struct Levels<'a> {
+    ranked: Ranked<'a>,
+}
+
 impl Iterator for Levels<'_> {
     type Item = Level;
 
     #[inline]
     fn next(&mut self) -> Option<Level> {
-        if let Some(i) = self.next_slot {
-            self.next_slot = self.ladder.occupied_below(i);
-            return Some(self.ladder.slot_level(i));
-        }
-        let pos = self.deep_next?;
-        self.deep_next = self.ladder.deep.prev(pos);
-        Some(self.ladder.deep_level(self.ladder.deep.get(pos)))
+        let ladder = self.ranked.ladder;
+        self.ranked.next().map(|r| r.level(ladder.side, ladder.scale))
     }
 }
 
@@ -708,6 +750,30 @@ mod tests {
         }
         let expected: Vec<String> = (0..500).rev().map(|i| i.to_string()).collect();
         assert_eq!(prices(&bids), expected);
+    }
+
+    #[test]
+    fn a_rebuilt_side_reuses_its_memory_and_layout() {
+        let mut bids = Ladder::new(Side::Bid);
+        let fill = |bids: &mut Ladder| {
+            for i in 0..4_000 {
+                // A quarter of the ticks empty: the window grows, and the deepest levels stay
+                // in the deep chunks.
+                if i % 4 != 3 {
+                    bids.set(Price::new(100_000 - i, 0).unwrap(), q("1"), LevelText::default())
+                        .unwrap();
+                }
+            }
+        };
+        fill(&mut bids);
+        let (heap, width, deep) = (bids.heap_bytes(), bids.width, bids.deep.len());
+        assert!(width > MIN_WINDOW && deep > 0, "width {width}, {deep} deep levels");
+        bids.clear();
+        assert_eq!(bids.width, 0, "a cleared side starts small again");
+        fill(&mut bids);
+        assert_eq!((bids.heap_bytes(), bids.width, bids.deep.len()), (heap, width, deep));
+        assert_eq!(bids.len(), 3_000);
+        assert_eq!(bids.best().unwrap().price, Price::new(100_000, 0).unwrap());
     }
 
     #[test]

@@ -25,10 +25,12 @@ pub mod book;
 pub mod checksum;
 pub mod decimal;
 mod deep;
+mod fragments;
 pub mod ladder;
 pub mod orders;
 
 pub use book::{Applied, Book};
+pub use checksum::FragmentCache;
 pub use decimal::{NumText, NumberError, PRICE_DECIMALS, Price, QTY_DECIMALS, Qty};
-pub use ladder::{DEFAULT_WINDOW, Fragments, Ladder, Level, LevelText, Levels, SetOutcome, Side};
+pub use ladder::{DEFAULT_WINDOW, Ladder, Level, LevelText, Levels, MIN_WINDOW, SetOutcome, Side};
 pub use orders::{Order, OrderChange, Orders};

@@ -1,7 +1,7 @@
 //! The ingest loop's step: one frame in, books updated, views out.
 
 use crossbeam_channel::Receiver;
-use depthbook_core::{Book, NumberError, Side};
+use depthbook_core::{Book, FragmentCache, NumberError, Side};
 use depthbook_venues::{
     BookEvent, BookKind, ChecksumRule, Cursor, Decoded, Frame, FrameKind, InstrumentId, Integrity,
     LevelUpdate, Limits, SeqRule, SymbolMeta, SymbolTable, Venue, VenueDecoder, Verdict,
@@ -66,6 +66,8 @@ impl EngineConfig {
 #[derive(Debug)]
 struct Instrument {
     book: Book,
+    // The checksum fragments of the book's best levels, kept between verifications.
+    fragments: FragmentCache,
     state: BookState,
     cursor: Cursor,
     pending: DeltaRing,
@@ -86,7 +88,7 @@ struct Instrument {
     latest: Option<TopWriter>,
     // The depth cell, once a reader asked for one.
     depth: Option<DepthWriter>,
-    // Heap bytes of `book` and `pending` when last counted.
+    // Heap bytes of `book`, `fragments` and `pending` when last counted.
     heap: usize,
     // What was checked on the last message applied (the integrity its view is published with).
     integrity: Integrity,
@@ -98,6 +100,7 @@ impl Instrument {
     fn fork(&self) -> Self {
         Self {
             book: self.book.clone(),
+            fragments: self.fragments.clone(),
             state: self.state,
             cursor: self.cursor,
             pending: self.pending.clone(),
@@ -112,6 +115,18 @@ impl Instrument {
             heap: self.heap,
             integrity: self.integrity,
         }
+    }
+
+    /// Heap bytes of the book, its fragment cache and its buffered deltas, in O(1).
+    fn heap_bytes(&self) -> usize {
+        self.book.heap_bytes() + self.fragments.heap_bytes() + self.pending.heap_bytes()
+    }
+
+    /// Gives back the memory of the book, its fragment cache and its buffered deltas.
+    fn release(&mut self) {
+        self.book.release();
+        self.fragments.release();
+        self.pending.release();
     }
 }
 
@@ -200,7 +215,7 @@ impl Engine {
             books.instruments.iter().map(Instrument::fork).collect();
         // A clone holds no spare capacity: its memory is counted anew.
         for inst in &mut instruments {
-            inst.heap = inst.book.heap_bytes() + inst.pending.heap_bytes();
+            inst.heap = inst.heap_bytes();
         }
         let heap_total = instruments.iter().map(|inst| inst.heap).sum();
         Engine {
@@ -445,10 +460,9 @@ impl Books {
 
     fn grow_to(&mut self, n: usize) {
         while self.instruments.len() < n {
-            let mut book = Book::new(self.config.max_levels_per_side);
-            book.set_checksum_spelling(self.checksum_rule.spelling(&SymbolMeta::default()));
             self.instruments.push(Instrument {
-                book,
+                book: Book::new(self.config.max_levels_per_side),
+                fragments: FragmentCache::new(),
                 state: BookState::AwaitingSnapshot,
                 cursor: Cursor::default(),
                 pending: DeltaRing::new(
@@ -701,10 +715,7 @@ impl Books {
         }
         let mut verified = false;
         if let Some(expected) = event.checksum {
-            // Keeps the book's cached checksum fragments in the spelling the rule uses (a no-op
-            // unless the feed just announced new precisions).
-            inst.book.set_checksum_spelling(self.checksum_rule.spelling(meta));
-            match self.checksum_rule.verify(&inst.book, expected, meta) {
+            match self.checksum_rule.verify(&inst.book, &mut inst.fragments, expected, meta) {
                 Some(true) => {
                     self.counters.checksums_verified += 1;
                     verified = true;
@@ -759,15 +770,14 @@ impl Books {
     /// back and it goes Stale (the message that grew it is the one refused).
     fn account(&mut self, id: InstrumentId) {
         let Some(inst) = self.instruments.get_mut(id as usize) else { return };
-        let now = inst.book.heap_bytes() + inst.pending.heap_bytes();
+        let now = inst.heap_bytes();
         self.heap_total = self.heap_total - inst.heap + now;
         inst.heap = now;
         if self.heap_total <= self.config.max_heap_bytes {
             return;
         }
         self.counters.over_budget += 1;
-        inst.book.release();
-        inst.pending.release();
+        inst.release();
         self.heap_total -= inst.heap;
         inst.heap = 0;
         self.go_stale(id, StaleReason::MemoryBudget);

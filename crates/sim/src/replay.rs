@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
-use depthbook_core::{Book, Price, Side};
+use depthbook_core::{Book, FragmentCache, Price, Side};
 use depthbook_engine::{Engine, EngineConfig};
 use depthbook_venues::{Frame, Venue};
 use tokio::sync::{mpsc, oneshot};
@@ -504,7 +504,7 @@ impl Replay {
         let text = format!(
             "[{},\"cs\",{}]",
             self.classifier.channel_id(symbol),
-            depthbook_core::checksum::bitfinex_crc32(book)
+            depthbook_core::checksum::bitfinex_crc32(book, &mut FragmentCache::new())
         );
         let frame = Prepared {
             text: Utf8Bytes::from(text),

@@ -12,7 +12,7 @@
 
 use std::fmt::Write as _;
 
-use depthbook_core::checksum::{KrakenSpelling, interleaved_crc32, kraken_crc32};
+use depthbook_core::checksum::{FragmentCache, KrakenSpelling, interleaved_crc32, kraken_crc32};
 use depthbook_core::decimal::NumBuf;
 use depthbook_core::{Book, Level, NumText, Side};
 
@@ -166,7 +166,7 @@ pub(crate) fn okx(symbol: &str, view: &BookView<'_>) -> String {
         out,
         ",\"ts\":\"{}\",\"checksum\":{}",
         view.time_ms(),
-        interleaved_crc32(view.book, 25)
+        interleaved_crc32(view.book, 25, &mut FragmentCache::new())
     );
     if let Some(seq) = view.seq {
         let _ = write!(out, ",\"prevSeqId\":-1,\"seqId\":{seq}");
@@ -343,7 +343,7 @@ pub(crate) fn kraken_v2(
     let _ = write!(
         out,
         ",\"checksum\":{},\"timestamp\":\"{}\"}}]}}",
-        kraken_crc32(view.book, checksum_spelling),
+        kraken_crc32(view.book, checksum_spelling, &mut FragmentCache::new()),
         iso8601_micros(view.position_ns)
     );
     out

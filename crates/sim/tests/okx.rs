@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use depthbook_core::checksum::interleaved_crc32;
+use depthbook_core::checksum::{FragmentCache, interleaved_crc32};
 use depthbook_engine::{Engine, EngineConfig};
 use depthbook_sim::{Faults, Pace};
 use depthbook_venues::{Frame, Venue};
@@ -45,7 +45,10 @@ async fn subscribe(ws: &mut Ws) -> Engine {
     // The checksum field is the one depthbook computes on the book the snapshot builds, and
     // the engine verified it on ingest.
     let field = parsed["data"][0]["checksum"].as_i64().unwrap();
-    assert_eq!(field, i64::from(interleaved_crc32(client.book(id).unwrap(), 25)));
+    assert_eq!(
+        field,
+        i64::from(interleaved_crc32(client.book(id).unwrap(), 25, &mut FragmentCache::new()))
+    );
     assert_eq!(client.counters().checksums_verified, 1);
     assert!(client.state(id).unwrap().is_live());
     client

@@ -4,7 +4,7 @@
 // Helpers of a test file panic on broken fixtures by design.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use depthbook_core::checksum::{bitfinex_crc32, bitfinex_string};
+use depthbook_core::checksum::{FragmentCache, bitfinex_crc32, bitfinex_string};
 use depthbook_core::{Book, LevelText, Price, Qty, Side};
 use depthbook_engine::{BookState, EngineConfig};
 use depthbook_testkit::{Replay, fixture, fixture_frames, fixture_lines, replay, replay_files};
@@ -74,7 +74,6 @@ fn bitfinex_a_lost_frame_on_the_connection_makes_every_book_stale_as_one_gap() {
 /// A Bitfinex P-book from `[price, count, amount]` rows spelled as the vectors spell them.
 fn bitfinex_book(rows: &[(&str, &str)]) -> Book {
     let mut book = Book::new(100);
-    book.set_checksum_spelling(Some(depthbook_core::checksum::Spelling::Bitfinex));
     for (price, amount) in rows {
         let (p, pt) = Price::parse(price).unwrap();
         let (q, negative, qt) = Qty::parse_signed(amount).unwrap();
@@ -126,7 +125,7 @@ fn bitfinex_checksum_vectors_of_aggregated_and_raw_books() {
         };
         assert_eq!(bitfinex_string(&book), case["string"].as_str().unwrap(), "{}", case["desc"]);
         assert_eq!(
-            i64::from(bitfinex_crc32(&book)),
+            i64::from(bitfinex_crc32(&book, &mut FragmentCache::new())),
             case["checksum_signed"].as_i64().unwrap(),
             "{}",
             case["desc"]
@@ -158,7 +157,9 @@ fn bitfinex_raw_books_aggregate_orders_into_levels_and_verify_their_checksum() {
         ("102".into(), "6100".into(), "-3".into()),
     ]);
     assert_eq!(bitfinex_string(&moved), "101:2:102:-3:100:1");
-    lines.push(format!(r#"[5,"cs",{},5]"#, bitfinex_crc32(&moved)).into_bytes());
+    lines.push(
+        format!(r#"[5,"cs",{},5]"#, bitfinex_crc32(&moved, &mut FragmentCache::new())).into_bytes(),
+    );
     let run = replay(EngineConfig::new(Venue::Bitfinex), &lines, 0);
     let c = run.engine.counters();
     assert_eq!((c.checksums_verified, c.checksum_failures, c.decode_errors), (2, 0, 0));

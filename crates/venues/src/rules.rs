@@ -5,7 +5,7 @@
 
 use depthbook_core::Book;
 use depthbook_core::checksum::{
-    KrakenSpelling, Spelling, bitfinex_crc32, interleaved_crc32, kraken_crc32,
+    FragmentCache, KrakenSpelling, Spelling, bitfinex_crc32, interleaved_crc32, kraken_crc32,
 };
 
 use crate::event::{Checksum, Seq};
@@ -241,8 +241,7 @@ pub enum ChecksumRule {
 }
 
 impl ChecksumRule {
-    /// How the rule spells a level, given what the feed announced about the instrument (books
-    /// keep fragments in this spelling ready for the next verification).
+    /// How the rule spells a level, given what the feed announced about the instrument.
     pub fn spelling(self, meta: &SymbolMeta) -> Option<Spelling> {
         match self {
             ChecksumRule::None => None,
@@ -258,16 +257,23 @@ impl ChecksumRule {
         }
     }
 
-    /// Verifies `expected` against `book` (after the message was applied). `None` when the rule
-    /// cannot check it (no rule, or a kind the venue does not use).
-    pub fn verify(self, book: &Book, expected: Checksum, meta: &SymbolMeta) -> Option<bool> {
+    /// Verifies `expected` against `book` (after the message was applied), with the book's
+    /// fragment cache. `None` when the rule cannot check it (no rule, or a kind the venue does
+    /// not use).
+    pub fn verify(
+        self,
+        book: &Book,
+        cache: &mut FragmentCache,
+        expected: Checksum,
+        meta: &SymbolMeta,
+    ) -> Option<bool> {
         match (self.spelling(meta)?, expected) {
             (Spelling::Interleaved, Checksum::Signed(cs)) => {
-                Some(interleaved_crc32(book, 25) == cs)
+                Some(interleaved_crc32(book, 25, cache) == cs)
             }
-            (Spelling::Bitfinex, Checksum::Signed(cs)) => Some(bitfinex_crc32(book) == cs),
+            (Spelling::Bitfinex, Checksum::Signed(cs)) => Some(bitfinex_crc32(book, cache) == cs),
             (Spelling::Kraken(spelling), Checksum::Unsigned(cs)) => {
-                Some(kraken_crc32(book, spelling) == cs)
+                Some(kraken_crc32(book, spelling, cache) == cs)
             }
             _ => None,
         }
