@@ -44,13 +44,13 @@ pub struct EngineConfig {
 }
 
 impl EngineConfig {
-    /// Defaults for `venue`: every symbol, 4096 instruments, 20 000 levels a side, 4096 buffered
+    /// Defaults for `venue`: every symbol, 16 384 instruments, 20 000 levels a side, 4096 buffered
     /// deltas holding at most 262 144 levels per book, 160 MiB for all books and buffers.
     pub fn new(venue: Venue) -> Self {
         Self {
             venue,
             symbols: None,
-            max_instruments: 4_096,
+            max_instruments: 16_384,
             max_levels_per_side: 20_000,
             max_buffered_deltas: 4_096,
             max_buffered_levels: 262_144,

@@ -9,6 +9,7 @@ pub mod feeds;
 pub mod mutate;
 pub mod reference;
 pub mod sync_check;
+pub mod synthetic;
 
 use std::io::{Read, Write as _};
 use std::path::PathBuf;
