@@ -1,61 +1,67 @@
-//! Cost per message as the engine grows: 1 to 1000 instruments (frames round-robin across
-//! them), and 100 to 100 000 levels per side (near-touch updates on a deep book). Each point is
-//! the best of several timed passes; the sweep is printed, written to
-//! `target/depthbook-bench/scaling.json` (for `bench-report`) and drawn to
-//! `target/depthbook-bench/scaling.svg`.
+//! Cost per message as the engine grows: 1 to 1,000 OKX books of 400 levels a side and 1 to
+//! 5,000 of 50 (`books` updates near the touch, round-robin across the instruments, every
+//! checksum verified), and 100 to 100 000 levels per side (near-touch updates on a deep book).
+//! Each point is the best of several timed passes; the sweep is printed with each point's heap
+//! per level and count of Live books, written to `target/depthbook-bench/scaling.json` (for
+//! `bench-report`) and drawn to `target/depthbook-bench/scaling.svg`.
 //!
 //! Run: `cargo bench -p depthbook-benches --bench scaling`.
 
 use std::time::Instant;
 
-use depthbook_benches::{Workload, binance_frames_for, report_dir};
+use depthbook_benches::{Workload, report_dir};
 use depthbook_core::{Book, LevelText, NumText, Price, Qty, Side};
 use depthbook_engine::{Engine, EngineConfig, SlowConsumer};
+use depthbook_testkit::synthetic::OkxShape;
 use depthbook_venues::{Frame, Venue};
 use plotters::prelude::*;
 
-const PASSES: usize = 5;
+const PASSES: usize = 3;
 
-/// ns per frame with `n` instruments, frames interleaved across them.
-fn per_frame_with_instruments(n: usize) -> f64 {
-    let events_per_instrument = (20_000 / n).max(20);
-    let workload = Workload { events: events_per_instrument, ..Workload::BINANCE_LIKE };
-    let mut streams = Vec::with_capacity(n);
-    let mut snapshots = Vec::with_capacity(n);
-    for i in 0..n {
-        let symbol = format!("SYM{i}USDT");
-        let changes = workload.generate(i as u64 + 1);
-        let (frames, snapshot) =
-            binance_frames_for(&symbol, &changes, workload.levels_per_event, 1_000);
-        let url = format!("https://api.binance.com/api/v3/depth?symbol={symbol}");
-        streams.push(frames);
-        snapshots.push((snapshot, url));
-    }
-    let mut interleaved = Vec::with_capacity(n * events_per_instrument);
-    for k in 0..events_per_instrument {
-        for stream in &streams {
-            if let Some(frame) = stream.get(k) {
-                interleaved.push(frame.as_slice());
-            }
-        }
-    }
+/// Update messages per point, whatever the number of instruments.
+const UPDATES: usize = 100_000;
+
+/// One point of the instruments sweep.
+struct BooksPoint {
+    instruments: usize,
+    ns_per_message: f64,
+    heap_bytes: usize,
+    heap_per_level: f64,
+    live: usize,
+}
+
+/// ns per update message with `n` OKX books of `levels` a side, messages round-robin across
+/// them; also the engine's heap per level held and how many books ended Live.
+fn okx_books(n: usize, levels: usize) -> BooksPoint {
+    let stream =
+        OkxShape { instruments: n, levels, updates: UPDATES, changes_per_update: 4, seed: 7 }
+            .generate();
     let mut best = f64::MAX;
+    let (mut heap_bytes, mut heap_per_level, mut live) = (0, f64::NAN, 0);
     for _ in 0..PASSES {
-        let mut config = EngineConfig::new(Venue::BinanceSpot);
+        let mut config = EngineConfig::new(Venue::Okx);
         config.max_instruments = n + 1;
         let mut engine = Engine::new(config);
-        let _views = engine.subscribe(1 << 12, SlowConsumer::KeepLatest);
-        for (stream, (snapshot, url)) in streams.iter().zip(&snapshots) {
-            engine.ingest(&Frame::stream(&stream[0]), 0);
-            engine.ingest(&Frame::rest(snapshot, Some(url)), 0);
+        let views = engine.subscribe(1 << 12, SlowConsumer::KeepLatest);
+        for snapshot in &stream.snapshots {
+            engine.ingest(&Frame::stream(snapshot), 0);
+            views.try_iter().for_each(drop);
         }
         let t = Instant::now();
-        for frame in &interleaved {
+        for (k, frame) in stream.updates.iter().enumerate() {
             engine.ingest(&Frame::stream(frame), 0);
+            // A consumer keeping up, as a strategy would (drained every 64 messages).
+            if k % 64 == 0 {
+                views.try_iter().for_each(drop);
+            }
         }
-        best = best.min(t.elapsed().as_nanos() as f64 / interleaved.len() as f64);
+        best = best.min(t.elapsed().as_nanos() as f64 / stream.updates.len() as f64);
+        let held: usize = (0..n).filter_map(|id| engine.book(id as u32)).map(Book::len).sum();
+        heap_bytes = engine.heap_bytes();
+        heap_per_level = heap_bytes as f64 / held.max(1) as f64;
+        live = (0..n).filter(|&id| engine.state(id as u32).is_some_and(|s| s.is_live())).count();
     }
-    best
+    BooksPoint { instruments: n, ns_per_message: best, heap_bytes, heap_per_level, live }
 }
 
 /// ns per level update near the touch of a book holding `levels` per side.
@@ -83,69 +89,114 @@ fn per_update_with_levels(levels: i64) -> f64 {
 }
 
 fn main() {
-    let instruments: Vec<(f64, f64)> = [1usize, 10, 100, 1_000]
-        .iter()
-        .map(|&n| (n as f64, per_frame_with_instruments(n)))
-        .collect();
+    let sweep = |levels: usize, counts: &[usize]| -> Vec<BooksPoint> {
+        counts.iter().map(|&n| okx_books(n, levels)).collect()
+    };
+    let books_400 = sweep(400, &[1, 10, 100, 1_000]);
+    let books_50 = sweep(50, &[1, 10, 100, 1_000, 5_000]);
     let levels: Vec<(f64, f64)> = [100i64, 1_000, 10_000, 100_000]
         .iter()
         .map(|&l| (l as f64, per_update_with_levels(l)))
         .collect();
-    println!("{:<12} {:>14}", "instruments", "ns per frame");
-    for (n, ns) in &instruments {
-        println!("{n:<12} {ns:>14.1}");
+    for (title, points) in [("400 levels a side", &books_400), ("50 levels a side", &books_50)] {
+        println!("OKX books, {title}");
+        println!(
+            "{:<12} {:>14} {:>16} {:>8}",
+            "instruments", "ns per message", "heap per level", "live"
+        );
+        for p in points {
+            println!(
+                "{:<12} {:>14.1} {:>16.1} {:>8}",
+                p.instruments, p.ns_per_message, p.heap_per_level, p.live
+            );
+        }
     }
     println!("{:<12} {:>18}", "levels/side", "ns per level update");
     for (l, ns) in &levels {
         println!("{l:<12} {ns:>18.1}");
     }
-    let figures = serde_json::json!({ "instruments": instruments, "levels": levels });
+    // Each point: [instruments, ns per message, heap bytes per level, books Live, heap bytes].
+    let json_points = |points: &[BooksPoint]| -> Vec<[f64; 5]> {
+        points
+            .iter()
+            .map(|p| {
+                [
+                    p.instruments as f64,
+                    p.ns_per_message,
+                    p.heap_per_level,
+                    p.live as f64,
+                    p.heap_bytes as f64,
+                ]
+            })
+            .collect()
+    };
+    let figures = serde_json::json!({
+        "instruments": json_points(&books_400),
+        "instruments_50": json_points(&books_50),
+        "levels": levels,
+    });
     let json = report_dir().join("scaling.json");
     if let Err(e) = std::fs::write(&json, figures.to_string()) {
         eprintln!("could not write {}: {e}", json.display());
     }
+    let xy = |points: &[BooksPoint]| -> Vec<(f64, f64)> {
+        points.iter().map(|p| (p.instruments as f64, p.ns_per_message)).collect()
+    };
     let path = report_dir().join("scaling.svg");
-    match plot(&path, &instruments, &levels) {
+    match plot(
+        &path,
+        &[("400 levels a side", xy(&books_400)), ("50 levels a side", xy(&books_50))],
+        &levels,
+    ) {
         Ok(()) => println!("plot: {}", path.display()),
         Err(e) => eprintln!("could not draw {}: {e}", path.display()),
     }
 }
 
+/// Draws the instruments sweeps (one line each, labelled) beside the depth sweep.
 fn plot(
     path: &std::path::Path,
-    instruments: &[(f64, f64)],
+    sweeps: &[(&str, Vec<(f64, f64)>)],
     levels: &[(f64, f64)],
 ) -> Result<(), Box<dyn std::error::Error>> {
     let root = SVGBackend::new(path, (1000, 420)).into_drawing_area();
     root.fill(&WHITE)?;
     let (left, right) = root.split_horizontally(500);
-    for (area, title, x_desc, y_desc, points) in [
+    let depth = [("near-touch updates", levels.to_vec())];
+    for (area, title, x_desc, y_desc, series) in [
         (
             &left,
-            "cost per frame vs instruments",
+            "OKX books: cost per message vs instruments",
             "instruments (log10)",
-            "ns per frame",
-            instruments,
+            "ns per message",
+            sweeps,
         ),
         (
             &right,
             "cost per level update vs book depth",
             "levels per side (log10)",
             "ns per level update",
-            levels,
+            &depth[..],
         ),
     ] {
-        let max = points.iter().map(|p| p.1).fold(0.0, f64::max) * 1.3;
-        let log_points: Vec<(f64, f64)> = points.iter().map(|(x, y)| (x.log10(), *y)).collect();
+        let max = series.iter().flat_map(|s| &s.1).map(|p| p.1).fold(0.0, f64::max) * 1.3;
         let mut chart = ChartBuilder::on(area)
-            .caption(title, ("sans-serif", 18))
+            .caption(title, ("sans-serif", 16))
             .margin(10)
             .x_label_area_size(40)
             .y_label_area_size(60)
             .build_cartesian_2d(-0.2f64..5.2f64, 0f64..max.max(1.0))?;
         chart.configure_mesh().x_desc(x_desc).y_desc(y_desc).draw()?;
-        chart.draw_series(LineSeries::new(log_points.clone(), &BLUE))?;
-        chart.draw_series(log_points.iter().map(|p| Circle::new(*p, 4, BLUE.filled())))?;
+        for (k, (label, points)) in series.iter().enumerate() {
+            let color = Palette99::pick(k).to_rgba();
+            let log_points: Vec<(f64, f64)> = points.iter().map(|(x, y)| (x.log10(), *y)).collect();
+            chart
+                .draw_series(LineSeries::new(log_points.clone(), color))?
+                .label(*label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
+            chart.draw_series(log_points.iter().map(|p| Circle::new(*p, 4, color.filled())))?;
+        }
+        chart.configure_series_labels().background_style(WHITE).border_style(BLACK).draw()?;
     }
     root.present()?;
     Ok(())
