@@ -186,8 +186,17 @@ impl Price {
     ///
     /// # Errors
     /// A [`NumberError`] if the text is not a number or not exactly representable.
+    #[inline]
     pub fn parse(text: &str) -> Result<(Self, NumText), NumberError> {
-        let parsed = parse_decimal(text.as_bytes())?;
+        Self::parse_bytes(text.as_bytes())
+    }
+
+    /// [`Price::parse`] of text as bytes (a decoder reading the frame's bytes directly).
+    ///
+    /// # Errors
+    /// A [`NumberError`] if the text is not a number or not exactly representable.
+    pub fn parse_bytes(text: &[u8]) -> Result<(Self, NumText), NumberError> {
+        let parsed = parse_decimal(text)?;
         // value = digits × 10^exp, with no trailing zeros in digits.
         let (mantissa, scale) = if parsed.exp >= 0 {
             let factor = usize::try_from(parsed.exp)
@@ -349,12 +358,21 @@ impl Qty {
     ///
     /// # Errors
     /// A [`NumberError`] if the text is not a non-negative number or not exactly representable.
+    #[inline]
     pub fn parse(text: &str) -> Result<(Self, NumText), NumberError> {
-        if text.starts_with('-') {
+        Self::parse_bytes(text.as_bytes())
+    }
+
+    /// [`Qty::parse`] of text as bytes (a decoder reading the frame's bytes directly).
+    ///
+    /// # Errors
+    /// A [`NumberError`] if the text is not a non-negative number or not exactly representable.
+    pub fn parse_bytes(text: &[u8]) -> Result<(Self, NumText), NumberError> {
+        if text.starts_with(b"-") {
             // Includes "-0": a venue never spells a size that way, so it is not trusted either.
             return Err(NumberError::Negative);
         }
-        let parsed = parse_decimal(text.as_bytes())?;
+        let parsed = parse_decimal(text)?;
         Ok((Self::from_parsed(parsed.digits, parsed.exp)?, parsed.text))
     }
 
@@ -543,7 +561,9 @@ struct Parsed {
 /// The spelling venues send almost always (`61737.63000000`, `0.5`, `85592`: no sign, no
 /// exponent, at most 8 digits either side of the point) takes [`parse_plain`], eight digits at
 /// a time; anything else, and every error, goes through [`parse_general`].
-#[inline]
+// Always inlined, with `parse_plain`: returned through memory, the parsed value was written in
+// pieces and read back whole, and the store-forwarding stall was most of a size's parse.
+#[inline(always)]
 fn parse_decimal(text: &[u8]) -> Result<Parsed, NumberError> {
     match parse_plain(text) {
         Some(parsed) => Ok(parsed),
@@ -557,7 +577,7 @@ fn parse_decimal(text: &[u8]) -> Result<Parsed, NumberError> {
 /// Each side's digits are right-aligned in a `u64` padded with `'0'`, checked and converted
 /// with SWAR arithmetic (three multiply-adds for eight digits). Trailing zeros are found as the
 /// chunk's high zero bytes and shifted out before conversion, so the result needs no division.
-#[inline]
+#[inline(always)]
 fn parse_plain(text: &[u8]) -> Option<Parsed> {
     if text.is_empty() || text.len() > 17 {
         return None;

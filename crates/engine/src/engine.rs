@@ -41,6 +41,10 @@ pub struct EngineConfig {
     /// Decoder limits: the venue's ([`Limits::for_venue`]) by default. The live driver caps
     /// WebSocket messages and the replay reader caps lines by `limits.max_frame_bytes` too.
     pub limits: Limits,
+    /// Whether stream frames are first offered to the venue's fast path
+    /// ([`VenueDecoder::set_fast_path`]; on by default). Off, every frame goes through
+    /// simd-json: the same events, more slowly; for comparisons.
+    pub fast_path: bool,
 }
 
 impl EngineConfig {
@@ -58,6 +62,7 @@ impl EngineConfig {
             default_precision: None,
             max_heap_bytes: 160 << 20,
             limits: Limits::for_venue(venue),
+            fast_path: true,
         }
     }
 }
@@ -192,7 +197,11 @@ impl Engine {
         };
         books.grow_to(symbols.len());
         Self {
-            decoder: VenueDecoder::with_limits(venue, books.config.limits),
+            decoder: {
+                let mut decoder = VenueDecoder::with_limits(venue, books.config.limits);
+                decoder.set_fast_path(books.config.fast_path);
+                decoder
+            },
             symbols,
             decoded: Decoded::default(),
             books,
@@ -357,6 +366,11 @@ impl Engine {
     /// The counters so far.
     pub fn counters(&self) -> &Counters {
         &self.books.counters
+    }
+
+    /// Frames the decoder's fast path read (the rest went through simd-json).
+    pub fn fast_decoded(&self) -> u64 {
+        self.decoder.fast_decoded()
     }
 
     /// Heap bytes the books and their buffered deltas hold, as the memory budget counts them

@@ -5,6 +5,7 @@
 // Test support: a missing or broken fixture must fail the test that asked for it, loudly.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+pub mod fast_path;
 pub mod feeds;
 pub mod mutate;
 pub mod reference;

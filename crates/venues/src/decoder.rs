@@ -5,6 +5,7 @@ use crate::error::DecodeError;
 use crate::event::{BookEvent, BookKind, Checksum, Decoded, Frame, FrameKind, Origin, Seq};
 use crate::gzip::{Inflater, is_gzip};
 use crate::json::JsonParser;
+use crate::scan::Scan;
 use crate::symbols::{InstrumentId, SymbolTable};
 use crate::venue::Venue;
 use crate::{binance, bitfinex, bitget, bybit, coinbase, deribit, gateio, htx, kraken, okx};
@@ -102,6 +103,10 @@ pub struct VenueDecoder {
     parser: JsonParser,
     inflater: Option<Inflater>,
     session: Session,
+    // Whether frames are first offered to the venue's fast path (see `decode`).
+    fast_path: bool,
+    // Frames the fast path decoded.
+    fast_decoded: u64,
 }
 
 /// What a decoder remembers of the connection between frames (only venues that name books by
@@ -124,13 +129,36 @@ impl VenueDecoder {
     pub fn with_limits(venue: Venue, limits: Limits) -> Self {
         let parser = JsonParser::new(venue.numbers_as_json_numbers(), limits.max_json_depth);
         let inflater = venue.compressed_frames().then(Inflater::new);
-        Self { venue, limits, parser, inflater, session: Session::default() }
+        Self {
+            venue,
+            limits,
+            parser,
+            inflater,
+            session: Session::default(),
+            fast_path: true,
+            fast_decoded: 0,
+        }
     }
 
     /// A decoder in this one's connection state (the channel ids and flags it has seen), with
     /// buffers of its own: it goes on reading the same connection independently.
     pub fn fork(&self) -> Self {
-        Self { session: self.session.clone(), ..Self::with_limits(self.venue, self.limits) }
+        Self {
+            session: self.session.clone(),
+            fast_path: self.fast_path,
+            ..Self::with_limits(self.venue, self.limits)
+        }
+    }
+
+    /// Turns the fast path on (the default) or off. Off, every frame goes through simd-json:
+    /// the reference the fast path is tested against, event for event.
+    pub fn set_fast_path(&mut self, on: bool) {
+        self.fast_path = on;
+    }
+
+    /// Frames the fast path has decoded (the rest went through simd-json).
+    pub fn fast_decoded(&self) -> u64 {
+        self.fast_decoded
     }
 
     /// The venue this decoder reads.
@@ -206,6 +234,16 @@ impl VenueDecoder {
         let venue = self.venue;
         let origin = frame.origin;
         let session = &mut self.session;
+        if self.fast_path && origin == Origin::Stream {
+            let mut ctx = Ctx { symbols: &mut *symbols, out: &mut *out, origin, session };
+            if fast_decode(venue, bytes, &mut ctx).is_some() {
+                self.fast_decoded += 1;
+                return Ok(());
+            }
+            // Declined: whatever it had pushed goes, and the general path starts afresh.
+            out.clear();
+        }
+        let session = &mut self.session;
         self.parser.parse(bytes, |root| {
             let mut ctx = Ctx { symbols, out, origin, session };
             match venue {
@@ -225,6 +263,18 @@ impl VenueDecoder {
         })?;
         out.failed_instrument = None;
         Ok(())
+    }
+}
+
+/// The venue's fast path over a stream frame: `Some` when it decoded the frame into `ctx`
+/// exactly as the general path would; `None` when the frame is not in a shape it reads (it
+/// resolved no symbol then, and the caller clears what it pushed).
+fn fast_decode(venue: Venue, bytes: &[u8], ctx: &mut Ctx<'_>) -> Option<()> {
+    let mut scan = Scan::new(bytes);
+    match venue {
+        Venue::BinanceSpot | Venue::BinanceUsdm => binance::fast(&mut scan, venue, ctx),
+        Venue::Okx => okx::fast(&mut scan, ctx),
+        _ => None,
     }
 }
 

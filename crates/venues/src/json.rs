@@ -242,11 +242,23 @@ pub(crate) fn level(
     qty: &str,
     field: &'static str,
 ) -> Result<LevelUpdate, DecodeError> {
-    let (price, price_text) = Price::parse(price).map_err(|e| DecodeError::number(field, e))?;
+    level_bytes(side, price.as_bytes(), qty.as_bytes(), field)
+}
+
+/// [`level`] from the text as bytes (the fast path reads them straight from the frame).
+#[inline]
+pub(crate) fn level_bytes(
+    side: Side,
+    price: &[u8],
+    qty: &[u8],
+    field: &'static str,
+) -> Result<LevelUpdate, DecodeError> {
+    let (price, price_text) =
+        Price::parse_bytes(price).map_err(|e| DecodeError::number(field, e))?;
     if !price.is_positive() {
         return Err(DecodeError::NonPositivePrice);
     }
-    let (qty, qty_text) = Qty::parse(qty).map_err(|e| DecodeError::number(field, e))?;
+    let (qty, qty_text) = Qty::parse_bytes(qty).map_err(|e| DecodeError::number(field, e))?;
     Ok(LevelUpdate { side, price, qty, text: LevelText::new(price_text, qty_text), order: None })
 }
 

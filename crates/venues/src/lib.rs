@@ -47,6 +47,7 @@ mod json;
 mod kraken;
 mod okx;
 mod rules;
+mod scan;
 mod symbols;
 mod time;
 mod venue;

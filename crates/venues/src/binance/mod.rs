@@ -11,6 +11,7 @@ use crate::decoder::{Ctx, EventHead};
 use crate::error::DecodeError;
 use crate::event::{BookKind, Seq};
 use crate::json::{Json, as_int, push_pair_levels};
+use crate::scan::Scan;
 use crate::venue::Venue;
 
 /// The fields of one Binance object, found in a single pass over its keys (every message kind
@@ -151,6 +152,60 @@ fn delta(data: &Fields<'_, '_>, venue: Venue, ctx: &mut Ctx<'_>) -> Result<(), D
         start,
     );
     Ok(())
+}
+
+/// The fast path: a `depthUpdate` exactly as Binance writes it (`e`, `E`, USD-M's `T`, `s`, `U`,
+/// `u`, USD-M's `pu`, `b`, `a`), bare or in a combined stream's `{"stream", "data"}` wrapper.
+/// `None`: not that shape, for the general path to decode (nothing was resolved).
+pub(crate) fn fast(scan: &mut Scan<'_>, venue: Venue, ctx: &mut Ctx<'_>) -> Option<()> {
+    let combined = scan.opt_lit(br#"{"stream":"#);
+    if combined {
+        scan.string()?;
+        scan.lit(br#","data":"#)?;
+    }
+    scan.lit(br#"{"e":"depthUpdate","E":"#)?;
+    let exchange_ms = scan.int()?;
+    if venue == Venue::BinanceUsdm {
+        scan.lit(br#","T":"#)?;
+        scan.int()?;
+    }
+    scan.lit(br#","s":"#)?;
+    let symbol = scan.str()?;
+    scan.lit(br#","U":"#)?;
+    let first = scan.int()?;
+    scan.lit(br#","u":"#)?;
+    let last = scan.int()?;
+    let prev = match venue {
+        Venue::BinanceUsdm => {
+            scan.lit(br#","pu":"#)?;
+            Some(scan.int()?)
+        }
+        _ => None,
+    };
+    let start = ctx.out.levels.len();
+    scan.lit(br#","b":"#)?;
+    scan.levels(Side::Bid, 2, "b", &mut ctx.out.levels)?;
+    scan.lit(br#","a":"#)?;
+    scan.levels(Side::Ask, 2, "a", &mut ctx.out.levels)?;
+    scan.lit(b"}")?;
+    if combined {
+        scan.lit(b"}")?;
+    }
+    scan.end()?;
+    // The whole frame is read: now what has effects, as `delta` does it.
+    let Some(instrument) = ctx.resolve(symbol).ok()? else {
+        ctx.out.levels.truncate(start);
+        return ctx.not_book("untracked instrument").ok();
+    };
+    let seq = Seq { first: Some(first), last: Some(last), prev };
+    ctx.finish(
+        EventHead {
+            exchange_ms: Some(exchange_ms),
+            ..EventHead::new(instrument, BookKind::Delta, seq)
+        },
+        start,
+    );
+    Some(())
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use crate::decoder::{Ctx, EventHead};
 use crate::error::DecodeError;
 use crate::event::{BookKind, Checksum, Seq};
 use crate::json::{Json, array_field, field, opt_int_field, pair, push_sides, str_field};
+use crate::scan::Scan;
 use crate::symbols::InstrumentId;
 
 pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
@@ -74,4 +75,55 @@ pub(crate) fn push_entries(
         );
     }
     Ok(())
+}
+
+/// The fast path: a `books` push exactly as OKX writes it (`arg` with `channel` then `instId`,
+/// `action`, one `data` entry of `asks`, `bids`, `ts`, `checksum`, `prevSeqId`, `seqId`).
+/// `None`: not that shape, for the general path to decode (nothing was resolved).
+pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
+    scan.lit(br#"{"arg":{"channel":"books","instId":"#)?;
+    let symbol = scan.str()?;
+    scan.lit(br#"},"action":"#)?;
+    let kind = if scan.opt_lit(br#""snapshot""#) {
+        BookKind::Snapshot
+    } else {
+        scan.lit(br#""update""#)?;
+        BookKind::Delta
+    };
+    scan.lit(br#","data":[{"asks":"#)?;
+    let start = ctx.out.levels.len();
+    scan.levels(depthbook_core::Side::Ask, 4, "asks", &mut ctx.out.levels)?;
+    let asks = ctx.out.levels.len() - start;
+    scan.lit(br#","bids":"#)?;
+    scan.levels(depthbook_core::Side::Bid, 4, "bids", &mut ctx.out.levels)?;
+    scan.lit(br#","ts":"#)?;
+    let exchange_ms = scan.int_string()?;
+    scan.lit(br#","checksum":"#)?;
+    let checksum = match scan.int()? {
+        0 => None,
+        cs => Some(Checksum::Signed(i32::try_from(cs).ok()?)),
+    };
+    scan.lit(br#","prevSeqId":"#)?;
+    let prev = scan.int()?;
+    scan.lit(br#","seqId":"#)?;
+    let last = scan.int()?;
+    scan.lit(b"}]}")?;
+    scan.end()?;
+    // The whole frame is read: now what has effects, as `decode` does it. The general path
+    // pushes bids before asks whatever their order in the frame.
+    let Some(instrument) = ctx.resolve(symbol).ok()? else {
+        ctx.out.levels.truncate(start);
+        return ctx.not_book("untracked instrument").ok();
+    };
+    ctx.out.levels[start..].rotate_left(asks);
+    let seq = Seq { first: None, last: Some(last), prev: Some(prev) };
+    ctx.finish(
+        EventHead {
+            checksum,
+            exchange_ms: Some(exchange_ms),
+            ..EventHead::new(instrument, kind, seq)
+        },
+        start,
+    );
+    Some(())
 }

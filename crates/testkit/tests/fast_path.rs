@@ -1,0 +1,203 @@
+//! The decode fast path against simd-json (`FastPathCheck`): every frame of every capture in
+//! `fixtures/`, the synthetic OKX streams, and mutations of the frames the fast path reads. On
+//! every input the fast path declines or decodes exactly as the general path does; and it does
+//! read the frames it was written for.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use depthbook_testkit::fast_path::FastPathCheck;
+use depthbook_testkit::feeds::okx_with_seq_ids;
+use depthbook_testkit::fixtures_frames;
+use depthbook_testkit::synthetic::OkxShape;
+use depthbook_venues::{Frame, SymbolTable, Venue};
+use proptest::prelude::*;
+
+/// Every capture in `fixtures/`, by venue (REST captures beside their streams).
+const CAPTURES: &[(Venue, &[&str])] = &[
+    (
+        Venue::BinanceSpot,
+        &[
+            "binance_spot/cryptofeed_BINANCE.ws.1.0.txt",
+            "binance_spot/cryptofeed_BINANCE.http.0.0.txt",
+            "binance_spot/hftbacktest_spot_btcusdt_20240808.gz",
+            "binance_spot/binance_spot_BTCUSDT_sync_extract.jsonl",
+        ],
+    ),
+    (
+        Venue::BinanceUsdm,
+        &[
+            "binance_usdm/cryptofeed_BINANCE_FUTURES.ws.1.0.txt",
+            "binance_usdm/cryptofeed_BINANCE_FUTURES.http.0.0.txt",
+            "binance_usdm/hftbacktest_usdm_btcusdt_20240808.gz",
+            "binance_usdm/binance_usdm_BTCUSDT_sync_extract.jsonl",
+        ],
+    ),
+    (Venue::Okx, &["okx/cryptofeed_OKX.ws.1.0.txt", "okx/okx_books_BTC-USD-220527_extract.jsonl"]),
+    (Venue::Bitfinex, &["bitfinex/cryptofeed_BITFINEX.ws.11.0.txt"]),
+    (
+        Venue::Bitget,
+        &["bitget/cryptofeed_BITGET.ws.1.0.txt.gz", "bitget/cryptofeed_BITGET.ws.2.0.txt.gz"],
+    ),
+    (
+        Venue::Bybit,
+        &[
+            "bybit/bybit_derived_from_binance_spot_btcusdt_20240808.txt.gz",
+            "bybit/bybit_v5_spot_ob200_cryptofeed_20260809.txt",
+        ],
+    ),
+    (Venue::Coinbase, &["coinbase/coinbase_advanced_derived_from_exchange_20210417.txt.gz"]),
+    (Venue::CoinbaseExchange, &["coinbase/cryptofeed_COINBASE.ws.28.0.txt.gz"]),
+    (Venue::Deribit, &["deribit/cryptofeed_DERIBIT.ws.1.0.txt"]),
+    (
+        Venue::GateIo,
+        &[
+            "gateio/cryptofeed_GATEIO.ws.1.0.txt",
+            "gateio/cryptofeed_GATEIO.http.0.0.txt",
+            "gateio/cryptofeed_GATEIO_FUTURES.ws.1.0.txt",
+            "gateio/cryptofeed_GATEIO_FUTURES.http.0.0.txt",
+        ],
+    ),
+    (Venue::Htx, &["htx/cryptofeed_HUOBI.ws.44.0.txt.gz"]),
+    (
+        Venue::KrakenV1,
+        &[
+            "kraken/cryptofeed_KRAKEN.ws.50.0.txt",
+            "kraken/kraken_v1_book1000_XMR-USD_extract.jsonl",
+        ],
+    ),
+    (
+        Venue::Kraken,
+        &[
+            "kraken/kraken_v2_btcusd_depth10.ndjson",
+            "kraken/kraken_v2_derived_from_v1_20210417.txt.gz",
+        ],
+    ),
+];
+
+fn check_all(check: &mut FastPathCheck, frames: &[(Vec<u8>, Option<String>)]) {
+    for (bytes, url) in frames {
+        let frame = match url {
+            Some(url) => Frame::rest(bytes, Some(url)),
+            None => Frame::stream(bytes),
+        };
+        if let Err(difference) = check.frame(&frame) {
+            panic!("{difference}");
+        }
+    }
+}
+
+fn count(frames: &[(Vec<u8>, Option<String>)], needle: &str) -> u64 {
+    frames
+        .iter()
+        .filter(|(bytes, url)| {
+            url.is_none() && bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+        })
+        .count() as u64
+}
+
+#[test]
+fn every_capture_decodes_the_same_both_ways() {
+    for (venue, files) in CAPTURES {
+        for file in *files {
+            let frames = fixtures_frames(&[file]);
+            let mut check = FastPathCheck::new(*venue);
+            check_all(&mut check, &frames);
+            eprintln!(
+                "{file}: {} of {} frames by the fast path",
+                check.fast_decoded(),
+                check.frames()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_fast_path_reads_every_depth_update_of_the_binance_captures() {
+    for (venue, file) in [
+        (Venue::BinanceSpot, "binance_spot/hftbacktest_spot_btcusdt_20240808.gz"),
+        (Venue::BinanceSpot, "binance_spot/cryptofeed_BINANCE.ws.1.0.txt"),
+        (Venue::BinanceUsdm, "binance_usdm/hftbacktest_usdm_btcusdt_20240808.gz"),
+    ] {
+        let frames = fixtures_frames(&[file]);
+        let mut check = FastPathCheck::new(venue);
+        check_all(&mut check, &frames);
+        let updates = count(&frames, r#""e":"depthUpdate""#);
+        assert!(updates > 100, "{file}");
+        assert_eq!(check.fast_decoded(), updates, "{file}");
+    }
+}
+
+#[test]
+fn the_fast_path_reads_okx_books_as_okx_sends_them_today() {
+    let frames: Vec<(Vec<u8>, Option<String>)> =
+        okx_with_seq_ids().into_iter().map(|line| (line, None)).collect();
+    let mut check = FastPathCheck::new(Venue::Okx);
+    check_all(&mut check, &frames);
+    assert_eq!(check.fast_decoded(), frames.len() as u64);
+
+    let stream =
+        OkxShape { instruments: 30, levels: 50, updates: 3_000, ..OkxShape::THOUSAND_BOOKS }
+            .generate();
+    let frames: Vec<(Vec<u8>, Option<String>)> =
+        stream.snapshots.iter().chain(&stream.updates).map(|f| (f.clone(), None)).collect();
+    let mut check = FastPathCheck::new(Venue::Okx);
+    check_all(&mut check, &frames);
+    assert_eq!(check.fast_decoded(), frames.len() as u64);
+}
+
+#[test]
+fn untracked_instruments_are_skipped_the_same_way() {
+    let frames = fixtures_frames(&["binance_spot/cryptofeed_BINANCE.ws.1.0.txt"]);
+    let only = SymbolTable::only(&["NKNUSDT"], 8);
+    let mut check = FastPathCheck::with_symbols(Venue::BinanceSpot, only);
+    check_all(&mut check, &frames);
+    assert!(check.fast_decoded() > 0);
+    // A full table: the instrument past the cap is an error both ways.
+    let full = SymbolTable::new(1);
+    let mut check = FastPathCheck::with_symbols(Venue::BinanceSpot, full);
+    check_all(&mut check, &frames);
+}
+
+/// Frames the fast path reads, to mutate: Binance spot and USD-M depth updates, OKX books.
+fn seeds() -> Vec<(Venue, Vec<u8>)> {
+    let mut seeds = Vec::new();
+    for (venue, file) in [
+        (Venue::BinanceSpot, "binance_spot/hftbacktest_spot_btcusdt_20240808.gz"),
+        (Venue::BinanceUsdm, "binance_usdm/hftbacktest_usdm_btcusdt_20240808.gz"),
+    ] {
+        let frames = fixtures_frames(&[file]);
+        let updates =
+            frames.into_iter().filter(|(b, u)| u.is_none() && b.starts_with(br#"{"stream""#));
+        seeds.extend(updates.take(40).map(|(b, _)| (venue, b)));
+    }
+    seeds.extend(okx_with_seq_ids().into_iter().map(|line| (Venue::Okx, line)));
+    seeds
+}
+
+/// Bytes a mutation writes: the JSON punctuation and number characters the shapes turn on.
+const ALPHABET: &[u8] = b"0123456789-+.eE\"\\,:[]{} \tnulltrueaUu\x7f\xc3\x01";
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3_000))]
+
+    #[test]
+    fn prop_mutated_frames_decode_the_same_both_ways(
+        pick in any::<prop::sample::Index>(),
+        edits in prop::collection::vec((any::<prop::sample::Index>(), 0u8..4, any::<prop::sample::Index>()), 1..4),
+    ) {
+        thread_local!(static SEEDS: Vec<(Venue, Vec<u8>)> = seeds());
+        let (venue, mut frame) = SEEDS.with(|s| s[pick.index(s.len())].clone());
+        for (at, op, byte) in edits {
+            let at = at.index(frame.len() + 1);
+            let byte = ALPHABET[byte.index(ALPHABET.len())];
+            match op {
+                0 if at < frame.len() => frame[at] = byte,
+                1 => frame.insert(at, byte),
+                2 if at < frame.len() => { frame.remove(at); }
+                _ => frame.truncate(at),
+            }
+        }
+        let mut check = FastPathCheck::new(venue);
+        prop_assert_eq!(check.frame(&Frame::stream(&frame)), Ok(()));
+    }
+}

@@ -1,0 +1,246 @@
+//! The fast path's reader: one forward pass over a frame's bytes that accepts only the exact
+//! compact shape a venue sends, and declines everything else.
+//!
+//! A venue's fast decoder is a sequence of these steps (a literal, a string, an integer, an
+//! array of levels) written in the order the venue writes its keys. Every step returns `None`
+//! on anything it does not expect: another key order, whitespace, an escape, a byte outside
+//! ASCII, a number outside the plain grammar, a level that does not parse. The frame then goes
+//! to the simd-json path, which validates it in general and reports its errors. So whatever the
+//! fast path accepts is compact JSON that simd-json accepts too, read to the same values:
+//! strings hold only ASCII characters from space on, other than `"` and `\`; integers are
+//! `-?(0|[1-9][0-9]*)` of at most 18 digits (not `-0`, which simd-json reads as a float).
+
+use depthbook_core::Side;
+
+use crate::event::LevelUpdate;
+use crate::json::level_bytes;
+
+/// Digits of the longest integer the fast path reads (anything longer might not fit an `i64`).
+const MAX_DIGITS: usize = 18;
+
+/// A position in a frame.
+#[derive(Debug, Clone)]
+pub(crate) struct Scan<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Scan<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        Self { bytes, at: 0 }
+    }
+
+    /// Whether the rest of the frame starts with `lit` (nothing is consumed).
+    #[inline]
+    pub(crate) fn peek(&self, lit: &[u8]) -> bool {
+        self.bytes.get(self.at..).is_some_and(|rest| rest.starts_with(lit))
+    }
+
+    /// Consumes `lit` exactly.
+    #[inline]
+    pub(crate) fn lit(&mut self, lit: &[u8]) -> Option<()> {
+        if !self.peek(lit) {
+            return None;
+        }
+        self.at += lit.len();
+        Some(())
+    }
+
+    /// Consumes `lit` if it is next; says whether it was.
+    #[inline]
+    pub(crate) fn opt_lit(&mut self, lit: &[u8]) -> bool {
+        self.lit(lit).is_some()
+    }
+
+    /// The end of the frame.
+    #[inline]
+    pub(crate) fn end(&self) -> Option<()> {
+        (self.at == self.bytes.len()).then_some(())
+    }
+
+    /// A string's contents: ASCII from space on, without `\`.
+    #[inline]
+    pub(crate) fn string(&mut self) -> Option<&'a [u8]> {
+        self.lit(b"\"")?;
+        let rest = self.bytes.get(self.at..)?;
+        let len = rest.iter().position(|&b| b == b'"')?;
+        let text = &rest[..len];
+        if !text.iter().all(|&b| (b' '..=b'~').contains(&b) && b != b'\\') {
+            return None;
+        }
+        self.at += len + 1;
+        Some(text)
+    }
+
+    /// A string holding a number: its contents, not checked here (the number parsers accept
+    /// only digits, signs, `.` and exponents, all plain string characters, and decline the
+    /// rest). The closing quote is found eight bytes at a time.
+    #[inline]
+    pub(crate) fn number_string(&mut self) -> Option<&'a [u8]> {
+        self.lit(b"\"")?;
+        let rest = self.bytes.get(self.at..)?;
+        let len = find_quote(rest)?;
+        self.at += len + 1;
+        Some(&rest[..len])
+    }
+
+    /// A string's contents as `&str` (ASCII, so always UTF-8).
+    #[inline]
+    pub(crate) fn str(&mut self) -> Option<&'a str> {
+        std::str::from_utf8(self.string()?).ok()
+    }
+
+    /// A JSON integer.
+    #[inline]
+    pub(crate) fn int(&mut self) -> Option<i64> {
+        let negative = self.opt_lit(b"-");
+        let rest = self.bytes.get(self.at..)?;
+        let len = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        let digits = &rest[..len];
+        if len == 0 || len > MAX_DIGITS || (len > 1 && digits[0] == b'0') {
+            return None;
+        }
+        // Only a digit string is followed by a fraction or exponent: a float, declined.
+        if matches!(rest.get(len), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        let value = digits.iter().fold(0i64, |v, &d| v * 10 + i64::from(d - b'0'));
+        if negative && value == 0 {
+            return None;
+        }
+        self.at += len;
+        Some(if negative { -value } else { value })
+    }
+
+    /// An integer sent as a string of digits (OKX's `ts`): what `str::parse::<i64>` reads.
+    #[inline]
+    pub(crate) fn int_string(&mut self) -> Option<i64> {
+        let mut at = self.clone();
+        let text = at.string()?;
+        if text.is_empty() || text.len() > MAX_DIGITS || !text.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        *self = at;
+        Some(text.iter().fold(0i64, |v, &d| v * 10 + i64::from(d - b'0')))
+    }
+
+    /// An array of levels on `side`, each an array of `width` strings (price, size, then
+    /// strings the venue adds), pushed to `out` as the simd-json path pushes them (`field`
+    /// names them in errors there). Declines on a level that does not parse.
+    #[inline]
+    pub(crate) fn levels(
+        &mut self,
+        side: Side,
+        width: usize,
+        field: &'static str,
+        out: &mut Vec<LevelUpdate>,
+    ) -> Option<()> {
+        self.lit(b"[")?;
+        if self.opt_lit(b"]") {
+            return Some(());
+        }
+        loop {
+            self.lit(b"[")?;
+            let price = self.number_string()?;
+            self.lit(b",")?;
+            let qty = self.number_string()?;
+            for _ in 2..width {
+                self.lit(b",")?;
+                self.string()?;
+            }
+            self.lit(b"]")?;
+            out.push(level_bytes(side, price, qty, field).ok()?);
+            if !self.opt_lit(b",") {
+                return self.lit(b"]");
+            }
+        }
+    }
+}
+
+/// The index of the first `"` in `bytes`: eight bytes at a time (a word's bytes equal to `"`
+/// become zero, and the lowest zero byte is found by the borrow trick), the tail one by one.
+#[inline]
+fn find_quote(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
+    for word in words.by_ref() {
+        let w = u64::from_le_bytes([
+            word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7],
+        ]) ^ (ONES * u64::from(b'"'));
+        // A byte is flagged when it is zero; bytes above the first zero may be flagged wrongly
+        // (a borrow), never the ones below it, so the lowest flag is the first quote.
+        let zero = w.wrapping_sub(ONES) & !w & HIGHS;
+        if zero != 0 {
+            return Some(at + (zero.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    words.remainder().iter().position(|&b| b == b'"').map(|i| at + i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_follow_the_json_grammar_and_fit() {
+        let int = |s: &str| Scan::new(s.as_bytes()).int();
+        assert_eq!(int("0"), Some(0));
+        assert_eq!(int("-12,"), Some(-12));
+        assert_eq!(int("123456789012345678"), Some(123_456_789_012_345_678));
+        for declined in ["", "-", "-0", "01", "1.5", "1e3", "1234567890123456789", "+1", "x"] {
+            assert_eq!(int(declined), None, "{declined}");
+        }
+    }
+
+    #[test]
+    fn strings_are_plain_ascii() {
+        let string = |s: &[u8]| Scan::new(s).string().map(<[u8]>::to_vec);
+        assert_eq!(string(br#""BTC-USDT","#), Some(b"BTC-USDT".to_vec()));
+        assert_eq!(string(br#""""#), Some(Vec::new()));
+        for declined in [&br#""a\"b""#[..], b"\"a\tb\"", "\"é\"".as_bytes(), b"\"open", b"x"] {
+            assert_eq!(string(declined), None, "{declined:?}");
+        }
+        let int_string = |s: &str| Scan::new(s.as_bytes()).int_string();
+        assert_eq!(int_string(r#""1652459226000""#), Some(1_652_459_226_000));
+        assert_eq!(int_string(r#""007""#), Some(7), "as str::parse reads it");
+        for declined in [r#""""#, r#""-1""#, r#""+1""#, r#""1.0""#, "1"] {
+            assert_eq!(int_string(declined), None, "{declined}");
+        }
+    }
+
+    #[test]
+    fn quotes_are_found_in_words_and_tails() {
+        for len in 0..40 {
+            for quote in 0..len {
+                let mut bytes = vec![b'7'; len];
+                bytes[quote] = b'"';
+                if quote + 1 < len {
+                    bytes[quote + 1] = b'"';
+                }
+                assert_eq!(find_quote(&bytes), Some(quote), "len {len}, quote at {quote}");
+            }
+            assert_eq!(find_quote(&vec![b'!'; len]), None);
+        }
+        // Bytes next to 0x22 that borrow: 0x21 and 0x23, and high bytes.
+        assert_eq!(find_quote(b"\x21\x23\xa2\x22\x21\x21\x21\x21"), Some(3));
+    }
+
+    #[test]
+    fn levels_parse_as_the_general_path_does() {
+        let mut out = Vec::new();
+        let mut scan = Scan::new(br#"[["1.50","2"],["1.4","0"]]"#);
+        assert_eq!(scan.levels(Side::Bid, 2, "b", &mut out), Some(()));
+        assert_eq!(scan.end(), Some(()));
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0], level_bytes(Side::Bid, b"1.50", b"2", "b").unwrap());
+        let mut scan = Scan::new(br#"[["1","2","0","3"]]"#);
+        assert_eq!(scan.levels(Side::Ask, 4, "asks", &mut out), Some(()));
+        for declined in [&br#"[["1","2","0"]]"#[..], br#"[["-1","2"]]"#, br#"[["1",2]]"#, b"[[]]"] {
+            assert_eq!(Scan::new(declined).levels(Side::Ask, 2, "a", &mut out), None);
+        }
+        assert_eq!(Scan::new(b"[]").levels(Side::Ask, 2, "a", &mut out), Some(()));
+    }
+}
