@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
-"""Seeds fuzz/corpus/engine from the real captures in fixtures/, and fuzz/corpus/capture_mutations.
+"""Seeds fuzz/corpus/engine and fuzz/corpus/fast_path from the real captures in fixtures/, and
+fuzz/corpus/capture_mutations.
 
 Each `engine` corpus file is one venue byte (its index in `Venue::ALL`) followed by up to eight
 consecutive frames of that venue's capture, one a line, as the `engine` target reads them.
+
+Each `fast_path` corpus file is one venue byte followed by one frame of that venue's captures
+(the target splits at newlines too): every kind of frame each capture holds, a few of each.
 
 Each `capture_mutations` corpus file is one feed byte (its index in testkit's REFERENCE_FEEDS,
 whose captures that target loads itself), a 2-byte base line and 6-byte mutations at offsets
@@ -77,7 +81,30 @@ def main():
                 f.write(seed)
             written += 1
     print(f"{written} seeds in {out}")
+    fast_path_seeds()
     mutation_seeds()
+
+
+def fast_path_seeds():
+    """One frame a seed, from every capture; at most four frames of each shape (the text up to
+    the first level), so the fast path's shapes and all the others are there."""
+    out = os.path.join(ROOT, "fuzz", "corpus", "fast_path")
+    os.makedirs(out, exist_ok=True)
+    written = 0
+    for venue, rel in CAPTURES:
+        shapes = {}
+        for frame in (payload(l) for l in lines(os.path.join(ROOT, "fixtures", rel))):
+            if not frame:
+                continue
+            shape = re.sub(rb"\d+", b"0", frame[:80])
+            if shapes.get(shape, 0) >= 4:
+                continue
+            shapes[shape] = shapes.get(shape, 0) + 1
+            seed = bytes([venue]) + frame
+            with open(os.path.join(out, hashlib.sha1(seed).hexdigest()), "wb") as f:
+                f.write(seed)
+            written += 1
+    print(f"{written} seeds in {out}")
 
 
 # testkit's REFERENCE_FEEDS; mutation kinds as capture_mutations decodes them (byte % 7).

@@ -22,9 +22,10 @@ fuzz_target!(|data: &[u8]| {
     // Small caps so that the limits themselves get exercised.
     config.max_instruments = 8;
     config.max_levels_per_side = 64;
-    // Two books with checksum fragments fit (a dense window of 2048 slots a side each), a third
-    // does not: both the budget and the books it keeps are exercised.
-    config.max_heap_bytes = 640 << 10;
+    // A few books fit (a 64-slot window a side, a deep chunk, a checksum cache and a delta
+    // buffer each: several KB), not all eight: both the budget and the books it keeps are
+    // exercised.
+    config.max_heap_bytes = 24 << 10;
     let budget = config.max_heap_bytes;
     let mut engine = Engine::new(config);
     let views = engine.subscribe(1 << 12, SlowConsumer::DropNewest);
