@@ -14,9 +14,9 @@ pub struct FastPathCheck {
 }
 
 impl FastPathCheck {
-    /// A check of `venue` tracking every symbol (at most 64).
+    /// A check of `venue` tracking every symbol (at most 4096).
     pub fn new(venue: Venue) -> Self {
-        Self::with_symbols(venue, SymbolTable::new(64))
+        Self::with_symbols(venue, SymbolTable::new(4096))
     }
 
     /// A check of `venue` whose decoders start with `symbols` (an allow-list, say).

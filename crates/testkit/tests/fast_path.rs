@@ -86,13 +86,15 @@ fn check_all(check: &mut FastPathCheck, frames: &[(Vec<u8>, Option<String>)]) {
     }
 }
 
+/// Stream frames that contain `needle`.
 fn count(frames: &[(Vec<u8>, Option<String>)], needle: &str) -> u64 {
-    frames
-        .iter()
-        .filter(|(bytes, url)| {
-            url.is_none() && bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
-        })
-        .count() as u64
+    let holds = |bytes: &[u8]| bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+    frames.iter().filter(|(bytes, url)| url.is_none() && holds(bytes)).count() as u64
+}
+
+/// Stream frames that start with `head`.
+fn count_starting(frames: &[(Vec<u8>, Option<String>)], head: &str) -> u64 {
+    frames.iter().filter(|(b, url)| url.is_none() && b.starts_with(head.as_bytes())).count() as u64
 }
 
 #[test]
@@ -128,6 +130,31 @@ fn the_fast_path_reads_every_depth_update_of_the_binance_captures() {
 }
 
 #[test]
+fn the_fast_path_reads_every_bybit_and_kraken_v2_book_message() {
+    for (venue, file, head) in [
+        (
+            Venue::Bybit,
+            "bybit/bybit_v5_spot_ob200_cryptofeed_20260809.txt",
+            r#"{"topic":"orderbook."#,
+        ),
+        (
+            Venue::Bybit,
+            "bybit/bybit_derived_from_binance_spot_btcusdt_20240808.txt.gz",
+            r#"{"topic":"orderbook."#,
+        ),
+        (Venue::Kraken, "kraken/kraken_v2_derived_from_v1_20210417.txt.gz", r#"{"channel":"book""#),
+        (Venue::Kraken, "kraken/kraken_v2_btcusd_depth10.ndjson", r#"{"channel":"book""#),
+    ] {
+        let frames = fixtures_frames(&[file]);
+        let mut check = FastPathCheck::new(venue);
+        check_all(&mut check, &frames);
+        let books = count_starting(&frames, head);
+        assert!(books > 0, "{file}");
+        assert_eq!(check.fast_decoded(), books, "{file}");
+    }
+}
+
+#[test]
 fn the_fast_path_reads_okx_books_as_okx_sends_them_today() {
     let frames: Vec<(Vec<u8>, Option<String>)> =
         okx_with_seq_ids().into_iter().map(|line| (line, None)).collect();
@@ -158,7 +185,8 @@ fn untracked_instruments_are_skipped_the_same_way() {
     check_all(&mut check, &frames);
 }
 
-/// Frames the fast path reads, to mutate: Binance spot and USD-M depth updates, OKX books.
+/// Frames the fast path reads, to mutate: Binance spot and USD-M depth updates, OKX books,
+/// Bybit and Kraken v2 book messages.
 fn seeds() -> Vec<(Venue, Vec<u8>)> {
     let mut seeds = Vec::new();
     for (venue, file) in [
@@ -171,6 +199,22 @@ fn seeds() -> Vec<(Venue, Vec<u8>)> {
         seeds.extend(updates.take(40).map(|(b, _)| (venue, b)));
     }
     seeds.extend(okx_with_seq_ids().into_iter().map(|line| (Venue::Okx, line)));
+    for (venue, file, head) in [
+        (
+            Venue::Bybit,
+            "bybit/bybit_v5_spot_ob200_cryptofeed_20260809.txt",
+            &br#"{"topic":"orderbook."#[..],
+        ),
+        (
+            Venue::Kraken,
+            "kraken/kraken_v2_derived_from_v1_20210417.txt.gz",
+            br#"{"channel":"book""#,
+        ),
+    ] {
+        let frames = fixtures_frames(&[file]);
+        let books = frames.into_iter().filter(|(b, u)| u.is_none() && b.starts_with(head));
+        seeds.extend(books.take(40).map(|(b, _)| (venue, b)));
+    }
     seeds
 }
 

@@ -16,6 +16,7 @@ use crate::error::DecodeError;
 use crate::event::{BookKind, Origin, Seq};
 use crate::json::{Json, as_int, field, opt_int_field, pair, push_sides, str_field};
 use crate::rules::SeqRule;
+use crate::scan::Scan;
 
 pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
     if let Origin::Rest { .. } = ctx.origin {
@@ -80,4 +81,56 @@ fn rest_snapshot(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeErro
     };
     ctx.finish(head, start);
     Ok(())
+}
+
+/// The fast path: an `orderbook.{depth}.{symbol}` push exactly as Bybit writes it (`topic`,
+/// `ts` and `type` in either order, `data` of `s`, `b`, `a`, `u`, `seq`, then `cts` where
+/// sent). `None`: not that
+/// shape, for the general path to decode (nothing was resolved).
+pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
+    scan.lit(br#"{"topic":"#)?;
+    let topic = scan.string()?;
+    if !topic.starts_with(b"orderbook.") {
+        return None;
+    }
+    let full = topic.starts_with(b"orderbook.full.");
+    // The real 2026 recordings send `ts` then `type`; the docs' examples the other way round.
+    let (exchange_ms, kind) = if scan.opt_lit(br#","ts":"#) {
+        let ts = scan.int()?;
+        scan.lit(br#","type":"#)?;
+        (ts, scan.snapshot_or(br#""delta""#)?)
+    } else {
+        scan.lit(br#","type":"#)?;
+        let kind = scan.snapshot_or(br#""delta""#)?;
+        scan.lit(br#","ts":"#)?;
+        (scan.int()?, kind)
+    };
+    scan.lit(br#","data":{"s":"#)?;
+    let symbol = scan.str()?;
+    let start = ctx.out.levels.len();
+    scan.lit(br#","b":"#)?;
+    scan.levels(depthbook_core::Side::Bid, "b", &mut ctx.out.levels, |s| s.string_array(2))?;
+    scan.lit(br#","a":"#)?;
+    scan.levels(depthbook_core::Side::Ask, "a", &mut ctx.out.levels, |s| s.string_array(2))?;
+    scan.lit(br#","u":"#)?;
+    let u = scan.int()?;
+    scan.lit(br#","seq":"#)?;
+    let seq = scan.int()?;
+    scan.lit(b"}")?;
+    if scan.opt_lit(br#","cts":"#) {
+        scan.int()?;
+    }
+    scan.lit(b"}")?;
+    scan.end()?;
+    // The whole frame is read: now what has effects, as `decode` does it.
+    let Some(instrument) = ctx.resolve_read(symbol, start)? else { return Some(()) };
+    // As `decode`: a restarted service's `u == 1` is a snapshot, but not on `orderbook.full`.
+    let kind = if !full && u == 1 { BookKind::Snapshot } else { kind };
+    let seq = Seq { first: Some(seq), last: Some(u), prev: None };
+    let rule = full.then_some(SeqRule::NextStrictBridged);
+    ctx.finish(
+        EventHead { exchange_ms: Some(exchange_ms), rule, ..EventHead::new(instrument, kind, seq) },
+        start,
+    );
+    Some(())
 }

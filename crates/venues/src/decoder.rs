@@ -274,6 +274,8 @@ fn fast_decode(venue: Venue, bytes: &[u8], ctx: &mut Ctx<'_>) -> Option<()> {
     match venue {
         Venue::BinanceSpot | Venue::BinanceUsdm => binance::fast(&mut scan, venue, ctx),
         Venue::Okx => okx::fast(&mut scan, ctx),
+        Venue::Bybit => bybit::fast(&mut scan, ctx),
+        Venue::Kraken => kraken::v2::fast(&mut scan, ctx),
         _ => None,
     }
 }
@@ -317,6 +319,24 @@ impl Ctx<'_> {
     /// Resolves a symbol; `None` means the instrument is not tracked.
     pub(crate) fn resolve(&mut self, name: &str) -> Result<Option<InstrumentId>, DecodeError> {
         self.symbols.resolve(name)
+    }
+
+    /// A fast path's resolution of its frame's symbol, once the whole frame is read and its
+    /// levels pushed from `start`: `Some(Some(id))` to go on; `Some(None)` for an untracked
+    /// instrument (the frame is then not book data and its levels are dropped, as the general
+    /// path never pushes them); `None` when resolving fails (the fast path declines, and the
+    /// general path reports the error).
+    pub(crate) fn resolve_read(
+        &mut self,
+        name: &str,
+        start: usize,
+    ) -> Option<Option<InstrumentId>> {
+        let resolved = self.resolve(name).ok()?;
+        if resolved.is_none() {
+            self.out.levels.truncate(start);
+            self.out.kind = FrameKind::NotBook("untracked instrument");
+        }
+        Some(resolved)
     }
 
     /// Starts an event for `instrument`: returns where its levels begin.

@@ -141,7 +141,7 @@ fn copy_quoting_numbers(src: &[u8], dst: &mut Vec<u8>) -> Result<(), usize> {
 }
 
 /// Whether `token` is a JSON number: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
-fn is_json_number(token: &[u8]) -> bool {
+pub(crate) fn is_json_number(token: &[u8]) -> bool {
     let digits = |t: &[u8]| t.iter().take_while(|b| b.is_ascii_digit()).count();
     let mut t = token.strip_prefix(b"-").unwrap_or(token);
     match digits(t) {

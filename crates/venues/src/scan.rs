@@ -12,8 +12,8 @@
 
 use depthbook_core::Side;
 
-use crate::event::LevelUpdate;
-use crate::json::level_bytes;
+use crate::event::{BookKind, LevelUpdate};
+use crate::json::{is_json_number, level_bytes};
 
 /// Digits of the longest integer the fast path reads (anything longer might not fit an `i64`).
 const MAX_DIGITS: usize = 18;
@@ -56,6 +56,15 @@ impl<'a> Scan<'a> {
     #[inline]
     pub(crate) fn end(&self) -> Option<()> {
         (self.at == self.bytes.len()).then_some(())
+    }
+
+    /// `"snapshot"`, or the venue's word for a delta (quoted, as `br#""delta""#`): the kind.
+    #[inline]
+    pub(crate) fn snapshot_or(&mut self, delta: &[u8]) -> Option<BookKind> {
+        if self.opt_lit(br#""snapshot""#) {
+            return Some(BookKind::Snapshot);
+        }
+        self.lit(delta).map(|()| BookKind::Delta)
     }
 
     /// A string's contents: ASCII from space on, without `\`.
@@ -124,36 +133,63 @@ impl<'a> Scan<'a> {
         Some(text.iter().fold(0i64, |v, &d| v * 10 + i64::from(d - b'0')))
     }
 
-    /// An array of levels on `side`, each an array of `width` strings (price, size, then
-    /// strings the venue adds), pushed to `out` as the simd-json path pushes them (`field`
-    /// names them in errors there). Declines on a level that does not parse.
+    /// An array of levels on `side`, each read by `element` (its price and size text), pushed
+    /// to `out` as the simd-json path pushes them (`field` names them in errors there).
+    /// Declines on an element of another shape or a level that does not parse.
     #[inline]
     pub(crate) fn levels(
         &mut self,
         side: Side,
-        width: usize,
         field: &'static str,
         out: &mut Vec<LevelUpdate>,
+        element: impl Fn(&mut Self) -> Option<(&'a [u8], &'a [u8])>,
     ) -> Option<()> {
         self.lit(b"[")?;
         if self.opt_lit(b"]") {
             return Some(());
         }
         loop {
-            self.lit(b"[")?;
-            let price = self.number_string()?;
-            self.lit(b",")?;
-            let qty = self.number_string()?;
-            for _ in 2..width {
-                self.lit(b",")?;
-                self.string()?;
-            }
-            self.lit(b"]")?;
+            let (price, qty) = element(self)?;
             out.push(level_bytes(side, price, qty, field).ok()?);
             if !self.opt_lit(b",") {
                 return self.lit(b"]");
             }
         }
+    }
+
+    /// A level as an array of `width` strings: price, size, then strings the venue adds.
+    #[inline]
+    pub(crate) fn string_array(&mut self, width: usize) -> Option<(&'a [u8], &'a [u8])> {
+        self.lit(b"[")?;
+        let price = self.number_string()?;
+        self.lit(b",")?;
+        let qty = self.number_string()?;
+        for _ in 2..width {
+            self.lit(b",")?;
+            self.string()?;
+        }
+        self.lit(b"]")?;
+        Some((price, qty))
+    }
+
+    /// A JSON number token, as the simd-json path's quoting copy delimits and checks it (the
+    /// longest run of number characters, which must be a JSON number): its text.
+    #[inline]
+    pub(crate) fn number(&mut self) -> Option<&'a [u8]> {
+        let rest = self.bytes.get(self.at..)?;
+        if !matches!(rest.first(), Some(b'-' | b'0'..=b'9')) {
+            return None;
+        }
+        let len = rest
+            .iter()
+            .take_while(|b| matches!(b, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'))
+            .count();
+        let token = &rest[..len];
+        if !is_json_number(token) {
+            return None;
+        }
+        self.at += len;
+        Some(token)
     }
 }
 
@@ -231,16 +267,23 @@ mod tests {
     #[test]
     fn levels_parse_as_the_general_path_does() {
         let mut out = Vec::new();
+        let pair = |s: &mut Scan<'static>| s.string_array(2);
         let mut scan = Scan::new(br#"[["1.50","2"],["1.4","0"]]"#);
-        assert_eq!(scan.levels(Side::Bid, 2, "b", &mut out), Some(()));
+        assert_eq!(scan.levels(Side::Bid, "b", &mut out, pair), Some(()));
         assert_eq!(scan.end(), Some(()));
         assert_eq!(out.len(), 2);
         assert_eq!(out[0], level_bytes(Side::Bid, b"1.50", b"2", "b").unwrap());
         let mut scan = Scan::new(br#"[["1","2","0","3"]]"#);
-        assert_eq!(scan.levels(Side::Ask, 4, "asks", &mut out), Some(()));
+        assert_eq!(scan.levels(Side::Ask, "asks", &mut out, |s| s.string_array(4)), Some(()));
         for declined in [&br#"[["1","2","0"]]"#[..], br#"[["-1","2"]]"#, br#"[["1",2]]"#, b"[[]]"] {
-            assert_eq!(Scan::new(declined).levels(Side::Ask, 2, "a", &mut out), None);
+            assert_eq!(Scan::new(declined).levels(Side::Ask, "a", &mut out, pair), None);
         }
-        assert_eq!(Scan::new(b"[]").levels(Side::Ask, 2, "a", &mut out), Some(()));
+        assert_eq!(Scan::new(b"[]").levels(Side::Ask, "a", &mut out, pair), Some(()));
+        let number = |s: &str| Scan::new(s.as_bytes()).number().map(<[u8]>::to_vec);
+        assert_eq!(number("5.1e-05,"), Some(b"5.1e-05".to_vec()));
+        assert_eq!(number("85592}"), Some(b"85592".to_vec()));
+        for declined in ["01", "1.", "-", "1e", "1-2", "+1", "\"1\""] {
+            assert_eq!(number(declined), None, "{declined}");
+        }
     }
 }

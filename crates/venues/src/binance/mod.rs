@@ -184,19 +184,16 @@ pub(crate) fn fast(scan: &mut Scan<'_>, venue: Venue, ctx: &mut Ctx<'_>) -> Opti
     };
     let start = ctx.out.levels.len();
     scan.lit(br#","b":"#)?;
-    scan.levels(Side::Bid, 2, "b", &mut ctx.out.levels)?;
+    scan.levels(Side::Bid, "b", &mut ctx.out.levels, |s| s.string_array(2))?;
     scan.lit(br#","a":"#)?;
-    scan.levels(Side::Ask, 2, "a", &mut ctx.out.levels)?;
+    scan.levels(Side::Ask, "a", &mut ctx.out.levels, |s| s.string_array(2))?;
     scan.lit(b"}")?;
     if combined {
         scan.lit(b"}")?;
     }
     scan.end()?;
     // The whole frame is read: now what has effects, as `delta` does it.
-    let Some(instrument) = ctx.resolve(symbol).ok()? else {
-        ctx.out.levels.truncate(start);
-        return ctx.not_book("untracked instrument").ok();
-    };
+    let Some(instrument) = ctx.resolve_read(symbol, start)? else { return Some(()) };
     let seq = Seq { first: Some(first), last: Some(last), prev };
     ctx.finish(
         EventHead {

@@ -10,6 +10,7 @@ use crate::decoder::{Ctx, EventHead};
 use crate::error::DecodeError;
 use crate::event::{BookKind, Checksum, Seq};
 use crate::json::{Json, array_field, as_int, field, opt_int_field, push_sides, str_field};
+use crate::scan::Scan;
 
 pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
     if root.get("method").is_some() {
@@ -97,4 +98,42 @@ fn method_response(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeEr
         ctx.symbols.note_meta(symbol, |m| m.depth = Some(depth));
     }
     ctx.not_book("method response")
+}
+
+/// The fast path: a `book` push exactly as Kraken writes it (`channel`, `type`, one `data`
+/// entry of `symbol`, `bids` and `asks` as `{"price","qty"}` JSON numbers, `checksum` where
+/// sent, `timestamp`). `None`: not that shape, for the general path to decode (nothing was
+/// resolved).
+pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
+    scan.lit(br#"{"channel":"book","type":"#)?;
+    let kind = scan.snapshot_or(br#""update""#)?;
+    scan.lit(br#","data":[{"symbol":"#)?;
+    let symbol = scan.str()?;
+    let start = ctx.out.levels.len();
+    scan.lit(br#","bids":"#)?;
+    scan.levels(depthbook_core::Side::Bid, "bids", &mut ctx.out.levels, price_qty_numbers)?;
+    scan.lit(br#","asks":"#)?;
+    scan.levels(depthbook_core::Side::Ask, "asks", &mut ctx.out.levels, price_qty_numbers)?;
+    let checksum = match scan.opt_lit(br#","checksum":"#) {
+        true => Some(Checksum::Unsigned(u32::try_from(scan.int()?).ok()?)),
+        false => None,
+    };
+    scan.lit(br#","timestamp":"#)?;
+    scan.string()?;
+    scan.lit(b"}]}")?;
+    scan.end()?;
+    // The whole frame is read: now what has effects, as `book` does it.
+    let Some(instrument) = ctx.resolve_read(symbol, start)? else { return Some(()) };
+    ctx.finish(EventHead { checksum, ..EventHead::new(instrument, kind, Seq::default()) }, start);
+    Some(())
+}
+
+/// A level as `{"price": n, "qty": n}` JSON numbers: their text.
+fn price_qty_numbers<'a>(scan: &mut Scan<'a>) -> Option<(&'a [u8], &'a [u8])> {
+    scan.lit(br#"{"price":"#)?;
+    let price = scan.number()?;
+    scan.lit(br#","qty":"#)?;
+    let qty = scan.number()?;
+    scan.lit(b"}")?;
+    Some((price, qty))
 }

@@ -84,18 +84,13 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
     scan.lit(br#"{"arg":{"channel":"books","instId":"#)?;
     let symbol = scan.str()?;
     scan.lit(br#"},"action":"#)?;
-    let kind = if scan.opt_lit(br#""snapshot""#) {
-        BookKind::Snapshot
-    } else {
-        scan.lit(br#""update""#)?;
-        BookKind::Delta
-    };
+    let kind = scan.snapshot_or(br#""update""#)?;
     scan.lit(br#","data":[{"asks":"#)?;
     let start = ctx.out.levels.len();
-    scan.levels(depthbook_core::Side::Ask, 4, "asks", &mut ctx.out.levels)?;
+    scan.levels(depthbook_core::Side::Ask, "asks", &mut ctx.out.levels, |s| s.string_array(4))?;
     let asks = ctx.out.levels.len() - start;
     scan.lit(br#","bids":"#)?;
-    scan.levels(depthbook_core::Side::Bid, 4, "bids", &mut ctx.out.levels)?;
+    scan.levels(depthbook_core::Side::Bid, "bids", &mut ctx.out.levels, |s| s.string_array(4))?;
     scan.lit(br#","ts":"#)?;
     let exchange_ms = scan.int_string()?;
     scan.lit(br#","checksum":"#)?;
@@ -111,10 +106,7 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
     scan.end()?;
     // The whole frame is read: now what has effects, as `decode` does it. The general path
     // pushes bids before asks whatever their order in the frame.
-    let Some(instrument) = ctx.resolve(symbol).ok()? else {
-        ctx.out.levels.truncate(start);
-        return ctx.not_book("untracked instrument").ok();
-    };
+    let Some(instrument) = ctx.resolve_read(symbol, start)? else { return Some(()) };
     ctx.out.levels[start..].rotate_left(asks);
     let seq = Seq { first: None, last: Some(last), prev: Some(prev) };
     ctx.finish(
