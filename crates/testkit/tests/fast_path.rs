@@ -130,7 +130,7 @@ fn the_fast_path_reads_every_depth_update_of_the_binance_captures() {
 }
 
 #[test]
-fn the_fast_path_reads_every_bybit_and_kraken_v2_book_message() {
+fn the_fast_path_reads_every_bybit_kraken_v2_and_deribit_book_message() {
     for (venue, file, head) in [
         (
             Venue::Bybit,
@@ -144,6 +144,11 @@ fn the_fast_path_reads_every_bybit_and_kraken_v2_book_message() {
         ),
         (Venue::Kraken, "kraken/kraken_v2_derived_from_v1_20210417.txt.gz", r#"{"channel":"book""#),
         (Venue::Kraken, "kraken/kraken_v2_btcusd_depth10.ndjson", r#"{"channel":"book""#),
+        (
+            Venue::Deribit,
+            "deribit/cryptofeed_DERIBIT.ws.1.0.txt",
+            r#"{"jsonrpc":"2.0","method":"subscription","params":{"channel":"book."#,
+        ),
     ] {
         let frames = fixtures_frames(&[file]);
         let mut check = FastPathCheck::new(venue);
@@ -186,7 +191,7 @@ fn untracked_instruments_are_skipped_the_same_way() {
 }
 
 /// Frames the fast path reads, to mutate: Binance spot and USD-M depth updates, OKX books,
-/// Bybit and Kraken v2 book messages.
+/// Bybit, Kraken v2 and Deribit book messages.
 fn seeds() -> Vec<(Venue, Vec<u8>)> {
     let mut seeds = Vec::new();
     for (venue, file) in [
@@ -209,6 +214,11 @@ fn seeds() -> Vec<(Venue, Vec<u8>)> {
             Venue::Kraken,
             "kraken/kraken_v2_derived_from_v1_20210417.txt.gz",
             br#"{"channel":"book""#,
+        ),
+        (
+            Venue::Deribit,
+            "deribit/cryptofeed_DERIBIT.ws.1.0.txt",
+            br#"{"jsonrpc":"2.0","method":"subscription","params":{"channel":"book."#,
         ),
     ] {
         let frames = fixtures_frames(&[file]);

@@ -276,6 +276,7 @@ fn fast_decode(venue: Venue, bytes: &[u8], ctx: &mut Ctx<'_>) -> Option<()> {
         Venue::Okx => okx::fast(&mut scan, ctx),
         Venue::Bybit => bybit::fast(&mut scan, ctx),
         Venue::Kraken => kraken::v2::fast(&mut scan, ctx),
+        Venue::Deribit => deribit::fast(&mut scan, ctx),
         _ => None,
     }
 }

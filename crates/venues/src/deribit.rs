@@ -12,6 +12,7 @@ use crate::decoder::{Ctx, EventHead};
 use crate::error::DecodeError;
 use crate::event::{BookKind, Seq};
 use crate::json::{Json, field, opt_int_field, pair, push_sides, str_field, topic_part};
+use crate::scan::Scan;
 
 pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
     match root.get("method").and_then(|m| m.into_string()) {
@@ -67,4 +68,66 @@ fn action_level<'i>(entry: Json<'_, 'i>) -> Option<(&'i str, &'i str)> {
         "delete" => depthbook_core::Qty::parse(amount).ok().map(|_| (price, "0")),
         _ => None,
     }
+}
+
+/// The fast path: a `book.{instrument}.{interval}` notification exactly as Deribit writes it
+/// (`jsonrpc`, `method`, `params` of `channel` and `data`: `type`, `timestamp`,
+/// `prev_change_id` on changes, `instrument_name`, `change_id`, `bids`, `asks` of
+/// `[action, price, amount]` with JSON numbers). Grouped books and anything else decline to the
+/// general path (nothing was resolved).
+pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
+    scan.lit(br#"{"jsonrpc":"2.0","method":"subscription","params":{"channel":"#)?;
+    let channel = scan.str()?;
+    if !channel.starts_with("book.") || topic_part(channel, "book.", 3).is_some() {
+        return None;
+    }
+    scan.lit(br#","data":{"type":"#)?;
+    let kind = scan.snapshot_or(br#""change""#)?;
+    scan.lit(br#","timestamp":"#)?;
+    let exchange_ms = scan.int()?;
+    let prev = match scan.opt_lit(br#","prev_change_id":"#) {
+        true => Some(scan.int()?),
+        false => None,
+    };
+    scan.lit(br#","instrument_name":"#)?;
+    let symbol = scan.str()?;
+    scan.lit(br#","change_id":"#)?;
+    let last = scan.int()?;
+    let start = ctx.out.levels.len();
+    scan.lit(br#","bids":"#)?;
+    scan.levels(depthbook_core::Side::Bid, "bids", &mut ctx.out.levels, action_numbers)?;
+    scan.lit(br#","asks":"#)?;
+    scan.levels(depthbook_core::Side::Ask, "asks", &mut ctx.out.levels, action_numbers)?;
+    scan.lit(b"}}}")?;
+    scan.end()?;
+    // The whole frame is read: now what has effects, as `decode` does it.
+    let Some(instrument) = ctx.resolve_read(symbol, start)? else { return Some(()) };
+    let seq = Seq { first: None, last: Some(last), prev };
+    ctx.finish(
+        EventHead { exchange_ms: Some(exchange_ms), ..EventHead::new(instrument, kind, seq) },
+        start,
+    );
+    Some(())
+}
+
+/// A level `["new"|"change"|"delete", price, amount]` with JSON numbers, read as
+/// [`action_level`] reads it: a delete's amount must be a valid size, and reads as `0`.
+fn action_numbers<'a>(scan: &mut Scan<'a>) -> Option<(&'a [u8], &'a [u8])> {
+    scan.lit(b"[")?;
+    let delete = if scan.opt_lit(br#""delete","#) {
+        true
+    } else if scan.opt_lit(br#""new","#) || scan.opt_lit(br#""change","#) {
+        false
+    } else {
+        return None;
+    };
+    let price = scan.number()?;
+    scan.lit(b",")?;
+    let amount = scan.number()?;
+    scan.lit(b"]")?;
+    if delete {
+        depthbook_core::Qty::parse_bytes(amount).ok()?;
+        return Some((price, b"0"));
+    }
+    Some((price, amount))
 }
