@@ -31,6 +31,11 @@ pub struct Book {
     horizon: [Option<Price>; 2],
 }
 
+/// Which levels of each side (bids, asks) changed since the last take. Opaque: taken from a
+/// book by [`Book::take_changes`], handed to its [`FragmentCache`](crate::FragmentCache).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Changes(pub(crate) [crate::ladder::Taken; 2]);
+
 /// What one [`Book::set`] call changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Applied {
@@ -175,6 +180,12 @@ impl Book {
     /// The orders behind the levels, for a book fed order by order ([`Book::set_order`]).
     pub fn orders(&self) -> Option<&Orders> {
         self.orders.as_ref()
+    }
+
+    /// What changed on each side since the last call, and forgets it (see
+    /// [`FragmentCache::sync`](crate::FragmentCache::sync)).
+    pub fn take_changes(&mut self) -> Changes {
+        Changes([self.bids.take_changed(), self.asks.take_changed()])
     }
 
     /// The best level of `side`.

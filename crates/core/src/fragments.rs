@@ -7,10 +7,10 @@
 //! one merge pass, and renders only the levels that are new or changed. Its memory is a few
 //! kilobytes per book whatever the book's depth, and nothing is rendered on the apply path.
 
-use crate::book::Book;
+use crate::book::{Book, Changes};
 use crate::checksum::{FragmentSlot, FragmentSource, Sink, Spelling, write_fragment};
 use crate::decimal::NumBuf;
-use crate::ladder::{Ladder, RankedLevel, Side};
+use crate::ladder::{Ladder, RankedLevel, Side, Taken};
 
 /// One side's best levels as of its last refresh, best first: each level as its ladder stores
 /// it (`keys`) and its rendered fragment (`slots`), in two vectors so that the merge reads only
@@ -26,17 +26,70 @@ struct SideCache {
     spelling: Option<Spelling>,
     keys: Vec<RankedLevel>,
     slots: Vec<FragmentSlot>,
+    // The ladder the entries were last read from, by lineage, and the number of the next take
+    // of its changes the cache expects to be told of (`None`: not read yet, or the chain of
+    // takes since was broken: a take the cache was not told of).
+    read_from: Option<(u64, u64)>,
+    // The best rank changed in the takes told since the entries were read.
+    told: Option<i64>,
+    // Refreshes that read the ladder (the others reused every entry).
+    reads: u64,
 }
 
 impl SideCache {
     fn new(side: Side) -> Self {
-        Self { side, scale: 0, spelling: None, keys: Vec::new(), slots: Vec::new() }
+        Self {
+            side,
+            scale: 0,
+            spelling: None,
+            keys: Vec::new(),
+            slots: Vec::new(),
+            read_from: None,
+            told: None,
+            reads: 0,
+        }
+    }
+
+    /// Notes a take of a ladder's changes (see [`FragmentCache::sync`]). The changes since
+    /// the entries were read stay known only while every take of their ladder since is told,
+    /// in order.
+    fn sync(&mut self, taken: Taken) {
+        match self.read_from {
+            Some((lineage, take)) if lineage == taken.lineage && take == taken.take => {
+                self.read_from = Some((lineage, take + 1));
+                self.told = self.told.max(taken.changed);
+            }
+            _ => self.read_from = None,
+        }
+    }
+
+    /// Whether the cache already holds `ladder`'s best `n` levels in `spelling`: it holds `n`
+    /// of them in that spelling and scale, read from this ladder, every take of its changes
+    /// since was told, and neither those nor the changes not yet taken reach the `n`-th.
+    fn holds(&self, ladder: &Ladder, n: usize, spelling: Spelling) -> bool {
+        let now = ladder.tracking();
+        let changed = self.told.max(now.changed);
+        self.read_from == Some((now.lineage, now.take))
+            && self.spelling == Some(spelling)
+            && self.scale == ladder.scale()
+            && n > 0
+            && self.keys.len() == n
+            && changed.is_none_or(|rank| self.keys.last().is_some_and(|last| rank < last.rank))
     }
 
     /// Makes the cache hold `ladder`'s best `n` levels, editing it in place: a level that is
     /// gone is removed, a new or changed one rendered, an unchanged one left as it is. Both
     /// lists are best first, so one pass finds every edit.
     fn refresh(&mut self, ladder: &Ladder, n: usize, spelling: Spelling) -> Fragments<'_> {
+        if self.holds(ladder, n, spelling) {
+            // Nothing among the best `n` changed: not even the ladder needs reading.
+            return Fragments { cache: self, next: 0 };
+        }
+        // Read now: what changes later is told by the takes from the next one on (those also
+        // repeat changes from before this read, which only makes the cache more careful).
+        let now = ladder.tracking();
+        (self.read_from, self.told) = (Some((now.lineage, now.take)), None);
+        self.reads += 1;
         let scale = ladder.scale();
         if self.spelling != Some(spelling) || self.scale != scale {
             self.keys.clear();
@@ -171,8 +224,87 @@ impl FragmentCache {
         self.bids.heap_bytes() + self.asks.heap_bytes()
     }
 
+    /// Tells the cache what `book` changed since the last sync (taking it from the book): the
+    /// next checksum then reads neither the book nor the cache's keys when nothing among the
+    /// best levels it covers changed. A cache never synced, or whose book changed in ways it was
+    /// not told of, walks the book's best levels at every checksum instead: always right, only
+    /// slower. Give each book one cache and sync it with that book alone.
+    pub fn sync(&mut self, book: &mut Book) {
+        let Changes([bids, asks]) = book.take_changes();
+        self.bids.sync(bids);
+        self.asks.sync(asks);
+    }
+
     /// Forgets every level and frees the memory.
     pub fn release(&mut self) {
         *self = Self::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checksum::{interleaved_crc32, interleaved_string};
+    use crate::decimal::{Price, Qty};
+    use crate::ladder::LevelText;
+
+    fn set(book: &mut Book, side: Side, price: i64, qty: i64) {
+        let text = LevelText::default();
+        let price = Price::new(price, 0).unwrap();
+        book.set(side, price, Qty::from_scaled(qty, 0).unwrap(), text).unwrap();
+    }
+
+    fn check(book: &Book, cache: &mut FragmentCache) {
+        let want = crc32fast::hash(interleaved_string(book, 25).as_bytes()) as i32;
+        assert_eq!(interleaved_crc32(book, 25, cache), want);
+    }
+
+    fn reads(cache: &FragmentCache) -> u64 {
+        cache.bids.reads + cache.asks.reads
+    }
+
+    #[test]
+    fn told_changes_below_the_best_levels_reuse_the_cache_and_nothing_else_does() {
+        let mut book = Book::new(1_000);
+        for d in 1..=100 {
+            set(&mut book, Side::Bid, 1_000 - d, d);
+            set(&mut book, Side::Ask, 1_000 + d, d);
+        }
+        let mut cache = FragmentCache::new();
+        cache.sync(&mut book);
+        check(&book, &mut cache);
+        assert_eq!(reads(&cache), 2);
+        // Deep changes, told: no side is read again.
+        set(&mut book, Side::Bid, 1_000 - 90, 7);
+        set(&mut book, Side::Ask, 1_000 + 80, 0);
+        cache.sync(&mut book);
+        check(&book, &mut cache);
+        assert_eq!(reads(&cache), 2);
+        // A change at the 25th bid: that side is read again.
+        set(&mut book, Side::Bid, 1_000 - 25, 9);
+        cache.sync(&mut book);
+        check(&book, &mut cache);
+        assert_eq!(reads(&cache), 3);
+        // A top change not told yet is seen all the same (the ladder's untaken changes).
+        cache.sync(&mut book);
+        set(&mut book, Side::Ask, 1_000 + 1, 0);
+        check(&book, &mut cache);
+        assert_eq!(reads(&cache), 4);
+        // A take the cache was not told of breaks the chain: read again.
+        let _ = book.take_changes();
+        set(&mut book, Side::Bid, 1_000 - 60, 3);
+        cache.sync(&mut book);
+        check(&book, &mut cache);
+        assert_eq!(reads(&cache), 6);
+        // A clone is another history: its first checksum reads it.
+        let mut copy = book.clone();
+        set(&mut copy, Side::Bid, 1_000 - 2, 5);
+        cache.sync(&mut copy);
+        check(&copy, &mut cache);
+        // And a clear is a change of everything.
+        book.clear();
+        set(&mut book, Side::Bid, 10, 1);
+        cache.sync(&mut book);
+        check(&book, &mut cache);
     }
 }

@@ -101,7 +101,7 @@ const MAX_KEY: i64 = 1 << 62;
 /// most of its levels in the compact deep chunks. [`Ladder::clear`] starts the window small
 /// again but keeps its memory, so the next snapshot grows it without allocating;
 /// [`Ladder::release`] gives the memory back.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Ladder {
     side: Side,
     // Keys count 10^-scale. Only ever raised (every key rescaled) when a finer price arrives.
@@ -127,6 +127,43 @@ pub struct Ladder {
     // Invariant: every level ranked below `base` is here, strictly ascending by rank (the best
     // last); every level ranked `base` or higher is in the window; no zero sizes anywhere.
     deep: DeepLevels,
+    // The best rank whose level was set, removed or evicted since the last `take_changed`
+    // (`i64::MAX` after a clear or a rescale: anything may have changed); `None`: nothing.
+    changed: Option<i64>,
+    // Names this ladder's history of changes: unique to each ladder made or cloned.
+    lineage: u64,
+    // How many times `take_changed` was called.
+    takes: u64,
+}
+
+/// Hands out lineages.
+static LINEAGES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn next_lineage() -> u64 {
+    LINEAGES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+impl Clone for Ladder {
+    /// A copy of the levels with a lineage of its own: what a checksum cache learned of the
+    /// original's changes says nothing of the copy's.
+    fn clone(&self) -> Self {
+        Self {
+            side: self.side,
+            scale: self.scale,
+            max_window: self.max_window,
+            base: self.base,
+            width: self.width,
+            qty: self.qty.clone(),
+            text: self.text.clone(),
+            occupied: self.occupied.clone(),
+            n_window: self.n_window,
+            top: self.top,
+            deep: self.deep.clone(),
+            changed: Some(i64::MAX),
+            lineage: next_lineage(),
+            takes: 0,
+        }
+    }
 }
 
 impl Ladder {
@@ -151,6 +188,9 @@ impl Ladder {
             n_window: 0,
             top: 0,
             deep: DeepLevels::default(),
+            changed: Some(i64::MAX),
+            lineage: next_lineage(),
+            takes: 0,
         }
     }
 
@@ -270,11 +310,35 @@ impl Ladder {
         } else if rank < self.base && !qty.is_zero() && self.should_grow(rank) {
             self.grow();
         }
-        if rank >= self.base {
-            Ok(self.set_slot((rank - self.base) as usize, qty, text))
+        let outcome = if rank >= self.base {
+            self.set_slot((rank - self.base) as usize, qty, text)
         } else {
-            Ok(self.set_deep(rank, qty, text))
+            self.set_deep(rank, qty, text)
+        };
+        if outcome != SetOutcome::DeletedAbsent {
+            self.note_changed(rank);
         }
+        Ok(outcome)
+    }
+
+    #[inline]
+    fn note_changed(&mut self, rank: i64) {
+        self.changed = Some(self.changed.map_or(rank, |c| c.max(rank)));
+    }
+
+    /// The best rank changed since the last call (`None`: nothing changed; `i64::MAX`: anything
+    /// may have), and forgets it: what a checksum cache that saw the ladder at the last call
+    /// must look at again.
+    pub(crate) fn take_changed(&mut self) -> Taken {
+        let taken = Taken { lineage: self.lineage, take: self.takes, changed: self.changed.take() };
+        self.takes += 1;
+        taken
+    }
+
+    /// Where the ladder's change tracking stands: its lineage, the number of the next take,
+    /// and the best rank changed since the last take (not taken).
+    pub(crate) fn tracking(&self) -> Taken {
+        Taken { lineage: self.lineage, take: self.takes, changed: self.changed }
     }
 
     /// Whether a level arriving at `rank`, below the window, should make the window grow: it
@@ -525,6 +589,7 @@ impl Ladder {
         if len <= depth {
             return 0;
         }
+        self.note_changed(i64::MAX);
         if depth > self.n_window {
             let drop = len - depth;
             self.deep.drain_front(drop);
@@ -550,13 +615,16 @@ impl Ladder {
     /// Removes the level farthest from the touch; returns its price, if there was one.
     pub fn evict_farthest(&mut self) -> Option<Price> {
         if let Some(deep) = self.deep.pop_front() {
+            self.note_changed(deep.rank);
             return Some(self.price_of(deep.rank));
         }
         let i = self.lowest_occupied()?;
         self.qty[i] = 0;
         self.occupied[i / 64] &= !(1u64 << (i % 64));
         self.n_window -= 1;
-        Some(self.price_of(self.base + i as i64))
+        let rank = self.base + i as i64;
+        self.note_changed(rank);
+        Some(self.price_of(rank))
     }
 
     /// Removes every level, keeping the allocations (and the scale).
@@ -572,6 +640,7 @@ impl Ladder {
         self.n_window = 0;
         self.width = 0;
         self.deep.clear();
+        self.changed = Some(i64::MAX);
     }
 
     /// Bytes the ladder holds on the heap, in O(1): the dense window once allocated (sizes,
@@ -589,6 +658,18 @@ impl Ladder {
     pub fn release(&mut self) {
         *self = Ladder::with_window(self.side, self.max_window);
     }
+}
+
+/// One take of a ladder's changes ([`Ladder::take_changed`]), or where its tracking stands
+/// ([`Ladder::tracking`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Taken {
+    /// The ladder's lineage.
+    pub(crate) lineage: u64,
+    /// The take's number (the first is 0).
+    pub(crate) take: u64,
+    /// The best rank changed since the take before it.
+    pub(crate) changed: Option<i64>,
 }
 
 /// The price of `rank` on a ladder of `side` at `scale`.

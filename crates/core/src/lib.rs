@@ -29,7 +29,7 @@ mod fragments;
 pub mod ladder;
 pub mod orders;
 
-pub use book::{Applied, Book};
+pub use book::{Applied, Book, Changes};
 pub use checksum::FragmentCache;
 pub use decimal::{NumText, NumberError, PRICE_DECIMALS, Price, QTY_DECIMALS, Qty};
 pub use ladder::{DEFAULT_WINDOW, Ladder, Level, LevelText, Levels, MIN_WINDOW, SetOutcome, Side};

@@ -7,7 +7,10 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use depthbook_core::checksum::{FragmentCache, interleaved_crc32, interleaved_string};
+use depthbook_core::checksum::{
+    FragmentCache, KrakenSpelling, interleaved_crc32, interleaved_string, kraken_crc32,
+    kraken_string,
+};
 use depthbook_core::{Book, LevelText, Price, Qty, SetOutcome, Side};
 use proptest::prelude::*;
 
@@ -101,7 +104,7 @@ proptest! {
         // One cache kept across every step (as a book's), or a fresh one at each checksum.
         let mut cache = FragmentCache::new();
         let mut model = Model::default();
-        for op in ops {
+        for (step, op) in ops.into_iter().enumerate() {
             match op {
                 Op::Set { side, price, qty } => {
                     let applied = book.set(side, price, Qty::from_scaled(qty, 8).unwrap(), LevelText::default()).unwrap();
@@ -160,7 +163,20 @@ proptest! {
             let string = interleaved_string(&book, 25);
             let expected = crc32fast::hash(string.as_bytes()) as i32;
             if cache_fragments {
+                // Synced on most steps, as the engine does before each checksum; now and then
+                // not, and then the cache must find out for itself.
+                if step % 5 != 4 {
+                    cache.sync(&mut book);
+                }
                 prop_assert_eq!(interleaved_crc32(&book, 25, &mut cache), expected);
+                if step % 7 == 3 {
+                    // Another depth and spelling through the same cache.
+                    let kraken = kraken_string(&book, KrakenSpelling::AsSent);
+                    prop_assert_eq!(
+                        kraken_crc32(&book, KrakenSpelling::AsSent, &mut cache),
+                        crc32fast::hash(kraken.as_bytes())
+                    );
+                }
             } else {
                 prop_assert_eq!(interleaved_crc32(&book, 25, &mut FragmentCache::new()), expected);
             }

@@ -729,6 +729,10 @@ impl Books {
         }
         let mut verified = false;
         if let Some(expected) = event.checksum {
+            // Tells the cache what this message (and any since the last checksum) changed: a
+            // checksum whose best levels did not change reads neither the book nor the cache's
+            // keys.
+            inst.fragments.sync(&mut inst.book);
             match self.checksum_rule.verify(&inst.book, &mut inst.fragments, expected, meta) {
                 Some(true) => {
                     self.counters.checksums_verified += 1;
