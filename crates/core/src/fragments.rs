@@ -6,6 +6,8 @@
 //! fragments; the next checksum walks the side's current best levels alongside that list, in
 //! one merge pass, and renders only the levels that are new or changed. Its memory is a few
 //! kilobytes per book whatever the book's depth, and nothing is rendered on the apply path.
+//! A cache told what its book changed ([`FragmentCache::sync`]) skips even that walk for a side
+//! whose changes all lie below the levels it covers.
 
 use crate::book::{Book, Changes};
 use crate::checksum::{FragmentSlot, FragmentSource, Sink, Spelling, write_fragment};

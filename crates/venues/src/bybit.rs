@@ -9,6 +9,7 @@
 //! onto a REST `/v5/market/full_orderbook` snapshot and strict after it
 //! ([`crate::SeqRule::NextStrictBridged`], named on each of its events).
 
+use depthbook_core::Side;
 use simd_json::prelude::*;
 
 use crate::decoder::{Ctx, EventHead};
@@ -109,9 +110,9 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
     let symbol = scan.str()?;
     let start = ctx.out.levels.len();
     scan.lit(br#","b":"#)?;
-    scan.levels(depthbook_core::Side::Bid, "b", &mut ctx.out.levels, |s| s.string_array(2))?;
+    scan.levels(Side::Bid, "b", &mut ctx.out.levels, |s| s.string_array(2))?;
     scan.lit(br#","a":"#)?;
-    scan.levels(depthbook_core::Side::Ask, "a", &mut ctx.out.levels, |s| s.string_array(2))?;
+    scan.levels(Side::Ask, "a", &mut ctx.out.levels, |s| s.string_array(2))?;
     scan.lit(br#","u":"#)?;
     let u = scan.int()?;
     scan.lit(br#","seq":"#)?;

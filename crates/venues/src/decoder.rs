@@ -335,7 +335,7 @@ impl Ctx<'_> {
         let resolved = self.resolve(name).ok()?;
         if resolved.is_none() {
             self.out.levels.truncate(start);
-            self.out.kind = FrameKind::NotBook("untracked instrument");
+            self.not_book("untracked instrument").ok()?;
         }
         Some(resolved)
     }

@@ -6,6 +6,7 @@
 //! Wire reference: Deribit API v2, "Subscriptions / book.{instrument_name}.{interval}". Prices
 //! and amounts are JSON numbers (quoted by the JSON layer before parsing).
 
+use depthbook_core::Side;
 use simd_json::prelude::*;
 
 use crate::decoder::{Ctx, EventHead};
@@ -95,9 +96,9 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
     let last = scan.int()?;
     let start = ctx.out.levels.len();
     scan.lit(br#","bids":"#)?;
-    scan.levels(depthbook_core::Side::Bid, "bids", &mut ctx.out.levels, action_numbers)?;
+    scan.levels(Side::Bid, "bids", &mut ctx.out.levels, action_numbers)?;
     scan.lit(br#","asks":"#)?;
-    scan.levels(depthbook_core::Side::Ask, "asks", &mut ctx.out.levels, action_numbers)?;
+    scan.levels(Side::Ask, "asks", &mut ctx.out.levels, action_numbers)?;
     scan.lit(b"}}}")?;
     scan.end()?;
     // The whole frame is read: now what has effects, as `decode` does it.

@@ -3,7 +3,7 @@
 //! Prices and sizes are JSON numbers; the shared JSON layer quotes them before parsing so their
 //! exact text reaches the fixed-point parser.
 
-use depthbook_core::{PRICE_DECIMALS, QTY_DECIMALS};
+use depthbook_core::{PRICE_DECIMALS, QTY_DECIMALS, Side};
 use simd_json::prelude::*;
 
 use crate::decoder::{Ctx, EventHead};
@@ -111,9 +111,9 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
     let symbol = scan.str()?;
     let start = ctx.out.levels.len();
     scan.lit(br#","bids":"#)?;
-    scan.levels(depthbook_core::Side::Bid, "bids", &mut ctx.out.levels, price_qty_numbers)?;
+    scan.levels(Side::Bid, "bids", &mut ctx.out.levels, price_qty_numbers)?;
     scan.lit(br#","asks":"#)?;
-    scan.levels(depthbook_core::Side::Ask, "asks", &mut ctx.out.levels, price_qty_numbers)?;
+    scan.levels(Side::Ask, "asks", &mut ctx.out.levels, price_qty_numbers)?;
     let checksum = match scan.opt_lit(br#","checksum":"#) {
         true => Some(Checksum::Unsigned(u32::try_from(scan.int()?).ok()?)),
         false => None,

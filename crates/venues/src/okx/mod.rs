@@ -4,6 +4,7 @@
 //! Wire reference: OKX v5 docs, "WebSocket / Order book channel"; levels are
 //! `[price, size, "0", orders]` strings. A checksum of 0 means "absent" (deprecated 2026-06-23).
 
+use depthbook_core::Side;
 use simd_json::tape::Array;
 
 use crate::decoder::{Ctx, EventHead};
@@ -87,10 +88,10 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
     let kind = scan.snapshot_or(br#""update""#)?;
     scan.lit(br#","data":[{"asks":"#)?;
     let start = ctx.out.levels.len();
-    scan.levels(depthbook_core::Side::Ask, "asks", &mut ctx.out.levels, |s| s.string_array(4))?;
+    scan.levels(Side::Ask, "asks", &mut ctx.out.levels, |s| s.string_array(4))?;
     let asks = ctx.out.levels.len() - start;
     scan.lit(br#","bids":"#)?;
-    scan.levels(depthbook_core::Side::Bid, "bids", &mut ctx.out.levels, |s| s.string_array(4))?;
+    scan.levels(Side::Bid, "bids", &mut ctx.out.levels, |s| s.string_array(4))?;
     scan.lit(br#","ts":"#)?;
     let exchange_ms = scan.int_string()?;
     scan.lit(br#","checksum":"#)?;
