@@ -115,16 +115,19 @@ pub fn classify(line: &[u8]) -> LineFormat<'_> {
     if is_json_start(line) {
         return LineFormat::Json { payload: line };
     }
-    let Some(space) = line.iter().position(|&b| b == b' ') else {
+    let Some(space) = memchr::memchr(b' ', line) else {
         return LineFormat::Unknown { payload: line };
     };
     let (head, rest) = (&line[..space], &line[space + 1..]);
-    if rest.starts_with(b"@") && is_epoch_ns(head) {
-        return LineFormat::Recorder { recv_ns: digits(head), tagged: tagged(rest) };
+    let epoch_ns = epoch_ns(head);
+    if rest.starts_with(b"@")
+        && let Some(recv_ns) = epoch_ns
+    {
+        return LineFormat::Recorder { recv_ns, tagged: tagged(rest) };
     }
     if is_json_start(rest) {
-        if is_epoch_ns(head) {
-            return LineFormat::Collector { recv_ns: digits(head), payload: rest };
+        if let Some(recv_ns) = epoch_ns {
+            return LineFormat::Collector { recv_ns, payload: rest };
         }
         if let Some(recv_ns) = parse_iso8601(head) {
             return LineFormat::Tardis { recv_ns, payload: rest };
@@ -153,8 +156,18 @@ pub fn classify(line: &[u8]) -> LineFormat<'_> {
     LineFormat::Unknown { payload: line }
 }
 
-fn is_epoch_ns(head: &[u8]) -> bool {
-    (10..=19).contains(&head.len()) && head.iter().all(u8::is_ascii_digit)
+/// A receive time in ns: 10 to 19 ASCII digits (saturating at `i64::MAX` rather than
+/// wrapping on the largest), in one pass without a branch per digit (19 digits always fit a
+/// `u64`).
+fn epoch_ns(head: &[u8]) -> Option<i64> {
+    if !(10..=19).contains(&head.len()) {
+        return None;
+    }
+    let (value, bad) = head.iter().fold((0u64, false), |(value, bad), &b| {
+        let digit = b.wrapping_sub(b'0');
+        (value.wrapping_mul(10).wrapping_add(u64::from(digit)), bad | (digit > 9))
+    });
+    (!bad).then(|| i64::try_from(value).unwrap_or(i64::MAX))
 }
 
 /// Splits `@tag rest` (the caller checked the `@`).
@@ -209,11 +222,6 @@ fn hex_value(b: u8) -> Option<u8> {
         b'A'..=b'F' => Some(b - b'A' + 10),
         _ => None,
     }
-}
-
-fn digits(d: &[u8]) -> i64 {
-    // Caller checked: at most 19 ASCII digits; saturate rather than wrap on the largest.
-    d.iter().fold(0i64, |acc, &b| acc.saturating_mul(10).saturating_add(i64::from(b - b'0')))
 }
 
 /// The body of a Python bytes literal `b'...'` or `b"..."`, still escaped.
@@ -281,6 +289,22 @@ mod tests {
         assert!(!decode_py_bytes(br"\x1", &mut out));
         assert!(!decode_py_bytes(br"\q", &mut out));
         assert!(!decode_py_bytes(b"\\", &mut out));
+    }
+
+    #[test]
+    fn receive_times_are_digits_only_and_saturate() {
+        let ns = |line: &[u8]| match classify(line) {
+            LineFormat::Collector { recv_ns, .. } => Some(recv_ns),
+            _ => None,
+        };
+        assert_eq!(ns(b"1723161253937085768 {}"), Some(1_723_161_253_937_085_768));
+        assert_eq!(ns(b"1723161253 {}"), Some(1_723_161_253));
+        assert_eq!(ns(b"9999999999999999999 {}"), Some(i64::MAX));
+        for not_ns in
+            [&b"172316125 {}"[..], b"17231612539370857680 {}", b"172316125/ {}", b"17231612:3 {}"]
+        {
+            assert_eq!(ns(not_ns), None, "{}", String::from_utf8_lossy(not_ns));
+        }
     }
 
     #[test]

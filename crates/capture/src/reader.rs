@@ -99,27 +99,17 @@ impl Source {
         }
     }
 
-    /// Reads the next line into `buf`; at end of input `ready` stays false.
-    fn advance(&mut self, max_line: usize) -> io::Result<()> {
+    /// Reads the next line into `buf`; at end of input `ready` stays false. With `timed`, the
+    /// line's receive time is read now (the merge of several files orders by it); otherwise it
+    /// is read when the line is handed out.
+    fn advance(&mut self, max_line: usize, timed: bool) -> io::Result<()> {
         self.ready = false;
         match read_line_bounded(self.reader.as_mut(), &mut self.buf, max_line) {
             Ok(true) => {
                 self.ready = true;
                 self.line_no += 1;
-                let ts = match classify(&self.buf) {
-                    LineFormat::Collector { recv_ns, .. }
-                    | LineFormat::Cryptofeed { recv_ns, .. }
-                    | LineFormat::CryptofeedBytes { recv_ns, .. }
-                    | LineFormat::CryptofeedRest { recv_ns, .. }
-                    | LineFormat::Recorder { recv_ns, .. } => Some(recv_ns),
-                    LineFormat::Tardis { recv_ns, .. } => {
-                        self.seen_tardis = true;
-                        Some(recv_ns)
-                    }
-                    _ => None,
-                };
-                if let Some(ts) = ts {
-                    self.last_ns = ts;
+                if timed {
+                    note_time(&classify(&self.buf), &mut self.last_ns, &mut self.seen_tardis);
                 }
                 Ok(())
             }
@@ -142,6 +132,23 @@ impl Source {
     }
 }
 
+/// Takes a line's receive time, if it carries one, as its file's latest (a line without one
+/// keeps the time of the line before it), and notes a tardis line.
+fn note_time(format: &LineFormat<'_>, last_ns: &mut i64, seen_tardis: &mut bool) {
+    match *format {
+        LineFormat::Collector { recv_ns, .. }
+        | LineFormat::Cryptofeed { recv_ns, .. }
+        | LineFormat::CryptofeedBytes { recv_ns, .. }
+        | LineFormat::CryptofeedRest { recv_ns, .. }
+        | LineFormat::Recorder { recv_ns, .. } => *last_ns = recv_ns,
+        LineFormat::Tardis { recv_ns, .. } => {
+            *seen_tardis = true;
+            *last_ns = recv_ns;
+        }
+        _ => {}
+    }
+}
+
 /// Reads one line into `buf` (without `\n`), keeping at most `max` bytes of it; returns false at
 /// end of input.
 fn read_line_bounded(reader: &mut dyn BufRead, buf: &mut Vec<u8>, max: usize) -> io::Result<bool> {
@@ -158,7 +165,7 @@ fn read_line_bounded(reader: &mut dyn BufRead, buf: &mut Vec<u8>, max: usize) ->
         }
         any = true;
         let room = max.saturating_sub(buf.len());
-        match available.iter().position(|&b| b == b'\n') {
+        match memchr::memchr(b'\n', available) {
             Some(i) => {
                 buf.extend_from_slice(&available[..i.min(room)]);
                 reader.consume(i + 1);
@@ -234,7 +241,7 @@ impl CaptureReader {
                 source,
             })?;
             let mut source = Source::new(reader, gzip);
-            source.advance(max_line).map_err(|e| CaptureError::Read {
+            source.advance(max_line, true).map_err(|e| CaptureError::Read {
                 file,
                 line: 0,
                 source: e,
@@ -250,9 +257,11 @@ impl CaptureReader {
     /// [`CaptureError::Read`] when a file fails to read (a truncated gzip tail is not an error).
     #[allow(clippy::should_implement_trait)] // A lending iterator: records borrow the reader.
     pub fn next(&mut self) -> Result<Option<Record<'_>>, CaptureError> {
+        // One file needs no merge order: its line is classified once, when handed out.
+        let timed = self.sources.len() > 1;
         if let Some(i) = self.yielded.take() {
             let source = &mut self.sources[i];
-            source.advance(self.max_line).map_err(|e| CaptureError::Read {
+            source.advance(self.max_line, timed).map_err(|e| CaptureError::Read {
                 file: i,
                 line: source.line_no,
                 source: e,
@@ -266,7 +275,9 @@ impl CaptureReader {
         };
         self.yielded = Some(i);
         let source = &mut self.sources[i];
-        let kind = match classify(&source.buf) {
+        let format = classify(&source.buf);
+        note_time(&format, &mut source.last_ns, &mut source.seen_tardis);
+        let kind = match format {
             LineFormat::Json { payload }
             | LineFormat::Collector { payload, .. }
             | LineFormat::Tardis { payload, .. }

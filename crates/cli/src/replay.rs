@@ -98,8 +98,11 @@ fn replay(args: &ReplayArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
     // rejects the decoded frame if it is over its own cap.
     let max_line = config.limits.max_frame_bytes.saturating_mul(2).saturating_add(64 << 10);
     let mut engine = Engine::new(config);
-    // Drained after every input line, which publishes at most a few views: never full.
-    let views = engine.subscribe(1 << 16, SlowConsumer::DropNewest);
+    // Drained after every input line, which publishes at most a few views: never full. With
+    // `--emit none` nothing reads the views, so there is no channel to send them down (the
+    // engine still builds and counts every view it publishes).
+    let views =
+        (args.emit != Emit::None).then(|| engine.subscribe(1 << 16, SlowConsumer::DropNewest));
     let mut reader =
         CaptureReader::open(&args.files, max_line).context("cannot read the capture")?;
     let several_files = args.files.len() > 1;
@@ -109,11 +112,8 @@ fn replay(args: &ReplayArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
     while let Some(record) = reader.next()? {
         lines += 1;
         depthbook_capture::feed(&mut engine, &record);
-        for update in views.try_iter() {
+        for update in views.iter().flat_map(|views| views.try_iter()) {
             let Update::Book(view) = update else { continue };
-            if args.emit == Emit::None {
-                continue;
-            }
             text.clear();
             let file = several_files.then_some(record.file);
             let at = json::Position::Line { line: record.line, file };

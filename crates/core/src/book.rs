@@ -194,10 +194,17 @@ impl Book {
         self.side(side).best()
     }
 
-    /// Whether the best bid is at or above the best ask.
+    /// Whether the best bid is at or above the best ask. Compares the ladders' keys, without
+    /// building either level.
+    #[inline]
     pub fn is_crossed(&self) -> bool {
-        match (self.bids.best(), self.asks.best()) {
-            (Some(b), Some(a)) => b.price >= a.price,
+        match (self.bids.best_price_key(), self.asks.best_price_key()) {
+            (Some((bid, bid_scale)), Some((ask, ask_scale))) if bid_scale == ask_scale => {
+                bid >= ask
+            }
+            (Some(_), Some(_)) => {
+                self.bids.best().map(|l| l.price) >= self.asks.best().map(|l| l.price)
+            }
             _ => false,
         }
     }
@@ -389,5 +396,18 @@ mod tests {
         assert!(!book.is_crossed());
         book.set(Side::Bid, px(11), one, LevelText::default()).unwrap();
         assert!(book.is_crossed());
+        // Sides at different scales: the bids count tenths once 10.5 arrives, the asks units.
+        let mut book = Book::new(10);
+        let tenths = |t| Price::new(t, 1).unwrap();
+        book.set(Side::Bid, tenths(105), one, LevelText::default()).unwrap();
+        book.set(Side::Ask, px(12), one, LevelText::default()).unwrap();
+        assert!(!book.is_crossed());
+        book.set(Side::Bid, px(11), one, LevelText::default()).unwrap();
+        assert!(!book.is_crossed());
+        book.set(Side::Ask, px(11), one, LevelText::default()).unwrap();
+        assert!(book.is_crossed(), "11 (tenths) against 11 (units)");
+        book.set(Side::Ask, px(11), Qty::ZERO, LevelText::default()).unwrap();
+        book.set(Side::Bid, tenths(125), one, LevelText::default()).unwrap();
+        assert!(book.is_crossed(), "12.5 against 12");
     }
 }

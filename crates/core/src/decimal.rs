@@ -574,38 +574,28 @@ fn parse_decimal(text: &[u8]) -> Result<Parsed, NumberError> {
 /// `[1-9][0-9]{0,7}` or `0`, then optionally `.` and 1 to 8 digits: the value, normalized as
 /// [`parse_general`] normalizes it; `None` for any other text (valid or not).
 ///
-/// Each side's digits are right-aligned in a `u64` padded with `'0'`, checked and converted
-/// with SWAR arithmetic (three multiply-adds for eight digits). Trailing zeros are found as the
-/// chunk's high zero bytes and shifted out before conversion, so the result needs no division.
+/// Each side's digits are right-aligned in a `u64` padded with `'0'` (see [`digit_lanes`]),
+/// checked and converted with SWAR arithmetic (three multiply-adds for eight digits). Trailing
+/// zeros are found as the chunk's high zero bytes and shifted out before conversion, so the
+/// result needs no division. A text of eight bytes or more is read with two word loads (its
+/// first and its last eight bytes), a shorter one byte by byte.
 #[inline(always)]
 fn parse_plain(text: &[u8]) -> Option<Parsed> {
-    if text.is_empty() || text.len() > 17 {
-        return None;
-    }
-    let (int, frac) = match text.iter().position(|&b| b == b'.') {
-        Some(dot) => (&text[..dot], &text[dot + 1..]),
-        None => (text, &text[text.len()..]),
-    };
-    let has_point = int.len() < text.len();
-    if int.is_empty() || int.len() > 8 || frac.len() > 8 || (has_point && frac.is_empty()) {
-        return None;
-    }
-    if int.len() > 1 && int[0] == b'0' {
-        return None;
-    }
-    let int_lanes = digit_lanes(int)?;
-    let frac_lanes = if frac.is_empty() { 0 } else { digit_lanes(frac)? };
-    let text_spelling = NumText::plain(frac.len() as u8);
+    let split = if text.len() >= 8 { split_wide(text)? } else { split_narrow(text)? };
+    let (int_lanes, frac_lanes, frac_len) = split;
+    let text_spelling = NumText::plain(frac_len as u8);
     // Trailing zeros are the high zero bytes of the right-aligned lanes.
     let trailing = |lanes: u64, len: usize| ((lanes.leading_zeros() / 8) as usize).min(len);
     let (digits, exp) = if frac_lanes != 0 {
-        let zeros = trailing(frac_lanes, frac.len());
-        let significant = frac.len() - zeros;
+        let zeros = trailing(frac_lanes, frac_len);
+        let significant = frac_len - zeros;
         let frac_value = lanes_value(frac_lanes << (8 * zeros));
         let int_value = lanes_value(int_lanes);
         (int_value * POW10[significant] as u64 + frac_value, -(significant as i32))
     } else if int_lanes != 0 {
-        let zeros = trailing(int_lanes, int.len());
+        // Without a fraction the integer part is the whole text (or its fraction is zeros).
+        let int_len = 8 - (int_lanes.trailing_zeros() / 8) as usize;
+        let zeros = trailing(int_lanes, int_len);
         (lanes_value(int_lanes << (8 * zeros)), zeros as i32)
     } else {
         (0, 0)
@@ -614,16 +604,100 @@ fn parse_plain(text: &[u8]) -> Option<Parsed> {
     Some(Parsed { digits: digits as i64, exp, text: text_spelling })
 }
 
+/// The digit lanes of a plain number's integer and fractional parts (see [`digit_lanes`]) and
+/// the fraction's length; `None` unless the shape is `[1-9][0-9]{0,7}|0` then optionally `.`
+/// and 1 to 8 digits. Byte by byte: for texts shorter than eight bytes.
+#[inline(always)]
+fn split_narrow(text: &[u8]) -> Option<(u64, u64, usize)> {
+    if text.is_empty() {
+        return None;
+    }
+    let (int, frac) = match text.iter().position(|&b| b == b'.') {
+        Some(dot) => (&text[..dot], &text[dot + 1..]),
+        None => (text, &text[text.len()..]),
+    };
+    let has_point = int.len() < text.len();
+    if int.is_empty() || (has_point && frac.is_empty()) || (int.len() > 1 && int[0] == b'0') {
+        return None;
+    }
+    let int_lanes = digit_lanes(int)?;
+    let frac_lanes = if frac.is_empty() { 0 } else { digit_lanes(frac)? };
+    Some((int_lanes, frac_lanes, frac.len()))
+}
+
+/// As [`split_narrow`], for texts of 8 to 17 bytes: the point is found among the first nine
+/// bytes with one word compare, the integer digits are the first word shifted up to the point,
+/// the fraction's digits the last word with the bytes before the point masked to `'0'`.
+#[inline(always)]
+fn split_wide(text: &[u8]) -> Option<(u64, u64, usize)> {
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    let len = text.len();
+    if len > 17 {
+        return None;
+    }
+    let head = load_word(text, 0)?;
+    let dots = zero_bytes(head ^ (ONES * u64::from(b'.')));
+    let dot = if dots != 0 {
+        (dots.trailing_zeros() / 8) as usize
+    } else if text.get(8) == Some(&b'.') {
+        8
+    } else if len == 8 {
+        // Eight bytes without a point: an integer of eight digits.
+        return Some((check_lanes(head)?, 0, 0)).filter(|_| text[0] != b'0');
+    } else {
+        return None;
+    };
+    let frac_len = len - dot - 1;
+    if dot == 0 || frac_len == 0 || frac_len > 8 || (dot > 1 && text[0] == b'0') {
+        return None;
+    }
+    // The first `dot` bytes, moved to the top of the word, `'0'` below them (a shift by 64 is
+    // not a shift, hence the checked forms for `dot == 8`).
+    let int_raw = head.checked_shl(8 * (8 - dot) as u32).unwrap_or(head)
+        | ZEROS.checked_shr(8 * dot as u32).unwrap_or(0);
+    // The last eight bytes end with the fraction's digits; the bytes before them become `'0'`.
+    let keep = u64::MAX << (8 * (8 - frac_len));
+    let frac_raw = (load_word(text, len - 8)? & keep) | (ZEROS & !keep);
+    Some((check_lanes(int_raw)?, check_lanes(frac_raw)?, frac_len))
+}
+
+/// Eight bytes of `bytes` from `at`, little-endian (one load).
+#[inline(always)]
+fn load_word(bytes: &[u8], at: usize) -> Option<u64> {
+    let word: [u8; 8] = bytes.get(at..at.checked_add(8)?)?.try_into().ok()?;
+    Some(u64::from_le_bytes(word))
+}
+
+/// `0x01` in every byte.
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// The high bit of each byte of `word` that is zero, exact up to the first zero byte (a byte
+/// above it may be flagged by the borrow): the lowest flag is the first zero byte.
+#[inline(always)]
+fn zero_bytes(word: u64) -> u64 {
+    word.wrapping_sub(ONES) & !word & 0x8080_8080_8080_8080
+}
+
 /// Up to eight ASCII digits, right-aligned in a little-endian `u64` padded with `'0'`, minus
 /// `'0'` in every byte (so each byte holds its digit's value and the padding is zero); `None`
 /// if any byte is not a digit.
 #[inline]
 fn digit_lanes(digits: &[u8]) -> Option<u64> {
+    if digits.len() > 8 {
+        return None;
+    }
     // Shifting each byte in leaves the last digit lowest; one byte swap right-aligns them
     // first-digit-lowest. (A shift loop, not a copy into a buffer: a copy of variable length
     // is a call to memmove.)
     let reversed = digits.iter().fold(0x3030_3030_3030_3030u64, |v, &b| (v << 8) | u64::from(b));
-    let lanes = reversed.swap_bytes().wrapping_sub(0x3030_3030_3030_3030);
+    check_lanes(reversed.swap_bytes())
+}
+
+/// Eight ASCII bytes (digits right-aligned, `'0'` padding below them) minus `'0'` in every
+/// byte; `None` if any byte is not a digit.
+#[inline(always)]
+fn check_lanes(ascii: u64) -> Option<u64> {
+    let lanes = ascii.wrapping_sub(0x3030_3030_3030_3030);
     // A byte below '0' wraps to >= 0x80; a byte above '9' reaches >= 0x80 once 0x76 is added.
     // A valid byte (0..=9) does neither and carries into no neighbour, so any flag is an
     // invalid byte of its own (a neighbour's borrow or carry only ever follows one).
@@ -817,6 +891,59 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Both halves of the plain parser (byte by byte below eight bytes, word loads from eight
+    /// on) against the general parser, on number-like texts of every length up to 20: digits
+    /// (zeros often), points, signs, exponent letters and a stray byte now and then.
+    #[test]
+    fn the_plain_parser_agrees_with_the_general_one_at_every_length() {
+        use proptest::prelude::*;
+        let byte = prop_oneof![
+            6 => Just(b'0'),
+            10 => b'1'..=b'9',
+            3 => Just(b'.'),
+            1 => prop::sample::select(b"-+eE :/\"a".to_vec()),
+        ];
+        // Digits, a point and digits: the shapes that reach the word loads' every branch.
+        let shaped = (0usize..=10, 0usize..=10, any::<bool>(), any::<u64>()).prop_map(
+            |(int, frac, point, seed)| {
+                let mut text = Vec::new();
+                let mut x = seed | 1;
+                for i in 0..int + frac {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    if i == int && point {
+                        text.push(b'.');
+                    }
+                    text.push(b'0' + (x % 10) as u8);
+                }
+                text
+            },
+        );
+        let text = prop_oneof![prop::collection::vec(byte, 0..=20), shaped];
+        proptest!(ProptestConfig::with_cases(20_000), |(text in text)| {
+            let general = parse_general(&text).ok().map(|g| (g.digits, g.exp, g.text));
+            match parse_plain(&text) {
+                Some(f) => prop_assert_eq!(Some((f.digits, f.exp, f.text)), general),
+                // Declining is always allowed; it must not be the common shapes' fate.
+                None => prop_assert!(
+                    general.is_none() || !is_plain_shape(&text),
+                    "{:?} declined", String::from_utf8_lossy(&text)
+                ),
+            }
+        });
+    }
+
+    /// `[1-9][0-9]{0,7}|0`, then optionally `.` and 1 to 8 digits.
+    fn is_plain_shape(text: &[u8]) -> bool {
+        let (int, frac) = match text.iter().position(|&b| b == b'.') {
+            Some(dot) => (&text[..dot], Some(&text[dot + 1..])),
+            None => (text, None),
+        };
+        let digits = |d: &[u8]| (1..=8).contains(&d.len()) && d.iter().all(u8::is_ascii_digit);
+        digits(int) && (int.len() == 1 || int[0] != b'0') && frac.is_none_or(digits)
     }
 
     #[test]

@@ -548,6 +548,19 @@ impl Ladder {
         }
     }
 
+    /// The best level's price as a count of 10^-scale, and that scale (the ladder's): what
+    /// [`Ladder::best`] would build its price from.
+    #[inline]
+    pub fn best_price_key(&self) -> Option<(i64, u8)> {
+        let rank =
+            if self.n_window > 0 { self.base + self.top as i64 } else { self.deep.back()?.rank };
+        let key = match self.side {
+            Side::Bid => rank,
+            Side::Ask => -rank,
+        };
+        Some((key, self.scale))
+    }
+
     /// The `n`-th best level (0 is the best). O(n).
     pub fn nth_best(&self, n: usize) -> Option<Level> {
         self.iter().nth(n)

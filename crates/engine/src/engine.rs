@@ -825,15 +825,17 @@ impl Books {
     fn publish_view(&mut self, id: InstrumentId, recv_ns: i64) {
         let inst = &mut self.instruments[id as usize];
         let top = |side| inst.book.best(side).map(|l| (l.price, l.qty));
+        let (bid, ask) = (top(Side::Bid), top(Side::Ask));
         let view = TopOfBook {
             instrument: id,
             seq: inst.cursor.last,
             exchange_ms: inst.last_exchange_ms,
             recv_ns,
-            bid: top(Side::Bid),
-            ask: top(Side::Ask),
+            bid,
+            ask,
             generation: inst.generation,
-            crossed: inst.book.is_crossed(),
+            // As `Book::is_crossed`, from the levels already built.
+            crossed: matches!((bid, ask), (Some((b, _)), Some((a, _))) if b >= a),
             integrity: inst.integrity,
         };
         inst.last_view = Some(view);
