@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use depthbook_capture::CaptureReader;
 use depthbook_engine::{Counters, Engine, EngineConfig, SlowConsumer, Update};
-use depthbook_net::{BookChannel, Live, LiveConfig, Market, Protocol, fetch_instruments};
+use depthbook_net::{BookChannel, Live, LiveConfig, Market, Protocol, WaitMode, fetch_instruments};
 use depthbook_venues::{InstrumentId, Venue};
 
 use crate::books::{Books, Control, SymbolReaders};
@@ -53,6 +53,8 @@ pub struct Feed {
     depth_readers: bool,
     instruments: bool,
     core: Option<usize>,
+    busy_poll: bool,
+    net_core: Option<usize>,
 }
 
 impl Feed {
@@ -117,6 +119,8 @@ impl Feed {
             depth_readers: false,
             instruments: false,
             core: None,
+            busy_poll: false,
+            net_core: None,
         }
     }
 
@@ -245,6 +249,23 @@ impl Feed {
         self
     }
 
+    /// A live feed's ingest loop spins on its input rings instead of parking when idle: no
+    /// futex between a frame's arrival and its ingest, at the cost of the core it runs on. Give
+    /// it a core of its own ([`Feed::pin_to_core`]) and keep the network thread off it
+    /// ([`Feed::pin_network_to_core`]). No effect on a replay, which never waits.
+    pub fn busy_poll(mut self) -> Self {
+        self.busy_poll = true;
+        self
+    }
+
+    /// Pin a live feed's network thread (its WebSocket and REST tasks) to CPU core `core`, as
+    /// [`Feed::pin_to_core`] pins the ingest thread ([`Feed::start`] fails with
+    /// [`Error::NoSuchCore`] if there is no such core). No effect on a replay.
+    pub fn pin_network_to_core(mut self, core: usize) -> Self {
+        self.net_core = Some(core);
+        self
+    }
+
     /// The stream of views and state changes ([`Books::updates`]): its capacity, and what
     /// happens to views when the consumer falls behind (default: 4096, drop the newest). State
     /// changes are never dropped (see [`SlowConsumer`]). The readers are not affected by
@@ -307,14 +328,15 @@ impl Feed {
             return Err(Error::NoSymbols);
         }
         let control = Arc::new(Control::default());
-        let core = match self.core {
-            None => None,
-            Some(index) => Some(
-                core_affinity::get_core_ids()
-                    .and_then(|ids| ids.into_iter().find(|c| c.id == index))
-                    .ok_or(Error::NoSuchCore(index))?,
-            ),
+        let known = |index: usize| {
+            core_affinity::get_core_ids()
+                .and_then(|ids| ids.into_iter().find(|c| c.id == index))
+                .ok_or(Error::NoSuchCore(index))
         };
+        let core = self.core.map(known).transpose()?;
+        if let Some(index) = self.net_core {
+            known(index)?;
+        }
         match self.source.clone() {
             Source::Live { ws_url, rest_url } => {
                 let mut config = LiveConfig::new(self.venue, self.symbols.clone());
@@ -323,6 +345,10 @@ impl Feed {
                 config.channel = self.channel;
                 config.ws_url = ws_url;
                 config.rest_url = rest_url.clone();
+                config.net_core = self.net_core;
+                if self.busy_poll {
+                    config.wait = WaitMode::BusyPoll;
+                }
                 let fetch = if self.instruments {
                     Some(Protocol::of_market(self.venue, self.market)?)
                 } else {

@@ -62,17 +62,33 @@ fn a_replay_on_its_own_thread_ends_with_the_books_of_a_replay_on_the_callers() {
 
 #[test]
 fn a_live_feed_from_the_loopback_exchange_ends_with_the_replays_books() {
+    live_feed_ends_with_the_replays_books(|feed| feed);
+}
+
+/// The same with the loop busy-polling its input rings on a core of its own, the network
+/// thread on another.
+#[test]
+fn a_busy_polling_live_feed_ends_with_the_replays_books() {
+    let cores = core_affinity::get_core_ids().unwrap_or_default();
+    live_feed_ends_with_the_replays_books(|feed| match (cores.first(), cores.last()) {
+        (Some(a), Some(b)) if a.id != b.id => {
+            feed.busy_poll().pin_to_core(b.id).pin_network_to_core(a.id)
+        }
+        _ => feed.busy_poll(),
+    });
+}
+
+fn live_feed_ends_with_the_replays_books(setup: impl FnOnce(Feed) -> Feed) {
     let want = replayed();
     let mut config = ServeConfig::new(Venue::Okx, vec![capture()]);
     // Start once every symbol is subscribed, so that no book misses its snapshot.
     config.start_after = SYMBOLS.len() as u64;
     let server = Server::start(SocketAddr::from(([127, 0, 0, 1], 0)), config).unwrap();
     let addr = server.local_addr();
-    let books = Feed::live(Venue::Okx, SYMBOLS)
+    let feed = Feed::live(Venue::Okx, SYMBOLS)
         .endpoints(format!("ws://{addr}/ws"), Some(format!("http://{addr}")))
-        .instruments()
-        .start()
-        .unwrap();
+        .instruments();
+    let books = setup(feed).start().unwrap();
     // A deadline, not a measurement: the loopback replays the capture in well under a second.
     let deadline = Instant::now() + Duration::from_secs(60);
     let done = || {

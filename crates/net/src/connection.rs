@@ -16,6 +16,7 @@ use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 use crate::backoff::Backoff;
 use crate::counters::{NetCounters, add, bump};
+use crate::handoff::InputSender;
 use crate::input::{ConnId, Input, now_ns};
 use crate::protocol::Protocol;
 
@@ -71,7 +72,7 @@ enum End {
 /// Runs until [`Command::Shutdown`] or until the ingest loop drops its receiver.
 pub(crate) async fn run(
     config: ConnectionConfig,
-    tx: mpsc::Sender<Input>,
+    mut tx: InputSender,
     mut commands: mpsc::Receiver<Command>,
     counters: Arc<NetCounters>,
 ) {
@@ -89,7 +90,8 @@ pub(crate) async fn run(
                 if tx.send(Input::Opened { conn, url, recv_ns: now_ns() }).await.is_err() {
                     return;
                 }
-                let end = session(&config, ws, conn, &mut req, &tx, &mut commands, &counters).await;
+                let end =
+                    session(&config, ws, conn, &mut req, &mut tx, &mut commands, &counters).await;
                 bump(&counters.disconnects);
                 if let End::Reconnect(reason) = &end {
                     let closed = Input::Closed { conn, reason: reason.clone(), recv_ns: now_ns() };
@@ -224,7 +226,7 @@ async fn session(
     mut ws: Ws,
     conn: ConnId,
     req: &mut u64,
-    tx: &mpsc::Sender<Input>,
+    tx: &mut InputSender,
     commands: &mut mpsc::Receiver<Command>,
     counters: &NetCounters,
 ) -> End {

@@ -47,6 +47,9 @@ pub enum NetError {
     /// No symbol was given.
     #[error("name at least one symbol to subscribe")]
     NoSymbols,
+    /// The ingest loop has stopped taking inputs (a network task's send after shutdown).
+    #[error("the ingest loop has stopped")]
+    LoopStopped,
     /// A URL that cannot be used.
     #[error("bad URL `{url}`: {reason}")]
     BadUrl {

@@ -42,6 +42,7 @@ use tokio::sync::mpsc;
 use crate::connection::{self, Command, ConnectionConfig};
 use crate::counters::{NetCounters, NetSnapshot, bump};
 use crate::error::NetError;
+use crate::handoff::{InputSender, Inputs, WaitMode, handoff};
 use crate::input::{Input, now_ns};
 use crate::metrics::LiveMetrics;
 use crate::policy::{Action, MonoClock, PolicyConfig, ResyncPolicy};
@@ -101,6 +102,13 @@ pub struct LiveConfig {
     /// Export counters and latency histograms through the `metrics` facade (see the
     /// `metrics` module): to whichever recorder the application installed.
     pub metrics: bool,
+    /// How [`Live::step`] waits for input: parking when idle (the default), or busy-polling
+    /// (pin the thread that calls it to a core of its own).
+    pub wait: WaitMode,
+    /// Pins the network runtime's thread to this core (busy-poll mode keeps the loop's core to
+    /// itself), as far as the OS allows (a refusal is logged); `None` leaves it to the
+    /// scheduler.
+    pub net_core: Option<usize>,
 }
 
 impl LiveConfig {
@@ -128,9 +136,19 @@ impl LiveConfig {
             max_message_bytes: depthbook_venues::Limits::for_venue(venue).max_frame_bytes,
             tick: Duration::from_millis(100),
             metrics: false,
+            wait: WaitMode::Park,
+            net_core: None,
         }
     }
 }
+
+/// Inputs a connection's ring holds before its task waits for the loop (about 0.5 MiB).
+const INPUT_RING: usize = 8192;
+/// Inputs the REST task's ring holds (one body per snapshot asked for).
+const REST_RING: usize = 1024;
+/// Inputs the timer's ring holds (a tick each `tick`: a loop this far behind has bigger
+/// problems than a late tick, which waits).
+const TICK_RING: usize = 64;
 
 /// What one call of [`Live::step`] processed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,7 +180,7 @@ pub enum Step {
 
 /// The channels and runtime between the loop and its network tasks.
 struct Network {
-    inputs: mpsc::Receiver<Input>,
+    inputs: Inputs,
     conn_tx: mpsc::Sender<Command>,
     rest_tx: Option<mpsc::Sender<RestCommand>>,
     runtime: Option<Runtime>,
@@ -176,7 +194,7 @@ struct Network {
 pub struct Live {
     engine: Engine,
     statuses: Receiver<Update>,
-    inputs: mpsc::Receiver<Input>,
+    inputs: Inputs,
     conn_tx: mpsc::Sender<Command>,
     rest_tx: Option<mpsc::Sender<RestCommand>>,
     runtime: Option<Runtime>,
@@ -230,14 +248,27 @@ impl Live {
             None => None,
         };
         let tls = tls::client_config()?;
+        // Best effort, as the OS allows (the calling thread may itself be pinned elsewhere, so
+        // its own core list is no test of the id).
+        let net_core = config.net_core.map(|id| core_affinity::CoreId { id });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("depthbook-net")
+            .on_thread_start(move || {
+                if let Some(core) = net_core
+                    && !core_affinity::set_for_current(core)
+                {
+                    tracing::warn!(core = core.id, "the network thread could not be pinned");
+                }
+            })
             .enable_all()
             .build()
             .map_err(NetError::Runtime)?;
 
-        let (input_tx, inputs) = mpsc::channel(8192);
+        // One ring per producer: the connection, the REST task, the timer.
+        let (inputs, senders) = handoff(&[INPUT_RING, REST_RING, TICK_RING], config.wait);
+        let [conn_input, rest_input, tick_input]: [InputSender; 3] =
+            senders.try_into().map_err(|_| NetError::LoopStopped)?;
         let (conn_tx, conn_rx) = mpsc::channel(1024);
         let connection = ConnectionConfig {
             protocol,
@@ -251,7 +282,7 @@ impl Live {
             healthy_after: config.healthy_after,
             tls: tls.clone(),
         };
-        runtime.spawn(connection::run(connection, input_tx.clone(), conn_rx, counters.clone()));
+        runtime.spawn(connection::run(connection, conn_input, conn_rx, counters.clone()));
         let rest_tx = match rest_url {
             Some(base_url) => {
                 let client = reqwest::Client::builder()
@@ -267,18 +298,19 @@ impl Live {
                     default_retry_after: Duration::from_secs(1),
                 };
                 let (tx, rx) = mpsc::channel(1024);
-                runtime.spawn(rest::run(rest, input_tx.clone(), rx, counters.clone()));
+                runtime.spawn(rest::run(rest, rest_input, rx, counters.clone()));
                 Some(tx)
             }
             None => None,
         };
         let tick = config.tick;
+        let mut tick_input = tick_input;
         runtime.spawn(async move {
             let mut interval = tokio::time::interval(tick);
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 interval.tick().await;
-                if input_tx.send(Input::Tick { now_ns: now_ns() }).await.is_err() {
+                if tick_input.send(Input::Tick { now_ns: now_ns() }).await.is_err() {
                     return;
                 }
             }
@@ -297,10 +329,7 @@ impl Live {
     /// # Errors
     /// As [`Live::start`] for the configuration: bad symbols, too many for one connection,
     /// the venue's market or channel.
-    pub fn offline(
-        config: &LiveConfig,
-        capacity: usize,
-    ) -> Result<(Live, mpsc::Sender<Input>), NetError> {
+    pub fn offline(config: &LiveConfig, capacity: usize) -> Result<(Live, InputSender), NetError> {
         Self::offline_with_clock(config, capacity, MonoClock::new())
     }
 
@@ -313,9 +342,10 @@ impl Live {
         config: &LiveConfig,
         capacity: usize,
         clock: MonoClock,
-    ) -> Result<(Live, mpsc::Sender<Input>), NetError> {
+    ) -> Result<(Live, InputSender), NetError> {
         let (protocol, _) = checked_protocol(config)?;
-        let (input_tx, inputs) = mpsc::channel(capacity.max(1));
+        let (inputs, senders) = handoff(&[capacity], config.wait);
+        let input_tx = senders.into_iter().next().ok_or(NetError::LoopStopped)?;
         // Commands go nowhere: their receiver is dropped at once.
         let (conn_tx, _) = mpsc::channel(1);
         let counters = Arc::new(NetCounters::default());
@@ -395,7 +425,7 @@ impl Live {
     /// Waits for the next input and processes it. Returns `None` once the network side has
     /// stopped (after [`Live::shutdown`] began, or if its runtime failed).
     pub fn step(&mut self) -> Option<Step> {
-        let input = self.inputs.blocking_recv()?;
+        let input = self.inputs.recv()?;
         let step = match input {
             Input::Frame { bytes, binary: true, recv_ns, .. } if !self.protocol.binary_frames => {
                 // Counted by the connection; noted (not recorded as a frame), so a replay of

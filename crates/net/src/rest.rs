@@ -22,6 +22,7 @@ use crate::budget::WeightBudget;
 /// The longest `Retry-After` honoured (a week; Binance bans run to three days).
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
 use crate::counters::{NetCounters, bump};
+use crate::handoff::InputSender;
 use crate::input::{Input, now_ns};
 use crate::protocol::Protocol;
 
@@ -61,7 +62,7 @@ enum Outcome {
 /// Runs until [`RestCommand::Shutdown`] or until the ingest loop is gone.
 pub(crate) async fn run(
     config: RestConfig,
-    tx: mpsc::Sender<Input>,
+    mut tx: InputSender,
     mut commands: mpsc::Receiver<RestCommand>,
     counters: Arc<NetCounters>,
 ) {
@@ -95,7 +96,7 @@ pub(crate) async fn run(
         let Some(url) = protocol.rest_snapshot_url(&config.base_url, &symbol) else { continue };
         bump(&counters.rest_requests);
         // Commands wait in the channel meanwhile; the client's timeout bounds the request.
-        match fetch(&config, &url, &tx).await {
+        match fetch(&config, &url, &mut tx).await {
             Outcome::Delivered => bump(&counters.rest_ok),
             Outcome::RateLimited(wait) => {
                 bump(&counters.rest_rate_limited);
@@ -110,7 +111,7 @@ pub(crate) async fn run(
 }
 
 /// Sends one request; a body is handed to the ingest loop with its receive time.
-async fn fetch(config: &RestConfig, url: &str, tx: &mpsc::Sender<Input>) -> Outcome {
+async fn fetch(config: &RestConfig, url: &str, tx: &mut InputSender) -> Outcome {
     let response = match config.client.get(url).send().await {
         Ok(response) => response,
         Err(error) => {

@@ -27,11 +27,11 @@ fn run(step_at: usize, step: i64) -> Vec<u64> {
         LiveConfig::new(Venue::Bybit, vec!["BTCUSDT".to_owned(), "ETHUSDT".to_owned()]);
     config.book_watchdog = Some(Duration::from_secs(2));
     let (clock, hand) = MonoClock::virtual_clock();
-    let (mut live, tx) = Live::offline_with_clock(&config, 1 << 16, clock).unwrap();
+    let (mut live, mut tx) = Live::offline_with_clock(&config, 1 << 16, clock).unwrap();
     let base = 1_786_310_819_000 * MS;
     let wall = |k: usize, mono: i64| base + mono + if k >= step_at { step } else { 0 };
     let mut fired = Vec::new();
-    let feed = |input: Input, live: &mut Live, fired: &mut Vec<u64>| {
+    let mut feed = |input: Input, live: &mut Live, fired: &mut Vec<u64>| {
         tx.try_send(input).unwrap();
         live.step().unwrap();
         fired.push(live.net_counters().watchdog_fired);

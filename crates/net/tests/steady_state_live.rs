@@ -71,7 +71,7 @@ fn live_step_over_recorded_inputs_allocates_nothing_on_a_second_pass() {
         let frames = fixtures_frames(files);
         let config = LiveConfig::new(venue, symbols.iter().map(|s| (*s).to_owned()).collect());
         let (first, second) = (pass(&frames), pass(&frames));
-        let (mut live, tx) = Live::offline(&config, first.len() + second.len()).unwrap();
+        let (mut live, mut tx) = Live::offline(&config, first.len() + second.len()).unwrap();
         let views = live.engine_mut().subscribe(1 << 12, SlowConsumer::KeepLatest);
         let steps = first.len() + second.len();
         for input in first.into_iter().chain(second) {
