@@ -265,6 +265,52 @@ mod tests {
         cache.bids.reads + cache.asks.reads
     }
 
+    /// Fragments of every length, up to past a slot's size (those are rendered as walked),
+    /// through inserts, size changes, deletions and truncations: the cached checksum is always
+    /// the rendered string's.
+    #[test]
+    fn fragments_of_any_length_hash_as_rendered() {
+        use crate::decimal::NumText;
+        let mut book = Book::new(1_000);
+        let mut cache = FragmentCache::new();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let mut widest = 0;
+        for step in 0..3_000 {
+            let side = if next(2) == 0 { Side::Bid } else { Side::Ask };
+            let offset = next(40) as i64 + 1;
+            let price = match side {
+                Side::Bid => 100_000_000_000 - offset,
+                Side::Ask => 100_000_000_000 + offset,
+            };
+            let qty = if next(4) == 0 { 0 } else { next(100_000_000_000_000_000) as i64 + 1 };
+            // Long numbers, up to 30 decimals each (trailing zeros): fragments past a slot.
+            let text =
+                LevelText::new(NumText::plain(next(13) as u8), NumText::plain(next(13) as u8));
+            let price = Price::new(price, 0).unwrap();
+            book.set(side, price, Qty::from_scaled(qty, 8).unwrap(), text).unwrap();
+            if next(50) == 0 {
+                book.truncate(next(30) as usize);
+            }
+            if step % 3 == 0 {
+                cache.sync(&mut book);
+            }
+            let string = interleaved_string(&book, 25);
+            let parts: Vec<&str> = string.split(':').collect();
+            for pair in parts.chunks(2) {
+                widest = widest.max(pair.iter().map(|p| p.len()).sum::<usize>() + 1);
+            }
+            let want = crc32fast::hash(string.as_bytes()) as i32;
+            assert_eq!(interleaved_crc32(&book, 25, &mut cache), want, "step {step}: {string}");
+        }
+        assert!(widest > FragmentSlot::SIZE, "no fragment past a slot: {widest}");
+    }
+
     #[test]
     fn told_changes_below_the_best_levels_reuse_the_cache_and_nothing_else_does() {
         let mut book = Book::new(1_000);
