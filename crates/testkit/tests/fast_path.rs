@@ -160,6 +160,51 @@ fn the_fast_path_reads_every_bybit_kraken_v2_and_deribit_book_message() {
 }
 
 #[test]
+fn the_fast_path_reads_every_gateio_update_spot_and_futures() {
+    for file in
+        ["gateio/cryptofeed_GATEIO.ws.1.0.txt", "gateio/cryptofeed_GATEIO_FUTURES.ws.1.0.txt"]
+    {
+        let frames = fixtures_frames(&[file]);
+        let mut check = FastPathCheck::new(Venue::GateIo);
+        check_all(&mut check, &frames);
+        let books = count(&frames, r#"order_book_update","event":"update","result""#);
+        assert!(books > 0, "{file}");
+        assert_eq!(check.fast_decoded(), books, "{file}");
+    }
+}
+
+#[test]
+fn the_fast_path_reads_every_coinbase_l2_data_message() {
+    let file = "coinbase/coinbase_advanced_derived_from_exchange_20210417.txt.gz";
+    let frames = fixtures_frames(&[file]);
+    let mut check = FastPathCheck::new(Venue::Coinbase);
+    check_all(&mut check, &frames);
+    let books = count_starting(&frames, r#"{"channel":"l2_data""#);
+    assert!(books > 0, "{file}");
+    assert_eq!(check.fast_decoded(), books, "{file}");
+}
+
+#[test]
+fn the_fast_path_reads_every_kraken_v1_book_message() {
+    for file in
+        ["kraken/cryptofeed_KRAKEN.ws.50.0.txt", "kraken/kraken_v1_book1000_XMR-USD_extract.jsonl"]
+    {
+        let frames = fixtures_frames(&[file]);
+        let mut check = FastPathCheck::new(Venue::KrakenV1);
+        check_all(&mut check, &frames);
+        // Book messages: arrays whose channel name is `book-N`.
+        let books = frames
+            .iter()
+            .filter(|(b, url)| {
+                url.is_none() && b.starts_with(b"[") && b.windows(7).any(|w| w == br#","book-"#)
+            })
+            .count() as u64;
+        assert!(books > 0, "{file}");
+        assert_eq!(check.fast_decoded(), books, "{file}");
+    }
+}
+
+#[test]
 fn the_fast_path_reads_okx_books_as_okx_sends_them_today() {
     let frames: Vec<(Vec<u8>, Option<String>)> =
         okx_with_seq_ids().into_iter().map(|line| (line, None)).collect();
@@ -220,6 +265,14 @@ fn seeds() -> Vec<(Venue, Vec<u8>)> {
             "deribit/cryptofeed_DERIBIT.ws.1.0.txt",
             br#"{"jsonrpc":"2.0","method":"subscription","params":{"channel":"book."#,
         ),
+        (Venue::GateIo, "gateio/cryptofeed_GATEIO.ws.1.0.txt", br#"{"time":"#),
+        (Venue::KrakenV1, "kraken/cryptofeed_KRAKEN.ws.50.0.txt", b"["),
+        (
+            Venue::Coinbase,
+            "coinbase/coinbase_advanced_derived_from_exchange_20210417.txt.gz",
+            br#"{"channel":"l2_data""#,
+        ),
+        (Venue::GateIo, "gateio/cryptofeed_GATEIO_FUTURES.ws.1.0.txt", br#"{"time":"#),
     ] {
         let frames = fixtures_frames(&[file]);
         let books = frames.into_iter().filter(|(b, u)| u.is_none() && b.starts_with(head));

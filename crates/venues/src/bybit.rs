@@ -124,14 +124,13 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
     scan.lit(b"}")?;
     scan.end()?;
     // The whole frame is read: now what has effects, as `decode` does it.
-    let Some(instrument) = ctx.resolve_read(symbol, start)? else { return Some(()) };
     // As `decode`: a restarted service's `u == 1` is a snapshot, but not on `orderbook.full`.
     let kind = if !full && u == 1 { BookKind::Snapshot } else { kind };
     let seq = Seq { first: Some(seq), last: Some(u), prev: None };
     let rule = full.then_some(SeqRule::NextStrictBridged);
-    ctx.finish(
-        EventHead { exchange_ms: Some(exchange_ms), rule, ..EventHead::new(instrument, kind, seq) },
-        start,
-    );
-    Some(())
+    ctx.finish_read(symbol, start, |id| EventHead {
+        exchange_ms: Some(exchange_ms),
+        rule,
+        ..EventHead::new(id, kind, seq)
+    })
 }

@@ -277,6 +277,9 @@ fn fast_decode(venue: Venue, bytes: &[u8], ctx: &mut Ctx<'_>) -> Option<()> {
         Venue::Bybit => bybit::fast(&mut scan, ctx),
         Venue::Kraken => kraken::v2::fast(&mut scan, ctx),
         Venue::Deribit => deribit::fast(&mut scan, ctx),
+        Venue::GateIo => gateio::fast(&mut scan, ctx),
+        Venue::Coinbase => coinbase::advanced::fast(&mut scan, ctx),
+        Venue::KrakenV1 => kraken::v1::fast(&mut scan, ctx),
         _ => None,
     }
 }
@@ -338,6 +341,22 @@ impl Ctx<'_> {
             self.not_book("untracked instrument").ok()?;
         }
         Some(resolved)
+    }
+
+    /// The end of every fast path, once the whole frame is read: resolves `symbol` and
+    /// finishes the event whose levels were pushed from `start` with `head` of the instrument;
+    /// an untracked instrument makes the frame not book data ([`Ctx::resolve_read`]). `None`:
+    /// resolving failed, and the fast path declines.
+    pub(crate) fn finish_read(
+        &mut self,
+        symbol: &str,
+        start: usize,
+        head: impl FnOnce(InstrumentId) -> EventHead,
+    ) -> Option<()> {
+        if let Some(instrument) = self.resolve_read(symbol, start)? {
+            self.finish(head(instrument), start);
+        }
+        Some(())
     }
 
     /// Starts an event for `instrument`: returns where its levels begin.

@@ -102,13 +102,11 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
     scan.lit(b"}}}")?;
     scan.end()?;
     // The whole frame is read: now what has effects, as `decode` does it.
-    let Some(instrument) = ctx.resolve_read(symbol, start)? else { return Some(()) };
     let seq = Seq { first: None, last: Some(last), prev };
-    ctx.finish(
-        EventHead { exchange_ms: Some(exchange_ms), ..EventHead::new(instrument, kind, seq) },
-        start,
-    );
-    Some(())
+    ctx.finish_read(symbol, start, |id| EventHead {
+        exchange_ms: Some(exchange_ms),
+        ..EventHead::new(id, kind, seq)
+    })
 }
 
 /// A level `["new"|"change"|"delete", price, amount]` with JSON numbers, read as

@@ -7,12 +7,14 @@
 //! futures levels are `{"p": price, "s": size}` with integer sizes (contracts), so the JSON
 //! layer quotes numbers for this venue.
 
+use depthbook_core::Side;
 use simd_json::prelude::*;
 
 use crate::decoder::{Ctx, EventHead};
 use crate::error::DecodeError;
 use crate::event::{BookKind, Seq};
 use crate::json::{Json, as_int, field, opt_int_field, push_sides, str_field};
+use crate::scan::Scan;
 
 pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
     if root.get("id").is_some() && root.get("asks").is_some() {
@@ -69,4 +71,78 @@ fn gate_level<'i>(entry: Json<'_, 'i>) -> Option<(&'i str, &'i str)> {
         Some(pair) => Some((pair.get(0)?.into_string()?, pair.get(1)?.into_string()?)),
         None => Some((entry.get("p")?.into_string()?, entry.get("s")?.into_string()?)),
     }
+}
+
+/// The fast path: an `order_book_update` push exactly as Gate.io writes it. `time` (and
+/// `time_ms`, which newer pushes carry), `channel`, `event`, then `result`:
+/// - spot: `t`, `e`, `E`, `s`, `U`, `u`, `b`, `a`, levels `[price, size]` strings;
+/// - futures: `U`, `a`, `b`, `s`, `t`, `u` (keys sorted), levels `{"p": price, "s": size}`
+///   with the price a string and the size a JSON integer (contracts).
+///
+/// `None`: not that shape, for the general path to decode (nothing was resolved).
+pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
+    scan.lit(br#"{"time":"#)?;
+    scan.int()?;
+    if scan.opt_lit(br#","time_ms":"#) {
+        scan.int()?;
+    }
+    scan.lit(br#","channel":""#)?;
+    let futures = !scan.opt_lit(br#"spot."#);
+    if futures {
+        scan.lit(br#"futures."#)?;
+    }
+    scan.lit(br#"order_book_update","event":"update","result":{"#)?;
+    let start = ctx.out.levels.len();
+    let (symbol, first, last, exchange_ms) = if futures {
+        scan.lit(br#""U":"#)?;
+        let first = scan.int()?;
+        scan.lit(br#","a":"#)?;
+        scan.levels(Side::Ask, "a", &mut ctx.out.levels, futures_level)?;
+        let asks = ctx.out.levels.len() - start;
+        scan.lit(br#","b":"#)?;
+        scan.levels(Side::Bid, "b", &mut ctx.out.levels, futures_level)?;
+        // The general path pushes bids before asks.
+        ctx.out.levels[start..].rotate_left(asks);
+        scan.lit(br#","s":"#)?;
+        let symbol = scan.str()?;
+        scan.lit(br#","t":"#)?;
+        let t = scan.int()?;
+        scan.lit(br#","u":"#)?;
+        (symbol, first, scan.int()?, t)
+    } else {
+        scan.lit(br#""t":"#)?;
+        let t = scan.int()?;
+        scan.lit(br#","e":"depthUpdate","E":"#)?;
+        scan.int()?;
+        scan.lit(br#","s":"#)?;
+        let symbol = scan.str()?;
+        scan.lit(br#","U":"#)?;
+        let first = scan.int()?;
+        scan.lit(br#","u":"#)?;
+        let last = scan.int()?;
+        scan.lit(br#","b":"#)?;
+        scan.levels(Side::Bid, "b", &mut ctx.out.levels, |s| s.string_array(2))?;
+        scan.lit(br#","a":"#)?;
+        scan.levels(Side::Ask, "a", &mut ctx.out.levels, |s| s.string_array(2))?;
+        (symbol, first, last, t)
+    };
+    scan.lit(b"}}")?;
+    scan.end()?;
+    // The whole frame is read: now what has effects, as `decode` does it.
+    let seq = Seq { first: Some(first), last: Some(last), prev: None };
+    ctx.finish_read(symbol, start, |id| EventHead {
+        exchange_ms: Some(exchange_ms),
+        ..EventHead::new(id, BookKind::Delta, seq)
+    })
+}
+
+/// A futures level, `{"p":"price","s":size}`: the price string's contents and the size's
+/// number token (the general path reads it quoted).
+fn futures_level<'a>(scan: &mut Scan<'a>) -> Option<(&'a [u8], &'a [u8])> {
+    scan.lit(br#"{"p":"#)?;
+    let price = scan.number_string()?;
+    scan.lit(br#","s":"#)?;
+    let size = scan.number()?;
+    scan.lit(b"}")?;
+    Some((price, size))
 }

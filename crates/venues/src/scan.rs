@@ -71,6 +71,13 @@ impl<'a> Scan<'a> {
     #[inline]
     pub(crate) fn string(&mut self) -> Option<&'a [u8]> {
         self.lit(b"\"")?;
+        self.string_tail()
+    }
+
+    /// The rest of a string whose opening quote and first bytes were matched as a literal: up
+    /// to its closing quote, plain ASCII as [`Scan::string`] requires.
+    #[inline]
+    pub(crate) fn string_tail(&mut self) -> Option<&'a [u8]> {
         let rest = self.bytes.get(self.at..)?;
         let len = rest.iter().position(|&b| b == b'"')?;
         let text = &rest[..len];

@@ -193,16 +193,11 @@ pub(crate) fn fast(scan: &mut Scan<'_>, venue: Venue, ctx: &mut Ctx<'_>) -> Opti
     }
     scan.end()?;
     // The whole frame is read: now what has effects, as `delta` does it.
-    let Some(instrument) = ctx.resolve_read(symbol, start)? else { return Some(()) };
     let seq = Seq { first: Some(first), last: Some(last), prev };
-    ctx.finish(
-        EventHead {
-            exchange_ms: Some(exchange_ms),
-            ..EventHead::new(instrument, BookKind::Delta, seq)
-        },
-        start,
-    );
-    Some(())
+    ctx.finish_read(symbol, start, |id| EventHead {
+        exchange_ms: Some(exchange_ms),
+        ..EventHead::new(id, BookKind::Delta, seq)
+    })
 }
 
 #[cfg(test)]

@@ -6,10 +6,13 @@
 //! Book events are `{"type": "snapshot"|"update", "product_id", "updates": [{"side",
 //! "price_level", "new_quantity"}]}`.
 
+use depthbook_core::Side;
+
 use crate::decoder::{Ctx, EventHead};
 use crate::error::DecodeError;
 use crate::event::{BookKind, Seq};
-use crate::json::{Json, array_field, as_int, level, str_field};
+use crate::json::{Json, array_field, as_int, level, level_bytes, str_field};
+use crate::scan::Scan;
 
 pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
     let Some(sequence) = root.get("sequence_num") else {
@@ -45,4 +48,53 @@ pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), Decode
         return ctx.not_book("untracked instrument");
     }
     Ok(())
+}
+
+/// The fast path: an `l2_data` message exactly as Coinbase writes it (`channel`, `client_id`,
+/// `timestamp`, `sequence_num`, then one event of `type`, `product_id`, `updates`, each update
+/// `side` (`bid` or `offer`), `event_time`, `price_level`, `new_quantity`). A message of several
+/// events, or any other shape, is `None`: for the general path to decode (nothing resolved).
+pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
+    scan.lit(br#"{"channel":"l2_data","client_id":"#)?;
+    scan.string()?;
+    scan.lit(br#","timestamp":"#)?;
+    let timestamp = scan.string()?;
+    scan.lit(br#","sequence_num":"#)?;
+    let sequence = scan.int()?;
+    scan.lit(br#","events":[{"type":"#)?;
+    let kind = scan.snapshot_or(br#""update""#)?;
+    scan.lit(br#","product_id":"#)?;
+    let symbol = scan.str()?;
+    scan.lit(br#","updates":["#)?;
+    let start = ctx.out.levels.len();
+    if !scan.opt_lit(b"]") {
+        loop {
+            scan.lit(br#"{"side":""#)?;
+            let side = if scan.opt_lit(br#"bid""#) {
+                Side::Bid
+            } else {
+                scan.lit(br#"offer""#)?;
+                Side::Ask
+            };
+            scan.lit(br#","event_time":"#)?;
+            scan.string()?;
+            scan.lit(br#","price_level":"#)?;
+            let price = scan.number_string()?;
+            scan.lit(br#","new_quantity":"#)?;
+            let qty = scan.number_string()?;
+            scan.lit(b"}")?;
+            ctx.out.levels.push(level_bytes(side, price, qty, "updates").ok()?);
+            if !scan.opt_lit(b",") {
+                scan.lit(b"]")?;
+                break;
+            }
+        }
+    }
+    scan.lit(b"}]}")?;
+    scan.end()?;
+    // The whole frame is read: now what has effects, as `decode` does it.
+    ctx.out.conn_seq = Some(sequence);
+    let exchange_ms = crate::time::parse_iso8601(timestamp).map(|ns| ns.div_euclid(1_000_000));
+    let seq = Seq { first: None, last: Some(sequence), prev: None };
+    ctx.finish_read(symbol, start, |id| EventHead { exchange_ms, ..EventHead::new(id, kind, seq) })
 }

@@ -7,6 +7,7 @@ use crate::decoder::{Ctx, EventHead};
 use crate::error::DecodeError;
 use crate::event::{BookKind, Checksum, Seq};
 use crate::json::{Json, push_pair_levels, str_field};
+use crate::scan::Scan;
 
 pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
     let Some(message) = root.as_array() else {
@@ -83,4 +84,75 @@ fn event(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
         }
     }
     ctx.not_book("event")
+}
+
+/// The fast path: a book message exactly as Kraken v1 writes it, `[channelID, {...}, ({...},)
+/// "book-N", "pair"]`, each object of `as`/`bs` (a snapshot) or `a`/`b` levels
+/// `["price","volume","timestamp"]` (an update's may add `"r"`), and `c`, the checksum, in the
+/// last. Anything else is `None`: for the general path to decode (nothing was resolved).
+pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
+    scan.lit(b"[")?;
+    scan.int()?;
+    let start = ctx.out.levels.len();
+    let (mut kind, mut checksum) = (BookKind::Delta, None);
+    while scan.opt_lit(b",{") {
+        loop {
+            let (side, field, snapshot) = if scan.opt_lit(br#""as":"#) {
+                (Side::Ask, "as", true)
+            } else if scan.opt_lit(br#""bs":"#) {
+                (Side::Bid, "bs", true)
+            } else if scan.opt_lit(br#""a":"#) {
+                (Side::Ask, "a", false)
+            } else if scan.opt_lit(br#""b":"#) {
+                (Side::Bid, "b", false)
+            } else {
+                scan.lit(br#""c":"#)?;
+                let text = scan.string()?;
+                checksum = Some(Checksum::Unsigned(std::str::from_utf8(text).ok()?.parse().ok()?));
+                if !scan.opt_lit(b",") {
+                    break;
+                }
+                continue;
+            };
+            if snapshot {
+                kind = BookKind::Snapshot;
+            }
+            scan.levels(side, field, &mut ctx.out.levels, level)?;
+            if !scan.opt_lit(b",") {
+                break;
+            }
+        }
+        scan.lit(b"}")?;
+    }
+    scan.lit(br#","book"#)?;
+    let channel_rest = scan.string_tail()?;
+    scan.lit(b",")?;
+    let pair = scan.str()?;
+    scan.lit(b"]")?;
+    scan.end()?;
+    // The whole frame is read: now what has effects, as `decode` does it.
+    let depth = channel_rest
+        .strip_prefix(b"-")
+        .and_then(|d| std::str::from_utf8(d).ok())
+        .and_then(|d| d.parse().ok());
+    ctx.finish_read(pair, start, |id| EventHead {
+        checksum,
+        depth,
+        ..EventHead::new(id, kind, Seq::default())
+    })
+}
+
+/// A level, `["price","volume","timestamp"]` or with a fourth string (`"r"`, republished).
+fn level<'a>(scan: &mut Scan<'a>) -> Option<(&'a [u8], &'a [u8])> {
+    scan.lit(b"[")?;
+    let price = scan.number_string()?;
+    scan.lit(b",")?;
+    let volume = scan.number_string()?;
+    scan.lit(b",")?;
+    scan.string()?;
+    if scan.opt_lit(b",") {
+        scan.string()?;
+    }
+    scan.lit(b"]")?;
+    Some((price, volume))
 }

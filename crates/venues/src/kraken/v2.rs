@@ -123,9 +123,10 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
     scan.lit(b"}]}")?;
     scan.end()?;
     // The whole frame is read: now what has effects, as `book` does it.
-    let Some(instrument) = ctx.resolve_read(symbol, start)? else { return Some(()) };
-    ctx.finish(EventHead { checksum, ..EventHead::new(instrument, kind, Seq::default()) }, start);
-    Some(())
+    ctx.finish_read(symbol, start, |id| EventHead {
+        checksum,
+        ..EventHead::new(id, kind, Seq::default())
+    })
 }
 
 /// A level as `{"price": n, "qty": n}` JSON numbers: their text.

@@ -107,16 +107,11 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
     scan.end()?;
     // The whole frame is read: now what has effects, as `decode` does it. The general path
     // pushes bids before asks whatever their order in the frame.
-    let Some(instrument) = ctx.resolve_read(symbol, start)? else { return Some(()) };
     ctx.out.levels[start..].rotate_left(asks);
     let seq = Seq { first: None, last: Some(last), prev: Some(prev) };
-    ctx.finish(
-        EventHead {
-            checksum,
-            exchange_ms: Some(exchange_ms),
-            ..EventHead::new(instrument, kind, seq)
-        },
-        start,
-    );
-    Some(())
+    ctx.finish_read(symbol, start, |id| EventHead {
+        checksum,
+        exchange_ms: Some(exchange_ms),
+        ..EventHead::new(id, kind, seq)
+    })
 }
