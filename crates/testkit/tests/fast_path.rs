@@ -205,6 +205,50 @@ fn the_fast_path_reads_every_kraken_v1_book_message() {
 }
 
 #[test]
+fn the_fast_path_reads_every_htx_book_push() {
+    use std::io::Read;
+    let file = "htx/cryptofeed_HUOBI.ws.44.0.txt.gz";
+    let frames = fixtures_frames(&[file]);
+    let mut check = FastPathCheck::new(Venue::Htx);
+    check_all(&mut check, &frames);
+    // Frames arrive gzip-compressed: a book push is one whose `ch` names a book channel.
+    let books = frames
+        .iter()
+        .filter(|(bytes, url)| {
+            let mut text = Vec::new();
+            let inflated = flate2::read::GzDecoder::new(&bytes[..]).read_to_end(&mut text);
+            let book_channel = |name: &[u8]| text.windows(name.len()).any(|w| w == name);
+            url.is_none()
+                && inflated.is_ok()
+                && text.starts_with(br#"{"ch":"market."#)
+                && (book_channel(b".depth.") || book_channel(b".mbp."))
+        })
+        .count() as u64;
+    assert!(books > 0, "{file}");
+    assert_eq!(check.fast_decoded(), books, "{file}");
+}
+
+/// HTX's incremental `mbp` pushes as its docs show them (the capture holds `depth` pushes
+/// only): both sides, one side, none. The answer to a `req` goes the general way, and so does
+/// the docs' own size with 20 significant digits (which neither path can hold exactly: the
+/// same error both ways).
+#[test]
+fn the_fast_path_reads_htx_mbp_pushes_as_documented() {
+    let mut check = FastPathCheck::new(Venue::Htx);
+    let frames: [&[u8]; 5] = [
+        br#"{"ch":"market.btcusdt.mbp.5","ts":1573199608679,"tick":{"seqNum":100020146795,"prevSeqNum":100020146794,"bids":[[645.14,1.5],[645.13,0]],"asks":[[645.2,26.755973959]]}}"#,
+        br#"{"ch":"market.btcusdt.mbp.5","ts":1573199608679,"tick":{"seqNum":100020146795,"prevSeqNum":100020146794,"asks":[[645.140000000000000000,26.755973959140651643]]}}"#,
+        br#"{"ch":"market.btcusdt.mbp.5","ts":1573199608680,"tick":{"seqNum":100020146796,"prevSeqNum":100020146795,"asks":[[645.2,0]]}}"#,
+        br#"{"ch":"market.btcusdt.mbp.5","ts":1573199608681,"tick":{"seqNum":100020146797,"prevSeqNum":100020146796}}"#,
+        br#"{"id":"1","rep":"market.btcusdt.mbp.5","status":"ok","data":{"seqNum":100020146794,"bids":[[645.14,1.5]],"asks":[[645.2,2]]}}"#,
+    ];
+    for frame in frames {
+        check.frame(&Frame::stream(frame)).unwrap();
+    }
+    assert_eq!(check.fast_decoded(), 3);
+}
+
+#[test]
 fn the_fast_path_reads_okx_books_as_okx_sends_them_today() {
     let frames: Vec<(Vec<u8>, Option<String>)> =
         okx_with_seq_ids().into_iter().map(|line| (line, None)).collect();

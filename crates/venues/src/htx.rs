@@ -14,6 +14,7 @@ use crate::decoder::{Ctx, EventHead};
 use crate::error::DecodeError;
 use crate::event::{BookKind, Seq};
 use crate::json::{Json, field, opt_array_field, opt_int_field, push_pair_levels, topic_part};
+use crate::scan::Scan;
 
 pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
     if root.get("ping").is_some() {
@@ -66,4 +67,65 @@ fn book(
     };
     ctx.finish(EventHead { exchange_ms, ..EventHead::new(instrument, kind, seq) }, start);
     Ok(())
+}
+
+/// The fast path, over the inflated text: a push exactly as HTX writes it, `ch`, `ts`, then
+/// `tick` of `seqNum`, `prevSeqNum` and the sides that changed (`mbp`), or of `bids`, `asks`,
+/// `version`, `ts` (`depth`), levels `[price, size]` as JSON numbers. Anything else (the answer
+/// to a `req` included) is `None`: for the general path to decode (nothing was resolved).
+pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
+    scan.lit(br#"{"ch":"#)?;
+    let topic = scan.str()?;
+    let kind = match topic_part(topic, "market.", 1)? {
+        "mbp" => BookKind::Delta,
+        "depth" => BookKind::Snapshot,
+        _ => return None,
+    };
+    let symbol = topic_part(topic, "market.", 0)?;
+    scan.lit(br#","ts":"#)?;
+    let exchange_ms = scan.int()?;
+    scan.lit(br#","tick":{"#)?;
+    let start = ctx.out.levels.len();
+    let seq = if kind == BookKind::Delta {
+        scan.lit(br#""seqNum":"#)?;
+        let last = scan.int()?;
+        scan.lit(br#","prevSeqNum":"#)?;
+        let prev = scan.int()?;
+        // An incremental message leaves out a side that did not change.
+        for (key, side, field) in
+            [(&br#","bids":"#[..], Side::Bid, "bids"), (br#","asks":"#, Side::Ask, "asks")]
+        {
+            if scan.opt_lit(key) {
+                scan.levels(side, field, &mut ctx.out.levels, level)?;
+            }
+        }
+        Seq { first: None, last: Some(last), prev: Some(prev) }
+    } else {
+        scan.lit(br#""bids":"#)?;
+        scan.levels(Side::Bid, "bids", &mut ctx.out.levels, level)?;
+        scan.lit(br#","asks":"#)?;
+        scan.levels(Side::Ask, "asks", &mut ctx.out.levels, level)?;
+        scan.lit(br#","version":"#)?;
+        let version = scan.int()?;
+        scan.lit(br#","ts":"#)?;
+        scan.int()?;
+        Seq { first: None, last: Some(version), prev: None }
+    };
+    scan.lit(b"}}")?;
+    scan.end()?;
+    // The whole frame is read: now what has effects, as `decode` does it.
+    ctx.finish_read(symbol, start, |id| EventHead {
+        exchange_ms: Some(exchange_ms),
+        ..EventHead::new(id, kind, seq)
+    })
+}
+
+/// A level, `[price, size]` as JSON numbers (the general path reads them quoted).
+fn level<'a>(scan: &mut Scan<'a>) -> Option<(&'a [u8], &'a [u8])> {
+    scan.lit(b"[")?;
+    let price = scan.number()?;
+    scan.lit(b",")?;
+    let size = scan.number()?;
+    scan.lit(b"]")?;
+    Some((price, size))
 }
