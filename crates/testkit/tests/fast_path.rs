@@ -249,6 +249,32 @@ fn the_fast_path_reads_htx_mbp_pushes_as_documented() {
 }
 
 #[test]
+fn the_fast_path_reads_every_bitfinex_aggregated_book_message() {
+    let file = "bitfinex/cryptofeed_BITFINEX.ws.11.0.txt";
+    let frames = fixtures_frames(&[file]);
+    let mut check = FastPathCheck::new(Venue::Bitfinex);
+    check_all(&mut check, &frames);
+    // Book channels' ids, from their `subscribed` events; their data frames are the levels
+    // (not `hb` or `cs`).
+    let books: Vec<String> = frames
+        .iter()
+        .filter_map(|(bytes, _)| {
+            let text = std::str::from_utf8(bytes).ok()?;
+            let at = text.find(r#""channel":"book""#).and(text.find(r#""chanId":"#))?;
+            let id: String = text[at + 9..].chars().take_while(char::is_ascii_digit).collect();
+            (text.contains(r#""event":"subscribed""#) && !text.contains(r#""prec":"R0""#))
+                .then(|| format!("[{id},["))
+        })
+        .collect();
+    let messages = frames
+        .iter()
+        .filter(|(b, url)| url.is_none() && books.iter().any(|h| b.starts_with(h.as_bytes())))
+        .count() as u64;
+    assert!(messages > 0, "{file}");
+    assert_eq!(check.fast_decoded(), messages, "{file}");
+}
+
+#[test]
 fn the_fast_path_reads_okx_books_as_okx_sends_them_today() {
     let frames: Vec<(Vec<u8>, Option<String>)> =
         okx_with_seq_ids().into_iter().map(|line| (line, None)).collect();

@@ -22,6 +22,7 @@ use crate::decoder::{Ctx, EventHead};
 use crate::error::DecodeError;
 use crate::event::{BookKind, Checksum, LevelUpdate, Seq};
 use crate::json::{Json, as_int, str_field};
+use crate::scan::Scan;
 
 /// The conf flag that appends a sequence number to every array frame.
 const SEQ_ALL: i64 = 65_536;
@@ -89,6 +90,11 @@ fn book_row(entry: Json<'_, '_>, raw: bool) -> Result<LevelUpdate, DecodeError> 
     let (Some(first), Some(second), Some(amount)) = (text(0), text(1), text(2)) else {
         return Err(DecodeError::WrongType("level"));
     };
+    row(first, second, amount, raw)
+}
+
+/// A book row from its three numbers' text.
+fn row(first: &str, second: &str, amount: &str, raw: bool) -> Result<LevelUpdate, DecodeError> {
     let (qty, negative, qty_text) =
         Qty::parse_signed(amount).map_err(|e| DecodeError::number("amount", e))?;
     let side = if negative { Side::Ask } else { Side::Bid };
@@ -188,4 +194,59 @@ fn event(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
         _ => {}
     }
     ctx.not_book("event")
+}
+
+/// The fast path: an aggregated book's update `[chanId, [price, count, amount]]` or snapshot
+/// `[chanId, [[price, count, amount], ...]]`, with the connection's sequence number after it
+/// where the server sends one, on a channel the connection's `subscribed` event named. Raw
+/// books, checksums, heartbeats, other channels and any other shape are `None`: for the
+/// general path to decode (nothing is changed before the whole frame is read).
+pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
+    scan.lit(b"[")?;
+    let chan_id = scan.int()?;
+    let Some(Channel::Book(instrument)) = ctx.session.channels.get(chan_id) else { return None };
+    scan.lit(b",[")?;
+    let start = ctx.out.levels.len();
+    let kind = if scan.opt_lit(b"]") {
+        BookKind::Snapshot
+    } else if scan.opt_lit(b"[") {
+        loop {
+            ctx.out.levels.push(fast_row(scan)?);
+            if !scan.opt_lit(b",[") {
+                break;
+            }
+        }
+        scan.lit(b"]")?;
+        BookKind::Snapshot
+    } else {
+        ctx.out.levels.push(fast_row(scan)?);
+        BookKind::Delta
+    };
+    let sent = if scan.opt_lit(b",") { Some(scan.int()?) } else { None };
+    scan.lit(b"]")?;
+    scan.end()?;
+    // The whole frame is read: now what has effects, as `decode` does it.
+    let numbered = ctx.session.flags.is_none_or(|flags| flags & SEQ_ALL != 0);
+    let conn_seq = sent.filter(|_| numbered);
+    ctx.out.conn_seq = conn_seq;
+    let seq = Seq { first: None, last: conn_seq, prev: None };
+    ctx.finish(EventHead::new(instrument, kind, seq), start);
+    Some(())
+}
+
+/// `price, count, amount]` of an aggregated book's row (its `[` already read), numbers as
+/// their JSON tokens (the general path reads them quoted).
+fn fast_row(scan: &mut Scan<'_>) -> Option<LevelUpdate> {
+    let price = number_text(scan)?;
+    scan.lit(b",")?;
+    let count = number_text(scan)?;
+    scan.lit(b",")?;
+    let amount = number_text(scan)?;
+    scan.lit(b"]")?;
+    row(price, count, amount, false).ok()
+}
+
+/// A JSON number token as text (ASCII).
+fn number_text<'a>(scan: &mut Scan<'a>) -> Option<&'a str> {
+    std::str::from_utf8(scan.number()?).ok()
 }

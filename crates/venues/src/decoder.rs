@@ -281,6 +281,7 @@ fn fast_decode(venue: Venue, bytes: &[u8], ctx: &mut Ctx<'_>) -> Option<()> {
         Venue::Coinbase => coinbase::advanced::fast(&mut scan, ctx),
         Venue::KrakenV1 => kraken::v1::fast(&mut scan, ctx),
         Venue::Htx => htx::fast(&mut scan, ctx),
+        Venue::Bitfinex => bitfinex::fast(&mut scan, ctx),
         _ => None,
     }
 }
