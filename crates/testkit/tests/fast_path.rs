@@ -275,6 +275,35 @@ fn the_fast_path_reads_every_bitfinex_aggregated_book_message() {
 }
 
 #[test]
+fn the_fast_path_reads_every_bitget_books_push() {
+    for file in ["bitget/cryptofeed_BITGET.ws.1.0.txt.gz", "bitget/cryptofeed_BITGET.ws.2.0.txt.gz"]
+    {
+        let frames = fixtures_frames(&[file]);
+        let mut check = FastPathCheck::new(Venue::Bitget);
+        check_all(&mut check, &frames);
+        let books = frames
+            .iter()
+            .filter(|(b, url)| {
+                let holds = |needle: &[u8]| b.windows(needle.len()).any(|w| w == needle);
+                url.is_none() && b.starts_with(br#"{"action":"#) && holds(br#""channel":"books","#)
+            })
+            .count() as u64;
+        assert!(books > 0, "{file}");
+        assert_eq!(check.fast_decoded(), books, "{file}");
+    }
+    // v2 as its docs show it: `seq` (and `pseq` on updates) in the entry, `ts` after `data`.
+    let mut check = FastPathCheck::new(Venue::Bitget);
+    let frames: [&[u8]; 2] = [
+        br#"{"action":"snapshot","arg":{"instType":"SPOT","channel":"books","instId":"BTCUSDT"},"data":[{"asks":[["26274.9","0.0009"],["26275.0","0.0500"]],"bids":[["26274.8","0.0009"],["26274.7","0.0027"]],"checksum":0,"seq":123,"ts":"1695710946294"}],"ts":1695710946294}"#,
+        br#"{"action":"update","arg":{"instType":"SPOT","channel":"books","instId":"BTCUSDT"},"data":[{"asks":[["26275.0","0"]],"bids":[],"checksum":0,"seq":124,"pseq":123,"ts":"1695710946394"}],"ts":1695710946394}"#,
+    ];
+    for frame in frames {
+        check.frame(&Frame::stream(frame)).unwrap();
+    }
+    assert_eq!(check.fast_decoded(), 2);
+}
+
+#[test]
 fn the_fast_path_reads_okx_books_as_okx_sends_them_today() {
     let frames: Vec<(Vec<u8>, Option<String>)> =
         okx_with_seq_ids().into_iter().map(|line| (line, None)).collect();
@@ -337,6 +366,7 @@ fn seeds() -> Vec<(Venue, Vec<u8>)> {
         ),
         (Venue::GateIo, "gateio/cryptofeed_GATEIO.ws.1.0.txt", br#"{"time":"#),
         (Venue::KrakenV1, "kraken/cryptofeed_KRAKEN.ws.50.0.txt", b"["),
+        (Venue::Bitget, "bitget/cryptofeed_BITGET.ws.1.0.txt.gz", br#"{"action":"#),
         (
             Venue::Coinbase,
             "coinbase/coinbase_advanced_derived_from_exchange_20210417.txt.gz",

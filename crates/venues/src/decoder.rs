@@ -282,6 +282,7 @@ fn fast_decode(venue: Venue, bytes: &[u8], ctx: &mut Ctx<'_>) -> Option<()> {
         Venue::KrakenV1 => kraken::v1::fast(&mut scan, ctx),
         Venue::Htx => htx::fast(&mut scan, ctx),
         Venue::Bitfinex => bitfinex::fast(&mut scan, ctx),
+        Venue::Bitget => bitget::fast(&mut scan, ctx),
         _ => None,
     }
 }
