@@ -125,6 +125,16 @@ pub(crate) struct FeedArgs {
     /// http://ADDR/metrics, e.g. 127.0.0.1:9000.
     #[arg(long)]
     pub(crate) metrics: Option<std::net::SocketAddr>,
+    /// Busy-poll the network's input rings instead of parking when idle: no futex between a
+    /// frame's arrival and its ingest, at the cost of a core (give it one: `--pin-loop`).
+    #[arg(long = "busy-poll")]
+    pub(crate) busy_poll: bool,
+    /// Pin the ingest loop (this process's main thread) to this CPU core.
+    #[arg(long = "pin-loop", value_name = "CORE")]
+    pub(crate) pin_loop: Option<usize>,
+    /// Pin the network thread to this CPU core.
+    #[arg(long = "pin-net", value_name = "CORE")]
+    pub(crate) pin_net: Option<usize>,
 }
 
 #[derive(Debug, Args)]

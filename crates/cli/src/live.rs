@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use crossterm::{cursor, queue, terminal};
 use depthbook_engine::{SlowConsumer, Update};
-use depthbook_net::{Live, LiveConfig, RecordConfig, Step};
+use depthbook_net::{Live, LiveConfig, RecordConfig, Step, WaitMode};
 
 use crate::args::{Emit, FeedArgs, LiveArgs, RecordArgs};
 use crate::json;
@@ -88,6 +88,24 @@ fn start(feed: &FeedArgs, record: Option<&std::path::Path>) -> anyhow::Result<Li
     config.depth = feed.depth;
     config.precision = feed.precision;
     config.book_watchdog = feed.watchdog.map(Duration::from_secs);
+    if feed.busy_poll {
+        config.wait = WaitMode::BusyPoll;
+    }
+    let cores = core_affinity::get_core_ids().unwrap_or_default();
+    let core = |id: usize, what: &str| {
+        cores
+            .iter()
+            .copied()
+            .find(|c| c.id == id)
+            .with_context(|| format!("--pin-{what} {id}: no such core here"))
+    };
+    config.net_core = feed.pin_net.map(|id| core(id, "net").map(|c| c.id)).transpose()?;
+    if let Some(id) = feed.pin_loop {
+        let loop_core = core(id, "loop")?;
+        if !core_affinity::set_for_current(loop_core) {
+            eprintln!("depthbook: warning: the ingest loop could not be pinned to core {id}");
+        }
+    }
     if let Some(addr) = feed.metrics {
         // Latency histograms (aggregatable across processes), 1 us to 100 ms.
         let buckets = [1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 1e-2, 1e-1];

@@ -239,13 +239,33 @@ fn serve(args: &[&str]) -> Served {
 
 #[test]
 fn live_emits_the_replay_lines_and_its_recording_replays_to_the_same_lines() {
+    live_and_its_recording_agree(&[]);
+}
+
+/// The same with the loop busy-polling its input rings, pinned, and the network thread on the
+/// other core (where there are two).
+#[test]
+fn a_busy_polling_pinned_live_run_emits_the_same_contract() {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores >= 2 {
+        live_and_its_recording_agree(&["--busy-poll", "--pin-loop", "1", "--pin-net", "0"]);
+    } else {
+        live_and_its_recording_agree(&["--busy-poll"]);
+    }
+}
+
+fn live_and_its_recording_agree(extra: &[&str]) {
     let server =
         serve(&["--port", "0", "--venue", "okx", &fixture("okx/cryptofeed_OKX.ws.1.0.txt")]);
-    let dir = std::env::temp_dir().join(format!("depthbook-cli-live-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "depthbook-cli-live-{}-{}",
+        std::process::id(),
+        extra.len()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let capture = dir.join("live.txt");
     let url = format!("ws://{}/ws/v5/public", server.addr);
-    let live = depthbook(&[
+    let mut args = vec![
         "live",
         "--venue",
         "okx",
@@ -263,7 +283,9 @@ fn live_emits_the_replay_lines_and_its_recording_replays_to_the_same_lines() {
         "60",
         "--record",
         capture.to_str().unwrap(),
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let live = depthbook(&args);
     assert!(live.status.success(), "{}", String::from_utf8_lossy(&live.stderr));
     let lines = json_lines(&live.stdout);
     assert!(lines.len() >= 50, "{} lines", lines.len());
@@ -303,6 +325,8 @@ fn live_and_record_refuse_bad_arguments_in_one_line() {
         &["record", "--venue", "okx", "--symbol", "BTC-USDT"][..],
         &["live", "--venue", "okx", "--symbol", "BTC\"USDT", "--duration", "1"][..],
         &["live", "--venue", "okx", "--symbol", "BTC-USDT", "--url", "http://x"][..],
+        &["live", "--venue", "okx", "--symbol", "BTC-USDT", "--pin-loop", "100000"][..],
+        &["live", "--venue", "okx", "--symbol", "BTC-USDT", "--pin-net", "100000"][..],
     ] {
         let out = depthbook(args);
         assert!(!out.status.success(), "{args:?}");
