@@ -49,6 +49,9 @@ fn main() -> Result<(), String> {
     };
     let runs: usize =
         rest.first().map_or(Ok(11), |r| r.parse()).map_err(|e| format!("RUNS: {e}"))?;
+    if runs == 0 {
+        return Err("RUNS: at least one".into());
+    }
     let bytes = std::fs::metadata(capture).map_err(|e| format!("{capture}: {e}"))?.len();
 
     // The same work: depthbook's final book, then each peer mode checked against it.
