@@ -184,6 +184,19 @@ fn the_fast_path_reads_every_coinbase_l2_data_message() {
     assert_eq!(check.fast_decoded(), books, "{file}");
 }
 
+/// Found by the `fast_path` fuzz target: a book array with no object is the general path's
+/// error, so the fast path must decline it.
+#[test]
+fn a_kraken_v1_book_without_an_object_is_refused_both_ways() {
+    let mut check = FastPathCheck::new(Venue::KrakenV1);
+    for frame in
+        [&br#"[1360,"book-1000","XBT/USD"]"#[..], br#"[1360,{"a":[]},"book-10","XBT/USD"]"#]
+    {
+        check.frame(&Frame::stream(frame)).unwrap();
+    }
+    assert_eq!(check.fast_decoded(), 1);
+}
+
 #[test]
 fn the_fast_path_reads_every_kraken_v1_book_message() {
     for file in

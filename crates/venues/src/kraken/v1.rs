@@ -95,7 +95,9 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
     scan.int()?;
     let start = ctx.out.levels.len();
     let (mut kind, mut checksum) = (BookKind::Delta, None);
-    while scan.opt_lit(b",{") {
+    // At least one object: the general path refuses a message without one.
+    scan.lit(b",{")?;
+    loop {
         loop {
             let (side, field, snapshot) = if scan.opt_lit(br#""as":"#) {
                 (Side::Ask, "as", true)
@@ -123,6 +125,9 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
             }
         }
         scan.lit(b"}")?;
+        if !scan.opt_lit(b",{") {
+            break;
+        }
     }
     scan.lit(br#","book"#)?;
     let channel_rest = scan.string_tail()?;
