@@ -8,13 +8,11 @@
 //!
 //! [`SeqRule`]: crate::SeqRule::PrevEqualsLastObserved
 
-use depthbook_core::Side;
-
 use crate::decoder::{Ctx, EventHead};
 use crate::error::DecodeError;
-use crate::event::{BookKind, Checksum, Seq};
+use crate::event::{BookKind, Seq};
 use crate::json::{Json, array_field, field, str_field};
-use crate::okx::{SeqKeys, push_entries};
+use crate::okx::{SeqKeys, asks_then_bids, checksum, push_entries};
 use crate::scan::Scan;
 
 pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
@@ -51,17 +49,10 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
     scan.string()?;
     scan.lit(br#","channel":"books","instId":"#)?;
     let symbol = scan.str()?;
-    scan.lit(br#"},"data":[{"asks":"#)?;
-    let start = ctx.out.levels.len();
-    scan.levels(Side::Ask, "asks", &mut ctx.out.levels, |s| s.string_array(2))?;
-    let asks = ctx.out.levels.len() - start;
-    scan.lit(br#","bids":"#)?;
-    scan.levels(Side::Bid, "bids", &mut ctx.out.levels, |s| s.string_array(2))?;
+    scan.lit(br#"},"data":[{"#)?;
+    let start = asks_then_bids(scan, ctx, 2)?;
     scan.lit(br#","checksum":"#)?;
-    let checksum = match scan.int()? {
-        0 => None,
-        cs => Some(Checksum::Signed(i32::try_from(cs).ok()?)),
-    };
+    let checksum = checksum(scan)?;
     let (mut last, mut prev) = (None, None);
     loop {
         if last.is_none() && scan.opt_lit(br#","seq":"#) {
@@ -80,9 +71,7 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
     }
     scan.lit(b"}")?;
     scan.end()?;
-    // The whole frame is read: now what has effects, as `decode` does it. The general path
-    // pushes bids before asks whatever their order in the frame.
-    ctx.out.levels[start..].rotate_left(asks);
+    // The whole frame is read: now what has effects, as `decode` does it.
     let seq = Seq { first: None, last, prev };
     ctx.finish_read(symbol, start, |id| EventHead {
         checksum,

@@ -86,19 +86,12 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
     let symbol = scan.str()?;
     scan.lit(br#"},"action":"#)?;
     let kind = scan.snapshot_or(br#""update""#)?;
-    scan.lit(br#","data":[{"asks":"#)?;
-    let start = ctx.out.levels.len();
-    scan.levels(Side::Ask, "asks", &mut ctx.out.levels, |s| s.string_array(4))?;
-    let asks = ctx.out.levels.len() - start;
-    scan.lit(br#","bids":"#)?;
-    scan.levels(Side::Bid, "bids", &mut ctx.out.levels, |s| s.string_array(4))?;
+    scan.lit(br#","data":[{"#)?;
+    let start = asks_then_bids(scan, ctx, 4)?;
     scan.lit(br#","ts":"#)?;
     let exchange_ms = scan.int_string()?;
     scan.lit(br#","checksum":"#)?;
-    let checksum = match scan.int()? {
-        0 => None,
-        cs => Some(Checksum::Signed(i32::try_from(cs).ok()?)),
-    };
+    let checksum = checksum(scan)?;
     scan.lit(br#","prevSeqId":"#)?;
     let prev = scan.int()?;
     scan.lit(br#","seqId":"#)?;
@@ -107,11 +100,36 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
     scan.end()?;
     // The whole frame is read: now what has effects, as `decode` does it. The general path
     // pushes bids before asks whatever their order in the frame.
-    ctx.out.levels[start..].rotate_left(asks);
     let seq = Seq { first: None, last: Some(last), prev: Some(prev) };
     ctx.finish_read(symbol, start, |id| EventHead {
         checksum,
         exchange_ms: Some(exchange_ms),
         ..EventHead::new(id, kind, seq)
+    })
+}
+
+/// `"asks":[...],"bids":[...]` of a data entry in the fast path's shape (OKX, Bitget), levels
+/// arrays of `width` strings; pushed bids first, as the general path pushes them whatever
+/// their order in the frame. Returns where they start.
+pub(crate) fn asks_then_bids(
+    scan: &mut Scan<'_>,
+    ctx: &mut Ctx<'_>,
+    width: usize,
+) -> Option<usize> {
+    scan.lit(br#""asks":"#)?;
+    let start = ctx.out.levels.len();
+    scan.levels(Side::Ask, "asks", &mut ctx.out.levels, |s| s.string_array(width))?;
+    let asks = ctx.out.levels.len() - start;
+    scan.lit(br#","bids":"#)?;
+    scan.levels(Side::Bid, "bids", &mut ctx.out.levels, |s| s.string_array(width))?;
+    ctx.out.levels[start..].rotate_left(asks);
+    Some(start)
+}
+
+/// A data entry's `checksum` in the fast path (0 means none, as in `push_entries`).
+pub(crate) fn checksum(scan: &mut Scan<'_>) -> Option<Option<Checksum>> {
+    Some(match scan.int()? {
+        0 => None,
+        cs => Some(Checksum::Signed(i32::try_from(cs).ok()?)),
     })
 }
