@@ -138,6 +138,11 @@ impl DeepLevels {
         self.chunks.last()?.levels.last()
     }
 
+    /// The worst deep level (the lowest rank).
+    pub(crate) fn front(&self) -> Option<&DeepLevel> {
+        self.chunks.first()?.levels.first()
+    }
+
     /// Removes the best deep level.
     pub(crate) fn pop_back(&mut self) -> Option<DeepLevel> {
         let pos = self.last_pos()?;

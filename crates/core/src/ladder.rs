@@ -561,6 +561,15 @@ impl Ladder {
         Some((key, self.scale))
     }
 
+    /// The level farthest from the touch, if any: the one [`Ladder::evict_farthest`] would
+    /// remove. O(window / 64) when no level is deep.
+    pub fn worst(&self) -> Option<Level> {
+        if let Some(d) = self.deep.front() {
+            return Some(self.deep_level(d));
+        }
+        self.lowest_occupied().map(|i| self.slot_level(i))
+    }
+
     /// The `n`-th best level (0 is the best). O(n).
     pub fn nth_best(&self, n: usize) -> Option<Level> {
         self.iter().nth(n)

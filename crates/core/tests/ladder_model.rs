@@ -152,6 +152,7 @@ proptest! {
                 for (price, qty) in model.levels(side) {
                     prop_assert_eq!(book.side(side).qty_at(price).and_then(|q| q.to_scaled(8)), Some(qty));
                 }
+                prop_assert_eq!(book.side(side).worst().map(|l| (l.price, l.qty.to_scaled(8).unwrap())), model.levels(side).last().copied());
                 prop_assert!(book.side(side).len() <= cap);
                 prop_assert_eq!(book.horizon(side), *model.horizon(side));
             }

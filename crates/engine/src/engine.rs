@@ -9,6 +9,7 @@ use depthbook_venues::{
 
 use crate::counters::Counters;
 use crate::depth::{DepthReader, DepthWriter};
+use crate::journal::{JournalReader, JournalWriter};
 use crate::latest::{LatestTop, TopReader, TopWriter};
 use crate::publish::{Publisher, SlowConsumer, Status, StatusEvent, TopOfBook, Update};
 use crate::ring::DeltaRing;
@@ -157,6 +158,11 @@ struct Books {
     conn_checked: bool,
     // The instruments of the last frame's book events (capacity kept).
     touched: Vec<InstrumentId>,
+    // The replication journal, once a reader asked for it.
+    journal: Option<JournalWriter>,
+    // Whether the message being applied made its book drop levels it did not name (eviction
+    // by the cap, truncation to depth): what the journal's delta must tell.
+    removed: bool,
 }
 
 /// The single-threaded ingest loop's state: decoder, books, counters and consumers.
@@ -193,6 +199,8 @@ impl Engine {
             heap_total: 0,
             conn_checked: false,
             touched: Vec::new(),
+            journal: None,
+            removed: false,
             config,
         };
         books.grow_to(symbols.len());
@@ -244,6 +252,8 @@ impl Engine {
                 heap_total,
                 conn_checked: false,
                 touched: Vec::new(),
+                journal: None,
+                removed: false,
             },
         }
     }
@@ -283,6 +293,11 @@ impl Engine {
         books.touched.clear();
         let result = self.decoder.decode(frame, &mut self.symbols, &mut self.decoded);
         books.grow_to(self.symbols.len());
+        if let Some(journal) = &mut books.journal {
+            while journal.n_instruments() < self.symbols.len() {
+                journal.add_instrument(self.symbols.name(journal.n_instruments() as InstrumentId));
+            }
+        }
         books.conn_checked = self.decoded.conn_seq.is_some();
         if let Some(seq) = self.decoded.conn_seq {
             books.on_conn_seq(seq);
@@ -452,6 +467,32 @@ impl Engine {
         Some(reader)
     }
 
+    /// The replication journal's reader: from now on every change to a published book is
+    /// written, as compact records, into a wait-free ring of `capacity` bytes (at least
+    /// [`crate::MIN_JOURNAL_BYTES`]) that this reader takes from another thread (see
+    /// [`crate::journal`]). Books already Live go out as snapshots with their next views. A
+    /// reader asked for earlier is disconnected.
+    ///
+    /// The loop never waits for the reader: a record that does not fit is dropped, counted in
+    /// [`Engine::journal_dropped`], and its book is announced lost to the reader and sent again
+    /// as a snapshot with its next view. Size the ring for several of the largest snapshots.
+    pub fn journal(&mut self, capacity: usize) -> JournalReader {
+        let (mut writer, reader) = JournalWriter::new(capacity);
+        for id in 0..self.symbols.len() as InstrumentId {
+            writer.add_instrument(self.symbols.name(id));
+            if self.books.instruments.get(id as usize).is_some_and(|i| i.state.is_live()) {
+                writer.needs_snapshot(id);
+            }
+        }
+        self.books.journal = Some(writer);
+        reader
+    }
+
+    /// Journal records dropped because the reader's ring was full.
+    pub fn journal_dropped(&self) -> u64 {
+        self.books.journal.as_ref().map_or(0, JournalWriter::dropped)
+    }
+
     /// The sequence of the last message applied to `id`'s book.
     pub fn last_seq(&self, id: InstrumentId) -> Option<i64> {
         self.books.instruments.get(id as usize).and_then(|i| i.cursor.last)
@@ -555,6 +596,7 @@ impl Books {
                         }
                         let by_book = rule.checks(&inst.cursor, &event.seq);
                         let sequenced = self.sequence_checked(rule, by_book);
+                        self.removed = false;
                         if !self.apply_levels(id, levels) {
                             self.go_stale(id, StaleReason::BadMessage);
                             return;
@@ -569,7 +611,7 @@ impl Books {
                         self.instruments[id as usize].integrity =
                             Integrity::of(sequenced, checksummed);
                         if !levels.is_empty() {
-                            self.publish_view(id, recv_ns);
+                            self.publish_view(id, recv_ns, Some(levels));
                         }
                     }
                 }
@@ -646,7 +688,7 @@ impl Books {
             }));
         }
         self.counters.applied += 1;
-        self.publish_view(id, recv_ns);
+        self.publish_view(id, recv_ns, None);
     }
 
     /// Whether the current frame's message was checked for a loss: by the connection-wide
@@ -704,8 +746,10 @@ impl Books {
     /// Applies `levels` to `id`'s book; a price the book cannot hold is a counted decode error
     /// (the caller makes the book Stale).
     fn apply_levels(&mut self, id: InstrumentId, levels: &[LevelUpdate]) -> bool {
+        let evicted = self.counters.evicted;
         let applied =
             apply_levels(&mut self.instruments[id as usize].book, levels, &mut self.counters);
+        self.removed |= self.counters.evicted != evicted;
         if applied.is_err() {
             self.counters.decode_errors += 1;
         }
@@ -725,7 +769,7 @@ impl Books {
         if self.venue.truncates_to_depth()
             && let Some(depth) = event.depth.or(meta.depth)
         {
-            inst.book.truncate(depth as usize);
+            self.removed |= inst.book.truncate(depth as usize) > 0;
         }
         let mut verified = false;
         if let Some(expected) = event.checksum {
@@ -768,6 +812,9 @@ impl Books {
         }
         if was_live {
             let generation = inst.generation;
+            if let Some(journal) = &mut self.journal {
+                journal.stale(id, generation, reason);
+            }
             self.send(Update::Status(StatusEvent {
                 instrument: id,
                 status: Status::Stale(reason),
@@ -822,7 +869,9 @@ impl Books {
         }
     }
 
-    fn publish_view(&mut self, id: InstrumentId, recv_ns: i64) {
+    /// Publishes `id`'s view after a message: a snapshot (`delta` is `None`), or a delta whose
+    /// levels were `delta`; the journal, if any, gets the same.
+    fn publish_view(&mut self, id: InstrumentId, recv_ns: i64, delta: Option<&[LevelUpdate]>) {
         let inst = &mut self.instruments[id as usize];
         let top = |side| inst.book.best(side).map(|l| (l.price, l.qty));
         let (bid, ask) = (top(Side::Bid), top(Side::Ask));
@@ -845,6 +894,9 @@ impl Books {
         if let Some(writer) = &mut inst.depth {
             writer.published(&inst.book, &view);
         }
+        if let Some(journal) = &mut self.journal {
+            journal.view(&inst.book, &view, delta, self.removed);
+        }
         self.counters.published += 1;
         self.send(Update::Book(view));
     }
@@ -856,6 +908,9 @@ impl Books {
 
     /// Queues views held back for consumers that have room again (see [`SlowConsumer`]).
     fn flush_consumers(&mut self) {
+        if let Some(journal) = &mut self.journal {
+            journal.announce_lost();
+        }
         let lost = self.publisher.flush();
         self.count_undelivered(lost);
     }

@@ -32,8 +32,10 @@
 mod counters;
 mod depth;
 mod engine;
+pub mod journal;
 mod latest;
 mod publish;
+mod replica;
 mod ring;
 mod state;
 
@@ -41,6 +43,8 @@ pub use counters::Counters;
 pub use depth::{DEPTH_LEVELS, DepthReader, DepthView};
 pub use depthbook_venues::Integrity;
 pub use engine::{Engine, EngineConfig};
+pub use journal::{BookRecord, JournalReader, MIN_JOURNAL_BYTES, Record};
 pub use latest::{LatestTop, TopReader};
 pub use publish::{STATUS_RESERVE, SlowConsumer, Status, StatusEvent, TopOfBook, Update};
+pub use replica::{OverCap, Replica};
 pub use state::{BookState, SnapshotRequest, StaleReason};

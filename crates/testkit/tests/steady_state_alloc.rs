@@ -1,7 +1,7 @@
 //! Steady state allocates nothing: on a second pass over a real capture of every venue (the
 //! reshaped one where the reference feed uses one), from a frame entering
-//! the engine to its view being published (to a channel and to latest-value top and depth readers), the heap
-//! is not touched. Allocation counts are
+//! the engine to its view being published (to a channel, to latest-value top and depth readers,
+//! and to the replication journal a bus publisher reads), the heap is not touched. Allocation counts are
 //! deterministic, so this is a pass/fail test (timing never is). One test in this file: the
 //! counting allocator is global to the test binary.
 
@@ -11,7 +11,7 @@
 use std::alloc::System;
 
 use crossbeam_channel::Receiver;
-use depthbook_engine::{Engine, EngineConfig, SlowConsumer, Update};
+use depthbook_engine::{Engine, EngineConfig, JournalReader, SlowConsumer, Update};
 use depthbook_testkit::fixtures_frames;
 use depthbook_venues::{Frame, Venue};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
@@ -28,8 +28,20 @@ fn capture(relative: &[&str]) -> Capture {
     Capture { frames: fixtures_frames(relative) }
 }
 
-/// Feeds every frame and drains the consumer after each, as a strategy thread would.
-fn pass(engine: &mut Engine, capture: &Capture, views: &Receiver<Update>) -> u64 {
+/// The journal's reader and the buffer it copies records into.
+struct Journal {
+    reader: JournalReader,
+    buf: Vec<u8>,
+}
+
+/// Feeds every frame and drains the consumer and the journal after each, as a strategy thread
+/// and a bus publisher would.
+fn pass(
+    engine: &mut Engine,
+    capture: &Capture,
+    views: &Receiver<Update>,
+    journal: &mut Journal,
+) -> u64 {
     let mut seen = 0;
     for (i, (bytes, url)) in capture.frames.iter().enumerate() {
         let frame = match url {
@@ -41,6 +53,9 @@ fn pass(engine: &mut Engine, capture: &Capture, views: &Receiver<Update>) -> u64
             if let Update::Book(view) = update {
                 seen += view.generation;
             }
+        }
+        while journal.reader.try_next(&mut journal.buf).is_some() {
+            seen += 1;
         }
     }
     seen
@@ -78,7 +93,8 @@ fn second_pass_over_real_captures_allocates_nothing() {
         let capture = capture(relative);
         let mut engine = Engine::new(EngineConfig::new(venue));
         let views = engine.subscribe(1 << 12, SlowConsumer::KeepLatest);
-        pass(&mut engine, &capture, &views);
+        let mut journal = Journal { reader: engine.journal(8 << 20), buf: Vec::new() };
+        pass(&mut engine, &capture, &views, &mut journal);
         // A latest-value reader on every book: publishing writes their cells too.
         let readers: Vec<_> =
             (0..engine.n_instruments() as u32).filter_map(|id| engine.top_reader(id)).collect();
@@ -91,7 +107,7 @@ fn second_pass_over_real_captures_allocates_nothing() {
         let published_before = engine.counters().published;
 
         let region = Region::new(GLOBAL);
-        let seen = pass(&mut engine, &capture, &views);
+        let seen = pass(&mut engine, &capture, &views, &mut journal);
         let stats = region.change();
 
         let published = engine.counters().published - published_before;
@@ -102,6 +118,7 @@ fn second_pass_over_real_captures_allocates_nothing() {
             "{venue}: the second pass published {published} views"
         );
         assert_eq!(engine.counters().checksum_failures, 0, "{venue}");
+        assert_eq!(engine.journal_dropped(), 0, "{venue}");
         assert_eq!(
             (stats.allocations, stats.reallocations),
             (0, 0),
