@@ -488,6 +488,19 @@ impl Engine {
         reader
     }
 
+    /// Ends the journal: its reader takes what is left, then sees the end
+    /// ([`JournalReader::is_finished`]). A no-op without one.
+    pub fn close_journal(&mut self) {
+        self.books.journal = None;
+    }
+
+    /// Bytes free in the journal's ring (`None` without a journal): a driver that must lose
+    /// nothing (a replay onto the bus) waits for room before the next frame; a live loop never
+    /// does.
+    pub fn journal_room(&mut self) -> Option<usize> {
+        self.books.journal.as_mut().map(JournalWriter::room)
+    }
+
     /// Journal records dropped because the reader's ring was full.
     pub fn journal_dropped(&self) -> u64 {
         self.books.journal.as_ref().map_or(0, JournalWriter::dropped)

@@ -151,6 +151,11 @@ impl JournalWriter {
         }
     }
 
+    /// Bytes free in the ring.
+    pub(crate) fn room(&mut self) -> usize {
+        self.ring.get_mut().slots()
+    }
+
     /// Records dropped because the ring was full.
     pub(crate) fn dropped(&self) -> u64 {
         self.dropped

@@ -1,0 +1,599 @@
+//! The publisher: an engine's replication journal onto a JetStream stream, on a thread of its
+//! own.
+//!
+//! It reads journal records, applies each to its mirror of the book (a [`Replica`]), and
+//! publishes one message per record on the book's subject, each numbered in the book's chain
+//! (`book_seq`) and stamped with this run's random id. Snapshots and refreshes are also put,
+//! once the stream has acknowledged them, in the key-value bucket under the book's key with
+//! their stream sequence: a new subscriber starts from there.
+//!
+//! What bounds its memory: the journal ring (the engine drops records it cannot write, and
+//! counts them), at most [`PublisherConfig::max_in_flight`] messages awaiting the stream's
+//! acknowledgement, and the client's own bounded buffer. When the server is away, publishing
+//! waits; the ingest loop does not (it is on another thread and never waits for the journal),
+//! so records are dropped at the ring, each book's loss is announced (a Stale status) and the
+//! book is sent again in full once it can be. A message the stream did not acknowledge makes
+//! its book's chain break for subscribers (they hold it Stale); the publisher then sends the
+//! book again as a refresh.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_nats::jetstream::{self, Context as JetStream, kv};
+use bytes::Bytes;
+use depthbook_engine::{BookRecord, JournalReader, Record, Replica, StaleReason};
+use futures_util::StreamExt as _;
+use futures_util::stream::FuturesOrdered;
+use prost::Message as _;
+
+use crate::error::BusError;
+use crate::names::BusNames;
+use crate::schema::{self, book_message::Body};
+use crate::wire;
+
+/// How a publisher connects and what it keeps.
+#[derive(Debug, Clone)]
+pub struct PublisherConfig {
+    /// The NATS server (`nats://127.0.0.1:4222`).
+    pub url: String,
+    /// The stream, bucket and subject prefix.
+    pub names: BusNames,
+    /// The venue's name (`binance-spot`): the subjects' second token.
+    pub venue: String,
+    /// A book is sent again in full (a refresh) after this many messages of its own, so a
+    /// subscriber that starts from the key-value bucket has at most this many to catch up.
+    pub refresh_every: u64,
+    /// Messages published and not yet acknowledged by the stream, at most.
+    pub max_in_flight: usize,
+    /// The stream keeps at most this many bytes (oldest messages go first).
+    pub stream_max_bytes: i64,
+    /// The stream keeps messages at most this long.
+    pub stream_max_age: Duration,
+    /// How long a request or an acknowledgement may take.
+    pub timeout: Duration,
+}
+
+impl PublisherConfig {
+    /// The defaults for `venue` on the server at `url`: refresh every 1,000 messages, 4,096
+    /// messages in flight, a stream of at most 1 GiB and 24 hours, 5-second timeouts.
+    pub fn new(url: impl Into<String>, venue: impl Into<String>) -> Self {
+        PublisherConfig {
+            url: url.into(),
+            names: BusNames::default(),
+            venue: venue.into(),
+            refresh_every: 1_000,
+            max_in_flight: 4_096,
+            stream_max_bytes: 1 << 30,
+            stream_max_age: Duration::from_secs(24 * 3600),
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// What a publisher did so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PublisherStats {
+    /// Journal records read.
+    pub records: u64,
+    /// Messages handed to the client.
+    pub messages: u64,
+    /// Their payload bytes.
+    pub bytes: u64,
+    /// Messages the stream acknowledged.
+    pub acked: u64,
+    /// Messages that could not be published or were not acknowledged.
+    pub failed: u64,
+    /// Books sent again in full (periodically, or after a failure).
+    pub refreshes: u64,
+    /// Snapshots kept in the key-value bucket.
+    pub kept: u64,
+    /// Books whose journal records the engine dropped (its ring was full).
+    pub lost: u64,
+}
+
+impl PublisherStats {
+    /// Every field with its name, for a counters line.
+    pub fn fields(&self) -> [(&'static str, u64); 8] {
+        [
+            ("bus_records", self.records),
+            ("bus_messages", self.messages),
+            ("bus_bytes", self.bytes),
+            ("bus_acked", self.acked),
+            ("bus_failed", self.failed),
+            ("bus_refreshes", self.refreshes),
+            ("bus_kept", self.kept),
+            ("bus_lost", self.lost),
+        ]
+    }
+}
+
+#[derive(Debug, Default)]
+struct SharedStats([AtomicU64; 8]);
+
+impl SharedStats {
+    fn add(&self, field: usize, n: u64) {
+        self.0[field].fetch_add(n, Ordering::Relaxed);
+    }
+    fn read(&self) -> PublisherStats {
+        let v = |i: usize| self.0[i].load(Ordering::Relaxed);
+        PublisherStats {
+            records: v(RECORDS),
+            messages: v(MESSAGES),
+            bytes: v(BYTES),
+            acked: v(ACKED),
+            failed: v(FAILED),
+            refreshes: v(REFRESHES),
+            kept: v(KEPT),
+            lost: v(LOST),
+        }
+    }
+}
+
+const RECORDS: usize = 0;
+const MESSAGES: usize = 1;
+const BYTES: usize = 2;
+const ACKED: usize = 3;
+const FAILED: usize = 4;
+const REFRESHES: usize = 5;
+const KEPT: usize = 6;
+const LOST: usize = 7;
+
+/// A running publisher (see the module docs).
+#[derive(Debug)]
+pub struct Publisher {
+    thread: JoinHandle<Result<(), BusError>>,
+    stats: Arc<SharedStats>,
+}
+
+impl Publisher {
+    /// Connects to the server, makes sure the stream and the bucket exist, and starts
+    /// publishing what `journal` carries, on a new thread. Returns once connected.
+    ///
+    /// # Errors
+    /// [`BusError::Connect`] or [`BusError::JetStream`] if the server cannot be reached or
+    /// refuses the stream or the bucket; [`BusError::Thread`] if no thread can be started.
+    pub fn spawn(config: PublisherConfig, journal: JournalReader) -> Result<Publisher, BusError> {
+        let stats = Arc::new(SharedStats::default());
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let thread_stats = stats.clone();
+        let thread = std::thread::Builder::new()
+            .name("depthbook-bus".to_owned())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| BusError::Thread(e.to_string()))?;
+                runtime.block_on(async move {
+                    let bus = match Bus::connect(&config).await {
+                        Ok(bus) => {
+                            let _ = ready_tx.send(Ok(()));
+                            bus
+                        }
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                            return Ok(());
+                        }
+                    };
+                    Mirror::new(config, bus, thread_stats).run(journal).await
+                })
+            })
+            .map_err(|e| BusError::Thread(e.to_string()))?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok(Publisher { thread, stats }),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(match thread.join() {
+                Ok(Err(e)) => e,
+                _ => BusError::Thread("the publisher stopped before connecting".to_owned()),
+            }),
+        }
+    }
+
+    /// What it did so far.
+    pub fn stats(&self) -> PublisherStats {
+        self.stats.read()
+    }
+
+    /// Waits until the journal is finished (the engine dropped it: see
+    /// [`depthbook_engine::Engine::close_journal`]) and every message is acknowledged and every
+    /// snapshot kept; returns what it did.
+    ///
+    /// # Errors
+    /// [`BusError::Thread`] if the publisher's thread panicked.
+    pub fn join(self) -> Result<PublisherStats, BusError> {
+        match self.thread.join() {
+            Ok(Ok(())) => Ok(self.stats.read()),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(BusError::Thread("the publisher panicked".to_owned())),
+        }
+    }
+}
+
+/// The server's side: JetStream and the snapshot bucket.
+struct Bus {
+    js: JetStream,
+    kv: kv::Store,
+}
+
+impl Bus {
+    async fn connect(config: &PublisherConfig) -> Result<Bus, BusError> {
+        let client = async_nats::ConnectOptions::new()
+            .name("depthbook-publisher")
+            .connection_timeout(config.timeout)
+            .connect(config.url.as_str())
+            .await
+            .map_err(|e| BusError::Connect { url: config.url.clone(), message: e.to_string() })?;
+        let js = jetstream::ContextBuilder::new()
+            .timeout(config.timeout)
+            .max_ack_inflight(config.max_in_flight.max(1))
+            .backpressure_on_inflight(true)
+            .build(client);
+        let names = &config.names;
+        js.get_or_create_stream(jetstream::stream::Config {
+            name: names.stream.clone(),
+            subjects: vec![names.all_subjects()],
+            max_bytes: config.stream_max_bytes,
+            max_age: config.stream_max_age,
+            storage: jetstream::stream::StorageType::File,
+            discard: jetstream::stream::DiscardPolicy::Old,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| BusError::jetstream("stream", e))?;
+        let kv = match js.get_key_value(names.bucket.as_str()).await {
+            Ok(kv) => kv,
+            Err(_) => {
+                // The bucket's stream, made as the key-value convention (ADR-8) lays it out:
+                // the client's own `create_key_value` first asks for the account's details,
+                // which servers before 2.10 (Debian's is 2.9) answer without fields it needs.
+                js.get_or_create_stream(kv_stream(&names.bucket))
+                    .await
+                    .map_err(|e| BusError::jetstream("key-value bucket", e))?;
+                js.get_key_value(names.bucket.as_str())
+                    .await
+                    .map_err(|e| BusError::jetstream("key-value bucket", e))?
+            }
+        };
+        Ok(Bus { js, kv })
+    }
+}
+
+/// The publisher's copy of one book.
+struct Book {
+    subject: String,
+    key: String,
+    symbol: String,
+    replica: Replica,
+    live: bool,
+    /// Why it is not Live (`None`: the publisher lost messages of it).
+    stale_reason: Option<StaleReason>,
+    book_seq: u64,
+    generation: u64,
+    /// The last view's fields.
+    head: Head,
+    /// Messages since its last snapshot or refresh.
+    since_refresh: u64,
+    /// A message of it could not be delivered: send it again in full.
+    needs_refresh: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Head {
+    seq: Option<i64>,
+    exchange_ms: Option<i64>,
+    recv_ns: i64,
+    integrity: i32,
+    crossed: bool,
+}
+
+impl Head {
+    fn of(record: &BookRecord<'_>) -> Head {
+        Head {
+            seq: record.seq,
+            exchange_ms: record.exchange_ms,
+            recv_ns: record.recv_ns,
+            integrity: wire::integrity_to_wire(record.integrity) as i32,
+            crossed: record.crossed,
+        }
+    }
+}
+
+/// A message awaiting the stream's acknowledgement: its book, and the bytes to keep in the
+/// bucket once it is acknowledged (snapshots and refreshes).
+type Acked = (u32, Option<Bytes>, Result<u64, String>);
+type InFlight = FuturesOrdered<Pin<Box<dyn Future<Output = Acked> + Send>>>;
+
+/// Every book's mirror and the publishing state.
+struct Mirror {
+    config: PublisherConfig,
+    bus: Bus,
+    stats: Arc<SharedStats>,
+    run: u64,
+    books: Vec<Option<Book>>,
+    in_flight: InFlight,
+}
+
+/// What woke the loop.
+enum Wake {
+    Acked(Acked),
+    Journal(bool),
+    Tick,
+}
+
+impl Mirror {
+    fn new(config: PublisherConfig, bus: Bus, stats: Arc<SharedStats>) -> Mirror {
+        // Never 0, so a subscriber can tell "no run yet".
+        let run = fastrand::u64(1..);
+        Mirror { config, bus, stats, run, books: Vec::new(), in_flight: FuturesOrdered::new() }
+    }
+
+    async fn run(mut self, mut journal: JournalReader) -> Result<(), BusError> {
+        let mut buf = Vec::new();
+        let mut finished = false;
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            if finished && self.in_flight.is_empty() {
+                return Ok(());
+            }
+            let room = self.in_flight.len() < self.config.max_in_flight;
+            let wake = tokio::select! {
+                biased;
+                Some(acked) = self.in_flight.next(), if !self.in_flight.is_empty() => {
+                    Wake::Acked(acked)
+                }
+                ready = std::future::poll_fn(|cx| journal.poll_ready(cx)), if room && !finished => {
+                    Wake::Journal(ready)
+                }
+                _ = tick.tick() => Wake::Tick,
+            };
+            match wake {
+                Wake::Acked(acked) => self.acked(acked).await,
+                Wake::Journal(false) => finished = journal.is_finished(),
+                Wake::Journal(true) => {
+                    // A batch, then look at the acknowledgements again.
+                    for _ in 0..256 {
+                        if self.in_flight.len() >= self.config.max_in_flight {
+                            break;
+                        }
+                        let Some(record) = journal.try_next(&mut buf) else { break };
+                        self.stats.add(RECORDS, 1);
+                        self.record(record).await;
+                    }
+                }
+                Wake::Tick => self.retry_refreshes().await,
+            }
+        }
+    }
+
+    async fn record(&mut self, record: Record<'_>) {
+        match record {
+            Record::Snapshot(r) => {
+                let book = self.book_for(&r);
+                // The engine's books are within its cap; the mirror's is only a backstop.
+                let _ = book.replica.apply(&r, true);
+                book.live = true;
+                book.stale_reason = None;
+                book.generation = r.generation;
+                book.head = Head::of(&r);
+                book.needs_refresh = false;
+                book.since_refresh = 0;
+                let body = Body::Snapshot(wire::levels_of(&book.replica));
+                self.publish(r.instrument, body, true).await;
+            }
+            Record::Delta(r) => {
+                let Some(Some(book)) = self.books.get_mut(r.instrument as usize) else { return };
+                if !book.live {
+                    return;
+                }
+                let _ = book.replica.apply(&r, false);
+                book.generation = r.generation;
+                book.head = Head::of(&r);
+                book.since_refresh += 1;
+                if book.needs_refresh {
+                    // The book as it stands covers this message.
+                    self.refresh(r.instrument).await;
+                    return;
+                }
+                let due = book.since_refresh >= self.config.refresh_every;
+                self.publish(r.instrument, Body::Delta(wire::delta_of(&r)), false).await;
+                if due {
+                    self.refresh(r.instrument).await;
+                }
+            }
+            Record::Stale { instrument, generation, reason } => {
+                self.stale(instrument, Some(generation), Some(reason)).await
+            }
+            Record::Lost { instrument } => {
+                self.stats.add(LOST, 1);
+                self.stale(instrument, None, None).await
+            }
+            Record::Malformed => self.stats.add(FAILED, 1),
+        }
+    }
+
+    fn book_for(&mut self, r: &BookRecord<'_>) -> &mut Book {
+        let index = r.instrument as usize;
+        if self.books.len() <= index {
+            self.books.resize_with(index + 1, || None);
+        }
+        let names = &self.config.names;
+        let venue = &self.config.venue;
+        self.books[index].get_or_insert_with(|| Book {
+            subject: names.subject(venue, r.symbol),
+            key: names.key(venue, r.symbol),
+            symbol: r.symbol.to_owned(),
+            replica: Replica::new(usize::MAX),
+            live: false,
+            stale_reason: None,
+            book_seq: 0,
+            generation: 0,
+            head: Head::default(),
+            since_refresh: 0,
+            needs_refresh: false,
+        })
+    }
+
+    async fn stale(&mut self, id: u32, generation: Option<u64>, reason: Option<StaleReason>) {
+        let Some(Some(book)) = self.books.get_mut(id as usize) else { return };
+        book.live = false;
+        book.stale_reason = reason;
+        book.needs_refresh = false;
+        if let Some(generation) = generation {
+            book.generation = generation;
+        }
+        self.publish(id, Body::Status(wire::stale_status(reason)), false).await;
+    }
+
+    /// Sends `id`'s book again as it stands: its levels while Live, else its Stale status.
+    async fn refresh(&mut self, id: u32) {
+        let Some(Some(book)) = self.books.get_mut(id as usize) else { return };
+        book.needs_refresh = false;
+        book.since_refresh = 0;
+        self.stats.add(REFRESHES, 1);
+        if book.live {
+            let body = Body::Refresh(wire::levels_of(&book.replica));
+            self.publish(id, body, true).await;
+        } else {
+            let body = Body::Status(wire::stale_status(book.stale_reason));
+            self.publish(id, body, false).await;
+        }
+    }
+
+    async fn retry_refreshes(&mut self) {
+        for id in 0..self.books.len() {
+            if self.in_flight.len() >= self.config.max_in_flight {
+                return;
+            }
+            if self.books[id].as_ref().is_some_and(|b| b.needs_refresh) {
+                self.refresh(id as u32).await;
+            }
+        }
+    }
+
+    /// Publishes the next message of `id`'s chain; `keep` puts it in the bucket once the
+    /// stream has it.
+    async fn publish(&mut self, id: u32, body: Body, keep: bool) {
+        let Some(Some(book)) = self.books.get_mut(id as usize) else { return };
+        book.book_seq += 1;
+        let full = matches!(body, Body::Snapshot(_) | Body::Refresh(_));
+        let message = schema::BookMessage {
+            version: wire::SCHEMA_VERSION,
+            run: self.run,
+            book_seq: book.book_seq,
+            generation: book.generation,
+            venue_seq: book.head.seq,
+            exchange_ms: book.head.exchange_ms,
+            recv_ns: book.head.recv_ns,
+            publish_ns: now_ns(),
+            integrity: book.head.integrity,
+            crossed: book.head.crossed,
+            body: Some(body),
+            symbol: if full { book.symbol.clone() } else { String::new() },
+        };
+        let payload = Bytes::from(message.encode_to_vec());
+        self.stats.add(MESSAGES, 1);
+        self.stats.add(BYTES, payload.len() as u64);
+        match self.bus.js.publish(book.subject.clone(), payload.clone()).await {
+            Ok(ack) => {
+                let kept = keep.then_some(payload);
+                self.in_flight.push_back(Box::pin(async move {
+                    let result = ack.await.map(|a| a.sequence).map_err(|e| e.to_string());
+                    (id, kept, result)
+                }));
+            }
+            Err(error) => {
+                tracing::warn!(%error, subject = %book.subject, "publish failed");
+                self.stats.add(FAILED, 1);
+                book.needs_refresh = true;
+            }
+        }
+    }
+
+    async fn acked(&mut self, (id, kept, result): Acked) {
+        match result {
+            Ok(stream_seq) => {
+                self.stats.add(ACKED, 1);
+                let Some(message) = kept else { return };
+                let Some(Some(book)) = self.books.get(id as usize) else { return };
+                let value = latest_snapshot(stream_seq, &message);
+                match self.bus.kv.put(book.key.as_str(), value).await {
+                    Ok(_) => self.stats.add(KEPT, 1),
+                    Err(error) => {
+                        tracing::warn!(%error, key = %book.key, "keeping a snapshot failed");
+                        self.stats.add(FAILED, 1);
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "a message was not acknowledged");
+                self.stats.add(FAILED, 1);
+                if let Some(Some(book)) = self.books.get_mut(id as usize) {
+                    book.needs_refresh = true;
+                }
+            }
+        }
+    }
+}
+
+/// The stream behind a key-value bucket that keeps one value a key, as the key-value
+/// convention (ADR-8) lays it out.
+fn kv_stream(bucket: &str) -> jetstream::stream::Config {
+    jetstream::stream::Config {
+        name: format!("KV_{bucket}"),
+        description: Some("each book's latest snapshot and its stream sequence".to_owned()),
+        subjects: vec![format!("$KV.{bucket}.>")],
+        max_messages_per_subject: 1,
+        discard: jetstream::stream::DiscardPolicy::New,
+        allow_rollup: true,
+        deny_delete: true,
+        allow_direct: true,
+        duplicate_window: Duration::from_secs(120),
+        storage: jetstream::stream::StorageType::File,
+        ..Default::default()
+    }
+}
+
+/// A [`schema::LatestSnapshot`] of the encoded message at `stream_seq`, encoded: a nested
+/// message is its bytes, length-delimited, so the message is not decoded again.
+fn latest_snapshot(stream_seq: u64, message: &[u8]) -> Bytes {
+    use prost::encoding::{WireType, encode_key, encode_varint};
+    let mut out = Vec::with_capacity(message.len() + 24);
+    encode_key(1, WireType::Varint, &mut out);
+    encode_varint(stream_seq, &mut out);
+    encode_key(2, WireType::LengthDelimited, &mut out);
+    encode_varint(message.len() as u64, &mut out);
+    out.extend_from_slice(message);
+    Bytes::from(out)
+}
+
+/// Wall-clock time in ns since the Unix epoch.
+pub(crate) fn now_ns() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_snapshot_decodes_as_the_schema_says() {
+        let message = schema::BookMessage {
+            version: 1,
+            run: 7,
+            book_seq: 3,
+            symbol: "BTCUSDT".to_owned(),
+            body: Some(Body::Refresh(schema::Levels::default())),
+            ..Default::default()
+        };
+        let bytes = latest_snapshot(42, &message.encode_to_vec());
+        let decoded = schema::LatestSnapshot::decode(bytes).unwrap_or_default();
+        assert_eq!(decoded.stream_seq, 42);
+        assert_eq!(decoded.message, Some(message));
+    }
+}
