@@ -32,6 +32,34 @@ pub(crate) enum Command {
     /// Fetch instrument metadata (tick, lot, minimum and contract sizes, decimals) from the
     /// venue's REST endpoint and print one JSON line per symbol.
     Instruments(InstrumentsArgs),
+    /// Hold a venue's books from NATS JetStream, as a publisher (`replay`/`live --nats`) sends
+    /// them, and print a line per update.
+    Subscribe(SubscribeArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SubscribeArgs {
+    /// The NATS server, e.g. nats://127.0.0.1:4222.
+    #[arg(long)]
+    pub(crate) nats: String,
+    /// The venue whose books to hold.
+    #[arg(long, value_parser = parse_venue)]
+    pub(crate) venue: Venue,
+    /// Only this symbol, as the venue spells it (repeatable; default: every book of the venue).
+    #[arg(long = "symbol")]
+    pub(crate) symbols: Vec<String>,
+    /// What to print on stdout for each update applied to a Live book.
+    #[arg(long, default_value = "tob")]
+    pub(crate) emit: Emit,
+    /// Print every book's final levels as a JSON line at the end.
+    #[arg(long = "final")]
+    pub(crate) final_books: bool,
+    /// Exit after this many seconds without a message.
+    #[arg(long = "idle-exit", value_name = "SECS")]
+    pub(crate) idle_exit: Option<f64>,
+    /// Exit after this many seconds.
+    #[arg(long, value_name = "SECS")]
+    pub(crate) duration: Option<f64>,
 }
 
 #[derive(Debug, Args)]
@@ -79,6 +107,10 @@ pub(crate) struct ReplayArgs {
     /// Price and size decimals as P:Q, where the capture does not say (Kraken v2 checksums).
     #[arg(long, value_parser = parse_precision)]
     pub(crate) precision: Option<(u8, u8)>,
+    /// Publish the books to NATS JetStream at this server (nats://HOST:PORT), then exit once
+    /// every message is acknowledged.
+    #[arg(long, value_name = "URL")]
+    pub(crate) nats: Option<String>,
     /// Capture files (merged by receive time); `-` reads standard input.
     #[arg(required = true)]
     pub(crate) files: Vec<PathBuf>,
@@ -151,6 +183,9 @@ pub(crate) struct LiveArgs {
     /// Levels a side in the ladder.
     #[arg(long, default_value_t = 10)]
     pub(crate) levels: usize,
+    /// Publish the books to NATS JetStream at this server (nats://HOST:PORT).
+    #[arg(long, value_name = "URL")]
+    pub(crate) nats: Option<String>,
 }
 
 #[derive(Debug, Args)]

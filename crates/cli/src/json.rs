@@ -94,8 +94,13 @@ pub(crate) fn push_level(out: &mut String, level: Option<(Price, Qty)>) {
 
 /// Appends `[["p","s"],...]` with at most `n` levels of `side`, best first.
 pub(crate) fn push_levels(out: &mut String, book: &Book, side: Side, n: usize) {
+    push_level_list(out, book.side(side).iter().take(n).map(|l: Level| (l.price, l.qty)));
+}
+
+/// Appends `[["p","s"],...]`: every level `levels` yields, in order.
+pub(crate) fn push_level_list(out: &mut String, levels: impl Iterator<Item = (Price, Qty)>) {
     out.push('[');
-    for (i, Level { price, qty, .. }) in book.side(side).iter().take(n).enumerate() {
+    for (i, (price, qty)) in levels.enumerate() {
         if i > 0 {
             out.push(',');
         }

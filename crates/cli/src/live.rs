@@ -11,8 +11,10 @@ use depthbook_engine::{SlowConsumer, Update};
 use depthbook_net::{Live, LiveConfig, RecordConfig, Step, WaitMode};
 
 use crate::args::{Emit, FeedArgs, LiveArgs, RecordArgs};
+use crate::bus::BusOut;
 use crate::json;
 use crate::ladder;
+use depthbook_bus::PublisherStats;
 
 /// How often the ladder is redrawn.
 const REDRAW: Duration = Duration::from_millis(200);
@@ -21,6 +23,7 @@ const REDRAW: Duration = Duration::from_millis(200);
 pub(crate) fn live(args: &LiveArgs) -> anyhow::Result<()> {
     let mut live = start(&args.feed, args.record.as_deref())?;
     let views = live.engine_mut().subscribe(1 << 16, SlowConsumer::DropNewest);
+    let bus = args.nats.as_deref().map(|url| BusOut::start(live.engine_mut(), url)).transpose()?;
     let venue = args.feed.target.venue.name();
     let mut run = Run::new(&args.feed)?;
     let stdout = io::stdout().lock();
@@ -59,7 +62,8 @@ pub(crate) fn live(args: &LiveArgs) -> anyhow::Result<()> {
         draw(&mut out, &live, args.levels, rate.per_second(), run.started)?;
     }
     out.flush()?;
-    finish(live, run.frames)
+    let bus = bus.map(|bus| bus.finish(live.engine_mut())).transpose()?;
+    finish(live, run.frames, bus)
 }
 
 /// Runs `depthbook record`.
@@ -75,7 +79,7 @@ pub(crate) fn record(args: &RecordArgs) -> anyhow::Result<()> {
             break;
         }
     }
-    finish(live, run.frames)
+    finish(live, run.frames, None)
 }
 
 fn start(feed: &FeedArgs, record: Option<&std::path::Path>) -> anyhow::Result<Live> {
@@ -170,9 +174,13 @@ impl Run {
 }
 
 /// Stops the network side, finishes the capture, prints the counters on stderr.
-fn finish(live: Live, frames: u64) -> anyhow::Result<()> {
-    // The replay counters line (with `lines` = frames received), then the network's.
-    let line = json::counters_line(frames, live.engine().counters(), live.net_counters().fields());
+fn finish(live: Live, frames: u64, bus: Option<PublisherStats>) -> anyhow::Result<()> {
+    // The replay counters line (with `lines` = frames received), then the network's and the
+    // bus's.
+    let net = live.net_counters();
+    let net = net.fields();
+    let bus = bus.map(|stats| stats.fields()).into_iter().flatten();
+    let line = json::counters_line(frames, live.engine().counters(), net.into_iter().chain(bus));
     live.shutdown().context("the capture was not completely written")?;
     eprintln!("{line}");
     Ok(())

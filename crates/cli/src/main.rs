@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod bus;
 mod json;
 mod ladder;
 mod live;
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
         Some(Command::Serve(args)) => serve::run(&args),
         Some(Command::Venues) => print_venues(),
         Some(Command::Instruments(args)) => print_instruments(&args),
+        Some(Command::Subscribe(args)) => bus::subscribe(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

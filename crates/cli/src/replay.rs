@@ -10,6 +10,7 @@ use depthbook_engine::{BookState, Engine, EngineConfig, SlowConsumer, Update};
 use depthbook_venues::Venue;
 
 use crate::args::{Emit, ReplayArgs};
+use crate::bus::BusOut;
 use crate::json;
 use crate::ladder;
 
@@ -23,6 +24,8 @@ const LADDER_DEPTH: usize = 10;
 struct Outcome {
     engine: Engine,
     lines: u64,
+    /// What the publisher did, with `--nats`.
+    bus: Option<depthbook_bus::PublisherStats>,
 }
 
 /// Runs `depthbook replay`.
@@ -34,7 +37,8 @@ pub(crate) fn run(args: &ReplayArgs) -> anyhow::Result<()> {
         write_final(&mut out, &outcome.engine)?;
     }
     out.flush()?;
-    eprintln!("{}", json::counters_line(outcome.lines, outcome.engine.counters(), []));
+    let bus = outcome.bus.map(|stats| stats.fields()).into_iter().flatten();
+    eprintln!("{}", json::counters_line(outcome.lines, outcome.engine.counters(), bus));
     Ok(())
 }
 
@@ -48,6 +52,7 @@ pub(crate) fn default_replay() -> anyhow::Result<()> {
         final_books: false,
         depth: None,
         precision: None,
+        nats: None,
         files: vec![path.clone()],
     };
     let outcome = replay(&args, &mut io::sink())?;
@@ -105,12 +110,16 @@ fn replay(args: &ReplayArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
         (args.emit != Emit::None).then(|| engine.subscribe(1 << 16, SlowConsumer::DropNewest));
     let mut reader =
         CaptureReader::open(&args.files, max_line).context("cannot read the capture")?;
+    let bus = args.nats.as_deref().map(|url| BusOut::start(&mut engine, url)).transpose()?;
     let several_files = args.files.len() > 1;
     let venue_name = args.venue.name();
     let mut lines = 0u64;
     let mut text = String::with_capacity(4096);
     while let Some(record) = reader.next()? {
         lines += 1;
+        if bus.is_some() {
+            BusOut::wait_for_room(&mut engine);
+        }
         depthbook_capture::feed(&mut engine, &record);
         for update in views.iter().flat_map(|views| views.try_iter()) {
             let Update::Book(view) = update else { continue };
@@ -127,7 +136,14 @@ fn replay(args: &ReplayArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
             args.files[file].display()
         );
     }
-    Ok(Outcome { engine, lines })
+    let bus = bus.map(|bus| bus.finish(&mut engine)).transpose()?;
+    if engine.journal_dropped() > 0 {
+        eprintln!(
+            "depthbook: warning: {} journal records were dropped before the bus",
+            engine.journal_dropped()
+        );
+    }
+    Ok(Outcome { engine, lines, bus })
 }
 
 fn write_final(out: &mut impl Write, engine: &Engine) -> io::Result<()> {
