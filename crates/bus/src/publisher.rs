@@ -12,9 +12,11 @@
 //! acknowledgement, and the client's own bounded buffer. When the server is away, publishing
 //! waits; the ingest loop does not (it is on another thread and never waits for the journal),
 //! so records are dropped at the ring, each book's loss is announced (a Stale status) and the
-//! book is sent again in full once it can be. A message the stream did not acknowledge makes
-//! its book's chain break for subscribers (they hold it Stale); the publisher then sends the
-//! book again as a refresh.
+//! book is sent again in full once it can be. A message that cannot be published, or that the
+//! stream did not acknowledge, is dropped and counted: its book's chain breaks for
+//! subscribers (they hold it Stale), the publisher publishes nothing more of it, and every
+//! 100 ms tries to send it again in full (a refresh) until the server takes it. Nothing waits
+//! in a queue of its own while the server is away.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -141,6 +143,9 @@ const FAILED: usize = 4;
 const REFRESHES: usize = 5;
 const KEPT: usize = 6;
 const LOST: usize = 7;
+
+/// How often books owed a refresh (a message of theirs was not delivered) are sent again.
+const REFRESH_TICK: Duration = Duration::from_millis(100);
 
 /// A running publisher (see the module docs).
 #[derive(Debug)]
@@ -333,11 +338,20 @@ impl Mirror {
     async fn run(mut self, mut journal: JournalReader) -> Result<(), BusError> {
         let mut buf = Vec::new();
         let mut finished = false;
-        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        let mut tick = tokio::time::interval(REFRESH_TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Rounds of refreshes still owed once the journal is finished: a server that stays
+        // away does not keep the publisher for ever.
+        let mut last_rounds = 3;
         loop {
             if finished && self.in_flight.is_empty() {
-                return Ok(());
+                let owed = self.books.iter().flatten().any(|b| b.needs_refresh);
+                if !owed || last_rounds == 0 {
+                    return Ok(());
+                }
+                last_rounds -= 1;
+                self.retry_refreshes().await;
+                continue;
             }
             let room = self.in_flight.len() < self.config.max_in_flight;
             let wake = tokio::select! {
@@ -394,8 +408,8 @@ impl Mirror {
                 book.head = Head::of(&r);
                 book.since_refresh += 1;
                 if book.needs_refresh {
-                    // The book as it stands covers this message.
-                    self.refresh(r.instrument).await;
+                    // The refresh owed (sent on the next tick) covers this message: nothing is
+                    // queued while the server is away.
                     return;
                 }
                 let due = book.since_refresh >= self.config.refresh_every;

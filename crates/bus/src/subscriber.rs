@@ -206,12 +206,15 @@ pub struct Subscriber {
 enum Wake {
     Message(Option<Result<Box<jetstream::Message>, String>>),
     Connection(Option<async_nats::Event>),
+    Retry,
     Idle,
     Deadline,
 }
 
 impl Subscriber {
-    /// Connects to the server.
+    /// Connects to the server and takes a first look at the stream: every message published
+    /// after this returns will be read from the stream (what came before, from the kept
+    /// snapshots).
     ///
     /// # Errors
     /// [`BusError::Connect`] if the server cannot be reached.
@@ -230,6 +233,11 @@ impl Subscriber {
             .await
             .map_err(|e| BusError::Connect { url: config.url.clone(), message: e.to_string() })?;
         let js = jetstream::ContextBuilder::new().timeout(config.timeout).build(client);
+        // The first look at the stream: what is published after it is read from the stream.
+        let first_look = match js.get_stream(config.names.stream.as_str()).await {
+            Ok(mut stream) => stream.info().await.map_or(0, |info| info.state.last_sequence),
+            Err(_) => 0,
+        };
         let only = config.symbols.iter().cloned().collect();
         Ok(Subscriber {
             config,
@@ -239,7 +247,7 @@ impl Subscriber {
             only,
             connected: true,
             stats: SubscriberStats::default(),
-            first_look: None,
+            first_look: Some(first_look),
         })
     }
 
@@ -254,38 +262,34 @@ impl Subscriber {
     }
 
     /// Reads the books until `on_event` breaks, no message comes for `idle`, or `until`
-    /// passes; calls `on_event` for every change of a book it holds.
-    ///
-    /// # Errors
-    /// [`BusError::JetStream`] if the stream or bucket cannot be read (they do not exist: no
-    /// publisher has run on this server).
+    /// passes; calls `on_event` for every change of a book it holds. It waits for a publisher
+    /// that has not made the stream yet, and rides out the server going away (its books are
+    /// Stale meanwhile).
     pub async fn run(
         &mut self,
         idle: Option<Duration>,
         until: Option<Instant>,
         mut on_event: impl FnMut(SubscriberEvent<'_>) -> ControlFlow<()>,
-    ) -> Result<(), BusError> {
-        let started = Instant::now();
-        let mut messages = loop {
-            if let Some(messages) = self.start(&mut on_event).await? {
-                break messages;
-            }
-            // No publisher has made the stream yet: wait for one, within the limits.
-            let idle_over = idle.is_some_and(|d| started.elapsed() >= d);
-            if idle_over || until.is_some_and(|u| Instant::now() >= u) {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        };
+    ) {
+        // The ordered consumer, while there is one; when there is none (before the first
+        // publisher made the stream, after the consumer ended or the connection came back),
+        // when to try to open one.
+        let mut messages: Option<consumer::pull::Ordered> = None;
+        let mut retry_at = Some(Instant::now());
         let mut last_message = Instant::now();
         loop {
+            if messages.is_none() && retry_at.is_some_and(|at| Instant::now() >= at) {
+                messages = self.start(&mut on_event).await;
+                retry_at = messages.is_none().then(|| Instant::now() + RETRY);
+            }
             let idle_at = idle.map(|d| last_message + d);
             let wake = tokio::select! {
                 biased;
                 event = self.events.recv() => Wake::Connection(event),
-                message = messages.next() => {
+                message = next_message(&mut messages) => {
                     Wake::Message(message.map(|m| m.map(Box::new).map_err(|e| e.to_string())))
                 }
+                () = sleep_until(retry_at) => Wake::Retry,
                 () = sleep_until(idle_at) => Wake::Idle,
                 () = sleep_until(until) => Wake::Deadline,
             };
@@ -301,11 +305,9 @@ impl Subscriber {
                     ControlFlow::Continue(())
                 }
                 Wake::Message(None) => {
-                    // The consumer ended: start again from the bucket.
-                    match self.start(&mut on_event).await? {
-                        Some(again) => messages = again,
-                        None => tokio::time::sleep(Duration::from_millis(200)).await,
-                    }
+                    // The consumer ended: open another from the bucket.
+                    messages = None;
+                    retry_at = Some(Instant::now());
                     ControlFlow::Continue(())
                 }
                 Wake::Connection(Some(async_nats::Event::Disconnected)) => {
@@ -315,20 +317,39 @@ impl Subscriber {
                 }
                 Wake::Connection(Some(async_nats::Event::Connected)) => {
                     self.connected = true;
+                    // The consumer's pull requests died with the connection: open a new one
+                    // from where each book is (and the kept snapshots of broken chains), once
+                    // the server's JetStream answers.
+                    messages = None;
+                    retry_at = Some(Instant::now());
                     ControlFlow::Continue(())
                 }
-                Wake::Connection(_) => ControlFlow::Continue(()),
+                Wake::Connection(_) | Wake::Retry => ControlFlow::Continue(()),
                 Wake::Idle | Wake::Deadline => ControlFlow::Break(()),
             };
             if flow.is_break() {
-                return Ok(());
+                return;
             }
         }
     }
 
     /// Reads the kept snapshots and opens an ordered consumer from just after the oldest;
-    /// `None` while the stream or the bucket does not exist (no publisher made them yet).
+    /// `None` while that cannot be done: the stream or the bucket does not exist (no publisher
+    /// made them yet), or the server's JetStream does not answer (it is starting again).
     async fn start(
+        &mut self,
+        on_event: &mut impl FnMut(SubscriberEvent<'_>) -> ControlFlow<()>,
+    ) -> Option<consumer::pull::Ordered> {
+        match self.try_start(on_event).await {
+            Ok(messages) => messages,
+            Err(error) => {
+                tracing::debug!(%error, "cannot open the ordered consumer yet");
+                None
+            }
+        }
+    }
+
+    async fn try_start(
         &mut self,
         on_event: &mut impl FnMut(SubscriberEvent<'_>) -> ControlFlow<()>,
     ) -> Result<Option<consumer::pull::Ordered>, BusError> {
@@ -337,7 +358,6 @@ impl Subscriber {
             Ok(stream) => stream,
             Err(error) => {
                 tracing::debug!(%error, "no stream yet");
-                self.first_look.get_or_insert(0);
                 return Ok(None);
             }
         };
@@ -598,6 +618,19 @@ impl Subscriber {
             self.settle(&symbol, reason, false, on_event)?;
         }
         ControlFlow::Continue(())
+    }
+}
+
+/// How soon to try again to open the ordered consumer.
+const RETRY: Duration = Duration::from_millis(200);
+
+/// The consumer's next message; never, without a consumer.
+async fn next_message(
+    messages: &mut Option<consumer::pull::Ordered>,
+) -> Option<Result<jetstream::Message, consumer::pull::OrderedError>> {
+    match messages {
+        Some(messages) => messages.next().await,
+        None => std::future::pending().await,
     }
 }
 

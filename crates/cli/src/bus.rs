@@ -70,6 +70,8 @@ pub(crate) fn subscribe(args: &SubscribeArgs) -> anyhow::Result<()> {
     let mut failed: Option<io::Error> = None;
     let subscriber = runtime.block_on(async {
         let mut subscriber = Subscriber::connect(config).await?;
+        // Every message published from now on will be read (scripts wait for this line).
+        eprintln!("depthbook: subscribed to {venue} books at {}", args.nats);
         let until = duration.map(|d| tokio::time::Instant::now() + d);
         subscriber
             .run(idle, until, |event| {
@@ -87,7 +89,7 @@ pub(crate) fn subscribe(args: &SubscribeArgs) -> anyhow::Result<()> {
                     }
                 }
             })
-            .await?;
+            .await;
         Ok::<_, depthbook_bus::BusError>(subscriber)
     });
     if let Some(e) = failed {

@@ -61,12 +61,17 @@ const FLAG_CROSSED: u8 = 4;
 const FLAG_BID_FLOOR: u8 = 8;
 const FLAG_ASK_FLOOR: u8 = 16;
 
-/// What both ends share: the wake-up handshake.
+/// What both ends share: the wake-up handshake, and the books whose loss the writer could
+/// not announce before it was dropped.
 #[derive(Debug, Default)]
 struct Shared {
     /// Set by the reader before it sleeps; the writer wakes it once after a record.
     waiting: AtomicBool,
     waker: AtomicWaker,
+    /// Filled once, when the writer is dropped with `Lost` records still owed (the ring was
+    /// full to the end); the reader hands them out as `Lost` records after the ring's last.
+    /// A lock, but never on the ingest path: only at the writer's drop and the reader's end.
+    unannounced_at_close: std::sync::Mutex<Vec<InstrumentId>>,
 }
 
 /// Where the reader's copy of one book stands, as far as the writer knows.
@@ -336,6 +341,18 @@ impl JournalWriter {
 
 impl Drop for JournalWriter {
     fn drop(&mut self) {
+        self.announce_lost();
+        let owed: Vec<InstrumentId> = self
+            .unannounced
+            .iter()
+            .copied()
+            .filter(|&id| self.copies.get(id as usize) == Some(&ReaderCopy::Unannounced))
+            .collect();
+        if !owed.is_empty()
+            && let Ok(mut list) = self.shared.unannounced_at_close.lock()
+        {
+            *list = owed;
+        }
         // The ring is abandoned: a sleeping reader must see the end.
         self.shared.waker.wake();
     }
@@ -352,14 +369,27 @@ impl JournalReader {
     /// The next record, copied into `buf`, or `None` if there is none yet.
     pub fn try_next<'b>(&mut self, buf: &'b mut Vec<u8>) -> Option<Record<'b>> {
         if !self.take(buf) {
-            return None;
+            // After the ring's last record: the losses the writer could not write down.
+            return self.owed_at_close().map(|instrument| Record::Lost { instrument });
         }
         Some(Record::parse(buf).unwrap_or(Record::Malformed))
     }
 
     /// Whether the engine (the writer) is gone and every record was read.
     pub fn is_finished(&self) -> bool {
-        self.ring.is_abandoned() && self.ring.is_empty()
+        self.ring.is_abandoned() && self.ring.is_empty() && !self.has_owed_at_close()
+    }
+
+    fn has_owed_at_close(&self) -> bool {
+        self.ring.is_abandoned()
+            && self.shared.unannounced_at_close.lock().is_ok_and(|list| !list.is_empty())
+    }
+
+    fn owed_at_close(&mut self) -> Option<InstrumentId> {
+        if !self.ring.is_abandoned() || !self.ring.is_empty() {
+            return None;
+        }
+        self.shared.unannounced_at_close.lock().ok()?.pop()
     }
 
     /// Waits for a record: ready when one can be read with [`JournalReader::try_next`] or when
@@ -370,14 +400,14 @@ impl JournalReader {
             return Poll::Ready(true);
         }
         if self.ring.is_abandoned() {
-            return Poll::Ready(!self.ring.is_empty());
+            return Poll::Ready(!self.ring.is_empty() || self.has_owed_at_close());
         }
         self.shared.waker.register(cx.waker());
         self.shared.waiting.store(true, Ordering::SeqCst);
         std::sync::atomic::fence(Ordering::SeqCst);
         if !self.ring.is_empty() || self.ring.is_abandoned() {
             self.shared.waiting.store(false, Ordering::SeqCst);
-            return Poll::Ready(!self.ring.is_empty());
+            return Poll::Ready(!self.ring.is_empty() || self.has_owed_at_close());
         }
         Poll::Pending
     }

@@ -8,6 +8,7 @@
 pub mod fast_path;
 pub mod feeds;
 pub mod mutate;
+pub mod nats_server;
 pub mod reference;
 pub mod sync_check;
 pub mod synthetic;

@@ -174,3 +174,30 @@ fn a_reader_left_behind_is_told_what_it_lost_and_gets_it_back() {
     let all: Vec<InstrumentId> = (0..engine.n_instruments() as InstrumentId).collect();
     judge(&engine, &mirror, &all, "at the end");
 }
+
+#[test]
+fn a_reader_behind_when_the_engine_closes_the_journal_is_told_what_it_lost() {
+    let feed = REFERENCE_FEEDS.iter().find(|f| f.name == "binance_spot").unwrap();
+    let lines = (feed.load)();
+    let config = EngineConfig::new(feed.venue);
+    let max_line = config.limits.max_frame_bytes + 1;
+    let mut engine = Engine::new(config);
+    let mut journal = engine.journal(depthbook_engine::MIN_JOURNAL_BYTES);
+    let mut reader = capture_reader(&[&lines], max_line).unwrap();
+    let (mut mirror, mut buf) = (Mirror::default(), Vec::new());
+    // Read until the book is Live, then never again until the engine is done.
+    while let Some(record) = reader.next().unwrap() {
+        depthbook_capture::feed(&mut engine, &record);
+        if mirror.snapshots == 0 {
+            mirror.drain(&mut journal, &mut buf);
+        }
+    }
+    assert!(engine.journal_dropped() > 0, "the reader fell behind");
+    engine.close_journal();
+    mirror.drain(&mut journal, &mut buf);
+    assert!(journal.is_finished());
+    assert!(mirror.lost > 0, "the loss was owed at the close and handed out after the last record");
+    for id in 0..engine.n_instruments() as InstrumentId {
+        assert!(!mirror.is_live(id), "book {id} is held Live with records missing");
+    }
+}
