@@ -20,6 +20,8 @@
 //! Checked with loom (`tests/loom.rs`) and by a many-thread stress test whose values carry a
 //! checksum (`tests/stress.rs`).
 
+#![forbid(unsafe_code)]
+
 #[cfg(loom)]
 use loom::sync::Arc;
 #[cfg(loom)]
