@@ -223,6 +223,15 @@ impl Book {
         dropped
     }
 
+    /// Removes every level of `side` worse than `floor` (below it for bids, above it for
+    /// asks); returns how many. What a replica does with a replicated delta's floor (levels
+    /// its source dropped by a cap). O(levels kept).
+    pub fn drop_worse_than(&mut self, side: Side, floor: Price) -> usize {
+        let ladder = self.side_mut(side);
+        let keep = ladder.iter().take_while(|l| !better(side, floor, l.price)).count();
+        ladder.truncate(keep)
+    }
+
     /// Whether a side that evicted levels has lost every level it kept: what the venue holds
     /// there is unknown, so the book is not to be trusted until a snapshot rebuilds it.
     pub fn exhausted(&self) -> bool {

@@ -69,6 +69,7 @@ impl Model {
 enum Op {
     Set { side: Side, price: Price, qty: i64 },
     Truncate(usize),
+    DropWorse { side: Side, floor: Price },
     Clear,
 }
 
@@ -83,7 +84,14 @@ fn op(spread: i64) -> impl Strategy<Value = Op> {
     // A third of sizes delete.
     let set = (side, price, prop_oneof![Just(0i64), 1i64..1_000])
         .prop_map(|(side, price, qty)| Op::Set { side, price, qty });
-    prop_oneof![30 => set, 1 => (0usize..40).prop_map(Op::Truncate), 1 => Just(Op::Clear)]
+    let drop_worse = (prop_oneof![Just(Side::Bid), Just(Side::Ask)], -spread..spread)
+        .prop_map(|(side, m)| Op::DropWorse { side, floor: Price::from_scaled(m, 0) });
+    prop_oneof![
+        30 => set,
+        1 => (0usize..40).prop_map(Op::Truncate),
+        1 => drop_worse,
+        1 => Just(Op::Clear)
+    ]
 }
 
 fn book_levels(book: &Book, side: Side) -> Vec<(Price, i64)> {
@@ -140,6 +148,15 @@ proptest! {
                 Op::Truncate(depth) => {
                     book.truncate(depth);
                     model.truncate(depth);
+                }
+                Op::DropWorse { side, floor } => {
+                    let before = model.side(side).len();
+                    model.side(side).retain(|&p, _| match side {
+                        Side::Bid => p >= floor,
+                        Side::Ask => p <= floor,
+                    });
+                    let dropped = before - model.side(side).len();
+                    prop_assert_eq!(book.drop_worse_than(side, floor), dropped);
                 }
                 Op::Clear => {
                     book.clear();

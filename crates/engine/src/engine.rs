@@ -1,5 +1,9 @@
 //! The ingest loop's step: one frame in, books updated, views out.
 
+mod replicated;
+
+pub use replicated::ReplicatedHead;
+
 use crossbeam_channel::Receiver;
 use depthbook_core::{Book, FragmentCache, NumberError, Side};
 use depthbook_venues::{

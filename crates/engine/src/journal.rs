@@ -206,6 +206,7 @@ impl JournalWriter {
             StaleReason::Watchdog => (4, 0, 0),
             StaleReason::MemoryBudget => (5, 0, 0),
             StaleReason::DepthExhausted => (6, 0, 0),
+            StaleReason::Upstream => (7, 0, 0),
         };
         self.start(KIND_STALE, id, generation);
         self.scratch.push(code);
@@ -591,6 +592,7 @@ impl<'a> Record<'a> {
                     4 => StaleReason::Watchdog,
                     5 => StaleReason::MemoryBudget,
                     6 => StaleReason::DepthExhausted,
+                    7 => StaleReason::Upstream,
                     _ => return None,
                 };
                 Some(Record::Stale { instrument, generation, reason })

@@ -133,7 +133,8 @@ pub(crate) fn state_of(bits: u64, gap: [u64; 2]) -> (BookState, bool) {
         3 => StaleReason::Disconnect,
         4 => StaleReason::Watchdog,
         5 => StaleReason::MemoryBudget,
-        _ => StaleReason::DepthExhausted,
+        6 => StaleReason::DepthExhausted,
+        _ => StaleReason::Upstream,
     };
     let state = match (bits >> STATE_SHIFT) as u8 {
         1 => BookState::Live,
@@ -187,6 +188,7 @@ fn reason_code(reason: StaleReason, gap: &mut [u64; 2]) -> u64 {
         StaleReason::Watchdog => 4,
         StaleReason::MemoryBudget => 5,
         StaleReason::DepthExhausted => 6,
+        StaleReason::Upstream => 7,
     }
 }
 

@@ -42,7 +42,7 @@ mod state;
 pub use counters::Counters;
 pub use depth::{DEPTH_LEVELS, DepthReader, DepthView};
 pub use depthbook_venues::Integrity;
-pub use engine::{Engine, EngineConfig};
+pub use engine::{Engine, EngineConfig, ReplicatedHead};
 pub use journal::{BookRecord, JournalReader, MIN_JOURNAL_BYTES, Record};
 pub use latest::{LatestTop, TopReader};
 pub use publish::{STATUS_RESERVE, SlowConsumer, Status, StatusEvent, TopOfBook, Update};

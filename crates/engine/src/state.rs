@@ -25,6 +25,9 @@ pub enum StaleReason {
     /// A side that had evicted levels past the per-side cap lost every level it kept: what the
     /// venue holds there is unknown ([`depthbook_core::Book::exhausted`]).
     DepthExhausted,
+    /// A replicated book's source (a bus publisher) lost changes of it, or the chain of its
+    /// changes broke on the way (see [`crate::Engine::replicate_delta`]).
+    Upstream,
 }
 
 impl StaleReason {
@@ -38,6 +41,7 @@ impl StaleReason {
             StaleReason::Watchdog => "watchdog",
             StaleReason::MemoryBudget => "memory_budget",
             StaleReason::DepthExhausted => "depth_exhausted",
+            StaleReason::Upstream => "upstream",
         }
     }
 }
