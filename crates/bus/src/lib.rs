@@ -37,4 +37,4 @@ pub use publisher::{Publisher, PublisherConfig, PublisherStats};
 pub use subscriber::{
     BookView, RemoteBook, Subscriber, SubscriberConfig, SubscriberEvent, SubscriberStats,
 };
-pub use wire::SCHEMA_VERSION;
+pub use wire::{BookChange, SCHEMA_VERSION};

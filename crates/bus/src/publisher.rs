@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use async_nats::jetstream::{self, Context as JetStream, kv};
+use async_nats::jetstream::{self, Context as JetStream};
 use bytes::Bytes;
 use depthbook_engine::{BookRecord, JournalReader, Record, Replica, StaleReason};
 use futures_util::StreamExt as _;
@@ -217,10 +217,9 @@ impl Publisher {
     }
 }
 
-/// The server's side: JetStream and the snapshot bucket.
+/// The server's side: JetStream, with the stream and the snapshot bucket made.
 struct Bus {
     js: JetStream,
-    kv: kv::Store,
 }
 
 impl Bus {
@@ -248,8 +247,8 @@ impl Bus {
         })
         .await
         .map_err(|e| BusError::jetstream("stream", e))?;
-        let kv = match js.get_key_value(names.bucket.as_str()).await {
-            Ok(kv) => kv,
+        match js.get_key_value(names.bucket.as_str()).await {
+            Ok(_) => {}
             Err(_) => {
                 // The bucket's stream, made as the key-value convention (ADR-8) lays it out:
                 // the client's own `create_key_value` first asks for the account's details,
@@ -259,10 +258,10 @@ impl Bus {
                     .map_err(|e| BusError::jetstream("key-value bucket", e))?;
                 js.get_key_value(names.bucket.as_str())
                     .await
-                    .map_err(|e| BusError::jetstream("key-value bucket", e))?
+                    .map_err(|e| BusError::jetstream("key-value bucket", e))?;
             }
-        };
-        Ok(Bus { js, kv })
+        }
+        Ok(Bus { js })
     }
 }
 
@@ -306,9 +305,12 @@ impl Head {
     }
 }
 
-/// A message awaiting the stream's acknowledgement: its book, and the bytes to keep in the
-/// bucket once it is acknowledged (snapshots and refreshes).
-type Acked = (u32, Option<Bytes>, Result<u64, String>);
+/// An acknowledgement awaited: of a book's message (with the bytes to keep in the bucket once
+/// the stream has it, for snapshots and refreshes), or of a snapshot put in the bucket.
+enum Acked {
+    Message { id: u32, kept: Option<Bytes>, result: Result<u64, String> },
+    Kept { result: Result<u64, String> },
+}
 type InFlight = FuturesOrdered<Pin<Box<dyn Future<Output = Acked> + Send>>>;
 
 /// Every book's mirror and the publishing state.
@@ -516,7 +518,7 @@ impl Mirror {
                 let kept = keep.then_some(payload);
                 self.in_flight.push_back(Box::pin(async move {
                     let result = ack.await.map(|a| a.sequence).map_err(|e| e.to_string());
-                    (id, kept, result)
+                    Acked::Message { id, kept, result }
                 }));
             }
             Err(error) => {
@@ -527,27 +529,40 @@ impl Mirror {
         }
     }
 
-    async fn acked(&mut self, (id, kept, result): Acked) {
-        match result {
-            Ok(stream_seq) => {
+    async fn acked(&mut self, acked: Acked) {
+        match acked {
+            Acked::Message { id, kept, result: Ok(stream_seq) } => {
                 self.stats.add(ACKED, 1);
                 let Some(message) = kept else { return };
                 let Some(Some(book)) = self.books.get(id as usize) else { return };
+                // A key-value put is a publish on the bucket's subject: sent now, in order
+                // (so a book's later snapshot is never overwritten by an earlier one), its
+                // acknowledgement awaited with the others.
+                let subject = format!("$KV.{}.{}", self.config.names.bucket, book.key);
                 let value = latest_snapshot(stream_seq, &message);
-                match self.bus.kv.put(book.key.as_str(), value).await {
-                    Ok(_) => self.stats.add(KEPT, 1),
+                match self.bus.js.publish(subject, value).await {
+                    Ok(ack) => self.in_flight.push_back(Box::pin(async move {
+                        let result = ack.await.map(|a| a.sequence).map_err(|e| e.to_string());
+                        Acked::Kept { result }
+                    })),
                     Err(error) => {
                         tracing::warn!(%error, key = %book.key, "keeping a snapshot failed");
                         self.stats.add(FAILED, 1);
                     }
                 }
             }
-            Err(error) => {
+            Acked::Message { id, result: Err(error), .. } => {
                 tracing::warn!(%error, "a message was not acknowledged");
                 self.stats.add(FAILED, 1);
                 if let Some(Some(book)) = self.books.get_mut(id as usize) {
                     book.needs_refresh = true;
                 }
+            }
+            Acked::Kept { result: Ok(_) } => self.stats.add(KEPT, 1),
+            Acked::Kept { result: Err(error) } => {
+                // The bucket keeps an older snapshot: a new subscriber catches up from there.
+                tracing::warn!(%error, "keeping a snapshot failed");
+                self.stats.add(FAILED, 1);
             }
         }
     }

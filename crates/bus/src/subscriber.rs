@@ -24,7 +24,7 @@ use tokio::time::Instant;
 use crate::error::BusError;
 use crate::names::{BusNames, escape_token};
 use crate::schema::{self, book_message::Body};
-use crate::wire;
+use crate::wire::{self, BookChange};
 
 /// What a subscriber reads and how much it holds.
 #[derive(Debug, Clone)]
@@ -80,8 +80,15 @@ pub struct RemoteBook {
     pub integrity: Integrity,
     /// Best bid at or above best ask.
     pub crossed: bool,
-    /// Why the book is not Live, if it is not.
+    /// Why the book is not Live, if it is not: the publisher's reason (the engine's names:
+    /// `gap`, `checksum`, ...; `publisher_overflow`), or the subscriber's own (`bus_gap`: a
+    /// message of the book missing on the bus or another publisher run; `bad_message`,
+    /// `disconnect`, `awaiting_snapshot`).
     pub stale_reason: Option<String>,
+    /// For the publisher's `gap`: the venue sequence its rule expected, and the one that came.
+    pub gap: Option<(i64, i64)>,
+    /// The last change applied.
+    pub change: BookChange,
     run: u64,
     book_seq: u64,
     /// The replica is the publisher's mirror as of (`run`, `book_seq`).
@@ -104,6 +111,8 @@ impl RemoteBook {
             integrity: Integrity::Unverifiable,
             crossed: false,
             stale_reason: Some("awaiting_snapshot".to_owned()),
+            change: BookChange::default(),
+            gap: None,
             run: 0,
             book_seq: 0,
             chain: false,
@@ -148,6 +157,8 @@ pub enum SubscriberEvent<'a> {
     Live(BookView<'a>),
     /// A Live book became Stale.
     Stale(BookView<'a>),
+    /// Nothing happened for 100 ms (a caller can stop the run here).
+    Tick,
 }
 
 /// What a subscriber counted.
@@ -207,6 +218,7 @@ enum Wake {
     Message(Option<Result<Box<jetstream::Message>, String>>),
     Connection(Option<async_nats::Event>),
     Retry,
+    Tick,
     Idle,
     Deadline,
 }
@@ -290,6 +302,7 @@ impl Subscriber {
                     Wake::Message(message.map(|m| m.map(Box::new).map_err(|e| e.to_string())))
                 }
                 () = sleep_until(retry_at) => Wake::Retry,
+                () = tokio::time::sleep(TICK) => Wake::Tick,
                 () = sleep_until(idle_at) => Wake::Idle,
                 () = sleep_until(until) => Wake::Deadline,
             };
@@ -325,6 +338,7 @@ impl Subscriber {
                     ControlFlow::Continue(())
                 }
                 Wake::Connection(_) | Wake::Retry => ControlFlow::Continue(()),
+                Wake::Tick => on_event(SubscriberEvent::Tick),
                 Wake::Idle | Wake::Deadline => ControlFlow::Break(()),
             };
             if flow.is_break() {
@@ -524,10 +538,10 @@ impl Subscriber {
         let Some(body) = &message.body else { return ControlFlow::Continue(()) };
         let next = book.chain && message.run == book.run && message.book_seq == book.book_seq + 1;
         let (mut view, mut gap, mut bad) = (false, false, false);
-        let mut reason = "gap";
+        let mut reason = "bus_gap";
         match body {
             Body::Snapshot(_) | Body::Refresh(_) => {
-                if wire::apply(&mut book.replica, body).is_ok() {
+                if wire::apply(&mut book.replica, body, &mut book.change).is_ok() {
                     book.chain = true;
                     book.publisher_live = true;
                     book.run = message.run;
@@ -541,7 +555,7 @@ impl Subscriber {
                 }
             }
             Body::Delta(_) if next => {
-                if wire::apply(&mut book.replica, body).is_ok() {
+                if wire::apply(&mut book.replica, body, &mut book.change).is_ok() {
                     book.book_seq = message.book_seq;
                     book.publisher_live = true;
                     book.head(message);
@@ -556,6 +570,7 @@ impl Subscriber {
                 book.book_seq = message.book_seq;
                 book.generation = message.generation;
                 book.publisher_live = status.state == schema::State::Live as i32;
+                book.gap = status.gap_expected.zip(status.gap_got);
                 reason = if status.reason.is_empty() { "stale" } else { status.reason.as_str() };
             }
             Body::Delta(_) | Body::Status(_) => {
@@ -620,6 +635,9 @@ impl Subscriber {
         ControlFlow::Continue(())
     }
 }
+
+/// How long without anything happening before a [`SubscriberEvent::Tick`].
+const TICK: Duration = Duration::from_millis(100);
 
 /// How soon to try again to open the ordered consumer.
 const RETRY: Duration = Duration::from_millis(200);

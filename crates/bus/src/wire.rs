@@ -140,16 +140,36 @@ pub(crate) fn floor(decimal: Option<&schema::Decimal>) -> Result<Option<Price>, 
     decimal.map(|d| price(d.mantissa, d.scale)).transpose()
 }
 
+/// The last change a subscriber applied to a book: the whole book (a snapshot, a refresh, a
+/// kept snapshot), or a delta's levels (each price with its size after the source's message,
+/// zero: gone) and floors (every level worse than a side's floor is gone).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BookChange {
+    /// The whole book was replaced (the replica holds it).
+    pub full: bool,
+    /// A delta's levels, in the message's order (empty for a whole book).
+    pub levels: Vec<(Side, Price, Qty)>,
+    /// A delta's floors, bids then asks.
+    pub floors: [Option<Price>; 2],
+}
+
 /// Applies a snapshot's, refresh's or delta's levels to `replica` (a snapshot or refresh
-/// replaces it).
+/// replaces it), and records what changed in `change`.
 ///
 /// # Errors
 /// [`BusError::BadMessage`] for a number that is not exact or a side over the replica's cap;
 /// the replica is then partly changed and must be held Stale until the next snapshot.
-pub(crate) fn apply(replica: &mut Replica, body: &Body) -> Result<(), BusError> {
+pub(crate) fn apply(
+    replica: &mut Replica,
+    body: &Body,
+    change: &mut BookChange,
+) -> Result<(), BusError> {
     let over_cap = |_| BusError::BadMessage("more levels than the subscriber holds".to_owned());
+    change.levels.clear();
+    change.floors = [None, None];
     match body {
         Body::Snapshot(levels) | Body::Refresh(levels) => {
+            change.full = true;
             replica.clear();
             for (side, columns) in [(Side::Bid, &levels.bids), (Side::Ask, &levels.asks)] {
                 for level in side_levels(columns.as_ref())? {
@@ -159,15 +179,19 @@ pub(crate) fn apply(replica: &mut Replica, body: &Body) -> Result<(), BusError> 
             }
         }
         Body::Delta(delta) => {
+            change.full = false;
             for (side, columns) in [(Side::Bid, &delta.bids), (Side::Ask, &delta.asks)] {
                 for level in side_levels(columns.as_ref())? {
                     let (price, qty) = level?;
                     replica.set(side, price, qty).map_err(over_cap)?;
+                    change.levels.push((side, price, qty));
                 }
             }
-            for (side, decimal) in [(Side::Bid, &delta.bid_floor), (Side::Ask, &delta.ask_floor)] {
+            let sides = [(Side::Bid, &delta.bid_floor), (Side::Ask, &delta.ask_floor)];
+            for (i, (side, decimal)) in sides.into_iter().enumerate() {
                 if let Some(floor) = floor(decimal.as_ref())? {
                     replica.drop_below(side, floor);
+                    change.floors[i] = Some(floor);
                 }
             }
         }

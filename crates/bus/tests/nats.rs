@@ -226,7 +226,7 @@ fn subscriber(
                                 .push(seen(&view));
                         }
                         SubscriberEvent::Stale(_) => shown.stale_events += 1,
-                        SubscriberEvent::Live(_) => {}
+                        SubscriberEvent::Live(_) | SubscriberEvent::Tick => {}
                     }
                     ControlFlow::Continue(())
                 })

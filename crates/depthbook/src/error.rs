@@ -24,6 +24,9 @@ pub enum Error {
     /// A capture could not be opened or read.
     #[error(transparent)]
     Capture(#[from] depthbook_capture::CaptureError),
+    /// The NATS server of a bus feed ([`crate::Feed::nats`]) could not be reached.
+    #[error(transparent)]
+    Bus(#[from] depthbook_bus::BusError),
     /// No symbol was given: the readers are per symbol.
     #[error("no symbols: name the instruments to track")]
     NoSymbols,

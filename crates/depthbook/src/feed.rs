@@ -4,6 +4,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::ops::ControlFlow;
+
+use depthbook_bus::{Subscriber, SubscriberConfig};
 use depthbook_capture::CaptureReader;
 use depthbook_engine::{Counters, Engine, EngineConfig, SlowConsumer, Update};
 use depthbook_net::{BookChannel, Live, LiveConfig, Market, Protocol, WaitMode, fetch_instruments};
@@ -22,6 +25,8 @@ enum Source {
     Live { ws_url: Option<String>, rest_url: Option<String> },
     /// Recorded captures, merged by receive time (any format `depthbook replay` reads).
     Capture(Vec<PathBuf>),
+    /// Books another process publishes on NATS JetStream (`depthbook replay|live --nats`).
+    Nats(String),
 }
 
 /// A feed of one venue's books for a set of symbols: live, or replayed from a capture with the
@@ -101,6 +106,32 @@ impl Feed {
         captures: impl IntoIterator<Item = P>,
     ) -> Self {
         Self::new(venue, symbols, Source::Capture(captures.into_iter().map(Into::into).collect()))
+    }
+
+    /// The books of `symbols` on `venue` as a publisher on the NATS server at `url` sends them
+    /// (`depthbook live --nats URL`, or any [`depthbook_bus::Publisher`]): the same readers and
+    /// update stream as a live feed, each book rebuilt exactly from its latest kept snapshot
+    /// and the messages after it, Live only while the publisher's book is Live and every
+    /// message of it arrived (a break, another publisher run or a disconnect makes it Stale
+    /// until its next snapshot). Nothing connects until [`Feed::start`].
+    ///
+    /// ```no_run
+    /// use depthbook::{Feed, Venue};
+    ///
+    /// let books = Feed::nats("nats://127.0.0.1:4222", Venue::BinanceSpot, ["BTCUSDT"]).start()?;
+    /// let btc = books.top("BTCUSDT").expect("a tracked symbol");
+    /// std::thread::sleep(std::time::Duration::from_secs(1));
+    /// if let (true, Some(top)) = (btc.read().is_live(), btc.read().top) {
+    ///     println!("{:?} / {:?} (generation {})", top.bid, top.ask, top.generation);
+    /// }
+    /// # Ok::<(), depthbook::Error>(())
+    /// ```
+    pub fn nats<S: Into<String>>(
+        url: impl Into<String>,
+        venue: Venue,
+        symbols: impl IntoIterator<Item = S>,
+    ) -> Self {
+        Self::new(venue, symbols, Source::Nats(url.into()))
     }
 
     fn new<S: Into<String>>(
@@ -399,6 +430,43 @@ impl Feed {
                     Err(_) => Err(match thread.join() {
                         Ok(Err(error)) => error,
                         // It panicked. (It cannot end well without reporting readiness first.)
+                        Ok(Ok(_)) | Err(_) => Error::Panicked,
+                    }),
+                }
+            }
+            Source::Nats(url) => {
+                let mut engine = Engine::new(self.engine_config());
+                let (readers, updates) = self.readers(&mut engine);
+                let mut config = SubscriberConfig::new(url, self.venue.name());
+                config.symbols.clone_from(&self.symbols);
+                let (ready_tx, ready) = crossbeam_channel::bounded(1);
+                let flag = Arc::clone(&control);
+                let thread = spawn(core, move || {
+                    // As for a live feed: the runtime lives and dies on this thread.
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .map_err(Error::Spawn)?;
+                    runtime.block_on(async move {
+                        let mut subscriber = Subscriber::connect(config).await?;
+                        if ready_tx.send(()).is_ok() {
+                            subscriber
+                                .run(None, None, |event| {
+                                    if flag.is_stopped() {
+                                        return ControlFlow::Break(());
+                                    }
+                                    crate::replica::apply(&mut engine, &event);
+                                    ControlFlow::Continue(())
+                                })
+                                .await;
+                        }
+                        Ok(*engine.counters())
+                    })
+                })?;
+                match ready.recv() {
+                    Ok(()) => Ok(Books::new(readers, updates, control, thread)),
+                    Err(_) => Err(match thread.join() {
+                        Ok(Err(error)) => error,
                         Ok(Ok(_)) | Err(_) => Error::Panicked,
                     }),
                 }

@@ -42,6 +42,7 @@ pub mod analytics;
 mod books;
 mod error;
 mod feed;
+mod replica;
 pub mod symbols;
 
 pub use books::Books;
