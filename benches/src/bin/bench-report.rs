@@ -119,6 +119,8 @@ fn main() {
         .expect("target/depthbook-bench/handoff.json: run `cargo bench --bench handoff`");
     let whole = read_json(&figures.join("whole_process.json"))
         .expect("target/depthbook-bench/whole_process.json: run `whole-process` (benches/run)");
+    let bus = read_json(&figures.join("bus.json"))
+        .expect("target/depthbook-bench/bus.json: run `bus` (benches/run)");
 
     // Book apply, side by side (peers run).
     let ours = r.get(true, "peers_book_apply/depthbook_book");
@@ -204,6 +206,39 @@ fn main() {
                 whole["runs"],
             ),
             whole_ratio >= 2.0,
+        ),
+        (
+            "books on NATS JetStream vs each update as JSON, same engine and server: updates/s end to end",
+            "≥ 1× JSON's".to_owned(),
+            format!(
+                "{:.0} vs {:.0} updates/s ({:.2}×)",
+                p(&bus["depthbook"], "updates_per_s"),
+                p(&bus["json"], "updates_per_s"),
+                p(&bus["depthbook"], "updates_per_s") / p(&bus["json"], "updates_per_s")
+            ),
+            p(&bus["depthbook"], "updates_per_s") >= p(&bus["json"], "updates_per_s"),
+        ),
+        (
+            "bus: bytes a message, depthbook vs JSON",
+            "smaller".to_owned(),
+            format!(
+                "{:.0} vs {:.0} bytes",
+                p(&bus["depthbook"], "bytes_per_message"),
+                p(&bus["json"], "bytes_per_message")
+            ),
+            p(&bus["depthbook"], "bytes_per_message") < p(&bus["json"], "bytes_per_message"),
+        ),
+        (
+            "bus: frame in → remote view at 5,000 updates/s, p50 / p99 (depthbook; JSON)",
+            "p99 ≤ JSON's".to_owned(),
+            format!(
+                "{:.0} / {:.0} µs; {:.0} / {:.0} µs",
+                p(&bus["depthbook"], "p50_ns") / 1e3,
+                p(&bus["depthbook"], "p99_ns") / 1e3,
+                p(&bus["json"], "p50_ns") / 1e3,
+                p(&bus["json"], "p99_ns") / 1e3
+            ),
+            p(&bus["depthbook"], "p99_ns") <= p(&bus["json"], "p99_ns"),
         ),
         (
             "OKX checksum, 25 levels a side",
