@@ -116,12 +116,9 @@ pub(crate) struct ReplayArgs {
     pub(crate) files: Vec<PathBuf>,
 }
 
-/// What `live` and `record` share: where to connect and for how long.
+/// What `live` and `record` share: how to connect and for how long.
 #[derive(Debug, Args)]
 pub(crate) struct FeedArgs {
-    /// Which venue, instruments (subscribed) and market.
-    #[command(flatten)]
-    pub(crate) target: Target,
     /// Which of the venue's book channels: `default`, `mbp` (HTX incremental, snapshots by
     /// `req`) or `full` (Bybit `orderbook.full`, snapshots from REST).
     #[arg(long, default_value = "default", value_parser = parse_channel)]
@@ -169,8 +166,27 @@ pub(crate) struct FeedArgs {
     pub(crate) pin_net: Option<usize>,
 }
 
+/// `live`'s venue, instruments and market: on the command line, or many in a config file.
+#[derive(Debug, Args)]
+pub(crate) struct LiveTarget {
+    /// Many venues and books in one process, in shards: a TOML file (see the README).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["venue", "symbols"])]
+    pub(crate) config: Option<PathBuf>,
+    /// Venue to connect to.
+    #[arg(long, value_parser = parse_venue, required_unless_present = "config")]
+    pub(crate) venue: Option<Venue>,
+    /// Instrument, as the venue spells it (repeatable).
+    #[arg(long = "symbol", required_unless_present = "config")]
+    pub(crate) symbols: Vec<String>,
+    /// Which of the venue's markets: `spot`, or `usdt-futures` (Gate.io).
+    #[arg(long, default_value = "spot", value_parser = parse_market)]
+    pub(crate) market: depthbook_net::Market,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct LiveArgs {
+    #[command(flatten)]
+    pub(crate) target: LiveTarget,
     #[command(flatten)]
     pub(crate) feed: FeedArgs,
     /// For scripts: print the replay contract's JSON lines (with `recv_ns` in place of
@@ -186,10 +202,16 @@ pub(crate) struct LiveArgs {
     /// Publish the books to NATS JetStream at this server (nats://HOST:PORT).
     #[arg(long, value_name = "URL")]
     pub(crate) nats: Option<String>,
+    /// Print every book's final levels as replay's JSON lines at the end.
+    #[arg(long = "final")]
+    pub(crate) final_books: bool,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct RecordArgs {
+    /// Which venue, instruments (subscribed) and market.
+    #[command(flatten)]
+    pub(crate) target: Target,
     #[command(flatten)]
     pub(crate) feed: FeedArgs,
     /// The capture file (appended to if it exists).
@@ -265,14 +287,14 @@ impl FromStr for Emit {
     }
 }
 
-fn parse_venue(s: &str) -> Result<Venue, String> {
+pub(crate) fn parse_venue(s: &str) -> Result<Venue, String> {
     Venue::from_name(s).ok_or_else(|| {
         let names: Vec<_> = Venue::ALL.iter().map(|v| v.name()).collect();
         format!("unknown venue `{s}` (known: {})", names.join(", "))
     })
 }
 
-fn parse_market(s: &str) -> Result<depthbook_net::Market, String> {
+pub(crate) fn parse_market(s: &str) -> Result<depthbook_net::Market, String> {
     use depthbook_net::Market;
     [Market::Spot, Market::UsdtFutures]
         .into_iter()
@@ -280,12 +302,12 @@ fn parse_market(s: &str) -> Result<depthbook_net::Market, String> {
         .ok_or_else(|| format!("unknown market `{s}` (known: spot, usdt-futures)"))
 }
 
-fn parse_channel(s: &str) -> Result<depthbook_net::BookChannel, String> {
+pub(crate) fn parse_channel(s: &str) -> Result<depthbook_net::BookChannel, String> {
     depthbook_net::BookChannel::from_name(s)
         .ok_or_else(|| format!("unknown book channel `{s}` (known: default, mbp, full)"))
 }
 
-fn parse_precision(s: &str) -> Result<(u8, u8), String> {
+pub(crate) fn parse_precision(s: &str) -> Result<(u8, u8), String> {
     let err = || format!("`{s}` is not P:Q (price and size decimals, each 0-18)");
     let (p, q) = s.split_once(':').ok_or_else(err)?;
     let p: u8 = p.parse().map_err(|_| err())?;

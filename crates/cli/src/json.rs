@@ -109,6 +109,22 @@ pub(crate) fn push_level_list(out: &mut String, levels: impl Iterator<Item = (Pr
     out.push(']');
 }
 
+/// Replay's `--final` line of `id`'s book: `{"venue":..,"symbol":..,"state":"live"|"stale",
+/// "bids":[...],"asks":[...]}` and a line break.
+pub(crate) fn final_line(engine: &Engine, id: u32, book: &Book, live: bool) -> String {
+    let mut text = String::from("{\"venue\":");
+    push_str(&mut text, engine.venue().name());
+    text.push_str(",\"symbol\":");
+    push_str(&mut text, engine.symbol(id));
+    text.push_str(if live { ",\"state\":\"live\"" } else { ",\"state\":\"stale\"" });
+    text.push_str(",\"bids\":");
+    push_levels(&mut text, book, Side::Bid, usize::MAX);
+    text.push_str(",\"asks\":");
+    push_levels(&mut text, book, Side::Ask, usize::MAX);
+    text.push_str("}\n");
+    text
+}
+
 /// Appends an optional integer.
 pub(crate) fn push_opt_int(out: &mut String, v: Option<i64>) {
     match v {

@@ -21,10 +21,16 @@ const REDRAW: Duration = Duration::from_millis(200);
 
 /// Runs `depthbook live`.
 pub(crate) fn live(args: &LiveArgs) -> anyhow::Result<()> {
-    let mut live = start(&args.feed, args.record.as_deref())?;
+    if let Some(path) = &args.target.config {
+        return crate::fleet::run(args, path);
+    }
+    // clap requires both without --config.
+    let venue = args.target.venue.context("--venue is required")?;
+    let target = (venue, args.target.symbols.as_slice(), args.target.market);
+    let mut live = start(target, &args.feed, args.record.as_deref())?;
     let views = live.engine_mut().subscribe(1 << 16, SlowConsumer::DropNewest);
     let bus = args.nats.as_deref().map(|url| BusOut::start(live.engine_mut(), url)).transpose()?;
-    let venue = args.feed.target.venue.name();
+    let venue = venue.name();
     let mut run = Run::new(&args.feed)?;
     let stdout = io::stdout().lock();
     let mut out = BufWriter::with_capacity(1 << 16, stdout);
@@ -38,7 +44,7 @@ pub(crate) fn live(args: &LiveArgs) -> anyhow::Result<()> {
         }
         if args.emit == Emit::None {
             views.try_iter().for_each(drop);
-            if last_draw.is_none_or(|t| t.elapsed() >= REDRAW) {
+            if !args.final_books && last_draw.is_none_or(|t| t.elapsed() >= REDRAW) {
                 draw(&mut out, &live, args.levels, rate.per_second(), run.started)?;
                 last_draw = Some(Instant::now());
             }
@@ -58,8 +64,16 @@ pub(crate) fn live(args: &LiveArgs) -> anyhow::Result<()> {
             break;
         }
     }
-    if args.emit == Emit::None {
+    if args.emit == Emit::None && !args.final_books {
         draw(&mut out, &live, args.levels, rate.per_second(), run.started)?;
+    }
+    if args.final_books {
+        let engine = live.engine();
+        for id in 0..engine.n_instruments() as u32 {
+            let (Some(book), Some(state)) = (engine.book(id), engine.state(id)) else { continue };
+            let live_now = state == depthbook_engine::BookState::Live;
+            out.write_all(json::final_line(engine, id, book, live_now).as_bytes())?;
+        }
     }
     out.flush()?;
     let bus = bus.map(|bus| bus.finish(live.engine_mut())).transpose()?;
@@ -68,9 +82,10 @@ pub(crate) fn live(args: &LiveArgs) -> anyhow::Result<()> {
 
 /// Runs `depthbook record`.
 pub(crate) fn record(args: &RecordArgs) -> anyhow::Result<()> {
-    let mut live = start(&args.feed, Some(&args.file))?;
+    let target = (args.target.venue, args.target.symbols.as_slice(), args.target.market);
+    let mut live = start(target, &args.feed, Some(&args.file))?;
     let mut run = Run::new(&args.feed)?;
-    eprintln!("depthbook: recording {} to {}", args.feed.target.venue, args.file.display());
+    eprintln!("depthbook: recording {} to {}", args.target.venue, args.file.display());
     while let Some(step) = live.step() {
         if let Step::Frame { .. } = step {
             run.frames += 1;
@@ -82,10 +97,17 @@ pub(crate) fn record(args: &RecordArgs) -> anyhow::Result<()> {
     finish(live, run.frames, None)
 }
 
-fn start(feed: &FeedArgs, record: Option<&std::path::Path>) -> anyhow::Result<Live> {
+/// A venue, its instruments and market.
+type Target<'a> = (depthbook_venues::Venue, &'a [String], depthbook_net::Market);
+
+fn start(
+    (venue, symbols, market): Target<'_>,
+    feed: &FeedArgs,
+    record: Option<&std::path::Path>,
+) -> anyhow::Result<Live> {
     init_logging();
-    let mut config = LiveConfig::new(feed.target.venue, feed.target.symbols.clone());
-    config.market = feed.target.market;
+    let mut config = LiveConfig::new(venue, symbols.to_vec());
+    config.market = market;
     config.channel = feed.channel;
     config.ws_url.clone_from(&feed.url);
     config.rest_url.clone_from(&feed.rest_url);
@@ -131,23 +153,23 @@ fn start(feed: &FeedArgs, record: Option<&std::path::Path>) -> anyhow::Result<Li
 }
 
 /// Logs (tracing) go to stderr, filtered by `RUST_LOG` (default: warnings).
-fn init_logging() {
+pub(crate) fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(io::stderr).try_init();
 }
 
 /// When a run ends: a duration, a frame count, or Ctrl-C.
-struct Run {
+pub(crate) struct Run {
     started: Instant,
     duration: Option<Duration>,
     max_frames: Option<u64>,
-    frames: u64,
+    pub(crate) frames: u64,
     interrupted: Arc<AtomicBool>,
 }
 
 impl Run {
-    fn new(feed: &FeedArgs) -> anyhow::Result<Run> {
+    pub(crate) fn new(feed: &FeedArgs) -> anyhow::Result<Run> {
         let duration = match feed.duration {
             Some(secs) if secs.is_finite() && secs >= 0.0 => Some(Duration::from_secs_f64(secs)),
             Some(secs) => anyhow::bail!("--duration {secs} is not a number of seconds"),
@@ -166,7 +188,7 @@ impl Run {
         })
     }
 
-    fn done(&self) -> bool {
+    pub(crate) fn done(&self) -> bool {
         self.interrupted.load(Ordering::Relaxed)
             || self.duration.is_some_and(|d| self.started.elapsed() >= d)
             || self.max_frames.is_some_and(|n| self.frames >= n)

@@ -4,6 +4,7 @@
 
 mod args;
 mod bus;
+mod fleet;
 mod json;
 mod ladder;
 mod live;

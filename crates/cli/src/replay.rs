@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use depthbook_capture::CaptureReader;
-use depthbook_core::Side;
 use depthbook_engine::{BookState, Engine, EngineConfig, SlowConsumer, Update};
 use depthbook_venues::Venue;
 
@@ -147,25 +146,9 @@ fn replay(args: &ReplayArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
 }
 
 fn write_final(out: &mut impl Write, engine: &Engine) -> io::Result<()> {
-    let mut text = String::new();
     for id in 0..engine.n_instruments() as u32 {
         let (Some(book), Some(state)) = (engine.book(id), engine.state(id)) else { continue };
-        text.clear();
-        text.push_str("{\"venue\":");
-        json::push_str(&mut text, engine.venue().name());
-        text.push_str(",\"symbol\":");
-        json::push_str(&mut text, engine.symbol(id));
-        text.push_str(if state == BookState::Live {
-            ",\"state\":\"live\""
-        } else {
-            ",\"state\":\"stale\""
-        });
-        text.push_str(",\"bids\":");
-        json::push_levels(&mut text, book, Side::Bid, usize::MAX);
-        text.push_str(",\"asks\":");
-        json::push_levels(&mut text, book, Side::Ask, usize::MAX);
-        text.push_str("}\n");
-        out.write_all(text.as_bytes())?;
+        out.write_all(json::final_line(engine, id, book, state == BookState::Live).as_bytes())?;
     }
     Ok(())
 }

@@ -335,3 +335,107 @@ fn live_and_record_refuse_bad_arguments_in_one_line() {
         assert!(stderr.starts_with("depthbook: "), "{stderr}");
     }
 }
+
+/// `live --config`: two venues, five connections (each venue's symbols split by
+/// `per_connection`), two shards; every book ends Live with the loopback exchanges' truth (a
+/// replay of the captures they serve), every checksum verified.
+#[test]
+fn live_config_reads_many_venues_in_shards_and_ends_with_the_truth() {
+    let okx_capture = fixture("okx/cryptofeed_OKX.ws.1.0.txt");
+    let binance_stream = fixture("binance_spot/cryptofeed_BINANCE.ws.1.0.txt");
+    let binance_rest = fixture("binance_spot/cryptofeed_BINANCE.http.0.0.txt");
+    let okx = serve(&["--port", "0", "--venue", "okx", &okx_capture]);
+    let binance =
+        serve(&["--port", "0", "--venue", "binance-spot", &binance_stream, &binance_rest]);
+    let dir = std::env::temp_dir().join(format!("depthbook-cli-fleet-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("books.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"shards = 2
+
+[[feed]]
+venue = "okx"
+symbols = ["BTC-USD-220527", "BTC-USDT", "UNI-USD-SWAP"]
+url = "ws://{okx}/ws/v5/public"
+per_connection = 2
+watchdog = 0
+
+[[feed]]
+venue = "binance-spot"
+symbols = ["NKNUSDT", "LRCBTC", "BLZETH"]
+url = "ws://{binance}/ws"
+rest_url = "http://{binance}"
+per_connection = 1
+watchdog = 0
+"#,
+            okx = okx.addr,
+            binance = binance.addr
+        ),
+    )
+    .unwrap();
+    let run = depthbook(&[
+        "live",
+        "--config",
+        config.to_str().unwrap(),
+        "--emit",
+        "tob",
+        "--final",
+        "--duration",
+        "5",
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let counters = counters(&run);
+    assert_eq!(counters["connections"], 5, "{counters}");
+    assert_eq!(counters["books"], 6, "{counters}");
+    assert_eq!(counters["books_live"], 6, "{counters}");
+    assert_eq!(counters["checksum_failures"], 0, "{counters}");
+    assert!(counters["checksums_verified"].as_u64().unwrap() > 0, "{counters}");
+    let lines = json_lines(&run.stdout);
+    let finals: Vec<_> = lines.iter().filter(|l| l.get("state").is_some()).cloned().collect();
+    assert!(lines.iter().any(|l| l.get("recv_ns").is_some()), "tob lines as live prints them");
+
+    // The truth: each capture replayed whole.
+    let mut truth = Vec::new();
+    for (venue, files) in [
+        ("okx", vec![okx_capture.as_str()]),
+        ("binance-spot", vec![&binance_stream, &binance_rest]),
+    ] {
+        let mut args = vec!["replay", "--venue", venue, "--final"];
+        args.extend(files);
+        truth.extend(json_lines(&depthbook(&args).stdout));
+    }
+    for line in &finals {
+        let same =
+            truth.iter().find(|t| t["venue"] == line["venue"] && t["symbol"] == line["symbol"]);
+        assert_eq!(Some(line), same, "{} {}", line["venue"], line["symbol"]);
+    }
+    assert_eq!(finals.len(), 6);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_bad_live_config_fails_in_one_line() {
+    let dir = std::env::temp_dir().join(format!("depthbook-cli-badfleet-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, text) in [
+        ("unknown-key.toml", "[[feed]]\nvenue = \"okx\"\nsymbols = [\"BTC-USDT\"]\ncolour = 1\n"),
+        ("unknown-venue.toml", "[[feed]]\nvenue = \"nowhere\"\nsymbols = [\"X\"]\n"),
+        ("no-symbols.toml", "[[feed]]\nvenue = \"okx\"\nsymbols = []\n"),
+        ("not-toml.toml", "shards = \n"),
+        ("no-feeds.toml", "feed = []\n"),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let out = depthbook(&["live", "--config", path.to_str().unwrap(), "--duration", "1"]);
+        assert!(!out.status.success(), "{name}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.starts_with("depthbook: "), "{name}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{name}: {stderr}");
+    }
+    // --config excludes --venue and --symbol.
+    let out = depthbook(&["live", "--config", "x.toml", "--venue", "okx"]);
+    assert!(!out.status.success());
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -57,6 +57,8 @@ pub(crate) struct ConnectionConfig {
     /// A connection that stayed up this long resets the backoff.
     pub(crate) healthy_after: Duration,
     pub(crate) tls: Arc<ClientConfig>,
+    /// The venue's connection-rate limit, shared with the process's other connections to it.
+    pub(crate) gate: Option<crate::gate::ConnectGate>,
 }
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -83,6 +85,9 @@ pub(crate) async fn run(
         conn = conn.wrapping_add(1);
         let started = Instant::now();
         let next_attempt_at = started + config.protocol.min_connect_interval;
+        if let Some(gate) = &config.gate {
+            gate.wait_turn().await;
+        }
         let end = match connect(&config, &mut commands).await {
             Ok(Some(ws)) => {
                 bump(&counters.connects);

@@ -244,6 +244,36 @@ impl Inputs {
         None
     }
 
+    /// Before a thread that drives several loops parks: raises `parked` so that the next push
+    /// unparks this thread, then looks at the rings once more. Returns true if they are all
+    /// empty (park, then [`Inputs::disarm`]); false, with the flag lowered again, if an input
+    /// came meanwhile or every producer is gone (do not park: take it).
+    pub fn arm(&mut self) -> bool {
+        if let Ok(mut thread) = self.shared.loop_thread.lock() {
+            *thread = Some(std::thread::current());
+        }
+        self.shared.parked.store(true, Ordering::SeqCst);
+        // Pairs with the fence in `Shared::wake_loop`, as in `park`.
+        fence(Ordering::SeqCst);
+        let empty = self.rings.iter().all(|(ring, _)| ring.is_empty());
+        if !empty || self.producers_gone() || self.shared.closed.load(Ordering::Relaxed) {
+            self.shared.parked.store(false, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    /// After a park that [`Inputs::arm`] prepared: lowers `parked`.
+    pub fn disarm(&self) {
+        self.shared.parked.store(false, Ordering::Relaxed);
+    }
+
+    /// Whether no input can come any more: closed, or every producer gone and its ring drained.
+    pub fn is_finished(&self) -> bool {
+        self.shared.closed.load(Ordering::Relaxed)
+            || (self.producers_gone() && self.rings.iter().all(|(ring, _)| ring.is_empty()))
+    }
+
     /// Whether every producer has been dropped (what it pushed before may still be queued).
     fn producers_gone(&self) -> bool {
         self.shared.producers.load(Ordering::Acquire) == 0

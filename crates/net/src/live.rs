@@ -109,6 +109,12 @@ pub struct LiveConfig {
     /// itself), as far as the OS allows (a refusal is logged); `None` leaves it to the
     /// scheduler.
     pub net_core: Option<usize>,
+    /// Run the network tasks on this runtime (shared by several loops: a [`crate::Shard`])
+    /// instead of one of the loop's own; `net_core` then does not apply.
+    pub runtime: Option<tokio::runtime::Handle>,
+    /// The venue's connection-rate limit shared with the process's other connections to it
+    /// (see [`crate::ConnectGate`]); `None`: this connection paces only itself.
+    pub connect_gate: Option<crate::gate::ConnectGate>,
 }
 
 impl LiveConfig {
@@ -138,6 +144,8 @@ impl LiveConfig {
             metrics: false,
             wait: WaitMode::Park,
             net_core: None,
+            runtime: None,
+            connect_gate: None,
         }
     }
 }
@@ -250,20 +258,15 @@ impl Live {
         let tls = tls::client_config()?;
         // Best effort, as the OS allows (the calling thread may itself be pinned elsewhere, so
         // its own core list is no test of the id).
-        let net_core = config.net_core.map(|id| core_affinity::CoreId { id });
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("depthbook-net")
-            .on_thread_start(move || {
-                if let Some(core) = net_core
-                    && !core_affinity::set_for_current(core)
-                {
-                    tracing::warn!(core = core.id, "the network thread could not be pinned");
-                }
-            })
-            .enable_all()
-            .build()
-            .map_err(NetError::Runtime)?;
+        let runtime = match &config.runtime {
+            Some(_) => None,
+            None => Some(network_runtime(config.net_core)?),
+        };
+        let handle = match (&config.runtime, &runtime) {
+            (Some(shared), _) => shared.clone(),
+            (None, Some(own)) => own.handle().clone(),
+            (None, None) => return Err(NetError::LoopStopped),
+        };
 
         // One ring per producer: the connection, the REST task, the timer.
         let (inputs, senders) = handoff(&[INPUT_RING, REST_RING, TICK_RING], config.wait);
@@ -281,8 +284,9 @@ impl Live {
             backoff_cap: config.reconnect_backoff.1,
             healthy_after: config.healthy_after,
             tls: tls.clone(),
+            gate: config.connect_gate.clone(),
         };
-        runtime.spawn(connection::run(connection, conn_input, conn_rx, counters.clone()));
+        handle.spawn(connection::run(connection, conn_input, conn_rx, counters.clone()));
         let rest_tx = match rest_url {
             Some(base_url) => {
                 let client = reqwest::Client::builder()
@@ -298,14 +302,14 @@ impl Live {
                     default_retry_after: Duration::from_secs(1),
                 };
                 let (tx, rx) = mpsc::channel(1024);
-                runtime.spawn(rest::run(rest, rest_input, rx, counters.clone()));
+                handle.spawn(rest::run(rest, rest_input, rx, counters.clone()));
                 Some(tx)
             }
             None => None,
         };
         let tick = config.tick;
         let mut tick_input = tick_input;
-        runtime.spawn(async move {
+        handle.spawn(async move {
             let mut interval = tokio::time::interval(tick);
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -316,7 +320,7 @@ impl Live {
             }
         });
 
-        let network = Network { inputs, conn_tx, rest_tx, runtime: Some(runtime), counters };
+        let network = Network { inputs, conn_tx, rest_tx, runtime, counters };
         Ok(Live::assemble(&config, protocol, network, recorder))
     }
 
@@ -426,7 +430,35 @@ impl Live {
     /// stopped (after [`Live::shutdown`] began, or if its runtime failed).
     pub fn step(&mut self) -> Option<Step> {
         let input = self.inputs.recv()?;
-        let step = match input {
+        Some(self.process(input))
+    }
+
+    /// Processes the next input if one is there, without waiting: for a thread that drives
+    /// several loops ([`crate::Shard`]).
+    pub fn try_step(&mut self) -> Option<Step> {
+        let input = self.inputs.try_recv()?;
+        Some(self.process(input))
+    }
+
+    /// Before the thread parks: makes the next input of this loop unpark it. False if an input
+    /// is already there (or none can come any more): do not park. See
+    /// [`crate::handoff::Inputs::arm`].
+    pub fn arm(&mut self) -> bool {
+        self.inputs.arm()
+    }
+
+    /// After the park [`Live::arm`] prepared.
+    pub fn disarm(&self) {
+        self.inputs.disarm();
+    }
+
+    /// Whether the network side has stopped and every input was taken.
+    pub fn is_finished(&self) -> bool {
+        self.inputs.is_finished()
+    }
+
+    fn process(&mut self, input: Input) -> Step {
+        match input {
             Input::Frame { bytes, binary: true, recv_ns, .. } if !self.protocol.binary_frames => {
                 // Counted by the connection; noted (not recorded as a frame), so a replay of
                 // the capture feeds the engine exactly what this run fed it.
@@ -471,8 +503,7 @@ impl Live {
                 self.on_tick(now_ns);
                 Step::Tick { now_ns }
             }
-        };
-        Some(step)
+        }
     }
 
     /// One frame into the engine, timed when metrics are on.
@@ -680,6 +711,25 @@ impl Drop for Live {
             runtime.shutdown_background();
         }
     }
+}
+
+/// A network runtime of one worker thread, pinned to `core` as far as the OS allows (a refusal
+/// is logged).
+pub(crate) fn network_runtime(core: Option<usize>) -> Result<Runtime, NetError> {
+    let core = core.map(|id| core_affinity::CoreId { id });
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("depthbook-net")
+        .on_thread_start(move || {
+            if let Some(core) = core
+                && !core_affinity::set_for_current(core)
+            {
+                tracing::warn!(core = core.id, "the network thread could not be pinned");
+            }
+        })
+        .enable_all()
+        .build()
+        .map_err(NetError::Runtime)
 }
 
 /// The venue's protocol as `config` adjusts it, and the subscribed depth, once the symbols are
