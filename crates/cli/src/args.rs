@@ -144,6 +144,9 @@ pub(crate) struct FeedArgs {
     /// Stop after this many frames received.
     #[arg(long = "max-frames")]
     pub(crate) max_frames: Option<u64>,
+    /// Stop after this many seconds without a frame, once one came.
+    #[arg(long = "idle-exit", value_name = "SECS")]
+    pub(crate) idle_exit: Option<f64>,
     /// Start a new capture segment (FILE.1, FILE.2, ...) after this many MiB.
     #[arg(long = "rotate-mb")]
     pub(crate) rotate_mb: Option<u64>,

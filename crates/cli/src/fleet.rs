@@ -139,10 +139,12 @@ pub(crate) fn run(args: &LiveArgs, path: &Path) -> anyhow::Result<()> {
 
     let stop = Arc::new(AtomicBool::new(false));
     let frames = Arc::new(AtomicU64::new(0));
+    let inputs = Arc::new(AtomicU64::new(0));
     let out = Arc::new(Mutex::new(io::stdout()));
     let mut threads = Vec::new();
     for (i, configs) in shards.into_iter().enumerate() {
         let (stop, frames, out) = (stop.clone(), frames.clone(), out.clone());
+        let inputs = inputs.clone();
         let (emit, final_books, nats, pin) = (args.emit, args.final_books, nats.clone(), pins[i]);
         let thread = std::thread::Builder::new()
             .name(format!("depthbook-shard-{i}"))
@@ -153,7 +155,8 @@ pub(crate) fn run(args: &LiveArgs, path: &Path) -> anyhow::Result<()> {
                     eprintln!("depthbook: warning: shard {i} could not be pinned to {}", core.id);
                 }
                 let mut shard = Shard::start(configs, None).context("cannot start a shard")?;
-                drive(&mut shard, emit, nats.as_deref(), &stop, &frames, &out)?;
+                let counts = Counts { frames: &frames, inputs: &inputs };
+                drive(&mut shard, emit, nats.as_deref(), &stop, counts, &out)?;
                 let end = finish(&shard, final_books);
                 shard.shutdown().context("a shard did not stop cleanly")?;
                 Ok(end)
@@ -165,7 +168,7 @@ pub(crate) fn run(args: &LiveArgs, path: &Path) -> anyhow::Result<()> {
     let mut run = Run::new(&args.feed)?;
     while !run.done() && !threads.iter().all(|t| t.is_finished()) {
         std::thread::sleep(Duration::from_millis(20));
-        run.frames = frames.load(Ordering::Relaxed);
+        run.saw(frames.load(Ordering::Relaxed), inputs.load(Ordering::Relaxed));
     }
     stop.store(true, Ordering::Relaxed);
     let mut all = ShardEnd::default();
@@ -187,14 +190,23 @@ pub(crate) fn run(args: &LiveArgs, path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What the shards count for the main thread's end conditions.
+#[derive(Clone, Copy)]
+struct Counts<'a> {
+    /// Frames received.
+    frames: &'a AtomicU64,
+    /// Inputs of any kind but timer ticks (frames, REST bodies, connections opened or closed).
+    inputs: &'a AtomicU64,
+}
+
 /// Drives a shard until `stop`: views to stdout as the replay contract's lines (`recv_ns` in
-/// place of `line`), counting frames.
+/// place of `line`), counting frames and inputs.
 fn drive(
     shard: &mut Shard,
     emit: Emit,
     nats: Option<&str>,
     stop: &AtomicBool,
-    frames: &AtomicU64,
+    counts: Counts<'_>,
     out: &Mutex<io::Stdout>,
 ) -> anyhow::Result<()> {
     let mut buses = Vec::new();
@@ -210,13 +222,17 @@ fn drive(
     }
     let mut text = String::with_capacity(1 << 16);
     while !stop.load(Ordering::Relaxed) {
-        let mut stepped = 0u64;
-        let running = shard.step(|_, _, step| {
-            if let depthbook_net::Step::Frame { .. } = step {
-                stepped += 1;
+        let (mut frames, mut inputs) = (0u64, 0u64);
+        let running = shard.step(|_, _, step| match step {
+            depthbook_net::Step::Frame { .. } => {
+                frames += 1;
+                inputs += 1;
             }
+            depthbook_net::Step::Tick { .. } => {}
+            _ => inputs += 1,
         });
-        frames.fetch_add(stepped, Ordering::Relaxed);
+        counts.frames.fetch_add(frames, Ordering::Relaxed);
+        counts.inputs.fetch_add(inputs, Ordering::Relaxed);
         if emit != Emit::None {
             text.clear();
             for (live, views) in shard.lives().iter().zip(&views) {

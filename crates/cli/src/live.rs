@@ -38,9 +38,13 @@ pub(crate) fn live(args: &LiveArgs) -> anyhow::Result<()> {
     let mut rate = Rate::default();
     let mut last_draw: Option<Instant> = None;
     while let Some(step) = live.step() {
-        if let Step::Frame { .. } = step {
-            run.frames += 1;
-            rate.frame();
+        match step {
+            Step::Frame { .. } => {
+                run.saw(run.frames() + 1, run.inputs() + 1);
+                rate.frame();
+            }
+            Step::Tick { .. } => {}
+            _ => run.saw(run.frames(), run.inputs() + 1),
         }
         if args.emit == Emit::None {
             views.try_iter().for_each(drop);
@@ -77,7 +81,7 @@ pub(crate) fn live(args: &LiveArgs) -> anyhow::Result<()> {
     }
     out.flush()?;
     let bus = bus.map(|bus| bus.finish(live.engine_mut())).transpose()?;
-    finish(live, run.frames, bus)
+    finish(live, run.frames(), bus)
 }
 
 /// Runs `depthbook record`.
@@ -87,14 +91,16 @@ pub(crate) fn record(args: &RecordArgs) -> anyhow::Result<()> {
     let mut run = Run::new(&args.feed)?;
     eprintln!("depthbook: recording {} to {}", args.target.venue, args.file.display());
     while let Some(step) = live.step() {
-        if let Step::Frame { .. } = step {
-            run.frames += 1;
+        match step {
+            Step::Frame { .. } => run.saw(run.frames() + 1, run.inputs() + 1),
+            Step::Tick { .. } => {}
+            _ => run.saw(run.frames(), run.inputs() + 1),
         }
         if run.done() {
             break;
         }
     }
-    finish(live, run.frames, None)
+    finish(live, run.frames(), None)
 }
 
 /// A venue, its instruments and market.
@@ -164,17 +170,24 @@ pub(crate) struct Run {
     started: Instant,
     duration: Option<Duration>,
     max_frames: Option<u64>,
-    pub(crate) frames: u64,
+    /// End after this long without an input (a frame, a REST body, a connection opened),
+    /// once one came.
+    idle: Option<Duration>,
+    frames: u64,
+    inputs: u64,
+    last_input: Instant,
     interrupted: Arc<AtomicBool>,
 }
 
 impl Run {
     pub(crate) fn new(feed: &FeedArgs) -> anyhow::Result<Run> {
-        let duration = match feed.duration {
-            Some(secs) if secs.is_finite() && secs >= 0.0 => Some(Duration::from_secs_f64(secs)),
-            Some(secs) => anyhow::bail!("--duration {secs} is not a number of seconds"),
-            None => None,
+        let seconds = |what: &str, secs: Option<f64>| match secs {
+            Some(s) if s.is_finite() && s >= 0.0 => Ok(Some(Duration::from_secs_f64(s))),
+            Some(s) => anyhow::bail!("--{what} {s} is not a number of seconds"),
+            None => Ok(None),
         };
+        let duration = seconds("duration", feed.duration)?;
+        let idle = seconds("idle-exit", feed.idle_exit)?;
         let interrupted = Arc::new(AtomicBool::new(false));
         let flag = interrupted.clone();
         // A second Ctrl-C while shutting down falls back to the default (the process ends).
@@ -183,15 +196,39 @@ impl Run {
             started: Instant::now(),
             duration,
             max_frames: feed.max_frames,
+            idle,
             frames: 0,
+            inputs: 0,
+            last_input: Instant::now(),
             interrupted,
         })
+    }
+
+    /// Frames received so far.
+    pub(crate) fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    /// Inputs received so far, timer ticks aside.
+    pub(crate) fn inputs(&self) -> u64 {
+        self.inputs
+    }
+
+    /// Notes that `frames` frames, and `inputs` inputs of any kind but timer ticks, have been
+    /// received in all.
+    pub(crate) fn saw(&mut self, frames: u64, inputs: u64) {
+        self.frames = frames;
+        if inputs != self.inputs {
+            self.inputs = inputs;
+            self.last_input = Instant::now();
+        }
     }
 
     pub(crate) fn done(&self) -> bool {
         self.interrupted.load(Ordering::Relaxed)
             || self.duration.is_some_and(|d| self.started.elapsed() >= d)
             || self.max_frames.is_some_and(|n| self.frames >= n)
+            || self.idle.is_some_and(|d| self.inputs > 0 && self.last_input.elapsed() >= d)
     }
 }
 

@@ -50,6 +50,72 @@ impl OkxShape {
     }
 }
 
+/// Synthetic Binance spot streams over many instruments: one REST depth snapshot per
+/// instrument, then `depthUpdate`s near the touch, round-robin, numbered as Binance numbers them
+/// (each `U` the last `u` + 1), so a book bridged onto its snapshot continues without a gap.
+#[derive(Debug, Clone, Copy)]
+pub struct BinanceShape {
+    /// Instruments, each with its own book (`S{i}USDT`).
+    pub instruments: usize,
+    /// Levels a side in each snapshot.
+    pub levels: usize,
+    /// Update messages in all, spread round-robin over the instruments.
+    pub updates: usize,
+    /// Level changes per update message.
+    pub changes_per_update: usize,
+    /// Seeds the generator.
+    pub seed: u64,
+}
+
+impl BinanceShape {
+    /// The stream as a capture (depthbook's own line format): every instrument's REST snapshot
+    /// (`@rest` lines naming its URL), then the updates, receive times 100 µs apart.
+    pub fn capture(&self) -> Vec<Vec<u8>> {
+        let mut rng = Rng(self.seed.max(1));
+        let mut books: Vec<SyntheticBook> = (0..self.instruments)
+            .map(|i| SyntheticBook::new(format!("S{i}USDT"), self.levels, &mut rng))
+            .collect();
+        let mut lines = Vec::with_capacity(self.instruments + self.updates);
+        let mut recv_ns: i64 = 1_723_161_253_937_085_768;
+        for book in &books {
+            recv_ns += 100_000;
+            let url =
+                format!("https://api.binance.com/api/v3/depth?symbol={}&limit=1000", book.symbol);
+            let mut line = format!("{recv_ns} @rest {url} ").into_bytes();
+            line.extend_from_slice(&book.binance_snapshot());
+            lines.push(line);
+        }
+        for k in 0..self.updates {
+            let n = books.len();
+            let Some(book) = books.get_mut(k % n.max(1)) else { break };
+            let changes = book.changes(self.changes_per_update, self.levels, &mut rng);
+            recv_ns += 100_000;
+            let mut line = format!("{recv_ns} ").into_bytes();
+            line.extend_from_slice(&book.binance_update(&changes));
+            lines.push(line);
+        }
+        lines
+    }
+}
+
+impl OkxStream {
+    /// The stream as a capture (depthbook's own line format): snapshots, then updates, receive
+    /// times 100 µs apart.
+    pub fn capture(&self) -> Vec<Vec<u8>> {
+        let mut recv_ns: i64 = 1_723_161_253_937_085_768;
+        self.snapshots
+            .iter()
+            .chain(&self.updates)
+            .map(|frame| {
+                recv_ns += 100_000;
+                let mut line = format!("{recv_ns} ").into_bytes();
+                line.extend_from_slice(frame);
+                line
+            })
+            .collect()
+    }
+}
+
 /// A generated stream.
 #[derive(Debug, Clone)]
 pub struct OkxStream {
@@ -115,9 +181,18 @@ impl SyntheticBook {
         bids.chain(asks).collect()
     }
 
-    /// The next update: now and then the mid moves a tick or two and the levels it crosses are
-    /// deleted; then `changes` changes, mostly near the touch, a fifth of them deletes.
+    /// The next OKX update frame (see [`SyntheticBook::changes`]); its `seqId` moves by 1 to 3.
     fn update(&mut self, changes: usize, levels: usize, rng: &mut Rng) -> Vec<u8> {
+        let out = self.changes(changes, levels, rng);
+        let prev = self.seq;
+        self.seq += 1 + rng.below(3) as i64;
+        self.frame("update", prev, &out)
+    }
+
+    /// The next update's changes, applied: now and then the mid moves a tick or two and the
+    /// levels it crosses are deleted; then `changes` changes, mostly near the touch, a fifth of
+    /// them deletes.
+    fn changes(&mut self, changes: usize, levels: usize, rng: &mut Rng) -> Vec<Change> {
         let mut out: Vec<Change> = Vec::with_capacity(changes + 4);
         if rng.below(8) == 0 {
             self.mid += rng.below(5) as i64 - 2;
@@ -150,9 +225,37 @@ impl SyntheticBook {
             }
             out.push((bid, price, qty));
         }
-        let prev = self.seq;
-        self.seq += 1 + rng.below(3) as i64;
-        self.frame("update", prev, &out)
+        out
+    }
+
+    /// A Binance `depthUpdate` of `changes`, numbered `U` = the last id + 1 and `u` = `U`.
+    fn binance_update(&mut self, changes: &[Change]) -> Vec<u8> {
+        self.seq += 1;
+        let mut text = String::with_capacity(96 + changes.len() * 28);
+        let _ = write!(
+            text,
+            r#"{{"e":"depthUpdate","E":{},"s":"{}","U":{},"u":{},"b":["#,
+            1_723_161_255_208i64 + self.seq,
+            self.symbol,
+            self.seq,
+            self.seq
+        );
+        push_pairs(&mut text, changes.iter().filter(|c| c.0).map(|&(_, p, q)| (p, q)));
+        text.push_str(r#"],"a":["#);
+        push_pairs(&mut text, changes.iter().filter(|c| !c.0).map(|&(_, p, q)| (p, q)));
+        text.push_str("]}");
+        text.into_bytes()
+    }
+
+    /// A Binance REST depth body of the whole book at the last id.
+    fn binance_snapshot(&self) -> Vec<u8> {
+        let mut text = String::with_capacity(64 + (self.bids.len() + self.asks.len()) * 28);
+        let _ = write!(text, r#"{{"lastUpdateId":{},"bids":["#, self.seq);
+        push_pairs(&mut text, self.bids.iter().rev().map(|(&p, &q)| (p, q)));
+        text.push_str(r#"],"asks":["#);
+        push_pairs(&mut text, self.asks.iter().map(|(&p, &q)| (p, q)));
+        text.push_str("]}");
+        text.into_bytes()
     }
 
     /// OKX's checksum: the best 25 bids and asks interleaved, `price:size`, joined by `:`.
@@ -200,6 +303,16 @@ impl SyntheticBook {
             self.seq
         );
         text.into_bytes()
+    }
+}
+
+/// `["price","size"],...` (a zero size spelled `0.0000`, as Binance spells it).
+fn push_pairs(text: &mut String, levels: impl Iterator<Item = (i64, i64)>) {
+    for (i, (p, q)) in levels.enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        let _ = write!(text, r#"["{}","{}"]"#, price(p), size(q));
     }
 }
 
