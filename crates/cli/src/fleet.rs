@@ -14,7 +14,9 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use depthbook_engine::{BookState, Counters, SlowConsumer, Update};
-use depthbook_net::{LiveConfig, NetSnapshot, Shard, deal, split_connections};
+use depthbook_net::{
+    LiveConfig, NetSnapshot, Protocol, Shard, deal, fetch_all_instruments, split_connections,
+};
 use depthbook_venues::Venue;
 use serde::Deserialize;
 
@@ -37,12 +39,25 @@ struct FleetFile {
     feed: Vec<FeedEntry>,
 }
 
+/// A feed's symbols: a list, or `"all"` the venue lists (optionally of one `quote`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Symbols {
+    List(Vec<String>),
+    All(String),
+}
+
 /// One venue's feed of the config file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FeedEntry {
     venue: String,
-    symbols: Vec<String>,
+    symbols: Symbols,
+    /// With `symbols = "all"`: only instruments quoted in this currency (`USDT`).
+    quote: Option<String>,
+    /// Where the venue's instruments endpoint is (its production host otherwise; `rest_url`
+    /// if that is set).
+    instruments_url: Option<String>,
     market: Option<String>,
     channel: Option<String>,
     depth: Option<u32>,
@@ -56,16 +71,36 @@ struct FeedEntry {
 }
 
 impl FeedEntry {
-    /// The feed as one loop's configuration (before it is split into connections).
+    /// The feed as one loop's configuration (before it is split into connections); `"all"`
+    /// symbols are fetched from the venue's instruments list.
     fn config(&self, index: usize) -> anyhow::Result<LiveConfig> {
         let at = || format!("feed {} ({})", index + 1, self.venue);
         let venue: Venue = parse_venue(&self.venue).map_err(anyhow::Error::msg).with_context(at)?;
-        if self.symbols.is_empty() {
-            bail!("{}: no symbols", at());
-        }
-        let mut config = LiveConfig::new(venue, self.symbols.clone());
+        let mut config = LiveConfig::new(venue, Vec::new());
         if let Some(market) = &self.market {
             config.market = parse_market(market).map_err(anyhow::Error::msg).with_context(at)?;
+        }
+        config.symbols = match &self.symbols {
+            Symbols::List(symbols) => symbols.clone(),
+            Symbols::All(all) if all == "all" => {
+                let protocol = Protocol::of_market(venue, config.market)?;
+                let base = self.instruments_url.as_deref().or(self.rest_url.as_deref());
+                let listed = fetch_all_instruments(
+                    &protocol,
+                    self.quote.as_deref(),
+                    base,
+                    Duration::from_secs(30),
+                )
+                .with_context(at)?;
+                listed.into_iter().map(|info| info.symbol).collect()
+            }
+            Symbols::All(other) => bail!("{}: symbols = {other:?}: a list, or \"all\"", at()),
+        };
+        if self.quote.is_some() && matches!(self.symbols, Symbols::List(_)) {
+            bail!("{}: quote filters symbols = \"all\"", at());
+        }
+        if config.symbols.is_empty() {
+            bail!("{}: no symbols", at());
         }
         if let Some(channel) = &self.channel {
             config.channel = parse_channel(channel).map_err(anyhow::Error::msg).with_context(at)?;

@@ -439,3 +439,50 @@ fn a_bad_live_config_fails_in_one_line() {
     assert!(!out.status.success());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// `symbols = "all"` in a config: every instrument the venue's list endpoint names, only those
+/// quoted in `quote` when it is given (the loopback OKX lists its capture's three books: one in
+/// USDT, two in USD).
+#[test]
+fn live_config_reads_every_listed_instrument_of_a_quote() {
+    let capture = fixture("okx/cryptofeed_OKX.ws.1.0.txt");
+    let okx = serve(&["--port", "0", "--venue", "okx", &capture]);
+    let dir = std::env::temp_dir().join(format!("depthbook-cli-all-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (quote, expected) in [
+        (Some("usdt"), vec!["BTC-USDT"]),
+        (None, vec!["BTC-USD-220527", "BTC-USDT", "UNI-USD-SWAP"]),
+    ] {
+        let config = dir.join("all.toml");
+        let quote_line = quote.map(|q| format!("quote = \"{q}\"\n")).unwrap_or_default();
+        std::fs::write(
+            &config,
+            format!(
+                "[[feed]]\nvenue = \"okx\"\nsymbols = \"all\"\n{quote_line}url = \"ws://{a}/ws/v5/public\"\ninstruments_url = \"http://{a}\"\nwatchdog = 0\n",
+                a = okx.addr
+            ),
+        )
+        .unwrap();
+        let run = depthbook(&[
+            "live",
+            "--config",
+            config.to_str().unwrap(),
+            "--final",
+            "--idle-exit",
+            "2",
+            "--duration",
+            "30",
+        ]);
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        let mut symbols: Vec<String> = json_lines(&run.stdout)
+            .iter()
+            .map(|l| {
+                assert_eq!(l["state"], "live", "{l}");
+                l["symbol"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        symbols.sort();
+        assert_eq!(symbols, expected, "quote {quote:?}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}

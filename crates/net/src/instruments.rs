@@ -11,6 +11,8 @@ use crate::protocol::{Market, Protocol, check_symbol};
 
 /// Largest instruments body accepted (Kraken's and HTX's list every pair: about 1 MB).
 const MAX_BODY_BYTES: usize = 8 << 20;
+/// Largest list of every instrument accepted (Binance's `exchangeInfo` is about 15 MB).
+const MAX_LIST_BYTES: usize = 64 << 20;
 
 /// The production REST base a venue's instruments endpoint lives under.
 pub fn instruments_base(venue: Venue) -> &'static str {
@@ -60,6 +62,27 @@ impl Protocol {
     }
 }
 
+impl Protocol {
+    /// The path of the endpoint that lists every instrument of this market, where the venue
+    /// has one whose list depthbook reads; `None` otherwise (Coinbase, Deribit and Gate.io
+    /// describe one instrument per request: name the symbols).
+    pub fn instruments_list_path(&self) -> Option<&'static str> {
+        Some(match self.venue {
+            Venue::BinanceSpot => "/api/v3/exchangeInfo",
+            Venue::BinanceUsdm => "/fapi/v1/exchangeInfo",
+            Venue::Okx => "/api/v5/public/instruments?instType=SPOT",
+            Venue::Kraken | Venue::KrakenV1 => "/0/public/AssetPairs",
+            Venue::Bybit => "/v5/market/instruments-info?category=spot",
+            Venue::Bitfinex => "/v2/conf/pub:info:pair",
+            Venue::Bitget => "/api/v2/spot/public/symbols",
+            Venue::Htx => "/v1/common/symbols",
+            Venue::Coinbase | Venue::CoinbaseExchange | Venue::Deribit | Venue::GateIo => {
+                return None;
+            }
+        })
+    }
+}
+
 /// OKX's `instType` for an instrument id: `BTC-USDT-SWAP` is a swap, `BTC-USD-240628` a future,
 /// anything else spot.
 fn okx_type(symbol: &str) -> &'static str {
@@ -89,10 +112,50 @@ pub fn fetch_instruments(
     for symbol in symbols {
         check_symbol(symbol)?;
     }
-    let base = base.unwrap_or(instruments_base(protocol.venue)).trim_end_matches('/');
     let mut paths: Vec<String> =
         symbols.iter().filter_map(|s| protocol.instruments_path(s)).collect();
     paths.dedup();
+    fetch(protocol, &paths, Some(symbols), base, timeout)
+}
+
+/// Every instrument the venue lists for this market (its list endpoint:
+/// [`Protocol::instruments_list_path`]), only those quoted in `quote` if one is given (compared
+/// without case: `usdt` is `USDT`), in the venue's order; symbols depthbook cannot subscribe
+/// (not plain names) are left out.
+///
+/// # Errors
+/// A venue without a list endpoint depthbook reads; what [`fetch_instruments`] fails with.
+pub fn fetch_all_instruments(
+    protocol: &Protocol,
+    quote: Option<&str>,
+    base: Option<&str>,
+    timeout: Duration,
+) -> Result<Vec<InstrumentInfo>, NetError> {
+    let Some(path) = protocol.instruments_list_path() else {
+        return Err(NetError::Instruments(format!(
+            "{} has no instruments list depthbook reads: name the symbols",
+            protocol.venue
+        )));
+    };
+    let mut all = fetch(protocol, &[path.to_owned()], None, base, timeout)?;
+    all.retain(|info| {
+        check_symbol(&info.symbol).is_ok()
+            && quote
+                .is_none_or(|q| info.quote.as_deref().is_some_and(|i| i.eq_ignore_ascii_case(q)))
+    });
+    Ok(all)
+}
+
+/// Gets each of `paths` from `base` and reads its instruments (only `symbols`, if given), on a
+/// short-lived runtime of its own.
+fn fetch(
+    protocol: &Protocol,
+    paths: &[String],
+    symbols: Option<&[String]>,
+    base: Option<&str>,
+    timeout: Duration,
+) -> Result<Vec<InstrumentInfo>, NetError> {
+    let base = base.unwrap_or(instruments_base(protocol.venue)).trim_end_matches('/');
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -104,6 +167,7 @@ pub fn fetch_instruments(
     let mut out: Vec<InstrumentInfo> = Vec::new();
     for path in paths {
         let url = format!("{base}{path}");
+        let max_body = if symbols.is_some() { MAX_BODY_BYTES } else { MAX_LIST_BYTES };
         let failed = |e: reqwest::Error| NetError::Instruments(format!("{url}: {e}"));
         let body = runtime.block_on(async {
             let response = client.get(&url).send().await.map_err(failed)?;
@@ -117,16 +181,16 @@ pub fn fetch_instruments(
             if !status.is_success() {
                 return Err(NetError::Instruments(format!("{url}: HTTP {status}")));
             }
-            if response.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+            if response.content_length().is_some_and(|n| n > max_body as u64) {
                 return Err(NetError::Instruments(format!("{url}: body too large")));
             }
             Ok(Some(response.bytes().await.map_err(failed)?))
         })?;
         let Some(body) = body else { continue };
-        if body.len() > MAX_BODY_BYTES {
+        if body.len() > max_body {
             return Err(NetError::Instruments(format!("{url}: body too large")));
         }
-        let infos = parse_instruments(protocol.venue, &body, Some(symbols))
+        let infos = parse_instruments(protocol.venue, &body, symbols)
             .map_err(|e| NetError::Instruments(format!("{url}: {e}")))?;
         for info in infos {
             if !out.iter().any(|known| known.symbol == info.symbol) {
@@ -163,6 +227,10 @@ mod tests {
         for venue in Venue::ALL {
             assert!(instruments_base(venue).starts_with("https://"));
         }
+        let list = |venue| Protocol::of(venue).instruments_list_path();
+        assert_eq!(list(Venue::BinanceSpot), Some("/api/v3/exchangeInfo"));
+        assert_eq!(list(Venue::Okx), Some("/api/v5/public/instruments?instType=SPOT"));
+        assert_eq!(list(Venue::Deribit), None, "one instrument a request: symbols are named");
     }
 
     #[test]

@@ -55,7 +55,7 @@ pub use counters::{NetCounters, NetSnapshot};
 pub use error::NetError;
 pub use gate::ConnectGate;
 pub use handoff::{InputSender, Inputs, WaitMode, handoff};
-pub use instruments::{fetch_instruments, instruments_base};
+pub use instruments::{fetch_all_instruments, fetch_instruments, instruments_base};
 pub use live::{Live, LiveConfig, Step};
 pub use protocol::{BookChannel, Market, PingStyle, Protocol, ResyncMethod};
 pub use recorder::RecordConfig;

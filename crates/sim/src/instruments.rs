@@ -70,28 +70,63 @@ fn step(decimals: u8) -> String {
     }
 }
 
-/// The venue's body for `symbol` at `decimals`; `None` where the loopback has no such endpoint.
-fn render(venue: Venue, futures: bool, symbol: &str, (price, qty): (u8, u8)) -> Option<String> {
+/// The quote currency a symbol's spelling shows: after the dash (`BTC-USDT`), or a known
+/// quote at its end (`BTCUSDT`). The loopback knows only the capture's symbols.
+fn quote_of(symbol: &str) -> String {
+    if let Some(quote) = symbol.split('-').nth(1) {
+        return quote.to_owned();
+    }
+    const QUOTES: [&str; 9] = ["FDUSD", "USDT", "USDC", "BUSD", "EUR", "TRY", "BTC", "ETH", "BNB"];
+    QUOTES.iter().find(|q| symbol.ends_with(*q)).map_or_else(String::new, |q| (*q).to_owned())
+}
+
+/// The venue's description of `symbol` at `decimals`, as one entry of its instruments list;
+/// `None` where the loopback has no such endpoint.
+fn entry(venue: Venue, futures: bool, symbol: &str, (price, qty): (u8, u8)) -> Option<String> {
     let (tick, lot) = (step(price), step(qty));
+    let quote = serde_json::Value::from(quote_of(symbol)).to_string();
     let symbol = serde_json::Value::from(symbol).to_string();
     Some(match venue {
         Venue::BinanceSpot | Venue::BinanceUsdm => format!(
-            r#"{{"timezone":"UTC","symbols":[{{"symbol":{symbol},"status":"TRADING","filters":[{{"filterType":"PRICE_FILTER","tickSize":"{tick}"}},{{"filterType":"LOT_SIZE","minQty":"{lot}","stepSize":"{lot}"}}]}}]}}"#
+            r#"{{"symbol":{symbol},"status":"TRADING","quoteAsset":{quote},"filters":[{{"filterType":"PRICE_FILTER","tickSize":"{tick}"}},{{"filterType":"LOT_SIZE","minQty":"{lot}","stepSize":"{lot}"}}]}}"#
         ),
         Venue::Okx => format!(
-            r#"{{"code":"0","msg":"","data":[{{"instType":"SPOT","instId":{symbol},"tickSz":"{tick}","lotSz":"{lot}","minSz":"{lot}","ctVal":""}}]}}"#
+            r#"{{"instType":"SPOT","instId":{symbol},"quoteCcy":{quote},"tickSz":"{tick}","lotSz":"{lot}","minSz":"{lot}","ctVal":""}}"#
         ),
         Venue::Bybit => format!(
-            r#"{{"retCode":0,"retMsg":"OK","result":{{"category":"spot","list":[{{"symbol":{symbol},"lotSizeFilter":{{"basePrecision":"{lot}","minOrderQty":"{lot}"}},"priceFilter":{{"tickSize":"{tick}"}}}}]}}}}"#
+            r#"{{"symbol":{symbol},"quoteCoin":{quote},"lotSizeFilter":{{"basePrecision":"{lot}","minOrderQty":"{lot}"}},"priceFilter":{{"tickSize":"{tick}"}}}}"#
         ),
         Venue::GateIo if futures => format!(
             r#"{{"name":{symbol},"type":"direct","quanto_multiplier":"1","order_price_round":"{tick}","order_size_min":1}}"#
         ),
         Venue::GateIo => format!(
-            r#"{{"id":{symbol},"precision":{price},"amount_precision":{qty},"min_base_amount":"{lot}","trade_status":"tradable"}}"#
+            r#"{{"id":{symbol},"quote":{quote},"precision":{price},"amount_precision":{qty},"min_base_amount":"{lot}","trade_status":"tradable"}}"#
         ),
         _ => return None,
     })
+}
+
+/// The venue's instruments body of `entries`: its list (Binance, OKX, Bybit), or the one
+/// object (Gate.io's per-pair endpoints).
+fn body(venue: Venue, entries: &[String]) -> String {
+    let list = entries.join(",");
+    match venue {
+        Venue::BinanceSpot | Venue::BinanceUsdm => {
+            format!(r#"{{"timezone":"UTC","symbols":[{list}]}}"#)
+        }
+        Venue::Okx => format!(r#"{{"code":"0","msg":"","data":[{list}]}}"#),
+        Venue::Bybit => {
+            format!(
+                r#"{{"retCode":0,"retMsg":"OK","result":{{"category":"spot","list":[{list}]}}}}"#
+            )
+        }
+        _ => list,
+    }
+}
+
+/// The venue's body for `symbol` at `decimals`; `None` where the loopback has no such endpoint.
+fn render(venue: Venue, futures: bool, symbol: &str, decimals: (u8, u8)) -> Option<String> {
+    Some(body(venue, &[entry(venue, futures, symbol, decimals)?]))
 }
 
 /// `GET` an instruments endpoint that names its symbol in the query (`symbol`, `instId`).
@@ -117,9 +152,12 @@ pub(crate) async fn gate_contract(
 }
 
 async fn answer(app: &App, symbol: Option<String>, futures: bool) -> Response {
-    let Some(symbol) = symbol.filter(|s| !s.is_empty()) else {
+    let symbol = symbol.filter(|s| !s.is_empty());
+    let lists =
+        matches!(app.venue, Venue::BinanceSpot | Venue::BinanceUsdm | Venue::Okx | Venue::Bybit);
+    if symbol.is_none() && !lists {
         return (StatusCode::BAD_REQUEST, "name a symbol").into_response();
-    };
+    }
     let deadline = tokio::time::Instant::now() + app.snapshot_wait;
     let decimals = loop {
         if let Some(decimals) = app.decimals.get() {
@@ -130,7 +168,19 @@ async fn answer(app: &App, symbol: Option<String>, futures: bool) -> Response {
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     };
-    let body = decimals.get(&symbol).and_then(|&d| render(app.venue, futures, &symbol, d));
+    let body = match &symbol {
+        Some(symbol) => decimals.get(symbol).and_then(|&d| render(app.venue, futures, symbol, d)),
+        // Every symbol the capture holds, in name order.
+        None => {
+            let mut symbols: Vec<&String> = decimals.keys().collect();
+            symbols.sort();
+            let entries: Vec<String> = symbols
+                .into_iter()
+                .filter_map(|s| entry(app.venue, futures, s, decimals[s]))
+                .collect();
+            Some(body(app.venue, &entries))
+        }
+    };
     match body {
         Some(body) => {
             ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body)
@@ -148,7 +198,13 @@ mod tests {
     fn steps_are_one_unit_of_the_last_decimal() {
         assert_eq!((step(0), step(1), step(8)), ("1".into(), "0.1".into(), "0.00000001".into()));
         let okx = render(Venue::Okx, false, "BTC-USDT", (1, 8)).unwrap();
-        assert!(okx.contains(r#""instId":"BTC-USDT","tickSz":"0.1","lotSz":"0.00000001""#));
+        assert!(okx.contains(
+            r#""instId":"BTC-USDT","quoteCcy":"USDT","tickSz":"0.1","lotSz":"0.00000001""#
+        ));
+        assert_eq!(
+            (quote_of("S7USDT"), quote_of("ETHBTC"), quote_of("X")),
+            ("USDT".into(), "BTC".into(), String::new())
+        );
         assert!(render(Venue::Deribit, false, "BTC-PERPETUAL", (1, 0)).is_none());
     }
 }

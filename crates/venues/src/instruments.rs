@@ -46,6 +46,9 @@ pub struct InstrumentInfo {
     pub price_precision: Option<u32>,
     /// Decimals of a size.
     pub qty_precision: Option<u32>,
+    /// The currency prices are quoted in (`USDT`, `USD`), as the venue names it (case as the
+    /// venue writes it); `None` where its description does not say.
+    pub quote: Option<String>,
 }
 
 impl InstrumentInfo {
@@ -93,6 +96,8 @@ fn read(venue: Venue, root: Json<'_, '_>) -> Result<Vec<InstrumentInfo>, DecodeE
                 lot_size: opt_decimal(i, "lotSz")?,
                 min_size: opt_decimal(i, "minSz")?,
                 contract_size: opt_decimal(i, "ctVal")?,
+                // Spot names its quote; swaps and futures settle in theirs.
+                quote: opt_str(i, "quoteCcy").or_else(|| opt_str(i, "settleCcy")),
                 ..InstrumentInfo::default()
             })
         }),
@@ -113,6 +118,7 @@ fn read(venue: Venue, root: Json<'_, '_>) -> Result<Vec<InstrumentInfo>, DecodeE
                     min_size: opt_decimal(p, "qty_min")?,
                     price_precision: opt_u32(p, "price_precision")?,
                     qty_precision: opt_u32(p, "qty_precision")?,
+                    quote: opt_str(p, "quote"),
                     ..InstrumentInfo::default()
                 })
             })
@@ -123,8 +129,10 @@ fn read(venue: Venue, root: Json<'_, '_>) -> Result<Vec<InstrumentInfo>, DecodeE
             pairs
                 .iter()
                 .map(|(_, p)| {
+                    let wsname = str_field(p, "wsname")?;
                     Ok(InstrumentInfo {
-                        symbol: str_field(p, "wsname")?.to_owned(),
+                        symbol: wsname.to_owned(),
+                        quote: wsname.split_once('/').map(|(_, quote)| quote.to_owned()),
                         tick_size: opt_decimal(p, "tick_size")?,
                         min_size: opt_decimal(p, "ordermin")?,
                         price_precision: opt_u32(p, "pair_decimals")?,
@@ -142,6 +150,7 @@ fn read(venue: Venue, root: Json<'_, '_>) -> Result<Vec<InstrumentInfo>, DecodeE
                 // Spot gives `basePrecision`; linear and inverse `qtyStep`.
                 lot_size: opt_decimal(lot, "basePrecision")?.or(opt_decimal(lot, "qtyStep")?),
                 min_size: opt_decimal(lot, "minOrderQty")?,
+                quote: opt_str(i, "quoteCoin"),
                 ..InstrumentInfo::default()
             })
         }),
@@ -152,6 +161,8 @@ fn read(venue: Venue, root: Json<'_, '_>) -> Result<Vec<InstrumentInfo>, DecodeE
                 tick_size: opt_decimal(root, "quote_increment")?,
                 lot_size: opt_decimal(root, "base_increment")?,
                 min_size: opt_decimal(root, "base_min_size")?,
+                quote: opt_str(root, "quote_currency_id")
+                    .or_else(|| opt_str(root, "quote_currency")),
                 ..InstrumentInfo::default()
             }])
         }
@@ -168,9 +179,15 @@ fn read(venue: Venue, root: Json<'_, '_>) -> Result<Vec<InstrumentInfo>, DecodeE
                     .ok_or(DecodeError::WrongType("pair"))?;
                 let details = entry.get(1).and_then(|d| d.as_array());
                 let min = details.and_then(|d| d.get(3)).filter(|m| !m.is_null());
+                // `BTCUSD`, or `TESTBTC:TESTUSD` for longer symbols.
+                let quote = match name.split_once(':') {
+                    Some((_, quote)) => quote.to_owned(),
+                    None => name.get(name.len().saturating_sub(3)..).unwrap_or_default().to_owned(),
+                };
                 Ok(InstrumentInfo {
                     symbol: format!("t{name}"),
                     min_size: min.map(|m| decimal(m, "min_order_size")).transpose()?,
+                    quote: Some(quote).filter(|q| !q.is_empty()),
                     ..InstrumentInfo::default()
                 })
             })
@@ -183,13 +200,16 @@ fn read(venue: Venue, root: Json<'_, '_>) -> Result<Vec<InstrumentInfo>, DecodeE
                 lot_size: opt_decimal(r, "min_trade_amount")?,
                 min_size: opt_decimal(r, "min_trade_amount")?,
                 contract_size: opt_decimal(r, "contract_size")?,
+                quote: opt_str(r, "quote_currency"),
                 ..InstrumentInfo::default()
             }])
         }
         Venue::GateIo if root.get("name").is_some() => {
             // USDT futures: sizes count contracts of `quanto_multiplier` base units.
+            let name = str_field(root, "name")?;
             Ok(vec![InstrumentInfo {
-                symbol: str_field(root, "name")?.to_owned(),
+                symbol: name.to_owned(),
+                quote: name.rsplit_once('_').map(|(_, quote)| quote.to_owned()),
                 tick_size: opt_decimal(root, "order_price_round")?,
                 lot_size: Some(Decimal::ONE),
                 min_size: opt_decimal(root, "order_size_min")?,
@@ -199,23 +219,33 @@ fn read(venue: Venue, root: Json<'_, '_>) -> Result<Vec<InstrumentInfo>, DecodeE
         }
         Venue::GateIo => Ok(vec![by_precisions(
             root,
-            ["id", "min_base_amount", "precision", "amount_precision"],
+            ["id", "min_base_amount", "precision", "amount_precision", "quote"],
         )?]),
         Venue::Bitget => each(field(root, "data")?, "data", |i| {
-            by_precisions(i, ["symbol", "minTradeAmount", "pricePrecision", "quantityPrecision"])
+            let keys =
+                ["symbol", "minTradeAmount", "pricePrecision", "quantityPrecision", "quoteCoin"];
+            by_precisions(i, keys)
         }),
         Venue::Htx => each(field(root, "data")?, "data", |i| {
-            by_precisions(i, ["symbol", "min-order-amt", "price-precision", "amount-precision"])
+            let keys = [
+                "symbol",
+                "min-order-amt",
+                "price-precision",
+                "amount-precision",
+                "quote-currency",
+            ];
+            by_precisions(i, keys)
         }),
     }
 }
 
 /// An instrument described by decimals rather than steps (Gate.io spot, Bitget, HTX): the keys
-/// of its symbol, minimum size, price decimals and size decimals.
-fn by_precisions(i: Json<'_, '_>, keys: [&'static str; 4]) -> Result<InstrumentInfo, DecodeError> {
-    let [symbol, min, price, qty] = keys;
+/// of its symbol, minimum size, price decimals, size decimals and quote currency.
+fn by_precisions(i: Json<'_, '_>, keys: [&'static str; 5]) -> Result<InstrumentInfo, DecodeError> {
+    let [symbol, min, price, qty, quote] = keys;
     Ok(InstrumentInfo {
         symbol: str_field(i, symbol)?.to_owned(),
+        quote: opt_str(i, quote),
         min_size: opt_decimal(i, min)?,
         price_precision: opt_u32(i, price)?,
         qty_precision: opt_u32(i, qty)?,
@@ -243,6 +273,7 @@ fn binance(root: Json<'_, '_>, usdm: bool) -> Result<Vec<InstrumentInfo>, Decode
         let mut info = InstrumentInfo {
             symbol: str_field(s, "symbol")?.to_owned(),
             contract_size: usdm.then_some(Decimal::ONE),
+            quote: opt_str(s, "quoteAsset"),
             ..InstrumentInfo::default()
         };
         let filters = field(s, "filters")?.as_array().ok_or(DecodeError::WrongType("filters"))?;
@@ -271,6 +302,11 @@ fn each(
 }
 
 /// A decimal from a number's text; an empty string (OKX's `ctVal` for spot) or null is `None`.
+/// A string field, absent or empty as `None`.
+fn opt_str(obj: Json<'_, '_>, key: &'static str) -> Option<String> {
+    obj.get(key).and_then(|v| v.into_string()).filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
 fn opt_decimal(obj: Json<'_, '_>, key: &'static str) -> Result<Option<Decimal>, DecodeError> {
     match obj.get(key) {
         None => Ok(None),

@@ -19,7 +19,7 @@ fn one(venue: Venue, body: &str) -> InstrumentInfo {
 
 #[test]
 fn docs_only_binance_exchange_info_filters() {
-    let body = r#"{"timezone":"UTC","symbols":[{"symbol":"BTCUSDT","status":"TRADING","baseAssetPrecision":8,"filters":[{"filterType":"PRICE_FILTER","minPrice":"0.01000000","maxPrice":"1000000.00000000","tickSize":"0.01000000"},{"filterType":"LOT_SIZE","minQty":"0.00001000","maxQty":"9000.00000000","stepSize":"0.00001000"},{"filterType":"NOTIONAL","minNotional":"5.00000000"}]}]}"#;
+    let body = r#"{"timezone":"UTC","symbols":[{"symbol":"BTCUSDT","status":"TRADING","baseAsset":"BTC","quoteAsset":"USDT","baseAssetPrecision":8,"filters":[{"filterType":"PRICE_FILTER","minPrice":"0.01000000","maxPrice":"1000000.00000000","tickSize":"0.01000000"},{"filterType":"LOT_SIZE","minQty":"0.00001000","maxQty":"9000.00000000","stepSize":"0.00001000"},{"filterType":"NOTIONAL","minNotional":"5.00000000"}]}]}"#;
     let info = one(Venue::BinanceSpot, body);
     assert_eq!(
         info,
@@ -31,6 +31,7 @@ fn docs_only_binance_exchange_info_filters() {
             contract_size: None,
             price_precision: Some(2),
             qty_precision: Some(5),
+            quote: Some("USDT".into()),
         }
     );
     // USD-M lists every symbol: the feed's are kept; a contract is one unit.
@@ -44,15 +45,17 @@ fn docs_only_binance_exchange_info_filters() {
 
 #[test]
 fn docs_only_okx_instruments() {
-    let body = r#"{"code":"0","msg":"","data":[{"instType":"SWAP","instId":"BTC-USDT-SWAP","tickSz":"0.1","lotSz":"0.01","minSz":"0.01","ctVal":"0.01","ctValCcy":"BTC"}]}"#;
+    let body = r#"{"code":"0","msg":"","data":[{"instType":"SWAP","instId":"BTC-USDT-SWAP","tickSz":"0.1","lotSz":"0.01","minSz":"0.01","ctVal":"0.01","ctValCcy":"BTC","quoteCcy":"","settleCcy":"USDT"}]}"#;
     let info = one(Venue::Okx, body);
     assert_eq!(
         (info.tick_size, info.lot_size, info.contract_size),
         (d("0.1"), d("0.01"), d("0.01"))
     );
-    let spot = r#"{"code":"0","data":[{"instType":"SPOT","instId":"BTC-USDT","tickSz":"0.1","lotSz":"0.00000001","minSz":"0.00001","ctVal":""}]}"#;
+    assert_eq!(info.quote.as_deref(), Some("USDT"), "a swap settles in its quote");
+    let spot = r#"{"code":"0","data":[{"instType":"SPOT","instId":"BTC-USDT","tickSz":"0.1","lotSz":"0.00000001","minSz":"0.00001","ctVal":"","quoteCcy":"USDT","settleCcy":""}]}"#;
     let info = one(Venue::Okx, spot);
     assert_eq!((info.contract_size, info.qty_precision), (None, Some(8)));
+    assert_eq!(info.quote.as_deref(), Some("USDT"));
 }
 
 #[test]
@@ -63,9 +66,10 @@ fn docs_only_kraken_instrument_channel_and_asset_pairs() {
         (info.tick_size, info.lot_size, info.min_size, info.price_precision),
         (d("0.1"), d("0.00000001"), d("0.0001"), Some(1))
     );
+    assert_eq!(info.quote.as_deref(), Some("USD"));
     let v1 = r#"{"error":[],"result":{"XXBTZUSD":{"altname":"XBTUSD","wsname":"XBT/USD","pair_decimals":1,"lot_decimals":8,"ordermin":"0.0001","tick_size":"0.1"}}}"#;
     let info = one(Venue::KrakenV1, v1);
-    assert_eq!(info.symbol, "XBT/USD");
+    assert_eq!((info.symbol.as_str(), info.quote.as_deref()), ("XBT/USD", Some("USD")));
     // The same body for a v2 feed, whose pairs are spelled BTC/USD.
     let v2 = parse_instruments(Venue::Kraken, v1.as_bytes(), Some(&["BTC/USD".into()])).unwrap();
     assert_eq!((v2[0].symbol.as_str(), v2[0].tick_size), ("BTC/USD", d("0.1")));
