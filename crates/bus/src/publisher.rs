@@ -162,6 +162,21 @@ impl Publisher {
     /// [`BusError::Connect`] or [`BusError::JetStream`] if the server cannot be reached or
     /// refuses the stream or the bucket; [`BusError::Thread`] if no thread can be started.
     pub fn spawn(config: PublisherConfig, journal: JournalReader) -> Result<Publisher, BusError> {
+        let venue = config.venue.clone();
+        Self::spawn_many(config, vec![(venue, journal)])
+    }
+
+    /// [`Publisher::spawn`] for several engines' journals, each with its venue's name (one
+    /// process reading many venues over many connections, each connection an engine): one
+    /// thread, one connection to the server, every book on its venue's subjects. It ends once
+    /// every journal is finished.
+    ///
+    /// # Errors
+    /// As [`Publisher::spawn`].
+    pub fn spawn_many(
+        config: PublisherConfig,
+        journals: Vec<(String, JournalReader)>,
+    ) -> Result<Publisher, BusError> {
         let stats = Arc::new(SharedStats::default());
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let thread_stats = stats.clone();
@@ -183,7 +198,9 @@ impl Publisher {
                             return Ok(());
                         }
                     };
-                    Mirror::new(config, bus, thread_stats).run(journal).await
+                    let venues = journals.iter().map(|(venue, _)| venue.clone()).collect();
+                    let readers = journals.into_iter().map(|(_, journal)| journal).collect();
+                    Mirror::new(config, venues, bus, thread_stats).run(readers).await
                 })
             })
             .map_err(|e| BusError::Thread(e.to_string()))?;
@@ -313,33 +330,52 @@ enum Acked {
 }
 type InFlight = FuturesOrdered<Pin<Box<dyn Future<Output = Acked> + Send>>>;
 
-/// Every book's mirror and the publishing state.
+/// Every book's mirror and the publishing state. Books are numbered in the order they first
+/// appear (a *key*); each journal's instrument ids map to keys.
 struct Mirror {
     config: PublisherConfig,
     bus: Bus,
     stats: Arc<SharedStats>,
     run: u64,
-    books: Vec<Option<Book>>,
+    books: Vec<Book>,
+    /// Per journal: its venue's name, and each instrument id's key.
+    sources: Vec<(String, Vec<Option<u32>>)>,
     in_flight: InFlight,
 }
 
 /// What woke the loop.
 enum Wake {
     Acked(Acked),
-    Journal(bool),
+    /// A journal has records (its index); `None`: every journal is finished.
+    Journal(Option<usize>),
     Tick,
 }
 
 impl Mirror {
-    fn new(config: PublisherConfig, bus: Bus, stats: Arc<SharedStats>) -> Mirror {
+    fn new(
+        config: PublisherConfig,
+        venues: Vec<String>,
+        bus: Bus,
+        stats: Arc<SharedStats>,
+    ) -> Mirror {
         // Never 0, so a subscriber can tell "no run yet".
         let run = fastrand::u64(1..);
-        Mirror { config, bus, stats, run, books: Vec::new(), in_flight: FuturesOrdered::new() }
+        let sources = venues.into_iter().map(|venue| (venue, Vec::new())).collect();
+        Mirror {
+            config,
+            bus,
+            stats,
+            run,
+            books: Vec::new(),
+            sources,
+            in_flight: FuturesOrdered::new(),
+        }
     }
 
-    async fn run(mut self, mut journal: JournalReader) -> Result<(), BusError> {
+    async fn run(mut self, mut journals: Vec<JournalReader>) -> Result<(), BusError> {
         let mut buf = Vec::new();
-        let mut finished = false;
+        let mut done = vec![false; journals.len()];
+        let mut finished = journals.is_empty();
         let mut tick = tokio::time::interval(REFRESH_TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // Rounds of refreshes still owed once the journal is finished: a server that stays
@@ -347,7 +383,7 @@ impl Mirror {
         let mut last_rounds = 3;
         loop {
             if finished && self.in_flight.is_empty() {
-                let owed = self.books.iter().flatten().any(|b| b.needs_refresh);
+                let owed = self.books.iter().any(|b| b.needs_refresh);
                 if !owed || last_rounds == 0 {
                     return Ok(());
                 }
@@ -361,23 +397,23 @@ impl Mirror {
                 Some(acked) = self.in_flight.next(), if !self.in_flight.is_empty() => {
                     Wake::Acked(acked)
                 }
-                ready = std::future::poll_fn(|cx| journal.poll_ready(cx)), if room && !finished => {
+                ready = ready_journal(&mut journals, &mut done), if room && !finished => {
                     Wake::Journal(ready)
                 }
                 _ = tick.tick() => Wake::Tick,
             };
             match wake {
                 Wake::Acked(acked) => self.acked(acked).await,
-                Wake::Journal(false) => finished = journal.is_finished(),
-                Wake::Journal(true) => {
+                Wake::Journal(None) => finished = true,
+                Wake::Journal(Some(j)) => {
                     // A batch, then look at the acknowledgements again.
                     for _ in 0..256 {
                         if self.in_flight.len() >= self.config.max_in_flight {
                             break;
                         }
-                        let Some(record) = journal.try_next(&mut buf) else { break };
+                        let Some(record) = journals[j].try_next(&mut buf) else { break };
                         self.stats.add(RECORDS, 1);
-                        self.record(record).await;
+                        self.record(j, record).await;
                     }
                 }
                 Wake::Tick => self.retry_refreshes().await,
@@ -385,10 +421,16 @@ impl Mirror {
         }
     }
 
-    async fn record(&mut self, record: Record<'_>) {
+    /// The key of journal `j`'s instrument `id`, if it has one yet.
+    fn key(&self, j: usize, id: u32) -> Option<u32> {
+        self.sources.get(j)?.1.get(id as usize).copied().flatten()
+    }
+
+    async fn record(&mut self, j: usize, record: Record<'_>) {
         match record {
             Record::Snapshot(r) => {
-                let book = self.book_for(&r);
+                let key = self.book_for(j, &r);
+                let book = &mut self.books[key as usize];
                 // The engine's books are within its cap; the mirror's is only a backstop.
                 let _ = book.replica.apply(&r, true);
                 book.live = true;
@@ -398,10 +440,11 @@ impl Mirror {
                 book.needs_refresh = false;
                 book.since_refresh = 0;
                 let body = Body::Snapshot(wire::levels_of(&book.replica));
-                self.publish(r.instrument, body, true).await;
+                self.publish(key, body, true).await;
             }
             Record::Delta(r) => {
-                let Some(Some(book)) = self.books.get_mut(r.instrument as usize) else { return };
+                let Some(key) = self.key(j, r.instrument) else { return };
+                let book = &mut self.books[key as usize];
                 if !book.live {
                     return;
                 }
@@ -415,30 +458,40 @@ impl Mirror {
                     return;
                 }
                 let due = book.since_refresh >= self.config.refresh_every;
-                self.publish(r.instrument, Body::Delta(wire::delta_of(&r)), false).await;
+                self.publish(key, Body::Delta(wire::delta_of(&r)), false).await;
                 if due {
-                    self.refresh(r.instrument).await;
+                    self.refresh(key).await;
                 }
             }
             Record::Stale { instrument, generation, reason } => {
-                self.stale(instrument, Some(generation), Some(reason)).await
+                if let Some(key) = self.key(j, instrument) {
+                    self.stale(key, Some(generation), Some(reason)).await;
+                }
             }
             Record::Lost { instrument } => {
                 self.stats.add(LOST, 1);
-                self.stale(instrument, None, None).await
+                if let Some(key) = self.key(j, instrument) {
+                    self.stale(key, None, None).await;
+                }
             }
             Record::Malformed => self.stats.add(FAILED, 1),
         }
     }
 
-    fn book_for(&mut self, r: &BookRecord<'_>) -> &mut Book {
-        let index = r.instrument as usize;
-        if self.books.len() <= index {
-            self.books.resize_with(index + 1, || None);
+    /// The key of journal `j`'s book that `r` (a snapshot) names, made at its first snapshot.
+    fn book_for(&mut self, j: usize, r: &BookRecord<'_>) -> u32 {
+        if let Some(key) = self.key(j, r.instrument) {
+            return key;
         }
+        let key = self.books.len() as u32;
+        let Some((venue, keys)) = self.sources.get_mut(j) else { return key };
+        let index = r.instrument as usize;
+        if keys.len() <= index {
+            keys.resize(index + 1, None);
+        }
+        keys[index] = Some(key);
         let names = &self.config.names;
-        let venue = &self.config.venue;
-        self.books[index].get_or_insert_with(|| Book {
+        self.books.push(Book {
             subject: names.subject(venue, r.symbol),
             key: names.key(venue, r.symbol),
             symbol: r.symbol.to_owned(),
@@ -450,11 +503,12 @@ impl Mirror {
             head: Head::default(),
             since_refresh: 0,
             needs_refresh: false,
-        })
+        });
+        key
     }
 
     async fn stale(&mut self, id: u32, generation: Option<u64>, reason: Option<StaleReason>) {
-        let Some(Some(book)) = self.books.get_mut(id as usize) else { return };
+        let Some(book) = self.books.get_mut(id as usize) else { return };
         book.live = false;
         book.stale_reason = reason;
         book.needs_refresh = false;
@@ -466,7 +520,7 @@ impl Mirror {
 
     /// Sends `id`'s book again as it stands: its levels while Live, else its Stale status.
     async fn refresh(&mut self, id: u32) {
-        let Some(Some(book)) = self.books.get_mut(id as usize) else { return };
+        let Some(book) = self.books.get_mut(id as usize) else { return };
         book.needs_refresh = false;
         book.since_refresh = 0;
         self.stats.add(REFRESHES, 1);
@@ -484,7 +538,7 @@ impl Mirror {
             if self.in_flight.len() >= self.config.max_in_flight {
                 return;
             }
-            if self.books[id].as_ref().is_some_and(|b| b.needs_refresh) {
+            if self.books[id].needs_refresh {
                 self.refresh(id as u32).await;
             }
         }
@@ -493,7 +547,7 @@ impl Mirror {
     /// Publishes the next message of `id`'s chain; `keep` puts it in the bucket once the
     /// stream has it.
     async fn publish(&mut self, id: u32, body: Body, keep: bool) {
-        let Some(Some(book)) = self.books.get_mut(id as usize) else { return };
+        let Some(book) = self.books.get_mut(id as usize) else { return };
         book.book_seq += 1;
         let full = matches!(body, Body::Snapshot(_) | Body::Refresh(_));
         let message = schema::BookMessage {
@@ -534,7 +588,7 @@ impl Mirror {
             Acked::Message { id, kept, result: Ok(stream_seq) } => {
                 self.stats.add(ACKED, 1);
                 let Some(message) = kept else { return };
-                let Some(Some(book)) = self.books.get(id as usize) else { return };
+                let Some(book) = self.books.get(id as usize) else { return };
                 // A key-value put is a publish on the bucket's subject: sent now, in order
                 // (so a book's later snapshot is never overwritten by an earlier one), its
                 // acknowledgement awaited with the others.
@@ -554,7 +608,7 @@ impl Mirror {
             Acked::Message { id, result: Err(error), .. } => {
                 tracing::warn!(%error, "a message was not acknowledged");
                 self.stats.add(FAILED, 1);
-                if let Some(Some(book)) = self.books.get_mut(id as usize) {
+                if let Some(book) = self.books.get_mut(id as usize) {
                     book.needs_refresh = true;
                 }
             }
@@ -584,6 +638,28 @@ fn kv_stream(bucket: &str) -> jetstream::stream::Config {
         storage: jetstream::stream::StorageType::File,
         ..Default::default()
     }
+}
+
+/// The first journal with records (its index), or `None` once every one is finished; waits
+/// for either. Every journal registers the task's waker.
+async fn ready_journal(journals: &mut [JournalReader], done: &mut [bool]) -> Option<usize> {
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (j, journal) in journals.iter_mut().enumerate() {
+            if done[j] {
+                continue;
+            }
+            match journal.poll_ready(cx) {
+                std::task::Poll::Ready(true) => return std::task::Poll::Ready(Some(j)),
+                std::task::Poll::Ready(false) => done[j] = journal.is_finished(),
+                std::task::Poll::Pending => pending = true,
+            }
+            // A journal ready but not finished (records taken meanwhile) is polled again.
+            pending |= !done[j];
+        }
+        if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(None) }
+    })
+    .await
 }
 
 /// A [`schema::LatestSnapshot`] of the encoded message at `stream_seq`, encoded: a nested

@@ -21,9 +21,14 @@ use depthbook_venues::Venue;
 use serde::Deserialize;
 
 use crate::args::{Emit, LiveArgs, parse_channel, parse_market, parse_precision, parse_venue};
-use crate::bus::BusOut;
 use crate::json;
 use crate::live::{Run, init_logging};
+use depthbook_bus::{Publisher, PublisherConfig};
+use depthbook_engine::JournalReader;
+
+/// Each connection's journal ring between its loop and the publisher (a live loop drops and
+/// announces what does not fit; it never waits).
+const JOURNAL_BYTES: usize = 16 << 20;
 
 /// The config file.
 #[derive(Debug, Deserialize)]
@@ -176,11 +181,15 @@ pub(crate) fn run(args: &LiveArgs, path: &Path) -> anyhow::Result<()> {
     let frames = Arc::new(AtomicU64::new(0));
     let inputs = Arc::new(AtomicU64::new(0));
     let out = Arc::new(Mutex::new(io::stdout()));
+    // With a bus: every connection's journal, sent by its shard once started, for the one
+    // publisher of the process.
+    let (journals_tx, journals_rx) = std::sync::mpsc::channel::<Vec<(String, JournalReader)>>();
+    let n_shards = shards.len();
     let mut threads = Vec::new();
     for (i, configs) in shards.into_iter().enumerate() {
         let (stop, frames, out) = (stop.clone(), frames.clone(), out.clone());
-        let inputs = inputs.clone();
-        let (emit, final_books, nats, pin) = (args.emit, args.final_books, nats.clone(), pins[i]);
+        let (inputs, journals_tx) = (inputs.clone(), journals_tx.clone());
+        let (emit, final_books, bus, pin) = (args.emit, args.final_books, nats.is_some(), pins[i]);
         let thread = std::thread::Builder::new()
             .name(format!("depthbook-shard-{i}"))
             .spawn(move || -> anyhow::Result<ShardEnd> {
@@ -189,9 +198,28 @@ pub(crate) fn run(args: &LiveArgs, path: &Path) -> anyhow::Result<()> {
                 {
                     eprintln!("depthbook: warning: shard {i} could not be pinned to {}", core.id);
                 }
-                let mut shard = Shard::start(configs, None).context("cannot start a shard")?;
+                let mut shard = match Shard::start(configs, None) {
+                    Ok(shard) => shard,
+                    Err(error) => {
+                        // The main thread waits for every shard's journals: none here.
+                        let _ = journals_tx.send(Vec::new());
+                        return Err(error).context("cannot start a shard");
+                    }
+                };
+                let mut journals = Vec::new();
+                if bus {
+                    for live in shard.lives_mut() {
+                        let engine = live.engine_mut();
+                        let venue = engine.venue().name().to_owned();
+                        journals.push((venue, engine.journal(JOURNAL_BYTES)));
+                    }
+                }
+                let _ = journals_tx.send(journals);
                 let counts = Counts { frames: &frames, inputs: &inputs };
-                drive(&mut shard, emit, nats.as_deref(), &stop, counts, &out)?;
+                drive(&mut shard, emit, &stop, counts, &out)?;
+                for live in shard.lives_mut() {
+                    live.engine_mut().close_journal();
+                }
                 let end = finish(&shard, final_books);
                 shard.shutdown().context("a shard did not stop cleanly")?;
                 Ok(end)
@@ -199,6 +227,24 @@ pub(crate) fn run(args: &LiveArgs, path: &Path) -> anyhow::Result<()> {
             .context("cannot start a shard thread")?;
         threads.push(thread);
     }
+    drop(journals_tx);
+    let publisher = match &nats {
+        Some(url) => {
+            let journals: Vec<_> = journals_rx.iter().take(n_shards).flatten().collect();
+            let config = PublisherConfig::new(url.clone(), "");
+            match Publisher::spawn_many(config, journals) {
+                Ok(publisher) => Some(publisher),
+                Err(error) => {
+                    stop.store(true, Ordering::Relaxed);
+                    for thread in threads {
+                        let _ = thread.join();
+                    }
+                    return Err(error).context("cannot publish to NATS");
+                }
+            }
+        }
+        None => None,
+    };
 
     let mut run = Run::new(&args.feed)?;
     while !run.done() && !threads.iter().all(|t| t.is_finished()) {
@@ -207,13 +253,25 @@ pub(crate) fn run(args: &LiveArgs, path: &Path) -> anyhow::Result<()> {
     }
     stop.store(true, Ordering::Relaxed);
     let mut all = ShardEnd::default();
+    let mut failed = None;
     for thread in threads {
-        let end = thread.join().map_err(|_| anyhow::anyhow!("a shard panicked"))??;
+        let end = match thread.join().map_err(|_| anyhow::anyhow!("a shard panicked")) {
+            Ok(Ok(end)) => end,
+            Ok(Err(error)) | Err(error) => {
+                failed.get_or_insert(error);
+                continue;
+            }
+        };
         all.counters.extend(end.counters);
         all.net.extend(end.net);
         all.finals.extend(end.finals);
         all.books += end.books;
         all.live += end.live;
+    }
+    // Every journal is closed: the publisher ends once everything is acknowledged.
+    let bus = publisher.map(Publisher::join).transpose().context("the publisher failed")?;
+    if let Some(error) = failed {
+        return Err(error);
     }
     let mut stdout = io::stdout().lock();
     for line in &all.finals {
@@ -221,7 +279,15 @@ pub(crate) fn run(args: &LiveArgs, path: &Path) -> anyhow::Result<()> {
     }
     stdout.flush()?;
     eprintln!("depthbook: {} of {} books Live at the end", all.live, all.books);
-    eprintln!("{}", counters_line(frames.load(Ordering::Relaxed), &all));
+    let mut line = counters_line(frames.load(Ordering::Relaxed), &all);
+    if let Some(stats) = bus {
+        line.pop();
+        for (name, value) in stats.fields() {
+            line.push_str(&format!(",\"{name}\":{value}"));
+        }
+        line.push('}');
+    }
+    eprintln!("{line}");
     Ok(())
 }
 
@@ -239,21 +305,16 @@ struct Counts<'a> {
 fn drive(
     shard: &mut Shard,
     emit: Emit,
-    nats: Option<&str>,
     stop: &AtomicBool,
     counts: Counts<'_>,
     out: &Mutex<io::Stdout>,
 ) -> anyhow::Result<()> {
-    let mut buses = Vec::new();
     let mut views = Vec::new();
     for live in shard.lives_mut() {
         let engine = live.engine_mut();
         views.push(
             (emit != Emit::None).then(|| engine.subscribe(1 << 16, SlowConsumer::DropNewest)),
         );
-        if let Some(url) = nats {
-            buses.push(BusOut::start(engine, url)?);
-        }
     }
     let mut text = String::with_capacity(1 << 16);
     while !stop.load(Ordering::Relaxed) {
@@ -287,9 +348,6 @@ fn drive(
         if !running {
             break;
         }
-    }
-    for (bus, live) in buses.into_iter().zip(shard.lives_mut()) {
-        bus.finish(live.engine_mut())?;
     }
     Ok(())
 }

@@ -145,3 +145,88 @@ fn subscribe_refuses_bad_arguments_in_one_line() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot"));
 }
+
+/// `depthbook serve` on a free port, killed on drop.
+struct Served(std::process::Child, String);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(venue: &str, files: &[&str]) -> Served {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_depthbook"))
+        .args(["serve", "--port", "0", "--venue", venue])
+        .args(files)
+        .current_dir(repo())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stderr.take().unwrap()).read_line(&mut first).unwrap();
+    let addr = first.split("ws://").nth(1).and_then(|r| r.split_whitespace().next()).unwrap();
+    let addr = addr.to_owned();
+    Served(child, addr)
+}
+
+#[test]
+#[ignore = "needs nats-server (Debian's package): .ci/run runs it with --ignored"]
+fn a_live_config_publishes_every_connection_s_books_through_one_publisher() {
+    let server = NatsServer::start();
+    let url = server.url();
+    let okx = serve("okx", &["fixtures/okx/cryptofeed_OKX.ws.1.0.txt"]);
+    let binance = serve(
+        "binance-spot",
+        &[
+            "fixtures/binance_spot/cryptofeed_BINANCE.ws.1.0.txt",
+            "fixtures/binance_spot/cryptofeed_BINANCE.http.0.0.txt",
+        ],
+    );
+    let dir = std::env::temp_dir().join(format!("depthbook-nats-fleet-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("books.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "shards = 2\nnats = \"{url}\"\n\n[[feed]]\nvenue = \"okx\"\nsymbols = [\"BTC-USD-220527\", \"BTC-USDT\", \"UNI-USD-SWAP\"]\nurl = \"ws://{o}/ws/v5/public\"\nper_connection = 2\nwatchdog = 0\n\n[[feed]]\nvenue = \"binance-spot\"\nsymbols = [\"NKNUSDT\", \"LRCBTC\"]\nurl = \"ws://{b}/ws\"\nrest_url = \"http://{b}\"\nper_connection = 1\nwatchdog = 0\n",
+            o = okx.1,
+            b = binance.1
+        ),
+    )
+    .unwrap();
+    let live = depthbook(&[
+        "live",
+        "--config",
+        config.to_str().unwrap(),
+        "--final",
+        "--idle-exit",
+        "2",
+        "--duration",
+        "60",
+    ]);
+    assert!(live.status.success(), "{}", String::from_utf8_lossy(&live.stderr));
+    let counters = last_json_line(&live.stderr);
+    assert_eq!(counters["connections"], 4, "{counters}");
+    assert_eq!(counters["books_live"], 5, "{counters}");
+    assert_eq!(counters["bus_failed"], 0, "{counters}");
+    assert_eq!(counters["bus_acked"], counters["bus_messages"], "{counters}");
+    let finals = json_lines(&live.stdout);
+    // Each venue's books, read back from the bus by a subscriber started afterwards.
+    for venue in ["okx", "binance-spot"] {
+        let mut args = vec!["subscribe", "--nats", url.as_str(), "--venue", venue];
+        args.extend(["--emit", "none", "--final", "--idle-exit", "2"]);
+        let out = depthbook(&args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let mut held = json_lines(&out.stdout);
+        let mut published: Vec<_> =
+            finals.iter().filter(|f| f["venue"] == venue).cloned().collect();
+        let by_symbol = |v: &serde_json::Value| v["symbol"].as_str().unwrap_or_default().to_owned();
+        held.sort_by_key(by_symbol);
+        published.sort_by_key(by_symbol);
+        assert_eq!(held, published, "{venue}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
