@@ -1,0 +1,213 @@
+//! The `depthbook` Python module: depthbook's exact books from Python.
+//!
+//! `depthbook.replay(venue, paths, symbols=None, depth=None, emit="tob")` replays captures
+//! through the same engine as `depthbook replay` and yields one view per line the CLI prints
+//! with `--emit`, as a dict of the same fields, prices and sizes as `decimal.Decimal` (never
+//! float); the iterator's `counters` holds the CLI's counters once it is exhausted.
+
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+
+use crossbeam_channel::Receiver;
+use depthbook_capture::CaptureReader;
+use depthbook_core::{Level, Price, Qty, Side};
+use depthbook_engine::{Engine, EngineConfig, SlowConsumer, TopOfBook, Update};
+use depthbook_venues::Venue;
+use pyo3::exceptions::{PyStopIteration, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyTuple};
+
+/// What each view carries: top of book, or the best `n` levels a side.
+#[derive(Debug, Clone, Copy)]
+enum Emit {
+    Tob,
+    Depth(usize),
+}
+
+fn parse_emit(emit: &str) -> PyResult<Emit> {
+    match emit {
+        "tob" => Ok(Emit::Tob),
+        _ => match emit.strip_prefix("depth:").map(str::parse::<usize>) {
+            Some(Ok(n)) if n > 0 => Ok(Emit::Depth(n)),
+            _ => Err(PyValueError::new_err(format!("emit `{emit}` is not tob or depth:N (N > 0)"))),
+        },
+    }
+}
+
+/// An iterator over a replay's views (see [`replay`]).
+#[pyclass(unsendable, module = "depthbook")]
+struct Replay {
+    engine: Engine,
+    reader: CaptureReader,
+    views: Receiver<Update>,
+    emit: Emit,
+    several_files: bool,
+    lines: u64,
+    /// Views of the last record read, not yet handed out, with its line and file.
+    queued: std::collections::VecDeque<(TopOfBook, u64, usize)>,
+    finished: bool,
+    decimal: Py<PyAny>,
+}
+
+#[pymethods]
+impl Replay {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        loop {
+            if let Some((view, line, file)) = self.queued.pop_front() {
+                return self.view_dict(py, &view, line, file);
+            }
+            if self.finished {
+                return Err(PyStopIteration::new_err(()));
+            }
+            match self.reader.next() {
+                Ok(Some(record)) => {
+                    self.lines += 1;
+                    depthbook_capture::feed(&mut self.engine, &record);
+                    for update in self.views.try_iter() {
+                        if let Update::Book(view) = update {
+                            self.queued.push_back((view, record.line, record.file));
+                        }
+                    }
+                }
+                Ok(None) => self.finished = true,
+                Err(error) => {
+                    self.finished = true;
+                    return Err(PyValueError::new_err(format!("cannot read the capture: {error}")));
+                }
+            }
+        }
+    }
+
+    /// The replay's counters (the CLI's counters line) so far: complete once the iterator is
+    /// exhausted.
+    #[getter]
+    fn counters(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let dict = PyDict::new(py);
+        dict.set_item("lines", self.lines)?;
+        for (name, value) in self.engine.counters().fields() {
+            dict.set_item(name, value)?;
+        }
+        Ok(dict.into_any().unbind())
+    }
+}
+
+impl Replay {
+    fn decimal<'py>(&self, py: Python<'py>, text: String) -> PyResult<Bound<'py, PyAny>> {
+        self.decimal.bind(py).call1((text,))
+    }
+
+    fn level<'py>(&self, py: Python<'py>, price: Price, qty: Qty) -> PyResult<Bound<'py, PyAny>> {
+        let pair = [self.decimal(py, price.to_string())?, self.decimal(py, qty.to_string())?];
+        Ok(PyTuple::new(py, pair)?.into_any())
+    }
+
+    fn levels<'py>(
+        &self,
+        py: Python<'py>,
+        side: Side,
+        n: usize,
+        id: u32,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let list = PyList::empty(py);
+        if let Some(book) = self.engine.book(id) {
+            for Level { price, qty, .. } in book.side(side).iter().take(n) {
+                list.append(self.level(py, price, qty)?)?;
+            }
+        }
+        Ok(list.into_any())
+    }
+
+    /// The view as the CLI's `--emit` line, as a dict.
+    fn view_dict(
+        &self,
+        py: Python<'_>,
+        view: &TopOfBook,
+        line: u64,
+        file: usize,
+    ) -> PyResult<Py<PyAny>> {
+        let dict = PyDict::new(py);
+        dict.set_item("line", line)?;
+        if self.several_files {
+            dict.set_item("file", file)?;
+        }
+        dict.set_item("venue", self.engine.venue().name())?;
+        dict.set_item("symbol", self.engine.symbol(view.instrument))?;
+        dict.set_item("seq", view.seq)?;
+        match self.emit {
+            Emit::Tob => {
+                let top = |level: Option<(Price, Qty)>| -> PyResult<Option<Bound<'_, PyAny>>> {
+                    level.map(|(p, q)| self.level(py, p, q)).transpose()
+                };
+                dict.set_item("bid", top(view.bid)?)?;
+                dict.set_item("ask", top(view.ask)?)?;
+            }
+            Emit::Depth(n) => {
+                dict.set_item("bids", self.levels(py, Side::Bid, n, view.instrument)?)?;
+                dict.set_item("asks", self.levels(py, Side::Ask, n, view.instrument)?)?;
+            }
+        }
+        dict.set_item("integrity", view.integrity.name())?;
+        dict.set_item("crossed", view.crossed)?;
+        Ok(dict.into_any().unbind())
+    }
+}
+
+/// Replays recorded captures (any format `depthbook replay` reads, merged by receive time)
+/// through depthbook's engine and yields one dict per view the CLI's `--emit` would print:
+/// `line` (and `file` with several paths), `venue`, `symbol`, `seq`, `bid`/`ask` (a pair of
+/// `decimal.Decimal`, or None) or, with `emit="depth:N"`, `bids`/`asks` (best first),
+/// `integrity` and `crossed`. Only Live books yield views. After the last, `.counters` holds
+/// the CLI's counters.
+///
+/// Raises ValueError for an unknown venue, a bad `emit` or a capture that cannot be read.
+#[pyfunction]
+#[pyo3(signature = (venue, paths, symbols=None, depth=None, emit="tob"))]
+fn replay(
+    py: Python<'_>,
+    venue: &str,
+    paths: Vec<PathBuf>,
+    symbols: Option<Vec<String>>,
+    depth: Option<u32>,
+    emit: &str,
+) -> PyResult<Replay> {
+    let venue = Venue::from_name(venue)
+        .ok_or_else(|| PyValueError::new_err(format!("unknown venue `{venue}`")))?;
+    let emit = parse_emit(emit)?;
+    if paths.is_empty() {
+        return Err(PyValueError::new_err("no capture paths"));
+    }
+    let mut config = EngineConfig::new(venue);
+    config.symbols = symbols.filter(|s| !s.is_empty());
+    config.default_depth = depth;
+    let max_line = config.limits.max_frame_bytes.saturating_mul(2).saturating_add(64 << 10);
+    let mut engine = Engine::new(config);
+    let views = engine.subscribe(1 << 16, SlowConsumer::DropNewest);
+    let reader = CaptureReader::open(&paths, max_line)
+        .map_err(|e| PyValueError::new_err(format!("cannot read the capture: {e}")))?;
+    let decimal = py.import("decimal")?.getattr("Decimal")?.unbind();
+    Ok(Replay {
+        engine,
+        reader,
+        views,
+        emit,
+        several_files: paths.len() > 1,
+        lines: 0,
+        queued: std::collections::VecDeque::new(),
+        finished: false,
+        decimal,
+    })
+}
+
+/// depthbook's exact order books, replayed from recorded exchange feeds.
+#[pymodule]
+fn depthbook(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_function(wrap_pyfunction!(replay, module)?)?;
+    module.add_class::<Replay>()?;
+    module.add("VENUES", Venue::ALL.iter().map(|v| v.name()).collect::<Vec<_>>())?;
+    Ok(())
+}

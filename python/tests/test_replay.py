@@ -1,0 +1,77 @@
+"""depthbook.replay yields exactly the views `depthbook replay --emit` prints.
+
+The CLI is the judge: DEPTHBOOK_BIN names its binary (.ci/run sets it); without it the test
+runs it through `cargo run --release`.
+"""
+
+import json
+import os
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+import depthbook
+
+ROOT = Path(__file__).resolve().parents[2]
+CAPTURE = str(ROOT / "fixtures/binance_spot/hftbacktest_spot_btcusdt_20240808.gz")
+OKX = str(ROOT / "fixtures/okx/cryptofeed_OKX.ws.1.0.txt")
+
+
+def cli(*args):
+    binary = os.environ.get("DEPTHBOOK_BIN")
+    command = [binary] if binary else ["cargo", "run", "--release", "--quiet", "--"]
+    done = subprocess.run(
+        command + list(args), cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    counters = json.loads(done.stderr.strip().splitlines()[-1])
+    return lines, counters
+
+
+def as_cli(view):
+    """A view with its decimals as the CLI writes them."""
+    out = dict(view)
+    for key in ("bid", "ask"):
+        if key in out and out[key] is not None:
+            out[key] = [str(out[key][0]), str(out[key][1])]
+    for key in ("bids", "asks"):
+        if key in out:
+            out[key] = [[str(p), str(s)] for p, s in out[key]]
+    return out
+
+
+def test_top_of_book_views_are_the_cli_s_lines():
+    expected, expected_counters = cli("replay", "--venue", "binance-spot", "--emit", "tob", CAPTURE)
+    replay = depthbook.replay("binance-spot", [CAPTURE])
+    views = list(replay)
+    assert len(views) == len(expected) > 3000
+    assert [as_cli(v) for v in views] == expected
+    assert replay.counters == expected_counters
+
+
+def test_prices_and_sizes_are_exact_decimals():
+    view = next(iter(depthbook.replay("binance-spot", [CAPTURE])))
+    price, size = view["bid"]
+    assert isinstance(price, Decimal) and isinstance(size, Decimal)
+    assert price == Decimal("61837.63")
+
+
+def test_depth_views_and_symbols():
+    expected, _ = cli(
+        "replay", "--venue", "okx", "--emit", "depth:5", "--symbol", "BTC-USDT", OKX
+    )
+    views = list(depthbook.replay("okx", [OKX], symbols=["BTC-USDT"], emit="depth:5"))
+    assert [as_cli(v) for v in views] == expected
+    assert all(v["symbol"] == "BTC-USDT" and len(v["bids"]) <= 5 for v in views)
+
+
+def test_bad_arguments_raise_value_error():
+    with pytest.raises(ValueError, match="unknown venue"):
+        depthbook.replay("nowhere", [CAPTURE])
+    with pytest.raises(ValueError, match="depth:N"):
+        depthbook.replay("okx", [OKX], emit="depth:0")
+    with pytest.raises(ValueError, match="cannot read"):
+        depthbook.replay("okx", [str(ROOT / "no/such/capture.txt")])
+    assert "binance-spot" in depthbook.VENUES
