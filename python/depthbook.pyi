@@ -2,7 +2,10 @@
 
 from decimal import Decimal
 from os import PathLike
-from typing import Iterator, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Iterator, Optional, Sequence, Tuple, Union
+
+if TYPE_CHECKING:
+    import pyarrow
 
 Level = Tuple[Decimal, Decimal]
 View = dict
@@ -28,3 +31,14 @@ def replay(
     """Replays captures through depthbook's engine; yields one dict per view the CLI's
     `--emit` prints: line (and file with several paths), venue, symbol, seq, bid/ask (a pair of
     Decimal, or None) or bids/asks with emit="depth:N", integrity, crossed."""
+
+def replay_table(
+    venue: str,
+    paths: Sequence[Union[str, PathLike]],
+    symbols: Optional[Sequence[str]] = None,
+    depth: Optional[int] = None,
+    emit: str = "tob",
+) -> "pyarrow.Table":
+    """replay()'s views as a pyarrow.Table, one row a view; prices and sizes as exact decimal
+    strings (bid_price, bid_size, ask_price, ask_size; or bids/asks lists with depth:N).
+    Raises ImportError without pyarrow."""

@@ -14,6 +14,7 @@ use depthbook_capture::CaptureReader;
 use depthbook_core::{Level, Price, Qty, Side};
 use depthbook_engine::{Engine, EngineConfig, SlowConsumer, TopOfBook, Update};
 use depthbook_venues::Venue;
+use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::{PyStopIteration, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
@@ -57,12 +58,34 @@ impl Replay {
     }
 
     fn __next__(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        match self.next_view()? {
+            Some((view, line, file)) => self.view_dict(py, &view, line, file),
+            None => Err(PyStopIteration::new_err(())),
+        }
+    }
+
+    /// The replay's counters (the CLI's counters line) so far: complete once the iterator is
+    /// exhausted.
+    #[getter]
+    fn counters(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let dict = PyDict::new(py);
+        dict.set_item("lines", self.lines)?;
+        for (name, value) in self.engine.counters().fields() {
+            dict.set_item(name, value)?;
+        }
+        Ok(dict.into_any().unbind())
+    }
+}
+
+impl Replay {
+    /// The next view with its line and file; `None` at the end of the captures.
+    fn next_view(&mut self) -> PyResult<Option<(TopOfBook, u64, usize)>> {
         loop {
-            if let Some((view, line, file)) = self.queued.pop_front() {
-                return self.view_dict(py, &view, line, file);
+            if let Some(next) = self.queued.pop_front() {
+                return Ok(Some(next));
             }
             if self.finished {
-                return Err(PyStopIteration::new_err(()));
+                return Ok(None);
             }
             match self.reader.next() {
                 Ok(Some(record)) => {
@@ -83,20 +106,6 @@ impl Replay {
         }
     }
 
-    /// The replay's counters (the CLI's counters line) so far: complete once the iterator is
-    /// exhausted.
-    #[getter]
-    fn counters(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let dict = PyDict::new(py);
-        dict.set_item("lines", self.lines)?;
-        for (name, value) in self.engine.counters().fields() {
-            dict.set_item(name, value)?;
-        }
-        Ok(dict.into_any().unbind())
-    }
-}
-
-impl Replay {
     fn decimal<'py>(&self, py: Python<'py>, text: String) -> PyResult<Bound<'py, PyAny>> {
         self.decimal.bind(py).call1((text,))
     }
@@ -203,10 +212,92 @@ fn replay(
     })
 }
 
+/// [`replay`]'s views as a `pyarrow.Table`, one row a view: `line`, `file` (with several
+/// paths), `venue`, `symbol`, `seq`, then `bid_price`, `bid_size`, `ask_price`, `ask_size`
+/// (tob) or `bids`, `asks` (lists of `[price, size]`, best first; `depth:N`), `integrity`,
+/// `crossed`. Prices and sizes are exact decimal strings, never floats, so
+/// `.to_pandas()` and `polars.from_arrow()` keep them exact.
+///
+/// Raises ImportError without pyarrow, ValueError as [`replay`] does.
+#[pyfunction]
+#[pyo3(signature = (venue, paths, symbols=None, depth=None, emit="tob"))]
+fn replay_table(
+    py: Python<'_>,
+    venue: &str,
+    paths: Vec<PathBuf>,
+    symbols: Option<Vec<String>>,
+    depth: Option<u32>,
+    emit: &str,
+) -> PyResult<Py<PyAny>> {
+    let pyarrow = py.import("pyarrow").map_err(|_| {
+        pyo3::exceptions::PyImportError::new_err("replay_table needs pyarrow: pip install pyarrow")
+    })?;
+    let several = paths.len() > 1;
+    let mut replay = replay(py, venue, paths, symbols, depth, emit)?;
+    let text = |level: Option<(Price, Qty)>| level.map(|(p, q)| (p.to_string(), q.to_string()));
+    let mut columns: Vec<(&str, Vec<Py<PyAny>>)> = Vec::new();
+    let mut push =
+        |name: &'static str, value: Py<PyAny>| match columns.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, column)) => column.push(value),
+            None => columns.push((name, vec![value])),
+        };
+    loop {
+        let (view, line, file) = match replay.next_view()? {
+            Some(next) => next,
+            None => break,
+        };
+        push("line", obj(py, line)?);
+        if several {
+            push("file", obj(py, file as u64)?);
+        }
+        push("venue", obj(py, replay.engine.venue().name().to_owned())?);
+        push("symbol", obj(py, replay.engine.symbol(view.instrument).to_owned())?);
+        push("seq", obj(py, view.seq)?);
+        match replay.emit {
+            Emit::Tob => {
+                let (bid, ask) = (text(view.bid), text(view.ask));
+                push("bid_price", obj(py, bid.as_ref().map(|b| b.0.clone()))?);
+                push("bid_size", obj(py, bid.map(|b| b.1))?);
+                push("ask_price", obj(py, ask.as_ref().map(|a| a.0.clone()))?);
+                push("ask_size", obj(py, ask.map(|a| a.1))?);
+            }
+            Emit::Depth(n) => {
+                for (name, side) in [("bids", Side::Bid), ("asks", Side::Ask)] {
+                    let levels: Vec<Vec<String>> = replay
+                        .engine
+                        .book(view.instrument)
+                        .map(|book| {
+                            book.side(side)
+                                .iter()
+                                .take(n)
+                                .map(|l| vec![l.price.to_string(), l.qty.to_string()])
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    push(name, levels.into_pyobject(py)?.into_any().unbind());
+                }
+            }
+        }
+        push("integrity", obj(py, view.integrity.name().to_owned())?);
+        push("crossed", obj(py, view.crossed)?);
+    }
+    let dict = PyDict::new(py);
+    for (name, column) in columns {
+        dict.set_item(name, PyList::new(py, column)?)?;
+    }
+    Ok(pyarrow.call_method1("table", (dict,))?.unbind())
+}
+
+/// A value as a Python object (the columns of [`replay_table`]).
+fn obj<T: for<'py> IntoPyObject<'py>>(py: Python<'_>, value: T) -> PyResult<Py<PyAny>> {
+    value.into_py_any(py)
+}
+
 /// depthbook's exact order books, replayed from recorded exchange feeds.
 #[pymodule]
 fn depthbook(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(replay, module)?)?;
+    module.add_function(wrap_pyfunction!(replay_table, module)?)?;
     module.add_class::<Replay>()?;
     module.add("VENUES", Venue::ALL.iter().map(|v| v.name()).collect::<Vec<_>>())?;
     Ok(())

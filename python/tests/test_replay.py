@@ -75,3 +75,20 @@ def test_bad_arguments_raise_value_error():
     with pytest.raises(ValueError, match="cannot read"):
         depthbook.replay("okx", [str(ROOT / "no/such/capture.txt")])
     assert "binance-spot" in depthbook.VENUES
+
+
+def test_replay_table_holds_the_same_views_as_exact_strings():
+    import pyarrow  # .ci/run installs it: a missing pyarrow fails here, never skips
+    table = depthbook.replay_table("binance-spot", [CAPTURE])
+    assert isinstance(table, pyarrow.Table)
+    views = list(depthbook.replay("binance-spot", [CAPTURE]))
+    assert table.num_rows == len(views)
+    assert table.schema.field("bid_price").type == pyarrow.string()
+    rows = table.to_pylist()
+    for row, view in zip(rows, views):
+        assert row["line"] == view["line"] and row["seq"] == view["seq"]
+        assert (Decimal(row["bid_price"]), Decimal(row["bid_size"])) == view["bid"]
+        assert (Decimal(row["ask_price"]), Decimal(row["ask_size"])) == view["ask"]
+    depth = depthbook.replay_table("okx", [OKX], symbols=["BTC-USDT"], emit="depth:3")
+    first = depth.to_pylist()[0]
+    assert first["symbol"] == "BTC-USDT" and 0 < len(first["bids"]) <= 3
