@@ -35,6 +35,53 @@ pub(crate) enum Command {
     /// Hold a venue's books from NATS JetStream, as a publisher (`replay`/`live --nats`) sends
     /// them, and print a line per update.
     Subscribe(SubscribeArgs),
+    /// Write a replay's books as rows for research tools: tardis's `book_snapshot_N` CSV
+    /// layout, one row per update or per interval.
+    Export(ExportArgs),
+}
+
+/// The `export` file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ExportFormat {
+    /// Comma-separated, tardis's `book_snapshot_N` columns then `seq,generation,state,integrity`.
+    Csv,
+    /// Parquet with the same columns (not built yet).
+    Parquet,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    /// Venue of the capture.
+    #[arg(long, value_parser = parse_venue)]
+    pub(crate) venue: Venue,
+    /// Track only this symbol (repeatable).
+    #[arg(long = "symbol")]
+    pub(crate) symbols: Vec<String>,
+    /// The file format.
+    #[arg(long)]
+    pub(crate) format: ExportFormat,
+    /// Levels a side in each row (tardis's `book_snapshot_N`).
+    #[arg(long = "depth", value_name = "N")]
+    pub(crate) levels: usize,
+    /// A row per update (the default), or ...
+    #[arg(long = "every-update", conflicts_with = "interval")]
+    pub(crate) every_update: bool,
+    /// ... a row per book every MS milliseconds of receive time.
+    #[arg(long, value_name = "MS")]
+    pub(crate) interval: Option<u64>,
+    /// Subscribed depth, where the capture does not say (Kraken truncates to it): replay's
+    /// `--depth`.
+    #[arg(long = "subscribed-depth", value_name = "N")]
+    pub(crate) depth: Option<u32>,
+    /// Price and size decimals as P:Q, where the capture does not say (Kraken v2 checksums).
+    #[arg(long, value_parser = parse_precision)]
+    pub(crate) precision: Option<(u8, u8)>,
+    /// The file to write.
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+    /// Capture files (merged by receive time).
+    #[arg(required = true)]
+    pub(crate) files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@
 
 mod args;
 mod bus;
+mod export;
 mod fleet;
 mod json;
 mod ladder;
@@ -40,6 +41,7 @@ fn main() -> ExitCode {
         Some(Command::Venues) => print_venues(),
         Some(Command::Instruments(args)) => print_instruments(&args),
         Some(Command::Subscribe(args)) => bus::subscribe(&args),
+        Some(Command::Export(args)) => export::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -486,3 +486,118 @@ fn live_config_reads_every_listed_instrument_of_a_quote() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// `export --format csv`: tardis's `book_snapshot_N` columns, one row per view of `replay
+/// --emit tob` (same order, same best levels), then `seq,generation,state,integrity`; a book
+/// gone Stale is a row of its own, flagged, never missing; `--interval` rows every book at
+/// each boundary.
+#[test]
+fn export_writes_tardis_book_snapshot_rows() {
+    let dir = std::env::temp_dir().join(format!("depthbook-cli-export-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("books.csv");
+    let capture = fixture("binance_spot/hftbacktest_spot_btcusdt_20240808.gz");
+    let run = depthbook(&[
+        "export",
+        "--venue",
+        "binance-spot",
+        "--format",
+        "csv",
+        "--depth",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+        &capture,
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut rows = text.lines();
+    assert_eq!(
+        rows.next().unwrap(),
+        "exchange,symbol,timestamp,local_timestamp,asks[0].price,asks[0].amount,asks[1].price,\
+         asks[1].amount,bids[0].price,bids[0].amount,bids[1].price,bids[1].amount,seq,\
+         generation,state,integrity"
+    );
+    let rows: Vec<Vec<&str>> = rows.map(|r| r.split(',').collect()).collect();
+    let tob = json_lines(
+        &depthbook(&["replay", "--venue", "binance-spot", "--emit", "tob", &capture]).stdout,
+    );
+    assert_eq!(rows.len(), tob.len());
+    for (row, line) in rows.iter().zip(&tob) {
+        assert_eq!(row.len(), 16);
+        assert_eq!((row[0], row[1]), ("binance-spot", "BTCUSDT"));
+        assert_eq!(
+            [row[4], row[5]],
+            [line["ask"][0].as_str().unwrap(), line["ask"][1].as_str().unwrap()]
+        );
+        assert_eq!(
+            [row[8], row[9]],
+            [line["bid"][0].as_str().unwrap(), line["bid"][1].as_str().unwrap()]
+        );
+        assert_eq!(row[12], line["seq"].to_string());
+        assert_eq!((row[14], row[15]), ("live", line["integrity"].as_str().unwrap()));
+        // Microseconds, as tardis writes them.
+        assert!(row[3].parse::<i64>().unwrap() > 1_600_000_000_000_000);
+    }
+
+    // An OKX capture with one update lost: its checksum fails there, the book goes Stale,
+    // and that is a row of its own until the resubscribe's snapshot.
+    let lines: Vec<String> = std::fs::read_to_string(fixture("okx/cryptofeed_OKX.ws.1.0.txt"))
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let dropped = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.contains("\"action\":\"update\""))
+        .nth(40)
+        .unwrap()
+        .0;
+    let faulty = dir.join("okx_faulty.txt");
+    let kept: Vec<&str> =
+        lines.iter().enumerate().filter(|(i, _)| *i != dropped).map(|(_, l)| l.as_str()).collect();
+    std::fs::write(&faulty, kept.join("\n") + "\n").unwrap();
+    let out = dir.join("okx.csv");
+    let run = depthbook(&[
+        "export",
+        "--venue",
+        "okx",
+        "--format",
+        "csv",
+        "--depth",
+        "1",
+        "--every-update",
+        "--out",
+        out.to_str().unwrap(),
+        faulty.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let stale: Vec<&str> = text.lines().filter(|r| r.contains(",stale,")).collect();
+    assert_eq!(stale.len(), 1, "{stale:?}");
+    assert!(stale[0].contains(",,,,"), "a Stale row has no levels: {}", stale[0]);
+
+    // One row a book every second of receive time.
+    let run = depthbook(&[
+        "export",
+        "--venue",
+        "okx",
+        "--format",
+        "csv",
+        "--depth",
+        "1",
+        "--interval",
+        "1000",
+        "--out",
+        out.to_str().unwrap(),
+        &fixture("okx/cryptofeed_OKX.ws.1.0.txt"),
+    ]);
+    assert!(run.status.success());
+    let text = std::fs::read_to_string(&out).unwrap();
+    let times: Vec<i64> =
+        text.lines().skip(1).map(|r| r.split(',').nth(3).unwrap().parse().unwrap()).collect();
+    assert!(times.len() > 3);
+    assert!(times.iter().all(|t| t % 1_000_000 == 0), "rows on whole seconds");
+    std::fs::remove_dir_all(dir).unwrap();
+}

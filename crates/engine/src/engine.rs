@@ -510,6 +510,11 @@ impl Engine {
         self.books.journal.as_ref().map_or(0, JournalWriter::dropped)
     }
 
+    /// The last view published of `id`'s book (while it was Live), if any.
+    pub fn last_view(&self, id: InstrumentId) -> Option<TopOfBook> {
+        self.books.instruments.get(id as usize).and_then(|i| i.last_view)
+    }
+
     /// The sequence of the last message applied to `id`'s book.
     pub fn last_seq(&self, id: InstrumentId) -> Option<i64> {
         self.books.instruments.get(id as usize).and_then(|i| i.cursor.last)
