@@ -27,10 +27,14 @@ def replay(
     symbols: Optional[Sequence[str]] = None,
     depth: Optional[int] = None,
     emit: str = "tob",
+    statuses: bool = False,
+    timestamps: bool = False,
 ) -> Replay:
     """Replays captures through depthbook's engine; yields one dict per view the CLI's
     `--emit` prints: line (and file with several paths), venue, symbol, seq, bid/ask (a pair of
-    Decimal, or None) or bids/asks with emit="depth:N", integrity, crossed."""
+    Decimal, or None) or bids/asks with emit="depth:N", integrity, crossed. With
+    statuses=True also each state change (state "live"/"stale", reason, generation); with
+    timestamps=True views carry recv_ns and exchange_ms, state changes recv_ns."""
 
 def replay_table(
     venue: str,

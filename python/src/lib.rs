@@ -12,7 +12,9 @@ use std::path::PathBuf;
 use crossbeam_channel::Receiver;
 use depthbook_capture::CaptureReader;
 use depthbook_core::{Level, Price, Qty, Side};
-use depthbook_engine::{Engine, EngineConfig, SlowConsumer, TopOfBook, Update};
+use depthbook_engine::{
+    Engine, EngineConfig, SlowConsumer, Status, StatusEvent, TopOfBook, Update,
+};
 use depthbook_venues::Venue;
 use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::{PyStopIteration, PyValueError};
@@ -36,6 +38,13 @@ fn parse_emit(emit: &str) -> PyResult<Emit> {
     }
 }
 
+/// What a replay yields: a view, or a state change (with `statuses=True`).
+#[derive(Debug, Clone, Copy)]
+enum Item {
+    View(TopOfBook),
+    Status(StatusEvent),
+}
+
 /// An iterator over a replay's views (see [`replay`]).
 #[pyclass(unsendable, module = "depthbook")]
 struct Replay {
@@ -45,8 +54,13 @@ struct Replay {
     emit: Emit,
     several_files: bool,
     lines: u64,
-    /// Views of the last record read, not yet handed out, with its line and file.
-    queued: std::collections::VecDeque<(TopOfBook, u64, usize)>,
+    /// What the last record read published, not yet handed out, with its line, file and
+    /// receive time.
+    queued: std::collections::VecDeque<(Item, u64, usize, i64)>,
+    /// Yield state changes too.
+    statuses: bool,
+    /// Add `recv_ns` and `exchange_ms` to views.
+    timestamps: bool,
     finished: bool,
     decimal: Py<PyAny>,
 }
@@ -58,8 +72,11 @@ impl Replay {
     }
 
     fn __next__(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        match self.next_view()? {
-            Some((view, line, file)) => self.view_dict(py, &view, line, file),
+        match self.next_item()? {
+            Some((Item::View(view), line, file, _)) => self.view_dict(py, &view, line, file),
+            Some((Item::Status(status), line, file, recv_ns)) => {
+                self.status_dict(py, &status, line, file, recv_ns)
+            }
             None => Err(PyStopIteration::new_err(())),
         }
     }
@@ -80,6 +97,17 @@ impl Replay {
 impl Replay {
     /// The next view with its line and file; `None` at the end of the captures.
     fn next_view(&mut self) -> PyResult<Option<(TopOfBook, u64, usize)>> {
+        while let Some((item, line, file, _)) = self.next_item()? {
+            if let Item::View(view) = item {
+                return Ok(Some((view, line, file)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The next view or state change with its line, file and receive time; `None` at the end
+    /// of the captures.
+    fn next_item(&mut self) -> PyResult<Option<(Item, u64, usize, i64)>> {
         loop {
             if let Some(next) = self.queued.pop_front() {
                 return Ok(Some(next));
@@ -91,10 +119,14 @@ impl Replay {
                 Ok(Some(record)) => {
                     self.lines += 1;
                     depthbook_capture::feed(&mut self.engine, &record);
+                    let at = (record.line, record.file, record.recv_ns);
                     for update in self.views.try_iter() {
-                        if let Update::Book(view) = update {
-                            self.queued.push_back((view, record.line, record.file));
-                        }
+                        let item = match update {
+                            Update::Book(view) => Item::View(view),
+                            Update::Status(status) if self.statuses => Item::Status(status),
+                            Update::Status(_) => continue,
+                        };
+                        self.queued.push_back((item, at.0, at.1, at.2));
                     }
                 }
                 Ok(None) => self.finished = true,
@@ -162,6 +194,40 @@ impl Replay {
         }
         dict.set_item("integrity", view.integrity.name())?;
         dict.set_item("crossed", view.crossed)?;
+        if self.timestamps {
+            dict.set_item("recv_ns", view.recv_ns)?;
+            dict.set_item("exchange_ms", view.exchange_ms)?;
+        }
+        Ok(dict.into_any().unbind())
+    }
+
+    /// A state change: `line` (and `file`), `venue`, `symbol`, `state` (`live` or `stale`),
+    /// `reason` (a Stale book's), `generation`, and `recv_ns` with `timestamps=True`.
+    fn status_dict(
+        &self,
+        py: Python<'_>,
+        status: &StatusEvent,
+        line: u64,
+        file: usize,
+        recv_ns: i64,
+    ) -> PyResult<Py<PyAny>> {
+        let dict = PyDict::new(py);
+        dict.set_item("line", line)?;
+        if self.several_files {
+            dict.set_item("file", file)?;
+        }
+        dict.set_item("venue", self.engine.venue().name())?;
+        dict.set_item("symbol", self.engine.symbol(status.instrument))?;
+        let (state, reason) = match status.status {
+            Status::Live => ("live", None),
+            Status::Stale(reason) => ("stale", Some(reason.name())),
+        };
+        dict.set_item("state", state)?;
+        dict.set_item("reason", reason)?;
+        dict.set_item("generation", status.generation)?;
+        if self.timestamps {
+            dict.set_item("recv_ns", recv_ns)?;
+        }
         Ok(dict.into_any().unbind())
     }
 }
@@ -173,9 +239,14 @@ impl Replay {
 /// `integrity` and `crossed`. Only Live books yield views. After the last, `.counters` holds
 /// the CLI's counters.
 ///
+/// With `statuses=True` it also yields each state change as a dict with `state` (`live` or
+/// `stale`), `reason` and `generation` in place of the levels; with `timestamps=True` views
+/// carry `recv_ns` and `exchange_ms` (and state changes `recv_ns`).
+///
 /// Raises ValueError for an unknown venue, a bad `emit` or a capture that cannot be read.
 #[pyfunction]
-#[pyo3(signature = (venue, paths, symbols=None, depth=None, emit="tob"))]
+#[pyo3(signature = (venue, paths, symbols=None, depth=None, emit="tob", statuses=false, timestamps=false))]
+#[allow(clippy::too_many_arguments)]
 fn replay(
     py: Python<'_>,
     venue: &str,
@@ -183,6 +254,8 @@ fn replay(
     symbols: Option<Vec<String>>,
     depth: Option<u32>,
     emit: &str,
+    statuses: bool,
+    timestamps: bool,
 ) -> PyResult<Replay> {
     let venue = Venue::from_name(venue)
         .ok_or_else(|| PyValueError::new_err(format!("unknown venue `{venue}`")))?;
@@ -207,6 +280,8 @@ fn replay(
         several_files: paths.len() > 1,
         lines: 0,
         queued: std::collections::VecDeque::new(),
+        statuses,
+        timestamps,
         finished: false,
         decimal,
     })
@@ -233,7 +308,7 @@ fn replay_table(
         pyo3::exceptions::PyImportError::new_err("replay_table needs pyarrow: pip install pyarrow")
     })?;
     let several = paths.len() > 1;
-    let mut replay = replay(py, venue, paths, symbols, depth, emit)?;
+    let mut replay = replay(py, venue, paths, symbols, depth, emit, false, false)?;
     let text = |level: Option<(Price, Qty)>| level.map(|(p, q)| (p.to_string(), q.to_string()));
     let mut columns: Vec<(&str, Vec<Py<PyAny>>)> = Vec::new();
     let mut push =

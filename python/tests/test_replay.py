@@ -92,3 +92,15 @@ def test_replay_table_holds_the_same_views_as_exact_strings():
     depth = depthbook.replay_table("okx", [OKX], symbols=["BTC-USDT"], emit="depth:3")
     first = depth.to_pylist()[0]
     assert first["symbol"] == "BTC-USDT" and 0 < len(first["bids"]) <= 3
+
+
+def test_state_changes_and_timestamps_when_asked():
+    items = list(
+        depthbook.replay("binance-spot", [CAPTURE], statuses=True, timestamps=True)
+    )
+    first = items[0]
+    assert first["state"] == "live" and first["reason"] is None and first["generation"] == 1
+    views = [i for i in items if "state" not in i]
+    assert len(views) == len(list(depthbook.replay("binance-spot", [CAPTURE])))
+    assert all(v["recv_ns"] > 1_600_000_000_000_000_000 for v in views)
+    assert all(isinstance(v["exchange_ms"], int) for v in views)
