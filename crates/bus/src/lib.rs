@@ -31,6 +31,15 @@ pub mod schema {
     include!("schema/depthbook.bus.v1.rs");
 }
 
+/// Wait before reconnect attempt `attempts` (1-based): at once, then doubling from 2 ms to at
+/// most 250 ms, jittered. The client's default grows to 4 s, too long for books a strategy
+/// reads: every book is Stale while the connection is down.
+pub(crate) fn reconnect_delay(attempts: usize) -> std::time::Duration {
+    let exp = u32::try_from(attempts.saturating_sub(1)).unwrap_or(u32::MAX).min(16);
+    let base = if attempts <= 1 { 0 } else { (1u64 << exp).min(250) };
+    std::time::Duration::from_millis(base + fastrand::u64(0..=base / 4))
+}
+
 pub use error::BusError;
 pub use names::{BusNames, escape_token, unescape_token};
 pub use publisher::{Publisher, PublisherConfig, PublisherStats};

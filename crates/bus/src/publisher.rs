@@ -244,6 +244,7 @@ impl Bus {
         let client = async_nats::ConnectOptions::new()
             .name("depthbook-publisher")
             .connection_timeout(config.timeout)
+            .reconnect_delay_callback(crate::reconnect_delay)
             .connect(config.url.as_str())
             .await
             .map_err(|e| BusError::Connect { url: config.url.clone(), message: e.to_string() })?;

@@ -211,6 +211,10 @@ pub struct Subscriber {
     /// The stream's last sequence when the subscriber first looked (0 if there was no stream):
     /// everything after it is read from the stream, and only older kept snapshots are used.
     first_look: Option<u64>,
+    /// The stream, once found: its last sequence tells a silent consumer from a quiet feed.
+    stream: Option<jetstream::stream::Stream>,
+    /// The highest stream sequence delivered so far.
+    max_seen: u64,
 }
 
 /// What woke the loop.
@@ -235,6 +239,7 @@ impl Subscriber {
         let client = async_nats::ConnectOptions::new()
             .name("depthbook-subscriber")
             .connection_timeout(config.timeout)
+            .reconnect_delay_callback(crate::reconnect_delay)
             .event_callback(move |event| {
                 let tx = tx.clone();
                 async move {
@@ -260,6 +265,8 @@ impl Subscriber {
             connected: true,
             stats: SubscriberStats::default(),
             first_look: Some(first_look),
+            stream: None,
+            max_seen: 0,
         })
     }
 
@@ -289,6 +296,7 @@ impl Subscriber {
         let mut messages: Option<consumer::pull::Ordered> = None;
         let mut retry_at = Some(Instant::now());
         let mut last_message = Instant::now();
+        let mut last_check = Instant::now();
         loop {
             if messages.is_none() && retry_at.is_some_and(|at| Instant::now() >= at) {
                 messages = self.start(&mut on_event).await;
@@ -338,7 +346,20 @@ impl Subscriber {
                     ControlFlow::Continue(())
                 }
                 Wake::Connection(_) | Wake::Retry => ControlFlow::Continue(()),
-                Wake::Tick => on_event(SubscriberEvent::Tick),
+                Wake::Tick => {
+                    // Quiet for a while: if the stream has moved on past what was delivered,
+                    // the consumer went silent (a restarted server can leave one so): open
+                    // another from where each book is.
+                    let quiet = last_message.elapsed().min(last_check.elapsed());
+                    if messages.is_some() && self.connected && quiet >= SILENT_CHECK {
+                        last_check = Instant::now();
+                        if self.stream_moved_on().await {
+                            messages = None;
+                            retry_at = Some(Instant::now());
+                        }
+                    }
+                    on_event(SubscriberEvent::Tick)
+                }
                 Wake::Idle | Wake::Deadline => ControlFlow::Break(()),
             };
             if flow.is_break() {
@@ -354,10 +375,17 @@ impl Subscriber {
         &mut self,
         on_event: &mut impl FnMut(SubscriberEvent<'_>) -> ControlFlow<()>,
     ) -> Option<consumer::pull::Ordered> {
-        match self.try_start(on_event).await {
-            Ok(messages) => messages,
-            Err(error) => {
+        // Bounded: a server still recovering its streams must not hold the loop (its idle and
+        // deadline timers, its connection events) for longer than a request may take.
+        let limit = self.config.timeout.saturating_mul(2);
+        match tokio::time::timeout(limit, self.try_start(on_event)).await {
+            Ok(Ok(messages)) => messages,
+            Ok(Err(error)) => {
                 tracing::debug!(%error, "cannot open the ordered consumer yet");
+                None
+            }
+            Err(_) => {
+                tracing::debug!("opening the ordered consumer timed out");
                 None
             }
         }
@@ -377,6 +405,7 @@ impl Subscriber {
         };
         let info = stream.info().await.map_err(|e| BusError::jetstream("stream info", e))?;
         let current = info.state.last_sequence;
+        self.stream = Some(stream.clone());
         // What was published before the subscriber first looked comes from the kept snapshots;
         // the rest from the stream, every message of it.
         let last = *self.first_look.get_or_insert(current);
@@ -505,6 +534,7 @@ impl Subscriber {
             return ControlFlow::Continue(());
         };
         let stream_seq = info.stream_sequence;
+        self.max_seen = self.max_seen.max(stream_seq);
         let Some((_venue, symbol)) = self.config.names.parse_subject(message.subject.as_str())
         else {
             self.stats.bad_messages += 1;
@@ -623,6 +653,32 @@ impl Subscriber {
         }
     }
 
+    /// Whether the stream holds messages of this subscriber's filter past the last one
+    /// delivered (any subject of the stream counts: a false alarm only reopens the consumer).
+    async fn stream_moved_on(&mut self) -> bool {
+        let Some(stream) = &mut self.stream else { return false };
+        let limit = self.config.timeout;
+        match tokio::time::timeout(limit, stream.info()).await {
+            Ok(Ok(info)) => {
+                let filter = match self.config.symbols.as_slice() {
+                    [one] => self.config.names.subject(&self.config.venue, one),
+                    _ => self.config.names.venue_filter(&self.config.venue),
+                };
+                // Cheap first: nothing new in the whole stream.
+                if info.state.last_sequence <= self.max_seen {
+                    return false;
+                }
+                // Something new: of this subscriber's subjects? (Where the server cannot say
+                // for a wildcard, assume so: reopening the consumer loses nothing.)
+                match stream.get_last_raw_message_by_subject(&filter).await {
+                    Ok(last) => last.sequence > self.max_seen,
+                    Err(_) => true,
+                }
+            }
+            _ => false,
+        }
+    }
+
     fn mark_all_stale(
         &mut self,
         reason: &str,
@@ -638,6 +694,9 @@ impl Subscriber {
 
 /// How long without anything happening before a [`SubscriberEvent::Tick`].
 const TICK: Duration = Duration::from_millis(100);
+
+/// How long without a message before the subscriber asks whether the stream moved on.
+const SILENT_CHECK: Duration = Duration::from_secs(2);
 
 /// How soon to try again to open the ordered consumer.
 const RETRY: Duration = Duration::from_millis(200);

@@ -389,7 +389,8 @@ fn the_server_stopped_and_restarted_mid_stream_never_shows_a_wrong_book() {
     // write would be dropped, counted and announced.
     let journal = depthbook_engine::MIN_JOURNAL_BYTES;
     let mut feeder = Feeder::with_journal(&url, &names, &feed, false, journal);
-    let sub = subscriber(&url, &names, feed.venue.name(), Duration::from_secs(8), None);
+    // Idle long enough to ride out the outage and a loaded machine's slow restart.
+    let sub = subscriber(&url, &names, feed.venue.name(), Duration::from_secs(15), None);
     feeder.feed(300, Duration::from_millis(2));
     server.stop();
     // The feed goes on while the server is away (800 of its 1,541 lines): the publisher's

@@ -382,8 +382,12 @@ watchdog = 0
         "--emit",
         "tob",
         "--final",
-        "--duration",
+        // Binance's three connections are a second apart, and a book whose deltas the
+        // loopback's replay already played waits 2 s before it asks for its snapshot.
+        "--idle-exit",
         "5",
+        "--duration",
+        "60",
     ]);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let counters = counters(&run);

@@ -202,8 +202,10 @@ fn a_live_config_publishes_every_connection_s_books_through_one_publisher() {
         "--config",
         config.to_str().unwrap(),
         "--final",
+        // Longer than a REST book's wait for its first snapshot when no delta comes (2 s):
+        // the loopback's replay may be over before the second Binance connection subscribes.
         "--idle-exit",
-        "2",
+        "5",
         "--duration",
         "60",
     ]);
