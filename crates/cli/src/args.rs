@@ -367,3 +367,15 @@ pub(crate) fn parse_precision(s: &str) -> Result<(u8, u8), String> {
     }
     Ok((p, q))
 }
+
+/// A `--NAME SECS` option as a duration: a finite number of seconds, at least 0.
+pub(crate) fn seconds(
+    name: &str,
+    secs: Option<f64>,
+) -> anyhow::Result<Option<std::time::Duration>> {
+    match secs {
+        Some(s) if s.is_finite() && s >= 0.0 => Ok(Some(std::time::Duration::from_secs_f64(s))),
+        Some(s) => anyhow::bail!("--{name} {s} is not a number of seconds"),
+        None => Ok(None),
+    }
+}

@@ -12,7 +12,7 @@ use depthbook_bus::{
 use depthbook_core::Side;
 use depthbook_engine::Engine;
 
-use crate::args::{Emit, SubscribeArgs};
+use crate::args::{Emit, SubscribeArgs, seconds};
 use crate::json;
 
 /// The journal ring between the ingest loop and the publisher: room for the largest books'
@@ -50,11 +50,6 @@ impl BusOut {
 
 /// Runs `depthbook subscribe`.
 pub(crate) fn subscribe(args: &SubscribeArgs) -> anyhow::Result<()> {
-    let seconds = |what: &str, secs: Option<f64>| match secs {
-        Some(s) if s.is_finite() && s >= 0.0 => Ok(Some(Duration::from_secs_f64(s))),
-        Some(s) => anyhow::bail!("--{what} {s} is not a number of seconds"),
-        None => Ok(None),
-    };
     let idle = seconds("idle-exit", args.idle_exit)?;
     let duration = seconds("duration", args.duration)?;
     let runtime = tokio::runtime::Builder::new_current_thread()

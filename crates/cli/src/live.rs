@@ -10,7 +10,7 @@ use crossterm::{cursor, queue, terminal};
 use depthbook_engine::{SlowConsumer, Update};
 use depthbook_net::{Live, LiveConfig, RecordConfig, Step, WaitMode};
 
-use crate::args::{Emit, FeedArgs, LiveArgs, RecordArgs};
+use crate::args::{Emit, FeedArgs, LiveArgs, RecordArgs, seconds};
 use crate::bus::BusOut;
 use crate::json;
 use crate::ladder;
@@ -181,11 +181,6 @@ pub(crate) struct Run {
 
 impl Run {
     pub(crate) fn new(feed: &FeedArgs) -> anyhow::Result<Run> {
-        let seconds = |what: &str, secs: Option<f64>| match secs {
-            Some(s) if s.is_finite() && s >= 0.0 => Ok(Some(Duration::from_secs_f64(s))),
-            Some(s) => anyhow::bail!("--{what} {s} is not a number of seconds"),
-            None => Ok(None),
-        };
         let duration = seconds("duration", feed.duration)?;
         let idle = seconds("idle-exit", feed.idle_exit)?;
         let interrupted = Arc::new(AtomicBool::new(false));

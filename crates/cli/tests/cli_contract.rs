@@ -3,33 +3,14 @@
 // Helpers of a test file panic on broken fixtures by design.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod support;
 
-fn fixture(relative: &str) -> String {
-    repo().join("fixtures").join(relative).to_string_lossy().into_owned()
-}
-
-fn depthbook(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_depthbook")).args(args).current_dir(repo()).output().unwrap()
-}
-
-fn json_lines(bytes: &[u8]) -> Vec<serde_json::Value> {
-    String::from_utf8(bytes.to_vec())
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
-        .collect()
-}
+use support::{depthbook, fixture, json_lines, serve};
 
 fn counters(output: &Output) -> serde_json::Value {
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let last = stderr.lines().last().expect("a counters line");
-    serde_json::from_str(last).unwrap()
+    support::last_json_line(&output.stderr)
 }
 
 const COUNTERS: [&str; 13] = [
@@ -200,41 +181,6 @@ fn venues_table_lists_every_venue() {
         readme.contains(&stdout),
         "README.md's venue table differs from `depthbook venues`; paste this:\n{stdout}"
     );
-}
-
-/// `depthbook serve` on a free port; its address is read from its first stderr line. Killed on
-/// drop.
-struct Served {
-    child: std::process::Child,
-    addr: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(args: &[&str]) -> Served {
-    use std::io::BufRead as _;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_depthbook"))
-        .arg("serve")
-        .args(args)
-        .current_dir(repo())
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    std::io::BufReader::new(child.stderr.take().unwrap()).read_line(&mut first).unwrap();
-    let addr = first
-        .split("ws://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in `{first}`"))
-        .to_owned();
-    Served { child, addr }
 }
 
 #[test]

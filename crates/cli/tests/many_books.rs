@@ -9,53 +9,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::BufRead as _;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-
 use depthbook_testkit::synthetic::{BinanceShape, OkxShape};
 use depthbook_testkit::write_temp_capture;
 
 const BOOKS_A_VENUE: usize = 1_000;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod support;
 
-fn depthbook(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_depthbook")).args(args).current_dir(repo()).output().unwrap()
-}
-
-fn json_lines(bytes: &[u8]) -> Vec<serde_json::Value> {
-    String::from_utf8_lossy(bytes).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
-}
-
-/// `depthbook serve` on a free port, killed on drop.
-struct Served {
-    child: std::process::Child,
-    addr: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(venue: &str, capture: &str) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_depthbook"))
-        .args(["serve", "--port", "0", "--venue", venue, capture])
-        .current_dir(repo())
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    std::io::BufReader::new(child.stderr.take().unwrap()).read_line(&mut first).unwrap();
-    let addr = first.split("ws://").nth(1).and_then(|r| r.split_whitespace().next()).unwrap();
-    Served { addr: addr.to_owned(), child }
-}
+use support::{depthbook, json_lines, serve};
 
 #[test]
 #[ignore = "about three minutes of wall time (Binance's REST weight budget paces its 1,000 \
@@ -81,8 +42,8 @@ fn two_thousand_books_on_two_venues_end_live_and_equal_to_the_truth() {
     let (okx_path, binance_path) =
         (okx_capture.to_str().unwrap(), binance_capture.to_str().unwrap());
 
-    let okx_server = serve("okx", okx_path);
-    let binance_server = serve("binance-spot", binance_path);
+    let okx_server = serve(&["--port", "0", "--venue", "okx", okx_path]);
+    let binance_server = serve(&["--port", "0", "--venue", "binance-spot", binance_path]);
     let quoted = |symbols: Vec<String>| {
         symbols.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", ")
     };

@@ -9,31 +9,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead as _, BufReader, Read as _};
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use depthbook_testkit::nats_server::NatsServer;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod support;
 
-fn depthbook(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_depthbook")).args(args).current_dir(repo()).output().unwrap()
-}
-
-fn json_lines(bytes: &[u8]) -> Vec<serde_json::Value> {
-    String::from_utf8(bytes.to_vec())
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
-        .collect()
-}
-
-fn last_json_line(bytes: &[u8]) -> serde_json::Value {
-    let text = String::from_utf8_lossy(bytes);
-    serde_json::from_str(text.lines().last().expect("a counters line")).unwrap()
-}
+use support::{depthbook, json_lines, last_json_line, repo, serve};
 
 /// A subscriber started in the background, returned once it said it is subscribed.
 fn subscribe(url: &str, extra: &[&str]) -> std::process::Child {
@@ -146,45 +128,20 @@ fn subscribe_refuses_bad_arguments_in_one_line() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot"));
 }
 
-/// `depthbook serve` on a free port, killed on drop.
-struct Served(std::process::Child, String);
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(venue: &str, files: &[&str]) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_depthbook"))
-        .args(["serve", "--port", "0", "--venue", venue])
-        .args(files)
-        .current_dir(repo())
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stderr.take().unwrap()).read_line(&mut first).unwrap();
-    let addr = first.split("ws://").nth(1).and_then(|r| r.split_whitespace().next()).unwrap();
-    let addr = addr.to_owned();
-    Served(child, addr)
-}
-
 #[test]
 #[ignore = "needs nats-server (Debian's package): .ci/run runs it with --ignored"]
 fn a_live_config_publishes_every_connection_s_books_through_one_publisher() {
     let server = NatsServer::start();
     let url = server.url();
-    let okx = serve("okx", &["fixtures/okx/cryptofeed_OKX.ws.1.0.txt"]);
-    let binance = serve(
+    let okx = serve(&["--port", "0", "--venue", "okx", "fixtures/okx/cryptofeed_OKX.ws.1.0.txt"]);
+    let binance = serve(&[
+        "--port",
+        "0",
+        "--venue",
         "binance-spot",
-        &[
-            "fixtures/binance_spot/cryptofeed_BINANCE.ws.1.0.txt",
-            "fixtures/binance_spot/cryptofeed_BINANCE.http.0.0.txt",
-        ],
-    );
+        "fixtures/binance_spot/cryptofeed_BINANCE.ws.1.0.txt",
+        "fixtures/binance_spot/cryptofeed_BINANCE.http.0.0.txt",
+    ]);
     let dir = std::env::temp_dir().join(format!("depthbook-nats-fleet-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("books.toml");
@@ -192,8 +149,8 @@ fn a_live_config_publishes_every_connection_s_books_through_one_publisher() {
         &config,
         format!(
             "shards = 2\nnats = \"{url}\"\n\n[[feed]]\nvenue = \"okx\"\nsymbols = [\"BTC-USD-220527\", \"BTC-USDT\", \"UNI-USD-SWAP\"]\nurl = \"ws://{o}/ws/v5/public\"\nper_connection = 2\nwatchdog = 0\n\n[[feed]]\nvenue = \"binance-spot\"\nsymbols = [\"NKNUSDT\", \"LRCBTC\"]\nurl = \"ws://{b}/ws\"\nrest_url = \"http://{b}\"\nper_connection = 1\nwatchdog = 0\n",
-            o = okx.1,
-            b = binance.1
+            o = okx.addr,
+            b = binance.addr
         ),
     )
     .unwrap();
