@@ -9,6 +9,8 @@
 //! checksum are copied from it rather than rendered again. The `*_string` functions render
 //! every level (diagnostics and tests).
 
+use std::cell::RefCell;
+
 use crate::book::Book;
 use crate::decimal::{NumBuf, NumText};
 pub use crate::fragments::FragmentCache;
@@ -32,30 +34,45 @@ pub(crate) trait Sink {
     }
 }
 
-/// A CRC32 fed through a 2 KiB stack buffer (a 25-level OKX string is about 1 KiB), plus room
-/// for one whole fragment slot past its end.
-struct BufferedCrc {
+/// A CRC32 fed through a 2 KiB buffer (a 25-level OKX string is about 1 KiB), plus room for
+/// one whole fragment slot past its end. The buffer is the thread's [`SCRATCH`]: bytes past
+/// `len` are left over from earlier checksums and never read.
+struct BufferedCrc<'b> {
     hasher: crc32fast::Hasher,
-    buf: [u8; BUFFERED + FragmentSlot::SIZE],
+    buf: &'b mut Scratch,
     len: usize,
 }
 
 /// Bytes a [`BufferedCrc`] gathers before it hashes them.
 const BUFFERED: usize = 2048;
 
-impl BufferedCrc {
-    fn new() -> Self {
-        Self { hasher: crc32fast::Hasher::new(), buf: [0; BUFFERED + FragmentSlot::SIZE], len: 0 }
-    }
+type Scratch = [u8; BUFFERED + FragmentSlot::SIZE];
 
-    fn finalize(mut self) -> u32 {
-        self.hasher.update(&self.buf[..self.len]);
-        self.hasher.finalize()
-    }
+thread_local! {
+    /// Each thread's checksum buffer, reused: zeroing a fresh 2 KiB for every checksum was a
+    /// sixth of a 25-level OKX message's instructions.
+    static SCRATCH: RefCell<Scratch> = const { RefCell::new([0; BUFFERED + FragmentSlot::SIZE]) };
 }
 
-impl Sink for BufferedCrc {
-    #[inline]
+/// Runs `walk` into a CRC32 buffered in the thread's scratch and returns the CRC. A buffer of
+/// its own is zeroed only if the scratch is unavailable (a walk inside a walk, which no caller
+/// does, or a thread being torn down).
+fn buffered_crc(mut walk: impl FnMut(&mut BufferedCrc<'_>)) -> u32 {
+    fn run(buf: &mut Scratch, walk: &mut impl FnMut(&mut BufferedCrc<'_>)) -> u32 {
+        let mut crc = BufferedCrc { hasher: crc32fast::Hasher::new(), buf, len: 0 };
+        walk(&mut crc);
+        crc.hasher.update(&crc.buf[..crc.len]);
+        crc.hasher.finalize()
+    }
+    SCRATCH
+        .try_with(|cell| cell.try_borrow_mut().ok().map(|mut buf| run(&mut buf, &mut walk)))
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| run(&mut [0; BUFFERED + FragmentSlot::SIZE], &mut walk))
+}
+
+impl Sink for BufferedCrc<'_> {
+    #[inline(always)]
     fn put(&mut self, bytes: &[u8]) {
         if self.len + bytes.len() > BUFFERED {
             self.hasher.update(&self.buf[..self.len]);
@@ -69,7 +86,7 @@ impl Sink for BufferedCrc {
         self.len += bytes.len();
     }
 
-    #[inline]
+    #[inline(always)]
     fn put_byte(&mut self, byte: u8) {
         if self.len >= BUFFERED {
             self.hasher.update(&self.buf[..self.len]);
@@ -81,7 +98,7 @@ impl Sink for BufferedCrc {
 
     /// Copies the whole slot (a fixed-size copy: a few vector moves, where a copy of the
     /// fragment's own length would be a call to memmove) and keeps only its length.
-    #[inline]
+    #[inline(always)]
     fn put_slot(&mut self, slot: &FragmentSlot) {
         if self.len > BUFFERED {
             self.hasher.update(&self.buf[..self.len]);
@@ -102,10 +119,10 @@ impl Sink for Vec<u8> {
 /// `price:size` in the venue's original spelling (trailing zeros kept), joined by `:`; a side that
 /// runs out is skipped. The venue compares the CRC32 as a signed 32-bit integer.
 pub fn interleaved_crc32(book: &Book, levels: usize, cache: &mut FragmentCache) -> i32 {
-    let mut crc = BufferedCrc::new();
-    let (bids, asks) = cache.refresh(book, levels, Spelling::Interleaved);
-    interleaved_walk(bids, asks, levels, Spelling::Interleaved, &mut crc);
-    crc.finalize() as i32
+    buffered_crc(|crc| {
+        let (bids, asks) = cache.refresh(book, levels, Spelling::Interleaved);
+        interleaved_walk(bids, asks, levels, Spelling::Interleaved, crc);
+    }) as i32
 }
 
 /// The string [`interleaved_crc32`] hashes, for tests and diagnostics.
@@ -122,15 +139,13 @@ pub fn interleaved_string(book: &Book, levels: usize) -> String {
 /// order by order (a raw `R0` book, [`Book::orders`]) interleaves its best 25 orders of each
 /// side instead, each `order_id:amount`.
 pub fn bitfinex_crc32(book: &Book, cache: &mut FragmentCache) -> i32 {
-    let mut crc = BufferedCrc::new();
-    match book.orders() {
-        Some(orders) => bitfinex_orders_walk(orders, &mut crc),
+    buffered_crc(|crc| match book.orders() {
+        Some(orders) => bitfinex_orders_walk(orders, crc),
         None => {
             let (bids, asks) = cache.refresh(book, BITFINEX_LEVELS, Spelling::Bitfinex);
-            interleaved_walk(bids, asks, BITFINEX_LEVELS, Spelling::Bitfinex, &mut crc);
+            interleaved_walk(bids, asks, BITFINEX_LEVELS, Spelling::Bitfinex, crc);
         }
-    }
-    crc.finalize() as i32
+    }) as i32
 }
 
 /// The string [`bitfinex_crc32`] hashes, for tests and diagnostics.
@@ -304,16 +319,20 @@ pub(crate) fn write_fragment(
 }
 
 /// A fixed-size store for one cached fragment. Invariant: when the slot holds a fragment,
-/// `len <= SIZE` and `bytes[..len]` is it; the rest of `bytes` is unspecified.
+/// `len <= SIZE` and `bytes[..len]` is it; the rest of `bytes` is unspecified. Aligned to its
+/// size, so a slot never straddles two cache lines.
 #[derive(Debug, Clone, Copy)]
+#[repr(C, align(32))]
 pub struct FragmentSlot {
     len: u8,
     bytes: [u8; FragmentSlot::SIZE],
 }
 
 impl FragmentSlot {
-    /// Bytes a slot can hold: 47, so a slot is 48 bytes.
-    pub const SIZE: usize = 47;
+    /// Bytes a slot can hold: 31, so a slot is 32 bytes, two to a cache line (a fragment is
+    /// `price:size`, rarely past 20 bytes; a longer one is rendered when walked). A cold book's
+    /// checksum reads its slots from memory: 48-byte slots made that 19 lines a side.
+    pub const SIZE: usize = 31;
 
     /// Marks a fragment too long to cache: it is rendered on demand.
     const UNCACHED: u8 = u8::MAX;
@@ -375,11 +394,11 @@ pub enum KrakenSpelling {
 /// highest; each level is its price then its size with the `.` removed and leading zeros
 /// stripped, all concatenated. The venue compares the CRC32 unsigned.
 pub fn kraken_crc32(book: &Book, spelling: KrakenSpelling, cache: &mut FragmentCache) -> u32 {
-    let mut crc = BufferedCrc::new();
     let spelling = Spelling::Kraken(spelling);
-    let (bids, asks) = cache.refresh(book, KRAKEN_LEVELS, spelling);
-    kraken_walk(bids, asks, spelling, &mut crc);
-    crc.finalize()
+    buffered_crc(|crc| {
+        let (bids, asks) = cache.refresh(book, KRAKEN_LEVELS, spelling);
+        kraken_walk(bids, asks, spelling, crc);
+    })
 }
 
 /// The string [`kraken_crc32`] hashes, for tests and diagnostics.
@@ -433,6 +452,22 @@ mod tests {
 
     fn book_of(bids: &[(&str, &str)], asks: &[(&str, &str)]) -> Book {
         Book::from_text(1_000, bids, asks).unwrap()
+    }
+
+    #[test]
+    fn a_walk_inside_a_walk_gets_a_buffer_of_its_own() {
+        let text = b"3366.1:7:3366.8:9";
+        let inner = std::cell::Cell::new(0);
+        let outer = buffered_crc(|crc| {
+            crc.put(text);
+            // The thread's scratch is in use: this one zeroes its own buffer.
+            inner.set(buffered_crc(|crc| crc.put(text)));
+            crc.put(b"");
+        });
+        assert_eq!(outer, crc32fast::hash(text));
+        assert_eq!(inner.get(), crc32fast::hash(text));
+        // Left-over bytes in the scratch are never hashed.
+        assert_eq!(buffered_crc(|crc| crc.put(b"3366")), crc32fast::hash(b"3366"));
     }
 
     #[test]
