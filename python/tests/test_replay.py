@@ -4,30 +4,12 @@ The CLI is the judge: DEPTHBOOK_BIN names its binary (.ci/run sets it); without 
 runs it through `cargo run --release`.
 """
 
-import json
-import os
-import subprocess
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 import depthbook
-
-ROOT = Path(__file__).resolve().parents[2]
-CAPTURE = str(ROOT / "fixtures/binance_spot/hftbacktest_spot_btcusdt_20240808.gz")
-OKX = str(ROOT / "fixtures/okx/cryptofeed_OKX.ws.1.0.txt")
-
-
-def cli(*args):
-    binary = os.environ.get("DEPTHBOOK_BIN")
-    command = [binary] if binary else ["cargo", "run", "--release", "--quiet", "--"]
-    done = subprocess.run(
-        command + list(args), cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    lines = [json.loads(line) for line in done.stdout.splitlines()]
-    counters = json.loads(done.stderr.strip().splitlines()[-1])
-    return lines, counters
+from judge import CAPTURE, OKX, ROOT, cli
 
 
 def as_cli(view):

@@ -45,7 +45,7 @@ pub(crate) enum Command {
 pub(crate) enum ExportFormat {
     /// Comma-separated, tardis's `book_snapshot_N` columns then `seq,generation,state,integrity`.
     Csv,
-    /// Parquet with the same columns (not built yet).
+    /// Parquet with the same columns (prices and sizes as exact decimal strings).
     Parquet,
 }
 

@@ -90,18 +90,29 @@ fn locate_default_capture() -> anyhow::Result<PathBuf> {
     }
 }
 
-fn replay(args: &ReplayArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
-    let mut config = EngineConfig::new(args.venue);
-    if !args.symbols.is_empty() {
-        config.symbols = Some(args.symbols.clone());
+/// An engine replaying `venue`'s capture (every symbol where `symbols` is empty; `depth` and
+/// `precision` where the capture does not say), and the longest capture line to accept: a
+/// frame of the largest allowed size, doubled by hex (`@hex`, `@resthex`), after the receive
+/// time, tag and REST URL. The engine still rejects a decoded frame over its own cap.
+pub(crate) fn replay_engine(
+    venue: Venue,
+    symbols: &[String],
+    depth: Option<u32>,
+    precision: Option<(u8, u8)>,
+) -> (Engine, usize) {
+    let mut config = EngineConfig::new(venue);
+    if !symbols.is_empty() {
+        config.symbols = Some(symbols.to_vec());
     }
-    config.default_depth = args.depth;
-    config.default_precision = args.precision;
-    // The longest line a frame of the largest allowed size can take: hex doubles it (`@hex`,
-    // `@resthex`), and the receive time, tag and REST URL come before it. The engine still
-    // rejects the decoded frame if it is over its own cap.
+    config.default_depth = depth;
+    config.default_precision = precision;
     let max_line = config.limits.max_frame_bytes.saturating_mul(2).saturating_add(64 << 10);
-    let mut engine = Engine::new(config);
+    (Engine::new(config), max_line)
+}
+
+fn replay(args: &ReplayArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
+    let (mut engine, max_line) =
+        replay_engine(args.venue, &args.symbols, args.depth, args.precision);
     // Drained after every input line, which publishes at most a few views: never full. With
     // `--emit none` nothing reads the views, so there is no channel to send them down (the
     // engine still builds and counts every view it publishes).

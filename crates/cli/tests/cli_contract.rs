@@ -492,22 +492,7 @@ fn export_writes_tardis_book_snapshot_rows() {
 
     // An OKX capture with one update lost: its checksum fails there, the book goes Stale,
     // and that is a row of its own until the resubscribe's snapshot.
-    let lines: Vec<String> = std::fs::read_to_string(fixture("okx/cryptofeed_OKX.ws.1.0.txt"))
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect();
-    let dropped = lines
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| l.contains("\"action\":\"update\""))
-        .nth(40)
-        .unwrap()
-        .0;
-    let faulty = dir.join("okx_faulty.txt");
-    let kept: Vec<&str> =
-        lines.iter().enumerate().filter(|(i, _)| *i != dropped).map(|(_, l)| l.as_str()).collect();
-    std::fs::write(&faulty, kept.join("\n") + "\n").unwrap();
+    let faulty = okx_capture_with_a_lost_update(&dir);
     let out = dir.join("okx.csv");
     let run = depthbook(&[
         "export",
@@ -549,5 +534,111 @@ fn export_writes_tardis_book_snapshot_rows() {
         text.lines().skip(1).map(|r| r.split(',').nth(3).unwrap().parse().unwrap()).collect();
     assert!(times.len() > 3);
     assert!(times.iter().all(|t| t % 1_000_000 == 0), "rows on whole seconds");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// The OKX capture with its 41st update left out: the book's checksum fails there and it goes
+/// Stale until the resubscribe's snapshot.
+fn okx_capture_with_a_lost_update(dir: &std::path::Path) -> std::path::PathBuf {
+    let lines: Vec<String> = std::fs::read_to_string(fixture("okx/cryptofeed_OKX.ws.1.0.txt"))
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let dropped = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.contains("\"action\":\"update\""))
+        .nth(40)
+        .unwrap()
+        .0;
+    let faulty = dir.join("okx_faulty.txt");
+    let kept: Vec<&str> =
+        lines.iter().enumerate().filter(|(i, _)| *i != dropped).map(|(_, l)| l.as_str()).collect();
+    std::fs::write(&faulty, kept.join("\n") + "\n").unwrap();
+    faulty
+}
+
+/// `export --format parquet`: the CSV's columns and rows, typed (UTC microsecond timestamps,
+/// int64 `seq`, uint64 `generation`, exact decimal strings, nulls where the CSV is empty), on
+/// a capture with a Stale interval; read back with arrow-rs's own reader.
+#[test]
+fn export_parquet_holds_the_csv_rows() {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Int64Type, TimestampMicrosecondType, UInt64Type};
+    use arrow_schema::{DataType, TimeUnit};
+
+    let dir = std::env::temp_dir().join(format!("depthbook-cli-parquet-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let faulty = okx_capture_with_a_lost_update(&dir);
+    let export = |format: &str, out: &std::path::Path| {
+        let run = depthbook(&[
+            "export",
+            "--venue",
+            "okx",
+            "--format",
+            format,
+            "--depth",
+            "3",
+            "--out",
+            out.to_str().unwrap(),
+            faulty.to_str().unwrap(),
+        ]);
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    };
+    let (csv, parquet) = (dir.join("books.csv"), dir.join("books.parquet"));
+    export("csv", &csv);
+    export("parquet", &parquet);
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    let mut csv_rows = csv.lines();
+    let header: Vec<&str> = csv_rows.next().unwrap().split(',').collect();
+
+    let file = std::fs::File::open(&parquet).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for batch in reader {
+        let batch = batch.unwrap();
+        let schema = batch.schema();
+        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        assert_eq!(names, header, "the CSV's columns, in its order");
+        let utc = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+        let mut columns: Vec<Vec<String>> = Vec::new();
+        for (field, column) in schema.fields().iter().zip(batch.columns()) {
+            let text = |v: Option<String>| v.unwrap_or_default();
+            columns.push(match field.name().as_str() {
+                "timestamp" | "local_timestamp" => {
+                    assert_eq!(field.data_type(), &utc);
+                    let a = column.as_primitive::<TimestampMicrosecondType>();
+                    a.iter().map(|v| text(v.map(|v| v.to_string()))).collect()
+                }
+                "seq" => {
+                    let a = column.as_primitive::<Int64Type>();
+                    a.iter().map(|v| text(v.map(|v| v.to_string()))).collect()
+                }
+                "generation" => {
+                    let a = column.as_primitive::<UInt64Type>();
+                    a.iter().map(|v| text(v.map(|v| v.to_string()))).collect()
+                }
+                _ => {
+                    assert_eq!(field.data_type(), &DataType::Utf8, "{}", field.name());
+                    let a = column.as_string::<i32>();
+                    a.iter().map(|v| text(v.map(str::to_owned))).collect()
+                }
+            });
+        }
+        for i in 0..batch.num_rows() {
+            rows.push(columns.iter().map(|c| c[i].clone()).collect());
+        }
+    }
+    let csv_rows: Vec<Vec<&str>> = csv_rows.map(|r| r.split(',').collect()).collect();
+    assert_eq!(rows.len(), csv_rows.len());
+    let state = header.iter().position(|&h| h == "state").unwrap();
+    assert_eq!(csv_rows.iter().filter(|r| r[state] == "stale").count(), 1);
+    for (parquet_row, csv_row) in rows.iter().zip(&csv_rows) {
+        assert_eq!(parquet_row, csv_row);
+    }
     std::fs::remove_dir_all(dir).unwrap();
 }

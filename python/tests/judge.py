@@ -1,0 +1,31 @@
+"""The judge every test compares with: the `depthbook` command line.
+
+DEPTHBOOK_BIN names its binary (.ci/run sets it); without it the CLI runs through
+`cargo run --release`.
+"""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CAPTURE = str(ROOT / "fixtures/binance_spot/hftbacktest_spot_btcusdt_20240808.gz")
+OKX = str(ROOT / "fixtures/okx/cryptofeed_OKX.ws.1.0.txt")
+
+
+def run(*args):
+    """Runs the CLI; returns the finished process (its output as text)."""
+    binary = os.environ.get("DEPTHBOOK_BIN")
+    command = [binary] if binary else ["cargo", "run", "--release", "--quiet", "--"]
+    return subprocess.run(
+        command + list(args), cwd=ROOT, capture_output=True, text=True, check=True
+    )
+
+
+def cli(*args):
+    """Runs the CLI; returns its JSON lines and its counters line."""
+    done = run(*args)
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    counters = json.loads(done.stderr.strip().splitlines()[-1])
+    return lines, counters
