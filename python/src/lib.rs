@@ -1,379 +1,65 @@
 //! The `depthbook` Python module: depthbook's exact books from Python.
 //!
-//! `depthbook.replay(venue, paths, symbols=None, depth=None, emit="tob")` replays captures
-//! through the same engine as `depthbook replay` and yields one view per line the CLI prints
-//! with `--emit`, as a dict of the same fields, prices and sizes as `decimal.Decimal` (never
-//! float); the iterator's `counters` holds the CLI's counters once it is exhausted.
+//! - `depthbook.replay(venue, paths, ...)` replays captures on the caller's thread through the
+//!   same engine as `depthbook replay`, one dict per line the CLI prints with `--emit`
+//!   (`replay.rs`); `depthbook.replay_table(...)` the same as a `pyarrow.Table`.
+//! - `depthbook.Feed.live(...)` / `Feed.replay(...)`, then `.start()`: the facade's feeds, the
+//!   ingest loop on a thread of its own, `books.top(symbol)` / `books.depth(symbol)` reading
+//!   the lock-free cells with the GIL released, `books.updates()` (`feed.rs`).
+//!
+//! Prices and sizes are `decimal.Decimal` (never float); errors are exceptions with the Rust
+//! error's message: ValueError for bad arguments, `depthbook.Error` for what fails at run time.
 
 #![forbid(unsafe_code)]
 
-use std::path::PathBuf;
+mod convert;
+mod feed;
+mod replay;
 
-use crossbeam_channel::Receiver;
-use depthbook_capture::CaptureReader;
-use depthbook_core::{Level, Price, Qty, Side};
-use depthbook_engine::{
-    Engine, EngineConfig, SlowConsumer, Status, StatusEvent, TopOfBook, Update,
-};
 use depthbook_venues::Venue;
-use pyo3::IntoPyObjectExt;
-use pyo3::exceptions::{PyStopIteration, PyValueError};
+use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyTuple};
 
-/// What each view carries: top of book, or the best `n` levels a side.
-#[derive(Debug, Clone, Copy)]
-enum Emit {
-    Tob,
-    Depth(usize),
-}
+pyo3::create_exception!(
+    depthbook,
+    Error,
+    PyException,
+    "A feed that cannot start or that failed: the Rust error's message, with its causes."
+);
 
-fn parse_emit(emit: &str) -> PyResult<Emit> {
-    match emit {
-        "tob" => Ok(Emit::Tob),
-        _ => match emit.strip_prefix("depth:").map(str::parse::<usize>) {
-            Some(Ok(n)) if n > 0 => Ok(Emit::Depth(n)),
-            _ => Err(PyValueError::new_err(format!("emit `{emit}` is not tob or depth:N (N > 0)"))),
-        },
-    }
-}
-
-/// What a replay yields: a view, or a state change (with `statuses=True`).
-#[derive(Debug, Clone, Copy)]
-enum Item {
-    View(TopOfBook),
-    Status(StatusEvent),
-}
-
-/// An iterator over a replay's views (see [`replay`]).
-#[pyclass(unsendable, module = "depthbook")]
-struct Replay {
-    engine: Engine,
-    reader: CaptureReader,
-    views: Receiver<Update>,
-    emit: Emit,
-    several_files: bool,
-    lines: u64,
-    /// What the last record read published, not yet handed out, with its line, file and
-    /// receive time.
-    queued: std::collections::VecDeque<(Item, u64, usize, i64)>,
-    /// Yield state changes too.
-    statuses: bool,
-    /// Add `recv_ns` and `exchange_ms` to views.
-    timestamps: bool,
-    finished: bool,
-    decimal: Py<PyAny>,
-}
-
-#[pymethods]
-impl Replay {
-    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
-        slf
-    }
-
-    fn __next__(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        match self.next_item()? {
-            Some((Item::View(view), line, file, _)) => self.view_dict(py, &view, line, file),
-            Some((Item::Status(status), line, file, recv_ns)) => {
-                self.status_dict(py, &status, line, file, recv_ns)
+impl Error {
+    /// The Python exception for a Rust error: its message, then each cause's after `: `.
+    pub(crate) fn from_rust(error: impl std::error::Error) -> PyErr {
+        let mut message = error.to_string();
+        let mut source = error.source();
+        while let Some(cause) = source {
+            let cause = cause.to_string();
+            if !message.contains(&cause) {
+                message.push_str(": ");
+                message.push_str(&cause);
             }
-            None => Err(PyStopIteration::new_err(())),
+            source = cause_of(source);
         }
-    }
-
-    /// The replay's counters (the CLI's counters line) so far: complete once the iterator is
-    /// exhausted.
-    #[getter]
-    fn counters(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let dict = PyDict::new(py);
-        dict.set_item("lines", self.lines)?;
-        for (name, value) in self.engine.counters().fields() {
-            dict.set_item(name, value)?;
-        }
-        Ok(dict.into_any().unbind())
+        Error::new_err(message)
     }
 }
 
-impl Replay {
-    /// The next view with its line and file; `None` at the end of the captures.
-    fn next_view(&mut self) -> PyResult<Option<(TopOfBook, u64, usize)>> {
-        while let Some((item, line, file, _)) = self.next_item()? {
-            if let Item::View(view) = item {
-                return Ok(Some((view, line, file)));
-            }
-        }
-        Ok(None)
-    }
-
-    /// The next view or state change with its line, file and receive time; `None` at the end
-    /// of the captures.
-    fn next_item(&mut self) -> PyResult<Option<(Item, u64, usize, i64)>> {
-        loop {
-            if let Some(next) = self.queued.pop_front() {
-                return Ok(Some(next));
-            }
-            if self.finished {
-                return Ok(None);
-            }
-            match self.reader.next() {
-                Ok(Some(record)) => {
-                    self.lines += 1;
-                    depthbook_capture::feed(&mut self.engine, &record);
-                    let at = (record.line, record.file, record.recv_ns);
-                    for update in self.views.try_iter() {
-                        let item = match update {
-                            Update::Book(view) => Item::View(view),
-                            Update::Status(status) if self.statuses => Item::Status(status),
-                            Update::Status(_) => continue,
-                        };
-                        self.queued.push_back((item, at.0, at.1, at.2));
-                    }
-                }
-                Ok(None) => self.finished = true,
-                Err(error) => {
-                    self.finished = true;
-                    return Err(PyValueError::new_err(format!("cannot read the capture: {error}")));
-                }
-            }
-        }
-    }
-
-    fn decimal<'py>(&self, py: Python<'py>, text: String) -> PyResult<Bound<'py, PyAny>> {
-        self.decimal.bind(py).call1((text,))
-    }
-
-    fn level<'py>(&self, py: Python<'py>, price: Price, qty: Qty) -> PyResult<Bound<'py, PyAny>> {
-        let pair = [self.decimal(py, price.to_string())?, self.decimal(py, qty.to_string())?];
-        Ok(PyTuple::new(py, pair)?.into_any())
-    }
-
-    fn levels<'py>(
-        &self,
-        py: Python<'py>,
-        side: Side,
-        n: usize,
-        id: u32,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let list = PyList::empty(py);
-        if let Some(book) = self.engine.book(id) {
-            for Level { price, qty, .. } in book.side(side).iter().take(n) {
-                list.append(self.level(py, price, qty)?)?;
-            }
-        }
-        Ok(list.into_any())
-    }
-
-    /// The view as the CLI's `--emit` line, as a dict.
-    fn view_dict(
-        &self,
-        py: Python<'_>,
-        view: &TopOfBook,
-        line: u64,
-        file: usize,
-    ) -> PyResult<Py<PyAny>> {
-        let dict = PyDict::new(py);
-        dict.set_item("line", line)?;
-        if self.several_files {
-            dict.set_item("file", file)?;
-        }
-        dict.set_item("venue", self.engine.venue().name())?;
-        dict.set_item("symbol", self.engine.symbol(view.instrument))?;
-        dict.set_item("seq", view.seq)?;
-        match self.emit {
-            Emit::Tob => {
-                let top = |level: Option<(Price, Qty)>| -> PyResult<Option<Bound<'_, PyAny>>> {
-                    level.map(|(p, q)| self.level(py, p, q)).transpose()
-                };
-                dict.set_item("bid", top(view.bid)?)?;
-                dict.set_item("ask", top(view.ask)?)?;
-            }
-            Emit::Depth(n) => {
-                dict.set_item("bids", self.levels(py, Side::Bid, n, view.instrument)?)?;
-                dict.set_item("asks", self.levels(py, Side::Ask, n, view.instrument)?)?;
-            }
-        }
-        dict.set_item("integrity", view.integrity.name())?;
-        dict.set_item("crossed", view.crossed)?;
-        if self.timestamps {
-            dict.set_item("recv_ns", view.recv_ns)?;
-            dict.set_item("exchange_ms", view.exchange_ms)?;
-        }
-        Ok(dict.into_any().unbind())
-    }
-
-    /// A state change: `line` (and `file`), `venue`, `symbol`, `state` (`live` or `stale`),
-    /// `reason` (a Stale book's), `generation`, and `recv_ns` with `timestamps=True`.
-    fn status_dict(
-        &self,
-        py: Python<'_>,
-        status: &StatusEvent,
-        line: u64,
-        file: usize,
-        recv_ns: i64,
-    ) -> PyResult<Py<PyAny>> {
-        let dict = PyDict::new(py);
-        dict.set_item("line", line)?;
-        if self.several_files {
-            dict.set_item("file", file)?;
-        }
-        dict.set_item("venue", self.engine.venue().name())?;
-        dict.set_item("symbol", self.engine.symbol(status.instrument))?;
-        let (state, reason) = match status.status {
-            Status::Live => ("live", None),
-            Status::Stale(reason) => ("stale", Some(reason.name())),
-        };
-        dict.set_item("state", state)?;
-        dict.set_item("reason", reason)?;
-        dict.set_item("generation", status.generation)?;
-        if self.timestamps {
-            dict.set_item("recv_ns", recv_ns)?;
-        }
-        Ok(dict.into_any().unbind())
-    }
+fn cause_of<'a>(
+    error: Option<&'a (dyn std::error::Error + 'static)>,
+) -> Option<&'a (dyn std::error::Error + 'static)> {
+    error.and_then(std::error::Error::source)
 }
 
-/// Replays recorded captures (any format `depthbook replay` reads, merged by receive time)
-/// through depthbook's engine and yields one dict per view the CLI's `--emit` would print:
-/// `line` (and `file` with several paths), `venue`, `symbol`, `seq`, `bid`/`ask` (a pair of
-/// `decimal.Decimal`, or None) or, with `emit="depth:N"`, `bids`/`asks` (best first),
-/// `integrity` and `crossed`. Only Live books yield views. After the last, `.counters` holds
-/// the CLI's counters.
-///
-/// With `statuses=True` it also yields each state change as a dict with `state` (`live` or
-/// `stale`), `reason` and `generation` in place of the levels; with `timestamps=True` views
-/// carry `recv_ns` and `exchange_ms` (and state changes `recv_ns`).
-///
-/// Raises ValueError for an unknown venue, a bad `emit` or a capture that cannot be read.
-#[pyfunction]
-#[pyo3(signature = (venue, paths, symbols=None, depth=None, emit="tob", statuses=false, timestamps=false))]
-#[allow(clippy::too_many_arguments)]
-fn replay(
-    py: Python<'_>,
-    venue: &str,
-    paths: Vec<PathBuf>,
-    symbols: Option<Vec<String>>,
-    depth: Option<u32>,
-    emit: &str,
-    statuses: bool,
-    timestamps: bool,
-) -> PyResult<Replay> {
-    let venue = Venue::from_name(venue)
-        .ok_or_else(|| PyValueError::new_err(format!("unknown venue `{venue}`")))?;
-    let emit = parse_emit(emit)?;
-    if paths.is_empty() {
-        return Err(PyValueError::new_err("no capture paths"));
-    }
-    let mut config = EngineConfig::new(venue);
-    config.symbols = symbols.filter(|s| !s.is_empty());
-    config.default_depth = depth;
-    let max_line = config.limits.max_frame_bytes.saturating_mul(2).saturating_add(64 << 10);
-    let mut engine = Engine::new(config);
-    let views = engine.subscribe(1 << 16, SlowConsumer::DropNewest);
-    let reader = CaptureReader::open(&paths, max_line)
-        .map_err(|e| PyValueError::new_err(format!("cannot read the capture: {e}")))?;
-    let decimal = py.import("decimal")?.getattr("Decimal")?.unbind();
-    Ok(Replay {
-        engine,
-        reader,
-        views,
-        emit,
-        several_files: paths.len() > 1,
-        lines: 0,
-        queued: std::collections::VecDeque::new(),
-        statuses,
-        timestamps,
-        finished: false,
-        decimal,
-    })
-}
-
-/// [`replay`]'s views as a `pyarrow.Table`, one row a view: `line`, `file` (with several
-/// paths), `venue`, `symbol`, `seq`, then `bid_price`, `bid_size`, `ask_price`, `ask_size`
-/// (tob) or `bids`, `asks` (lists of `[price, size]`, best first; `depth:N`), `integrity`,
-/// `crossed`. Prices and sizes are exact decimal strings, never floats, so
-/// `.to_pandas()` and `polars.from_arrow()` keep them exact.
-///
-/// Raises ImportError without pyarrow, ValueError as [`replay`] does.
-#[pyfunction]
-#[pyo3(signature = (venue, paths, symbols=None, depth=None, emit="tob"))]
-fn replay_table(
-    py: Python<'_>,
-    venue: &str,
-    paths: Vec<PathBuf>,
-    symbols: Option<Vec<String>>,
-    depth: Option<u32>,
-    emit: &str,
-) -> PyResult<Py<PyAny>> {
-    let pyarrow = py.import("pyarrow").map_err(|_| {
-        pyo3::exceptions::PyImportError::new_err("replay_table needs pyarrow: pip install pyarrow")
-    })?;
-    let several = paths.len() > 1;
-    let mut replay = replay(py, venue, paths, symbols, depth, emit, false, false)?;
-    let text = |level: Option<(Price, Qty)>| level.map(|(p, q)| (p.to_string(), q.to_string()));
-    let mut columns: Vec<(&str, Vec<Py<PyAny>>)> = Vec::new();
-    let mut push =
-        |name: &'static str, value: Py<PyAny>| match columns.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, column)) => column.push(value),
-            None => columns.push((name, vec![value])),
-        };
-    loop {
-        let (view, line, file) = match replay.next_view()? {
-            Some(next) => next,
-            None => break,
-        };
-        push("line", obj(py, line)?);
-        if several {
-            push("file", obj(py, file as u64)?);
-        }
-        push("venue", obj(py, replay.engine.venue().name().to_owned())?);
-        push("symbol", obj(py, replay.engine.symbol(view.instrument).to_owned())?);
-        push("seq", obj(py, view.seq)?);
-        match replay.emit {
-            Emit::Tob => {
-                let (bid, ask) = (text(view.bid), text(view.ask));
-                push("bid_price", obj(py, bid.as_ref().map(|b| b.0.clone()))?);
-                push("bid_size", obj(py, bid.map(|b| b.1))?);
-                push("ask_price", obj(py, ask.as_ref().map(|a| a.0.clone()))?);
-                push("ask_size", obj(py, ask.map(|a| a.1))?);
-            }
-            Emit::Depth(n) => {
-                for (name, side) in [("bids", Side::Bid), ("asks", Side::Ask)] {
-                    let levels: Vec<Vec<String>> = replay
-                        .engine
-                        .book(view.instrument)
-                        .map(|book| {
-                            book.side(side)
-                                .iter()
-                                .take(n)
-                                .map(|l| vec![l.price.to_string(), l.qty.to_string()])
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    push(name, levels.into_pyobject(py)?.into_any().unbind());
-                }
-            }
-        }
-        push("integrity", obj(py, view.integrity.name().to_owned())?);
-        push("crossed", obj(py, view.crossed)?);
-    }
-    let dict = PyDict::new(py);
-    for (name, column) in columns {
-        dict.set_item(name, PyList::new(py, column)?)?;
-    }
-    Ok(pyarrow.call_method1("table", (dict,))?.unbind())
-}
-
-/// A value as a Python object (the columns of [`replay_table`]).
-fn obj<T: for<'py> IntoPyObject<'py>>(py: Python<'_>, value: T) -> PyResult<Py<PyAny>> {
-    value.into_py_any(py)
-}
-
-/// depthbook's exact order books, replayed from recorded exchange feeds.
+/// depthbook's exact order books, from recorded captures or live feeds.
 #[pymodule]
 fn depthbook(module: &Bound<'_, PyModule>) -> PyResult<()> {
-    module.add_function(wrap_pyfunction!(replay, module)?)?;
-    module.add_function(wrap_pyfunction!(replay_table, module)?)?;
-    module.add_class::<Replay>()?;
+    module.add_function(wrap_pyfunction!(replay::replay, module)?)?;
+    module.add_function(wrap_pyfunction!(replay::replay_table, module)?)?;
+    module.add_class::<replay::Replay>()?;
+    module.add_class::<feed::Feed>()?;
+    module.add_class::<feed::Books>()?;
+    module.add_class::<feed::Updates>()?;
+    module.add("Error", module.py().get_type::<Error>())?;
     module.add("VENUES", Venue::ALL.iter().map(|v| v.name()).collect::<Vec<_>>())?;
     Ok(())
 }

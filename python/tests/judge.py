@@ -29,3 +29,31 @@ def cli(*args):
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     counters = json.loads(done.stderr.strip().splitlines()[-1])
     return lines, counters
+
+
+class Served:
+    """`depthbook serve --port 0`: the loopback exchange replaying a capture; `addr` is its
+    host:port. Stopped on leaving the `with` block."""
+
+    def __init__(self, venue, capture, *faults):
+        binary = os.environ.get("DEPTHBOOK_BIN")
+        command = [binary] if binary else ["cargo", "run", "--release", "--quiet", "--"]
+        self.process = subprocess.Popen(
+            command + ["serve", "--port", "0", "--venue", venue, *faults, capture],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        first = self.process.stderr.readline()
+        if "ws://" not in first:
+            self.process.kill()
+            raise RuntimeError(f"serve did not start: {first!r}")
+        self.addr = first.split("ws://")[1].split()[0]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_):
+        self.process.kill()
+        self.process.wait()
