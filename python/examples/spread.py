@@ -1,6 +1,6 @@
 """Mid price, spread and Stale intervals of a book replayed from a capture, drawn as a PNG.
 
-    python python/examples/spread.py                      # the bundled Binance spot capture
+    python python/examples/spread.py                      # a bundled Binance spot recording
     python python/examples/spread.py CAPTURE VENUE SYMBOL [--out spread.png]
 
 Needs `pip install ./python matplotlib`. Every point is a view depthbook published while the
@@ -19,7 +19,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import depthbook  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT = ROOT / "fixtures/binance_spot/hftbacktest_spot_btcusdt_20240808.gz"
+# A recording of `depthbook live` against the loopback exchange replaying the real Binance
+# capture with two frames lost and the connection cut once (fixtures/README.md): three Stale
+# intervals, each until the resync's REST snapshot arrived.
+DEFAULT = ROOT / "fixtures/binance_spot/depthbook_live_btcusdt_faults_20261207.txt.gz"
 
 
 def main():
@@ -30,9 +33,9 @@ def main():
     parser.add_argument("--out", default=str(Path(__file__).with_name("spread.png")))
     args = parser.parse_args()
 
-    times, mids, spreads, stale = [], [], [], []
+    times, mids, spreads, stale, views = [], [], [], [], 0
     start = None
-    stale_since = None
+    stale_since, reason = None, None
     for item in depthbook.replay(
         args.venue, [args.capture], symbols=[args.symbol], statuses=True, timestamps=True
     ):
@@ -40,19 +43,24 @@ def main():
         start = t if start is None else start
         if "state" in item:
             if item["state"] == "stale" and stale_since is None:
-                stale_since = t - start
+                stale_since, reason = t - start, item["reason"]
+                # A break in the lines: nothing is drawn while the book is Stale.
+                times.append(t - start)
+                mids.append(float("nan"))
+                spreads.append(float("nan"))
             elif item["state"] == "live" and stale_since is not None:
-                stale.append((stale_since, t - start))
+                stale.append((stale_since, t - start, reason))
                 stale_since = None
             continue
         if item["bid"] is None or item["ask"] is None:
             continue
+        views += 1
         bid, ask = item["bid"][0], item["ask"][0]
         times.append(t - start)
         mids.append(float((bid + ask) / 2))  # floats for the plot only
         spreads.append(float(ask - bid))
     if stale_since is not None and times:
-        stale.append((stale_since, times[-1]))
+        stale.append((stale_since, times[-1], reason))
 
     fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(10, 6), height_ratios=[3, 1])
     top.plot(times, mids, lw=0.8, color="tab:blue")
@@ -61,14 +69,25 @@ def main():
     bottom.set_ylabel("spread")
     bottom.set_xlabel("seconds of receive time")
     for axis in (top, bottom):
-        for begin, end in stale:
+        for begin, end, _ in stale:
             axis.axvspan(begin, end, color="tab:red", alpha=0.2, lw=0)
         axis.grid(alpha=0.3)
+    for begin, end, reason in stale:
+        top.annotate(
+            f"Stale: {reason}",
+            xy=((begin + end) / 2, 1),
+            xycoords=("data", "axes fraction"),
+            xytext=(0, -12),
+            textcoords="offset points",
+            ha="center",
+            fontsize=8,
+            color="tab:red",
+        )
     note = f"{len(stale)} Stale interval(s) shaded" if stale else "Live throughout: no Stale interval"
-    top.set_title(f"{args.venue} {args.symbol}: {len(times)} views ({note})")
+    top.set_title(f"{args.venue} {args.symbol}: {views} views ({note})")
     fig.tight_layout()
     fig.savefig(args.out, dpi=110)
-    print(f"wrote {args.out}: {len(times)} views, {len(stale)} Stale intervals")
+    print(f"wrote {args.out}: {views} views, {len(stale)} Stale intervals")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 CAPTURE = str(ROOT / "fixtures/binance_spot/hftbacktest_spot_btcusdt_20240808.gz")
 OKX = str(ROOT / "fixtures/okx/cryptofeed_OKX.ws.1.0.txt")
+# `depthbook live` recorded against the loopback exchange with frames lost and the connection
+# cut (fixtures/README.md): Stale three times.
+FAULTS = str(ROOT / "fixtures/binance_spot/depthbook_live_btcusdt_faults_20261207.txt.gz")
 
 
 def run(*args):

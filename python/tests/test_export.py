@@ -9,7 +9,7 @@ import csv
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from judge import CAPTURE, OKX, cli, run
+from judge import CAPTURE, FAULTS, OKX, cli, run
 
 
 def export(tmp_path, fmt, depth, capture, venue="binance-spot"):
@@ -50,3 +50,12 @@ def test_parquet_and_csv_exports_hold_the_same_rows(tmp_path):
     # pandas gets real datetimes and exact strings.
     frame = pq.read_table(tmp_path / "books.parquet").to_pandas()
     assert str(frame["timestamp"].dtype).startswith("datetime64[us")
+
+
+def test_stale_intervals_are_flagged_rows_without_levels(tmp_path):
+    table = pq.read_table(export(tmp_path, "parquet", 2, FAULTS))
+    rows = table.to_pylist()
+    stale = [r for r in rows if r["state"] == "stale"]
+    assert len(stale) == 3
+    assert all(r["bids[0].price"] is None and r["integrity"] is None for r in stale)
+    assert [r["generation"] for r in stale] == [1, 2, 3]

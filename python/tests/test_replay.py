@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 import depthbook
-from judge import CAPTURE, OKX, ROOT, cli
+from judge import CAPTURE, FAULTS, OKX, ROOT, cli
 
 
 def as_cli(view):
@@ -86,3 +86,32 @@ def test_state_changes_and_timestamps_when_asked():
     assert len(views) == len(list(depthbook.replay("binance-spot", [CAPTURE])))
     assert all(v["recv_ns"] > 1_600_000_000_000_000_000 for v in views)
     assert all(isinstance(v["exchange_ms"], int) for v in views)
+
+
+def test_a_recording_with_faults_shows_each_stale_interval():
+    # Two frames lost, then the connection cut: Stale with each reason until the resync's
+    # snapshot, a new generation each time, and no view while Stale.
+    expected, counters = cli("replay", "--venue", "binance-spot", "--emit", "tob", FAULTS)
+    items = list(depthbook.replay("binance-spot", [FAULTS], statuses=True, timestamps=True))
+    states = [(i["state"], i["reason"], i["generation"]) for i in items if "state" in i]
+    assert states == [
+        ("live", None, 1),
+        ("stale", "gap", 1),
+        ("live", None, 2),
+        ("stale", "gap", 2),
+        ("live", None, 3),
+        ("stale", "disconnect", 3),
+        ("live", None, 4),
+    ]
+    views = [as_cli(i) for i in items if "state" not in i]
+    for view in views:
+        del view["recv_ns"], view["exchange_ms"]
+    assert views == expected
+    assert (counters["gaps"], counters["resyncs"]) == (2, 3)
+    # Nothing is published between a book going Stale and its next Live.
+    live = True
+    for item in items:
+        if "state" in item:
+            live = item["state"] == "live"
+        else:
+            assert live, item
