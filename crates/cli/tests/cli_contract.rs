@@ -7,7 +7,7 @@ use std::process::{Command, Output, Stdio};
 
 mod support;
 
-use support::{depthbook, fixture, json_lines, serve};
+use support::{depthbook, fixture, json_lines, live_config_final, serve};
 
 fn counters(output: &Output) -> serde_json::Value {
     support::last_json_line(&output.stderr)
@@ -321,20 +321,9 @@ watchdog = 0
         ),
     )
     .unwrap();
-    let run = depthbook(&[
-        "live",
-        "--config",
-        config.to_str().unwrap(),
-        "--emit",
-        "tob",
-        "--final",
-        // Binance's three connections are a second apart, and a book whose deltas the
-        // loopback's replay already played waits 2 s before it asks for its snapshot.
-        "--idle-exit",
-        "5",
-        "--duration",
-        "60",
-    ]);
+    // Binance's three connections are a second apart, and a book whose deltas the loopback's
+    // replay already played waits 2 s before it asks for its snapshot: 5 s of quiet ends it.
+    let run = live_config_final(&config, &["--emit", "tob"], "5", "60");
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let counters = counters(&run);
     assert_eq!(counters["connections"], 5, "{counters}");
@@ -392,37 +381,16 @@ fn a_bad_live_config_fails_in_one_line() {
 
 /// `symbols = "all"` in a config: every instrument the venue's list endpoint names, only those
 /// quoted in `quote` when it is given (the loopback OKX lists its capture's three books: one in
-/// USDT, two in USD).
+/// USDT, two in USD; the loopback Gate.io its ten pairs).
 #[test]
 fn live_config_reads_every_listed_instrument_of_a_quote() {
-    let capture = fixture("okx/cryptofeed_OKX.ws.1.0.txt");
-    let okx = serve(&["--port", "0", "--venue", "okx", &capture]);
     let dir = std::env::temp_dir().join(format!("depthbook-cli-all-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    for (quote, expected) in [
-        (Some("usdt"), vec!["BTC-USDT"]),
-        (None, vec!["BTC-USD-220527", "BTC-USDT", "UNI-USD-SWAP"]),
-    ] {
+    // The books a `live --config` of this one feed ends with, each Live, by name.
+    let listed = |feed: String| -> Vec<String> {
         let config = dir.join("all.toml");
-        let quote_line = quote.map(|q| format!("quote = \"{q}\"\n")).unwrap_or_default();
-        std::fs::write(
-            &config,
-            format!(
-                "[[feed]]\nvenue = \"okx\"\nsymbols = \"all\"\n{quote_line}url = \"ws://{a}/ws/v5/public\"\ninstruments_url = \"http://{a}\"\nwatchdog = 0\n",
-                a = okx.addr
-            ),
-        )
-        .unwrap();
-        let run = depthbook(&[
-            "live",
-            "--config",
-            config.to_str().unwrap(),
-            "--final",
-            "--idle-exit",
-            "2",
-            "--duration",
-            "30",
-        ]);
+        std::fs::write(&config, format!("[[feed]]\n{feed}watchdog = 0\n")).unwrap();
+        let run = live_config_final(&config, &[], "3", "30");
         assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
         let mut symbols: Vec<String> = json_lines(&run.stdout)
             .iter()
@@ -432,8 +400,37 @@ fn live_config_reads_every_listed_instrument_of_a_quote() {
             })
             .collect();
         symbols.sort();
-        assert_eq!(symbols, expected, "quote {quote:?}");
+        symbols
+    };
+    let okx = serve(&["--port", "0", "--venue", "okx", &fixture("okx/cryptofeed_OKX.ws.1.0.txt")]);
+    for (quote, expected) in [
+        (Some("usdt"), vec!["BTC-USDT"]),
+        (None, vec!["BTC-USD-220527", "BTC-USDT", "UNI-USD-SWAP"]),
+    ] {
+        let quote_line = quote.map(|q| format!("quote = \"{q}\"\n")).unwrap_or_default();
+        let feed = format!(
+            "venue = \"okx\"\nsymbols = \"all\"\n{quote_line}url = \"ws://{a}/ws/v5/public\"\ninstruments_url = \"http://{a}\"\n",
+            a = okx.addr
+        );
+        assert_eq!(listed(feed), expected, "quote {quote:?}");
     }
+
+    // Gate.io lists every pair of a market at once too: its REST-bridged books, the six quoted
+    // in USDT among the ten of the capture.
+    let gate = serve(&[
+        "--port",
+        "0",
+        "--venue",
+        "gateio",
+        &fixture("gateio/cryptofeed_GATEIO.ws.1.0.txt"),
+        &fixture("gateio/cryptofeed_GATEIO.http.0.0.txt"),
+    ]);
+    let feed = format!(
+        "venue = \"gateio\"\nsymbols = \"all\"\nquote = \"USDT\"\nurl = \"ws://{a}/ws/v4/\"\nrest_url = \"http://{a}\"\n",
+        a = gate.addr
+    );
+    let usdt = ["DIS_USDT", "FAST_USDT", "INK_USDT", "NANO_USDT", "OMG_USDT", "QTUM3S_USDT"];
+    assert_eq!(listed(feed), usdt);
     std::fs::remove_dir_all(dir).unwrap();
 }
 

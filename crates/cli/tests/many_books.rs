@@ -16,7 +16,7 @@ const BOOKS_A_VENUE: usize = 1_000;
 
 mod support;
 
-use support::{depthbook, json_lines, serve};
+use support::{depthbook, json_lines, live_config_final, serve};
 
 #[test]
 #[ignore = "about three minutes of wall time (Binance's REST weight budget paces its 1,000 \
@@ -78,16 +78,7 @@ watchdog = 0
     // Ends 3 s after the last input: the exchanges go quiet once their streams are played and
     // every REST snapshot was served (Binance's are paced by its weight budget, and its
     // connections by its connection rate: about a minute in all).
-    let run = depthbook(&[
-        "live",
-        "--config",
-        config.to_str().unwrap(),
-        "--final",
-        "--idle-exit",
-        "5",
-        "--duration",
-        "240",
-    ]);
+    let run = live_config_final(&config, &[], "5", "240");
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
     let counters: serde_json::Value = serde_json::from_str(stderr.lines().last().unwrap()).unwrap();

@@ -15,7 +15,7 @@ use depthbook_testkit::nats_server::NatsServer;
 
 mod support;
 
-use support::{depthbook, json_lines, last_json_line, repo, serve};
+use support::{depthbook, json_lines, last_json_line, live_config_final, repo, serve};
 
 /// A subscriber started in the background, returned once it said it is subscribed.
 fn subscribe(url: &str, extra: &[&str]) -> std::process::Child {
@@ -154,18 +154,10 @@ fn a_live_config_publishes_every_connection_s_books_through_one_publisher() {
         ),
     )
     .unwrap();
-    let live = depthbook(&[
-        "live",
-        "--config",
-        config.to_str().unwrap(),
-        "--final",
-        // Longer than a REST book's wait for its first snapshot when no delta comes (2 s):
-        // the loopback's replay may be over before the second Binance connection subscribes.
-        "--idle-exit",
-        "5",
-        "--duration",
-        "60",
-    ]);
+    // 5 s of quiet ends it: longer than a REST book's wait for its first snapshot when no
+    // delta comes (2 s), as the loopback's replay may be over before the second Binance
+    // connection subscribes.
+    let live = live_config_final(&config, &[], "5", "60");
     assert!(live.status.success(), "{}", String::from_utf8_lossy(&live.stderr));
     let counters = last_json_line(&live.stderr);
     assert_eq!(counters["connections"], 4, "{counters}");

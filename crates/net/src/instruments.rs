@@ -63,23 +63,25 @@ impl Protocol {
 }
 
 impl Protocol {
-    /// The path of the endpoint that lists every instrument of this market, where the venue
-    /// has one whose list depthbook reads; `None` otherwise (Coinbase, Deribit and Gate.io
-    /// describe one instrument per request: name the symbols).
-    pub fn instruments_list_path(&self) -> Option<&'static str> {
-        Some(match self.venue {
-            Venue::BinanceSpot => "/api/v3/exchangeInfo",
-            Venue::BinanceUsdm => "/fapi/v1/exchangeInfo",
-            Venue::Okx => "/api/v5/public/instruments?instType=SPOT",
-            Venue::Kraken | Venue::KrakenV1 => "/0/public/AssetPairs",
-            Venue::Bybit => "/v5/market/instruments-info?category=spot",
-            Venue::Bitfinex => "/v2/conf/pub:info:pair",
-            Venue::Bitget => "/api/v2/spot/public/symbols",
-            Venue::Htx => "/v1/common/symbols",
-            Venue::Coinbase | Venue::CoinbaseExchange | Venue::Deribit | Venue::GateIo => {
-                return None;
-            }
-        })
+    /// The path of the endpoint that lists every instrument of this market. Every venue has
+    /// one; Deribit's lists futures and options of every currency (it allows one such request
+    /// a second, which one fetch at a feed's start keeps).
+    pub fn instruments_list_path(&self) -> &'static str {
+        match (self.venue, self.market) {
+            (Venue::BinanceSpot, _) => "/api/v3/exchangeInfo",
+            (Venue::BinanceUsdm, _) => "/fapi/v1/exchangeInfo",
+            (Venue::Okx, _) => "/api/v5/public/instruments?instType=SPOT",
+            (Venue::Kraken | Venue::KrakenV1, _) => "/0/public/AssetPairs",
+            (Venue::Bybit, _) => "/v5/market/instruments-info?category=spot",
+            (Venue::Coinbase, _) => "/api/v3/brokerage/market/products",
+            (Venue::CoinbaseExchange, _) => "/products",
+            (Venue::Bitfinex, _) => "/v2/conf/pub:info:pair",
+            (Venue::Deribit, _) => "/api/v2/public/get_instruments?currency=any",
+            (Venue::GateIo, Market::UsdtFutures) => "/api/v4/futures/usdt/contracts",
+            (Venue::GateIo, Market::Spot) => "/api/v4/spot/currency_pairs",
+            (Venue::Bitget, _) => "/api/v2/spot/public/symbols",
+            (Venue::Htx, _) => "/v1/common/symbols",
+        }
     }
 }
 
@@ -124,19 +126,14 @@ pub fn fetch_instruments(
 /// (not plain names) are left out.
 ///
 /// # Errors
-/// A venue without a list endpoint depthbook reads; what [`fetch_instruments`] fails with.
+/// What [`fetch_instruments`] fails with.
 pub fn fetch_all_instruments(
     protocol: &Protocol,
     quote: Option<&str>,
     base: Option<&str>,
     timeout: Duration,
 ) -> Result<Vec<InstrumentInfo>, NetError> {
-    let Some(path) = protocol.instruments_list_path() else {
-        return Err(NetError::Instruments(format!(
-            "{} has no instruments list depthbook reads: name the symbols",
-            protocol.venue
-        )));
-    };
+    let path = protocol.instruments_list_path();
     let mut all = fetch(protocol, &[path.to_owned()], None, base, timeout)?;
     all.retain(|info| {
         check_symbol(&info.symbol).is_ok()
@@ -228,9 +225,15 @@ mod tests {
             assert!(instruments_base(venue).starts_with("https://"));
         }
         let list = |venue| Protocol::of(venue).instruments_list_path();
-        assert_eq!(list(Venue::BinanceSpot), Some("/api/v3/exchangeInfo"));
-        assert_eq!(list(Venue::Okx), Some("/api/v5/public/instruments?instType=SPOT"));
-        assert_eq!(list(Venue::Deribit), None, "one instrument a request: symbols are named");
+        assert_eq!(list(Venue::BinanceSpot), "/api/v3/exchangeInfo");
+        assert_eq!(list(Venue::Okx), "/api/v5/public/instruments?instType=SPOT");
+        assert_eq!(list(Venue::Deribit), "/api/v2/public/get_instruments?currency=any");
+        assert_eq!(list(Venue::GateIo), "/api/v4/spot/currency_pairs");
+        assert_eq!(
+            futures.instruments_list_path(),
+            "/api/v4/futures/usdt/contracts",
+            "Gate.io lists each market's own"
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Instrument metadata endpoints (Binance `exchangeInfo`, OKX `instruments`, Bybit
-//! `instruments-info`, Gate.io `currency_pairs` and `contracts`), answered with what the capture
-//! shows: each symbol's price and size decimals as its book levels are written, the tick and
+//! `instruments-info`, Gate.io `currency_pairs` and `contracts`, one or every one), answered
+//! with what the capture shows: each symbol's price and size decimals as its book levels are written, the tick and
 //! lot sizes being one unit of the last decimal.
 //!
 //! A client reads metadata before it subscribes, so before the replay starts: the decimals are
@@ -106,9 +106,9 @@ fn entry(venue: Venue, futures: bool, symbol: &str, (price, qty): (u8, u8)) -> O
     })
 }
 
-/// The venue's instruments body of `entries`: its list (Binance, OKX, Bybit), or the one
-/// object (Gate.io's per-pair endpoints).
-fn body(venue: Venue, entries: &[String]) -> String {
+/// The venue's instruments body of `entries`: its list (Binance, OKX, Bybit; Gate.io's list
+/// endpoints, `every`), or the one object (Gate.io's per-pair endpoints).
+fn body(venue: Venue, entries: &[String], every: bool) -> String {
     let list = entries.join(",");
     match venue {
         Venue::BinanceSpot | Venue::BinanceUsdm => {
@@ -120,13 +120,14 @@ fn body(venue: Venue, entries: &[String]) -> String {
                 r#"{{"retCode":0,"retMsg":"OK","result":{{"category":"spot","list":[{list}]}}}}"#
             )
         }
+        _ if every => format!("[{list}]"),
         _ => list,
     }
 }
 
 /// The venue's body for `symbol` at `decimals`; `None` where the loopback has no such endpoint.
 fn render(venue: Venue, futures: bool, symbol: &str, decimals: (u8, u8)) -> Option<String> {
-    Some(body(venue, &[entry(venue, futures, symbol, decimals)?]))
+    Some(body(venue, &[entry(venue, futures, symbol, decimals)?], false))
 }
 
 /// `GET` an instruments endpoint that names its symbol in the query (`symbol`, `instId`).
@@ -143,6 +144,16 @@ pub(crate) async fn gate_pair(State(app): State<Arc<App>>, Path(pair): Path<Stri
     answer(&app, Some(pair), false).await
 }
 
+/// `GET` every Gate.io spot pair's metadata (`/api/v4/spot/currency_pairs`).
+pub(crate) async fn gate_pairs(State(app): State<Arc<App>>) -> Response {
+    answer(&app, None, false).await
+}
+
+/// `GET` every Gate.io USDT futures contract's metadata (`/api/v4/futures/usdt/contracts`).
+pub(crate) async fn gate_contracts(State(app): State<Arc<App>>) -> Response {
+    answer(&app, None, true).await
+}
+
 /// `GET` a Gate.io USDT futures contract's metadata (`/api/v4/futures/usdt/contracts/{name}`).
 pub(crate) async fn gate_contract(
     State(app): State<Arc<App>>,
@@ -153,8 +164,10 @@ pub(crate) async fn gate_contract(
 
 async fn answer(app: &App, symbol: Option<String>, futures: bool) -> Response {
     let symbol = symbol.filter(|s| !s.is_empty());
-    let lists =
-        matches!(app.venue, Venue::BinanceSpot | Venue::BinanceUsdm | Venue::Okx | Venue::Bybit);
+    let lists = matches!(
+        app.venue,
+        Venue::BinanceSpot | Venue::BinanceUsdm | Venue::Okx | Venue::Bybit | Venue::GateIo
+    );
     if symbol.is_none() && !lists {
         return (StatusCode::BAD_REQUEST, "name a symbol").into_response();
     }
@@ -178,7 +191,7 @@ async fn answer(app: &App, symbol: Option<String>, futures: bool) -> Response {
                 .into_iter()
                 .filter_map(|s| entry(app.venue, futures, s, decimals[s]))
                 .collect();
-            Some(body(app.venue, &entries))
+            Some(body(app.venue, &entries, true))
         }
     };
     match body {

@@ -230,7 +230,9 @@ fn router(app: Arc<App>) -> Router {
         Venue::GateIo => Router::new()
             .route("/api/v4/spot/order_book", get(rest::depth))
             .route("/api/v4/futures/usdt/order_book", get(rest::depth))
+            .route("/api/v4/spot/currency_pairs", get(instruments::gate_pairs))
             .route("/api/v4/spot/currency_pairs/{pair}", get(instruments::gate_pair))
+            .route("/api/v4/futures/usdt/contracts", get(instruments::gate_contracts))
             .route("/api/v4/futures/usdt/contracts/{name}", get(instruments::gate_contract)),
         // The snapshot `orderbook.full` deltas bridge onto, from the stream the server derives.
         Venue::Bybit => Router::new()

@@ -13,10 +13,10 @@
 //! | `kraken` | `instrument` channel, or `/0/public/AssetPairs` (`wsname` in v2's spelling: `XBT` is `BTC`, `XDG` is `DOGE`) | `price_increment`, `qty_increment`, `qty_min`, `price_precision`, `qty_precision` |
 //! | `kraken-v1` | `/0/public/AssetPairs` (matched by `wsname`) | `tick_size`, 10^-`lot_decimals`, `ordermin`, `pair_decimals` |
 //! | `bybit` | `/v5/market/instruments-info?category=spot&symbol=` | `priceFilter.tickSize`, `lotSizeFilter.basePrecision`, `lotSizeFilter.minOrderQty` |
-//! | `coinbase`, `coinbase-exchange` | `/api/v3/brokerage/market/products/{id}`, `/products/{id}` | `quote_increment`, `base_increment`, `base_min_size` |
+//! | `coinbase`, `coinbase-exchange` | `/api/v3/brokerage/market/products/{id}`, `/products/{id}`; every one: `/api/v3/brokerage/market/products`, `/products` | `quote_increment`, `base_increment`, `base_min_size` |
 //! | `bitfinex` | `/v2/conf/pub:info:pair` | minimum size only: prices have five significant digits, no tick |
-//! | `deribit` | `/api/v2/public/get_instrument?instrument_name=` | `tick_size`, `min_trade_amount` (also the lot), `contract_size` |
-//! | `gateio` | `/api/v4/spot/currency_pairs/{pair}`; futures `/api/v4/futures/usdt/contracts/{contract}` | 10^-`precision`, 10^-`amount_precision`, `min_base_amount`; futures `order_price_round`, 1 contract, `order_size_min`, `quanto_multiplier` |
+//! | `deribit` | `/api/v2/public/get_instrument?instrument_name=`; every one: `get_instruments?currency=any` | `tick_size`, `min_trade_amount` (also the lot), `contract_size` |
+//! | `gateio` | `/api/v4/spot/currency_pairs/{pair}`; futures `/api/v4/futures/usdt/contracts/{contract}`; every one: the same without the name | 10^-`precision`, 10^-`amount_precision`, `min_base_amount`; futures `order_price_round`, 1 contract, `order_size_min`, `quanto_multiplier` |
 //! | `bitget` | `/api/v2/spot/public/symbols?symbol=` | 10^-`pricePrecision`, 10^-`quantityPrecision`, `minTradeAmount` |
 //! | `htx` | `/v1/common/symbols` | 10^-`price-precision`, 10^-`amount-precision`, `min-order-amt` |
 
@@ -154,17 +154,11 @@ fn read(venue: Venue, root: Json<'_, '_>) -> Result<Vec<InstrumentInfo>, DecodeE
                 ..InstrumentInfo::default()
             })
         }),
+        // One product, the Advanced Trade list `{"products": [...]}`, or the Exchange's array.
         Venue::Coinbase | Venue::CoinbaseExchange => {
             let id = if venue == Venue::Coinbase { "product_id" } else { "id" };
-            Ok(vec![InstrumentInfo {
-                symbol: str_field(root, id)?.to_owned(),
-                tick_size: opt_decimal(root, "quote_increment")?,
-                lot_size: opt_decimal(root, "base_increment")?,
-                min_size: opt_decimal(root, "base_min_size")?,
-                quote: opt_str(root, "quote_currency_id")
-                    .or_else(|| opt_str(root, "quote_currency")),
-                ..InstrumentInfo::default()
-            }])
+            let list = root.get("products").unwrap_or(root);
+            one_or_each(list, "products", |p| coinbase_product(p, id))
         }
         // `[[[pair, [_, _, _, min_order_size, max_order_size, ...]], ...]]`; book symbols are
         // `t` + pair.
@@ -192,35 +186,10 @@ fn read(venue: Venue, root: Json<'_, '_>) -> Result<Vec<InstrumentInfo>, DecodeE
                 })
             })
         }
-        Venue::Deribit => {
-            let r = field(root, "result")?;
-            Ok(vec![InstrumentInfo {
-                symbol: str_field(r, "instrument_name")?.to_owned(),
-                tick_size: opt_decimal(r, "tick_size")?,
-                lot_size: opt_decimal(r, "min_trade_amount")?,
-                min_size: opt_decimal(r, "min_trade_amount")?,
-                contract_size: opt_decimal(r, "contract_size")?,
-                quote: opt_str(r, "quote_currency"),
-                ..InstrumentInfo::default()
-            }])
-        }
-        Venue::GateIo if root.get("name").is_some() => {
-            // USDT futures: sizes count contracts of `quanto_multiplier` base units.
-            let name = str_field(root, "name")?;
-            Ok(vec![InstrumentInfo {
-                symbol: name.to_owned(),
-                quote: name.rsplit_once('_').map(|(_, quote)| quote.to_owned()),
-                tick_size: opt_decimal(root, "order_price_round")?,
-                lot_size: Some(Decimal::ONE),
-                min_size: opt_decimal(root, "order_size_min")?,
-                contract_size: opt_decimal(root, "quanto_multiplier")?,
-                ..InstrumentInfo::default()
-            }])
-        }
-        Venue::GateIo => Ok(vec![by_precisions(
-            root,
-            ["id", "min_base_amount", "precision", "amount_precision", "quote"],
-        )?]),
+        // `get_instrument`'s one, or `get_instruments`' list, under `result`.
+        Venue::Deribit => one_or_each(field(root, "result")?, "result", deribit_instrument),
+        // One pair or contract, or the list of every one of the market.
+        Venue::GateIo => one_or_each(root, "pairs", gateio_pair),
         Venue::Bitget => each(field(root, "data")?, "data", |i| {
             let keys =
                 ["symbol", "minTradeAmount", "pricePrecision", "quantityPrecision", "quoteCoin"];
@@ -237,6 +206,53 @@ fn read(venue: Venue, root: Json<'_, '_>) -> Result<Vec<InstrumentInfo>, DecodeE
             by_precisions(i, keys)
         }),
     }
+}
+
+/// A Coinbase product, its symbol under `id` (`product_id` on Advanced Trade, `id` on the
+/// Exchange).
+fn coinbase_product(p: Json<'_, '_>, id: &'static str) -> Result<InstrumentInfo, DecodeError> {
+    Ok(InstrumentInfo {
+        symbol: str_field(p, id)?.to_owned(),
+        tick_size: opt_decimal(p, "quote_increment")?,
+        lot_size: opt_decimal(p, "base_increment")?,
+        min_size: opt_decimal(p, "base_min_size")?,
+        quote: opt_str(p, "quote_currency_id").or_else(|| opt_str(p, "quote_currency")),
+        ..InstrumentInfo::default()
+    })
+}
+
+/// A Deribit instrument (the minimum trade amount is also its lot).
+fn deribit_instrument(r: Json<'_, '_>) -> Result<InstrumentInfo, DecodeError> {
+    Ok(InstrumentInfo {
+        symbol: str_field(r, "instrument_name")?.to_owned(),
+        tick_size: opt_decimal(r, "tick_size")?,
+        lot_size: opt_decimal(r, "min_trade_amount")?,
+        min_size: opt_decimal(r, "min_trade_amount")?,
+        contract_size: opt_decimal(r, "contract_size")?,
+        quote: opt_str(r, "quote_currency"),
+        ..InstrumentInfo::default()
+    })
+}
+
+/// A Gate.io spot pair (decimals) or USDT futures contract (`name`; sizes count contracts of
+/// `quanto_multiplier` base units).
+fn gateio_pair(p: Json<'_, '_>) -> Result<InstrumentInfo, DecodeError> {
+    if p.get("name").is_none() {
+        return by_precisions(
+            p,
+            ["id", "min_base_amount", "precision", "amount_precision", "quote"],
+        );
+    }
+    let name = str_field(p, "name")?;
+    Ok(InstrumentInfo {
+        symbol: name.to_owned(),
+        quote: name.rsplit_once('_').map(|(_, quote)| quote.to_owned()),
+        tick_size: opt_decimal(p, "order_price_round")?,
+        lot_size: Some(Decimal::ONE),
+        min_size: opt_decimal(p, "order_size_min")?,
+        contract_size: opt_decimal(p, "quanto_multiplier")?,
+        ..InstrumentInfo::default()
+    })
 }
 
 /// An instrument described by decimals rather than steps (Gate.io spot, Bitget, HTX): the keys
@@ -289,6 +305,21 @@ fn binance(root: Json<'_, '_>, usdm: bool) -> Result<Vec<InstrumentInfo>, Decode
         }
         Ok(info)
     })
+}
+
+/// `value` read by `f` if it is one object, or each of its elements if it is an array (the
+/// venues whose per-symbol endpoint and list endpoint describe instruments alike).
+fn one_or_each(
+    value: Json<'_, '_>,
+    what: &'static str,
+    f: impl FnMut(Json<'_, '_>) -> Result<InstrumentInfo, DecodeError>,
+) -> Result<Vec<InstrumentInfo>, DecodeError> {
+    if value.as_array().is_some() {
+        each(value, what, f)
+    } else {
+        let mut f = f;
+        Ok(vec![f(value)?])
+    }
 }
 
 /// Every element of the array `list` (named `what` in errors), read by `f`.

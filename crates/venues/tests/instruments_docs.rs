@@ -156,3 +156,38 @@ fn bodies_in_the_wrong_shape_are_typed_errors() {
     let long = r#"{"code":"0","data":[{"instId":"X","tickSz":"0.12345678901234567890123456789"}]}"#;
     assert!(parse_instruments(Venue::Okx, long.as_bytes(), None).is_err());
 }
+
+/// The list endpoints `symbols = "all"` reads, in their documented shapes: Coinbase Advanced
+/// Trade `{"products": [...]}` and the Exchange's array, Deribit `get_instruments`' `result`
+/// array, Gate.io's arrays of pairs and of contracts. Each element reads as the venue's
+/// one-instrument answer does.
+#[test]
+fn docs_only_lists_of_every_instrument() {
+    let symbols = |venue, body: &str| -> Vec<(String, Option<String>)> {
+        let all = parse_instruments(venue, body.as_bytes(), None).unwrap();
+        all.into_iter().map(|i| (i.symbol, i.quote)).collect()
+    };
+    let pair = |s: &str, q: &str| (s.to_owned(), Some(q.to_owned()));
+    let advanced = r#"{"products":[{"product_id":"BTC-USD","quote_currency_id":"USD","base_increment":"0.00000001","quote_increment":"0.01","base_min_size":"0.00000001"},{"product_id":"ETH-USDC","quote_currency_id":"USDC","base_increment":"0.00000001","quote_increment":"0.01"}],"num_products":2}"#;
+    assert_eq!(
+        symbols(Venue::Coinbase, advanced),
+        [pair("BTC-USD", "USD"), pair("ETH-USDC", "USDC")]
+    );
+    let exchange = r#"[{"id":"ETH-USD","quote_currency":"USD","quote_increment":"0.01","base_increment":"0.00000001"},{"id":"BTC-EUR","quote_currency":"EUR","quote_increment":"0.01","base_increment":"0.00000001"}]"#;
+    assert_eq!(
+        symbols(Venue::CoinbaseExchange, exchange),
+        [pair("ETH-USD", "USD"), pair("BTC-EUR", "EUR")]
+    );
+    let deribit = r#"{"jsonrpc":"2.0","result":[{"instrument_name":"BTC-PERPETUAL","kind":"future","quote_currency":"USD","tick_size":0.5,"contract_size":10,"min_trade_amount":10},{"instrument_name":"ETH-27MAR26-3000-C","kind":"option","quote_currency":"ETH","tick_size":0.0001,"contract_size":1,"min_trade_amount":1}],"usIn":1,"usOut":2}"#;
+    let all = parse_instruments(Venue::Deribit, deribit.as_bytes(), None).unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!((all[1].symbol.as_str(), all[1].tick_size), ("ETH-27MAR26-3000-C", d("0.0001")));
+    let gate_spot = r#"[{"id":"ETH_USDT","base":"ETH","quote":"USDT","min_base_amount":"0.001","amount_precision":3,"precision":2},{"id":"BTC_BTC3L","quote":"BTC3L","amount_precision":4,"precision":8}]"#;
+    let all = parse_instruments(Venue::GateIo, gate_spot.as_bytes(), None).unwrap();
+    assert_eq!((all[0].tick_size, all[1].tick_size), (d("0.01"), d("0.00000001")));
+    let gate_futures = r#"[{"name":"BTC_USDT","quanto_multiplier":"0.0001","order_price_round":"0.1","order_size_min":1},{"name":"ETH_USDT","quanto_multiplier":"0.01","order_price_round":"0.01","order_size_min":1}]"#;
+    assert_eq!(
+        symbols(Venue::GateIo, gate_futures),
+        [pair("BTC_USDT", "USDT"), pair("ETH_USDT", "USDT")]
+    );
+}

@@ -20,6 +20,21 @@ pub(crate) fn depthbook(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_depthbook")).args(args).current_dir(repo()).output().unwrap()
 }
 
+/// `depthbook live --config CONFIG --final`, ending `idle_exit` seconds after its last input
+/// (at most `duration` seconds in all), with `extra` arguments before those.
+pub(crate) fn live_config_final(
+    config: &std::path::Path,
+    extra: &[&str],
+    idle_exit: &str,
+    duration: &str,
+) -> Output {
+    let config = config.to_str().unwrap();
+    let mut args = vec!["live", "--config", config];
+    args.extend_from_slice(extra);
+    args.extend(["--final", "--idle-exit", idle_exit, "--duration", duration]);
+    depthbook(&args)
+}
+
 pub(crate) fn json_lines(bytes: &[u8]) -> Vec<serde_json::Value> {
     String::from_utf8(bytes.to_vec())
         .unwrap()
