@@ -115,7 +115,8 @@ class Books:
         update."""
     def is_finished(self) -> bool: ...
     def wait(self) -> dict[str, int]:
-        """Waits for a replay's end; returns the counters. Raises Error if the loop failed."""
+        """Waits for a replay's end; returns the counters. Raises Error if the loop failed;
+        Ctrl-C interrupts it (a live feed runs until stopped)."""
     def stop(self) -> dict[str, int]:
         """Stops the loop (a live feed disconnects); returns the counters."""
     def __enter__(self) -> "Books": ...

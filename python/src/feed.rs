@@ -26,6 +26,9 @@ use crate::convert::{Decimals, counters_dict, parse_venue, put_status, state_nam
 /// Ctrl-C (and its own timeout).
 const SIGNAL_CHECK: Duration = Duration::from_millis(100);
 
+/// How long `wait()` sleeps, the GIL released, between looks at the loop and for Ctrl-C.
+const WAIT_SLICE: Duration = Duration::from_millis(10);
+
 /// A feed not started yet: a venue, its symbols, and live or recorded.
 #[pyclass(module = "depthbook", frozen)]
 pub(crate) struct Feed {
@@ -180,8 +183,14 @@ impl Books {
     }
 
     /// Ends the loop (`stop`: asks it to; else waits for a replay's end) and returns its
-    /// counters; the GIL is released meanwhile.
+    /// counters; the GIL is released meanwhile. A wait checks for Ctrl-C every
+    /// [`WAIT_SLICE`], so that waiting on a live feed (which runs until stopped) can be
+    /// interrupted.
     fn finish(&self, py: Python<'_>, stop: bool) -> PyResult<Py<PyAny>> {
+        while !stop && !self.is_finished() {
+            py.detach(|| std::thread::sleep(WAIT_SLICE));
+            py.check_signals()?;
+        }
         let books = self
             .feed
             .lock()

@@ -5,6 +5,7 @@ counters the CLI's; a live feed against the loopback exchange (`depthbook serve`
 checksum-verified books that other Python threads read while the stream is consumed.
 """
 
+import _thread
 import threading
 from decimal import Decimal
 
@@ -93,6 +94,19 @@ def test_live_feed_against_the_loopback_exchange():
         # Stopped: nothing more to stop on leaving the block, and no second stop.
         with pytest.raises(depthbook.Error, match="already ended"):
             books.stop()
+
+
+def test_a_wait_on_a_live_feed_is_interrupted_by_ctrl_c():
+    # A live feed runs until stopped: Ctrl-C (here its simulation) ends the wait, not the feed.
+    with Served("okx", OKX) as server:
+        books = depthbook.Feed.live("okx", TWO, url=f"ws://{server.addr}/ws/v5/public").start()
+        timer = threading.Timer(0.5, _thread.interrupt_main)
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            books.wait()
+        timer.join()
+        assert not books.is_finished()
+        assert books.stop()["checksum_failures"] == 0
 
 
 def test_errors_are_exceptions_with_the_rust_message():
