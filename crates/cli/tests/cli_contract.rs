@@ -444,20 +444,8 @@ fn export_writes_tardis_book_snapshot_rows() {
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join("books.csv");
     let capture = fixture("binance_spot/hftbacktest_spot_btcusdt_20240808.gz");
-    let run = depthbook(&[
-        "export",
-        "--venue",
-        "binance-spot",
-        "--format",
-        "csv",
-        "--depth",
-        "2",
-        "--out",
-        out.to_str().unwrap(),
-        &capture,
-    ]);
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    let text = std::fs::read_to_string(&out).unwrap();
+    let text =
+        export(&["--venue", "binance-spot", "--format", "csv", "--depth", "2"], &out, &capture);
     let mut rows = text.lines();
     assert_eq!(
         rows.next().unwrap(),
@@ -491,47 +479,32 @@ fn export_writes_tardis_book_snapshot_rows() {
     // and that is a row of its own until the resubscribe's snapshot.
     let faulty = okx_capture_with_a_lost_update(&dir);
     let out = dir.join("okx.csv");
-    let run = depthbook(&[
-        "export",
-        "--venue",
-        "okx",
-        "--format",
-        "csv",
-        "--depth",
-        "1",
-        "--every-update",
-        "--out",
-        out.to_str().unwrap(),
-        faulty.to_str().unwrap(),
-    ]);
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    let text = std::fs::read_to_string(&out).unwrap();
+    let okx_csv = ["--venue", "okx", "--format", "csv", "--depth", "1"];
+    let text =
+        export(&[&okx_csv[..], &["--every-update"]].concat(), &out, faulty.to_str().unwrap());
     let stale: Vec<&str> = text.lines().filter(|r| r.contains(",stale,")).collect();
     assert_eq!(stale.len(), 1, "{stale:?}");
     assert!(stale[0].contains(",,,,"), "a Stale row has no levels: {}", stale[0]);
 
     // One row a book every second of receive time.
-    let run = depthbook(&[
-        "export",
-        "--venue",
-        "okx",
-        "--format",
-        "csv",
-        "--depth",
-        "1",
-        "--interval",
-        "1000",
-        "--out",
-        out.to_str().unwrap(),
-        &fixture("okx/cryptofeed_OKX.ws.1.0.txt"),
-    ]);
-    assert!(run.status.success());
-    let text = std::fs::read_to_string(&out).unwrap();
+    let okx = fixture("okx/cryptofeed_OKX.ws.1.0.txt");
+    let text = export(&[&okx_csv[..], &["--interval", "1000"]].concat(), &out, &okx);
     let times: Vec<i64> =
         text.lines().skip(1).map(|r| r.split(',').nth(3).unwrap().parse().unwrap()).collect();
     assert!(times.len() > 3);
     assert!(times.iter().all(|t| t % 1_000_000 == 0), "rows on whole seconds");
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// `depthbook export ARGS... --out OUT FILE`, which must succeed; the file written, as text
+/// (lossy for Parquet, which is read with arrow-rs).
+fn export(args: &[&str], out: &std::path::Path, file: &str) -> String {
+    let mut all = vec!["export"];
+    all.extend_from_slice(args);
+    all.extend(["--out", out.to_str().unwrap(), file]);
+    let run = depthbook(&all);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    String::from_utf8_lossy(&std::fs::read(out).unwrap()).into_owned()
 }
 
 /// The OKX capture with its 41st update left out: the book's checksum fails there and it goes
@@ -568,25 +541,10 @@ fn export_parquet_holds_the_csv_rows() {
     let dir = std::env::temp_dir().join(format!("depthbook-cli-parquet-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let faulty = okx_capture_with_a_lost_update(&dir);
-    let export = |format: &str, out: &std::path::Path| {
-        let run = depthbook(&[
-            "export",
-            "--venue",
-            "okx",
-            "--format",
-            format,
-            "--depth",
-            "3",
-            "--out",
-            out.to_str().unwrap(),
-            faulty.to_str().unwrap(),
-        ]);
-        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    };
+    let faulty = faulty.to_str().unwrap();
     let (csv, parquet) = (dir.join("books.csv"), dir.join("books.parquet"));
-    export("csv", &csv);
-    export("parquet", &parquet);
-    let csv = std::fs::read_to_string(&csv).unwrap();
+    let csv = export(&["--venue", "okx", "--format", "csv", "--depth", "3"], &csv, faulty);
+    export(&["--venue", "okx", "--format", "parquet", "--depth", "3"], &parquet, faulty);
     let mut csv_rows = csv.lines();
     let header: Vec<&str> = csv_rows.next().unwrap().split(',').collect();
 
