@@ -13,7 +13,7 @@ use crate::decoder::{Ctx, EventHead};
 use crate::error::DecodeError;
 use crate::event::{BookKind, Seq};
 use crate::json::{Json, field, opt_int_field, pair, push_sides, str_field, topic_part};
-use crate::scan::Scan;
+use crate::scan::{Number, Scan};
 
 pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
     match root.get("method").and_then(|m| m.into_string()) {
@@ -111,7 +111,7 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
 
 /// A level `["new"|"change"|"delete", price, amount]` with JSON numbers, read as
 /// [`action_level`] reads it: a delete's amount must be a valid size, and reads as `0`.
-fn action_numbers<'a>(scan: &mut Scan<'a>) -> Option<(&'a [u8], &'a [u8])> {
+fn action_numbers<'a>(scan: &mut Scan<'a>) -> Option<(Number<'a>, Number<'a>)> {
     scan.lit(b"[")?;
     let delete = if scan.opt_lit(br#""delete","#) {
         true
@@ -120,13 +120,12 @@ fn action_numbers<'a>(scan: &mut Scan<'a>) -> Option<(&'a [u8], &'a [u8])> {
     } else {
         return None;
     };
-    let price = scan.number()?;
+    let price = scan.bare_number()?;
     scan.lit(b",")?;
-    let amount = scan.number()?;
+    let amount = scan.bare_number()?;
     scan.lit(b"]")?;
     if delete {
-        depthbook_core::Qty::parse_bytes(amount).ok()?;
-        return Some((price, b"0"));
+        return amount.is_qty().then_some((price, Number::ZERO));
     }
     Some((price, amount))
 }

@@ -14,7 +14,7 @@ use crate::decoder::{Ctx, EventHead};
 use crate::error::DecodeError;
 use crate::event::{BookKind, Seq};
 use crate::json::{Json, as_int, field, opt_int_field, push_sides, str_field};
-use crate::scan::Scan;
+use crate::scan::{Number, Scan};
 
 pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
     if root.get("id").is_some() && root.get("asks").is_some() {
@@ -138,11 +138,11 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
 
 /// A futures level, `{"p":"price","s":size}`: the price string's contents and the size's
 /// number token (the general path reads it quoted).
-fn futures_level<'a>(scan: &mut Scan<'a>) -> Option<(&'a [u8], &'a [u8])> {
+fn futures_level<'a>(scan: &mut Scan<'a>) -> Option<(Number<'a>, Number<'a>)> {
     scan.lit(br#"{"p":"#)?;
-    let price = scan.number_string()?;
+    let price = scan.quoted_number()?;
     scan.lit(br#","s":"#)?;
-    let size = scan.number()?;
+    let size = scan.bare_number()?;
     scan.lit(b"}")?;
     Some((price, size))
 }

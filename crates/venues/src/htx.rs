@@ -14,7 +14,7 @@ use crate::decoder::{Ctx, EventHead};
 use crate::error::DecodeError;
 use crate::event::{BookKind, Seq};
 use crate::json::{Json, field, opt_array_field, opt_int_field, push_pair_levels, topic_part};
-use crate::scan::Scan;
+use crate::scan::{Number, Scan};
 
 pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
     if root.get("ping").is_some() {
@@ -121,11 +121,11 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
 }
 
 /// A level, `[price, size]` as JSON numbers (the general path reads them quoted).
-fn level<'a>(scan: &mut Scan<'a>) -> Option<(&'a [u8], &'a [u8])> {
+fn level<'a>(scan: &mut Scan<'a>) -> Option<(Number<'a>, Number<'a>)> {
     scan.lit(b"[")?;
-    let price = scan.number()?;
+    let price = scan.bare_number()?;
     scan.lit(b",")?;
-    let size = scan.number()?;
+    let size = scan.bare_number()?;
     scan.lit(b"]")?;
     Some((price, size))
 }

@@ -10,13 +10,62 @@
 //! strings hold only ASCII characters from space on, other than `"` and `\`; integers are
 //! `-?(0|[1-9][0-9]*)` of at most 18 digits (not `-0`, which simd-json reads as a float).
 
-use depthbook_core::Side;
+use depthbook_core::decimal::{PlainNumber, read_integer};
+use depthbook_core::{LevelText, Price, Qty, Side};
 
 use crate::event::{BookKind, LevelUpdate};
 use crate::json::{is_json_number, level_bytes};
 
 /// Digits of the longest integer the fast path reads (anything longer might not fit an `i64`).
 const MAX_DIGITS: usize = 18;
+
+/// A level's price or size as the fast path found it: its text, and its value when the text was
+/// plain and read in place (see [`PlainNumber`]); a number that was not is parsed from its text.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Number<'a> {
+    text: &'a [u8],
+    plain: Option<PlainNumber>,
+}
+
+impl<'a> Number<'a> {
+    /// Zero, as a venue that deletes with a word instead of a size means it.
+    pub(crate) const ZERO: Number<'static> = Number { text: b"0", plain: Some(PlainNumber::ZERO) };
+
+    /// The text alone, to be parsed when the level is built.
+    pub(crate) fn text(text: &'a [u8]) -> Self {
+        Self { text, plain: None }
+    }
+
+    /// Whether the text is a size the parsers accept (a venue's delete still names one).
+    pub(crate) fn is_qty(self) -> bool {
+        self.plain.is_some() || Qty::parse_bytes(self.text).is_ok()
+    }
+}
+
+/// The level `price`/`qty` on `side`, as [`level_bytes`] builds it from their text; `None` where
+/// that is an error (which the simd-json path then reports).
+#[inline(always)]
+pub(crate) fn level_of(
+    side: Side,
+    price: Number<'_>,
+    qty: Number<'_>,
+    field: &'static str,
+) -> Option<LevelUpdate> {
+    let (Some(plain_price), Some(plain_qty)) = (price.plain, qty.plain) else {
+        return level_bytes(side, price.text, qty.text, field).ok();
+    };
+    let price_value = Price::from(plain_price);
+    if !price_value.is_positive() {
+        return None;
+    }
+    Some(LevelUpdate {
+        side,
+        price: price_value,
+        qty: Qty::from(plain_qty),
+        text: LevelText::new(plain_price.text(), plain_qty.text()),
+        order: None,
+    })
+}
 
 /// A position in a frame.
 #[derive(Debug, Clone)]
@@ -100,6 +149,36 @@ impl<'a> Scan<'a> {
         Some(&rest[..len])
     }
 
+    /// A string holding a level's number: read in place when plain and closed right after,
+    /// else its contents as [`Scan::number_string`] finds them.
+    #[inline(always)]
+    pub(crate) fn quoted_number(&mut self) -> Option<Number<'a>> {
+        let start = self.at + 1;
+        if self.peek(b"\"")
+            && let Some((plain, len)) = PlainNumber::read(self.bytes, start)
+            && self.bytes.get(start + len) == Some(&b'"')
+        {
+            let text = self.bytes.get(start..start + len)?;
+            self.at = start + len + 1;
+            return Some(Number { text, plain: Some(plain) });
+        }
+        self.number_string().map(Number::text)
+    }
+
+    /// A level's number as a JSON number token: read in place when plain and followed by
+    /// `,`, `]` or `}`, else the token as [`Scan::number`] delimits it.
+    #[inline(always)]
+    pub(crate) fn bare_number(&mut self) -> Option<Number<'a>> {
+        if let Some((plain, len)) = PlainNumber::read(self.bytes, self.at)
+            && matches!(self.bytes.get(self.at + len), Some(b',' | b']' | b'}'))
+        {
+            let text = self.bytes.get(self.at..self.at + len)?;
+            self.at += len;
+            return Some(Number { text, plain: Some(plain) });
+        }
+        self.number().map(Number::text)
+    }
+
     /// A string's contents as `&str` (ASCII, so always UTF-8).
     #[inline]
     pub(crate) fn str(&mut self) -> Option<&'a str> {
@@ -110,17 +189,26 @@ impl<'a> Scan<'a> {
     #[inline]
     pub(crate) fn int(&mut self) -> Option<i64> {
         let negative = self.opt_lit(b"-");
-        let rest = self.bytes.get(self.at..)?;
-        let len = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-        let digits = &rest[..len];
-        if len == 0 || len > MAX_DIGITS || (len > 1 && digits[0] == b'0') {
+        let start = self.at;
+        let (value, len) = match read_integer(self.bytes, start) {
+            Some((value, len)) => (i64::try_from(value).ok()?, len),
+            // 16 digits or more: one by one, to the grammar's limit.
+            None => {
+                let rest = self.bytes.get(start..)?;
+                let len = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+                if len == 0 || len > MAX_DIGITS {
+                    return None;
+                }
+                (rest[..len].iter().fold(0i64, |v, &d| v * 10 + i64::from(d - b'0')), len)
+            }
+        };
+        if len > 1 && self.bytes.get(start) == Some(&b'0') {
             return None;
         }
         // Only a digit string is followed by a fraction or exponent: a float, declined.
-        if matches!(rest.get(len), Some(b'.' | b'e' | b'E')) {
+        if matches!(self.bytes.get(start + len), Some(b'.' | b'e' | b'E')) {
             return None;
         }
-        let value = digits.iter().fold(0i64, |v, &d| v * 10 + i64::from(d - b'0'));
         if negative && value == 0 {
             return None;
         }
@@ -149,7 +237,7 @@ impl<'a> Scan<'a> {
         side: Side,
         field: &'static str,
         out: &mut Vec<LevelUpdate>,
-        element: impl Fn(&mut Self) -> Option<(&'a [u8], &'a [u8])>,
+        element: impl Fn(&mut Self) -> Option<(Number<'a>, Number<'a>)>,
     ) -> Option<()> {
         self.lit(b"[")?;
         if self.opt_lit(b"]") {
@@ -157,7 +245,7 @@ impl<'a> Scan<'a> {
         }
         loop {
             let (price, qty) = element(self)?;
-            out.push(level_bytes(side, price, qty, field).ok()?);
+            out.push(level_of(side, price, qty, field)?);
             if !self.opt_lit(b",") {
                 return self.lit(b"]");
             }
@@ -166,11 +254,11 @@ impl<'a> Scan<'a> {
 
     /// A level as an array of `width` strings: price, size, then strings the venue adds.
     #[inline]
-    pub(crate) fn string_array(&mut self, width: usize) -> Option<(&'a [u8], &'a [u8])> {
+    pub(crate) fn string_array(&mut self, width: usize) -> Option<(Number<'a>, Number<'a>)> {
         self.lit(b"[")?;
-        let price = self.number_string()?;
+        let price = self.quoted_number()?;
         self.lit(b",")?;
-        let qty = self.number_string()?;
+        let qty = self.quoted_number()?;
         for _ in 2..width {
             self.lit(b",")?;
             self.string()?;

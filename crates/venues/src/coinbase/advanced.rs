@@ -11,8 +11,8 @@ use depthbook_core::Side;
 use crate::decoder::{Ctx, EventHead};
 use crate::error::DecodeError;
 use crate::event::{BookKind, Seq};
-use crate::json::{Json, array_field, as_int, level, level_bytes, str_field};
-use crate::scan::Scan;
+use crate::json::{Json, array_field, as_int, level, str_field};
+use crate::scan::{Scan, level_of};
 
 pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
     let Some(sequence) = root.get("sequence_num") else {
@@ -79,11 +79,11 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
             scan.lit(br#","event_time":"#)?;
             scan.string()?;
             scan.lit(br#","price_level":"#)?;
-            let price = scan.number_string()?;
+            let price = scan.quoted_number()?;
             scan.lit(br#","new_quantity":"#)?;
-            let qty = scan.number_string()?;
+            let qty = scan.quoted_number()?;
             scan.lit(b"}")?;
-            ctx.out.levels.push(level_bytes(side, price, qty, "updates").ok()?);
+            ctx.out.levels.push(level_of(side, price, qty, "updates")?);
             if !scan.opt_lit(b",") {
                 scan.lit(b"]")?;
                 break;

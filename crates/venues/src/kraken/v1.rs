@@ -7,7 +7,7 @@ use crate::decoder::{Ctx, EventHead};
 use crate::error::DecodeError;
 use crate::event::{BookKind, Checksum, Seq};
 use crate::json::{Json, push_pair_levels, str_field};
-use crate::scan::Scan;
+use crate::scan::{Number, Scan};
 
 pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
     let Some(message) = root.as_array() else {
@@ -148,11 +148,11 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
 }
 
 /// A level, `["price","volume","timestamp"]` or with a fourth string (`"r"`, republished).
-fn level<'a>(scan: &mut Scan<'a>) -> Option<(&'a [u8], &'a [u8])> {
+fn level<'a>(scan: &mut Scan<'a>) -> Option<(Number<'a>, Number<'a>)> {
     scan.lit(b"[")?;
-    let price = scan.number_string()?;
+    let price = scan.quoted_number()?;
     scan.lit(b",")?;
-    let volume = scan.number_string()?;
+    let volume = scan.quoted_number()?;
     scan.lit(b",")?;
     scan.string()?;
     if scan.opt_lit(b",") {

@@ -10,7 +10,7 @@ use crate::decoder::{Ctx, EventHead};
 use crate::error::DecodeError;
 use crate::event::{BookKind, Checksum, Seq};
 use crate::json::{Json, array_field, as_int, field, opt_int_field, push_sides, str_field};
-use crate::scan::Scan;
+use crate::scan::{Number, Scan};
 
 pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
     if root.get("method").is_some() {
@@ -130,11 +130,11 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
 }
 
 /// A level as `{"price": n, "qty": n}` JSON numbers: their text.
-fn price_qty_numbers<'a>(scan: &mut Scan<'a>) -> Option<(&'a [u8], &'a [u8])> {
+fn price_qty_numbers<'a>(scan: &mut Scan<'a>) -> Option<(Number<'a>, Number<'a>)> {
     scan.lit(br#"{"price":"#)?;
-    let price = scan.number()?;
+    let price = scan.bare_number()?;
     scan.lit(br#","qty":"#)?;
-    let qty = scan.number()?;
+    let qty = scan.bare_number()?;
     scan.lit(b"}")?;
     Some((price, qty))
 }
