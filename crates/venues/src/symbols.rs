@@ -24,7 +24,8 @@ const MAX_META_ENTRIES: usize = 65_536;
 
 /// Maps the venue's own spelling of an instrument to an [`InstrumentId`].
 ///
-/// Invariant: `names[id]` is the symbol of `id`, and `ids[names[id]] == id`.
+/// Invariant: `names[id]` is the symbol of `id`, `ids[names[id]] == id`, and `metas[id]` is
+/// its metadata; `meta` holds metadata only for symbols not registered.
 #[derive(Debug, Clone)]
 pub struct SymbolTable {
     ids: HashMap<Box<str>, InstrumentId>,
@@ -32,6 +33,9 @@ pub struct SymbolTable {
     // When set, only these symbols are tracked; frames for others are not book data for us.
     only: Option<Vec<Box<str>>>,
     max_instruments: usize,
+    // Metadata of the registered instruments, by id: read at every message, so no hashing.
+    metas: Vec<SymbolMeta>,
+    // Metadata announced for symbols not registered (yet), moved to `metas` on registration.
     meta: HashMap<Box<str>, SymbolMeta>,
     // The id resolved last: feeds repeat one symbol for long runs, and comparing a few bytes
     // beats hashing them.
@@ -46,6 +50,7 @@ impl SymbolTable {
             names: Vec::new(),
             only: None,
             max_instruments,
+            metas: Vec::new(),
             meta: HashMap::new(),
             last_hit: None,
         }
@@ -69,6 +74,7 @@ impl SymbolTable {
         let id = self.names.len() as InstrumentId;
         self.names.push(Box::from(name));
         self.ids.insert(Box::from(name), id);
+        self.metas.push(self.meta.remove(name).unwrap_or_default());
         Ok(id)
     }
 
@@ -124,7 +130,9 @@ impl SymbolTable {
 
     /// Records metadata the feed announced for `name` (registered or not).
     pub fn note_meta(&mut self, name: &str, update: impl FnOnce(&mut SymbolMeta)) {
-        if let Some(meta) = self.meta.get_mut(name) {
+        if let Some(meta) = self.ids.get(name).and_then(|&id| self.metas.get_mut(id as usize)) {
+            update(meta);
+        } else if let Some(meta) = self.meta.get_mut(name) {
             update(meta);
         } else if self.meta.len() < MAX_META_ENTRIES {
             let mut meta = SymbolMeta::default();
@@ -135,7 +143,7 @@ impl SymbolTable {
 
     /// Metadata the feed announced for `id`.
     pub fn meta(&self, id: InstrumentId) -> SymbolMeta {
-        self.meta.get(self.name(id)).copied().unwrap_or_default()
+        self.metas.get(id as usize).copied().unwrap_or_default()
     }
 }
 
@@ -152,5 +160,21 @@ mod tests {
         let mut t = SymbolTable::new(1);
         assert_eq!(t.resolve("A").unwrap(), Some(0));
         assert_eq!(t.resolve("B"), Err(DecodeError::TooManyInstruments(1)));
+    }
+
+    #[test]
+    fn metadata_follows_a_symbol_whether_noted_before_or_after_it_registers() {
+        let depth = |d| move |m: &mut SymbolMeta| m.depth = Some(d);
+        let mut t = SymbolTable::new(8);
+        t.note_meta("XBT/USD", depth(10));
+        t.note_meta("ETH/USD", depth(25));
+        let xbt = t.resolve("XBT/USD").unwrap().unwrap();
+        assert_eq!(t.meta(xbt).depth, Some(10));
+        t.note_meta("XBT/USD", depth(100));
+        assert_eq!(t.meta(xbt).depth, Some(100));
+        let sol = t.resolve("SOL/USD").unwrap().unwrap();
+        assert_eq!(t.meta(sol), SymbolMeta::default());
+        let eth = t.resolve("ETH/USD").unwrap().unwrap();
+        assert_eq!(t.meta(eth).depth, Some(25));
     }
 }
