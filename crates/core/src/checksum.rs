@@ -319,20 +319,22 @@ pub(crate) fn write_fragment(
 }
 
 /// A fixed-size store for one cached fragment. Invariant: when the slot holds a fragment,
-/// `len <= SIZE` and `bytes[..len]` is it; the rest of `bytes` is unspecified. Aligned to its
-/// size, so a slot never straddles two cache lines.
+/// `len <= SIZE` and `bytes[..len]` is it; the rest of `bytes` is unspecified.
 #[derive(Debug, Clone, Copy)]
-#[repr(C, align(32))]
+#[repr(C, align(8))]
 pub struct FragmentSlot {
     len: u8,
     bytes: [u8; FragmentSlot::SIZE],
 }
 
+const _: () = assert!(std::mem::size_of::<FragmentSlot>() == FragmentSlot::SIZE + 1);
+
 impl FragmentSlot {
-    /// Bytes a slot can hold: 31, so a slot is 32 bytes, two to a cache line (a fragment is
-    /// `price:size`, rarely past 20 bytes; a longer one is rendered when walked). A cold book's
-    /// checksum reads its slots from memory: 48-byte slots made that 19 lines a side.
-    pub const SIZE: usize = 31;
+    /// Bytes a slot can hold: 23, so a slot is 24 bytes (a fragment is `price:size`, rarely
+    /// past 20 bytes: `43250.1:0.12345678` is 18; a longer one is rendered when walked). A cold
+    /// book's checksum reads its 25 slots a side from memory: 48-byte slots made that 19 lines
+    /// a side, 32-byte ones 13, these 10.
+    pub const SIZE: usize = 23;
 
     /// Marks a fragment too long to cache: it is rendered on demand.
     const UNCACHED: u8 = u8::MAX;
