@@ -253,7 +253,7 @@ impl<'a> Scan<'a> {
     }
 
     /// A level as an array of `width` strings: price, size, then strings the venue adds.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn string_array(&mut self, width: usize) -> Option<(Number<'a>, Number<'a>)> {
         self.lit(b"[")?;
         let price = self.quoted_number()?;
