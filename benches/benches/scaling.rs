@@ -74,8 +74,13 @@ fn per_update_with_levels(levels: i64) -> f64 {
         let _ = book.set(Side::Bid, Price::from_scaled(mid - d, 2), one, text);
         let _ = book.set(Side::Ask, Price::from_scaled(mid + d, 2), one, text);
     }
+    // Updates reach 100 ticks from the mid, within the smallest book swept, so every point
+    // applies the same mix (mostly new sizes for held levels) and only the depth differs.
+    // Reaching past a book's edge (200 ticks on the 100-level book, as this sweep did) applies
+    // another mix, levels made and removed beyond it on branches that do not predict: 14.7 ns
+    // an update there against 11.2 within, for about as many instructions (callgrind).
     let changes =
-        Workload { events: 50_000, max_distance: 200, ..Workload::BINANCE_LIKE }.generate(9);
+        Workload { events: 50_000, max_distance: 100, ..Workload::BINANCE_LIKE }.generate(9);
     let mut best = f64::MAX;
     for _ in 0..PASSES {
         let mut b = book.clone();
