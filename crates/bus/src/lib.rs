@@ -42,7 +42,7 @@ pub(crate) fn reconnect_delay(attempts: usize) -> std::time::Duration {
 
 pub use error::BusError;
 pub use names::{BusNames, escape_token, unescape_token};
-pub use publisher::{Publisher, PublisherConfig, PublisherStats};
+pub use publisher::{DEFAULT_STREAM_MAX_BYTES, Publisher, PublisherConfig, PublisherStats};
 pub use subscriber::{
     BookView, RemoteBook, Subscriber, SubscriberConfig, SubscriberEvent, SubscriberStats,
 };

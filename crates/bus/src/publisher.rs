@@ -37,6 +37,10 @@ use crate::names::BusNames;
 use crate::schema::{self, book_message::Body};
 use crate::wire;
 
+/// The most bytes a publisher's stream keeps unless configured otherwise: 1 GiB. JetStream
+/// reserves it from the server's storage when the stream is made.
+pub const DEFAULT_STREAM_MAX_BYTES: i64 = 1 << 30;
+
 /// How a publisher connects and what it keeps.
 #[derive(Debug, Clone)]
 pub struct PublisherConfig {
@@ -69,7 +73,7 @@ impl PublisherConfig {
             venue: venue.into(),
             refresh_every: 1_000,
             max_in_flight: 4_096,
-            stream_max_bytes: 1 << 30,
+            stream_max_bytes: DEFAULT_STREAM_MAX_BYTES,
             stream_max_age: Duration::from_secs(24 * 3600),
             timeout: Duration::from_secs(5),
         }

@@ -97,6 +97,9 @@ impl Feeder {
         let views = engine.subscribe(1 << 16, SlowConsumer::DropNewest);
         let journal = engine.journal(journal_bytes);
         let mut bus = PublisherConfig::new(url, feed.venue.name());
+        // What a test publishes is kilobytes: a stream of the default 1 GiB would be reserved
+        // from the test server's storage, which a machine short of disk refuses.
+        bus.stream_max_bytes = 64 << 20;
         bus.names = names.clone();
         bus.timeout = Duration::from_secs(2);
         if !lossless {
@@ -335,6 +338,7 @@ fn subscribers_hold_every_view_of_every_capture_exactly() {
         judge_finals(&published, &after, &what);
         assert_eq!(published.bus.failed, 0, "{}", feed.name);
         assert_eq!(published.bus.acked, published.bus.messages, "{}", feed.name);
+        assert_eq!(stream_max_bytes(&url, &names), 64 << 20, "the stream has the size asked for");
         eprintln!(
             "{}: {} messages, {} bytes ({} a message), {} refreshes; late subscriber: {} kept, {} messages",
             feed.name,
@@ -346,6 +350,17 @@ fn subscribers_hold_every_view_of_every_capture_exactly() {
             after.stats.messages
         );
     }
+}
+
+/// The size limit of `names`' stream, as the server holds it.
+fn stream_max_bytes(url: &str, names: &BusNames) -> i64 {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let client = async_nats::connect(url).await.unwrap();
+        let mut stream =
+            async_nats::jetstream::new(client).get_stream(&names.stream).await.unwrap();
+        stream.info().await.unwrap().config.max_bytes
+    })
 }
 
 fn feed_named(name: &str) -> Feed {

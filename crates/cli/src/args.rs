@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use clap::{Args, Parser, Subcommand};
+use depthbook_bus::DEFAULT_STREAM_MAX_BYTES;
 use depthbook_venues::Venue;
 
 /// Exact order books from recorded exchange feeds.
@@ -158,6 +159,9 @@ pub(crate) struct ReplayArgs {
     /// every message is acknowledged.
     #[arg(long, value_name = "URL")]
     pub(crate) nats: Option<String>,
+    /// The most bytes the JetStream stream keeps, with `--nats` (the oldest go first).
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_STREAM_MAX_BYTES, requires = "nats")]
+    pub(crate) stream_max_bytes: i64,
     /// Capture files (merged by receive time); `-` reads standard input.
     #[arg(required = true)]
     pub(crate) files: Vec<PathBuf>,
@@ -252,6 +256,9 @@ pub(crate) struct LiveArgs {
     /// Publish the books to NATS JetStream at this server (nats://HOST:PORT).
     #[arg(long, value_name = "URL")]
     pub(crate) nats: Option<String>,
+    /// The most bytes the JetStream stream keeps, with `--nats` (the oldest go first).
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_STREAM_MAX_BYTES)]
+    pub(crate) stream_max_bytes: i64,
     /// Print every book's final levels as replay's JSON lines at the end.
     #[arg(long = "final")]
     pub(crate) final_books: bool,

@@ -25,10 +25,18 @@ pub(crate) struct BusOut {
 }
 
 impl BusOut {
-    /// Connects to `url` and starts publishing `engine`'s books.
-    pub(crate) fn start(engine: &mut Engine, url: &str) -> anyhow::Result<BusOut> {
+    /// Connects to `url` and starts publishing `engine`'s books to a stream of at most
+    /// `stream_max_bytes`.
+    pub(crate) fn start(
+        engine: &mut Engine,
+        url: &str,
+        stream_max_bytes: i64,
+    ) -> anyhow::Result<BusOut> {
         let journal = engine.journal(JOURNAL_BYTES);
-        let config = PublisherConfig::new(url, engine.venue().name());
+        let config = PublisherConfig {
+            stream_max_bytes,
+            ..PublisherConfig::new(url, engine.venue().name())
+        };
         let publisher = Publisher::spawn(config, journal).context("cannot publish to NATS")?;
         Ok(BusOut { publisher })
     }

@@ -231,7 +231,10 @@ pub(crate) fn run(args: &LiveArgs, path: &Path) -> anyhow::Result<()> {
     let publisher = match &nats {
         Some(url) => {
             let journals: Vec<_> = journals_rx.iter().take(n_shards).flatten().collect();
-            let config = PublisherConfig::new(url.clone(), "");
+            let config = PublisherConfig {
+                stream_max_bytes: args.stream_max_bytes,
+                ..PublisherConfig::new(url.clone(), "")
+            };
             match Publisher::spawn_many(config, journals) {
                 Ok(publisher) => Some(publisher),
                 Err(error) => {

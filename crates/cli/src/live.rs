@@ -29,7 +29,11 @@ pub(crate) fn live(args: &LiveArgs) -> anyhow::Result<()> {
     let target = (venue, args.target.symbols.as_slice(), args.target.market);
     let mut live = start(target, &args.feed, args.record.as_deref())?;
     let views = live.engine_mut().subscribe(1 << 16, SlowConsumer::DropNewest);
-    let bus = args.nats.as_deref().map(|url| BusOut::start(live.engine_mut(), url)).transpose()?;
+    let bus = args
+        .nats
+        .as_deref()
+        .map(|url| BusOut::start(live.engine_mut(), url, args.stream_max_bytes))
+        .transpose()?;
     let venue = venue.name();
     let mut run = Run::new(&args.feed)?;
     let stdout = io::stdout().lock();

@@ -52,6 +52,7 @@ pub(crate) fn default_replay() -> anyhow::Result<()> {
         depth: None,
         precision: None,
         nats: None,
+        stream_max_bytes: depthbook_bus::DEFAULT_STREAM_MAX_BYTES,
         files: vec![path.clone()],
     };
     let outcome = replay(&args, &mut io::sink())?;
@@ -120,7 +121,11 @@ fn replay(args: &ReplayArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
         (args.emit != Emit::None).then(|| engine.subscribe(1 << 16, SlowConsumer::DropNewest));
     let mut reader =
         CaptureReader::open(&args.files, max_line).context("cannot read the capture")?;
-    let bus = args.nats.as_deref().map(|url| BusOut::start(&mut engine, url)).transpose()?;
+    let bus = args
+        .nats
+        .as_deref()
+        .map(|url| BusOut::start(&mut engine, url, args.stream_max_bytes))
+        .transpose()?;
     let several_files = args.files.len() > 1;
     let venue_name = args.venue.name();
     let mut lines = 0u64;

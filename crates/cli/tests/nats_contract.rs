@@ -62,6 +62,9 @@ fn subscribers_print_what_the_replay_publishes() {
         "--final",
         "--nats",
         &url,
+        // The stream reserves this much of the test server's storage (the default is 1 GiB).
+        "--stream-max-bytes",
+        "67108864",
         capture,
     ]);
     assert!(replay.status.success(), "{}", String::from_utf8_lossy(&replay.stderr));
@@ -116,6 +119,8 @@ fn subscribe_refuses_bad_arguments_in_one_line() {
         &["subscribe", "--nats", "nats://127.0.0.1:1", "--venue", "nowhere"],
         &["subscribe", "--nats", "nats://127.0.0.1:1", "--venue", "okx", "--emit", "depth:0"],
         &["subscribe", "--nats", "nats://127.0.0.1:1", "--venue", "okx", "--idle-exit", "-1"],
+        // A stream size means nothing without a stream.
+        &["replay", "--venue", "okx", "--stream-max-bytes", "67108864", "x.txt"],
     ] {
         let out = depthbook(args);
         assert!(!out.status.success(), "{args:?}");

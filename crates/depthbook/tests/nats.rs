@@ -27,7 +27,10 @@ fn a_bus_feed_reads_the_publisher_s_books_through_the_same_readers() {
 
     let mut engine = Engine::new(EngineConfig::new(Venue::Okx));
     let journal = engine.journal(32 << 20);
-    let publisher = Publisher::spawn(PublisherConfig::new(&url, "okx"), journal).unwrap();
+    // Kilobytes are published: no need to reserve the default 1 GiB of the server's storage.
+    let config =
+        PublisherConfig { stream_max_bytes: 64 << 20, ..PublisherConfig::new(&url, "okx") };
+    let publisher = Publisher::spawn(config, journal).unwrap();
     replay_into(&mut engine, &fixture_lines("okx/cryptofeed_OKX.ws.1.0.txt"));
     engine.close_journal();
     let stats = publisher.join().unwrap();
