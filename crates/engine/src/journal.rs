@@ -88,7 +88,9 @@ enum ReaderCopy {
 /// The engine's end of the journal.
 #[derive(Debug)]
 pub(crate) struct JournalWriter {
-    ring: SyncWrapper<rtrb::Producer<u8>>,
+    // `None` only while the writer is dropped: the producer goes first, so that the reader,
+    // woken after, finds the ring abandoned.
+    ring: SyncWrapper<Option<rtrb::Producer<u8>>>,
     shared: Arc<Shared>,
     scratch: Vec<u8>,
     /// Each instrument's symbol, by id (snapshots carry it).
@@ -127,7 +129,7 @@ impl JournalWriter {
         let (producer, consumer) = rtrb::RingBuffer::new(capacity.max(MIN_JOURNAL_BYTES));
         let shared = Arc::new(Shared::default());
         let writer = JournalWriter {
-            ring: SyncWrapper::new(producer),
+            ring: SyncWrapper::new(Some(producer)),
             shared: shared.clone(),
             scratch: Vec::with_capacity(4096),
             names: Vec::new(),
@@ -158,7 +160,7 @@ impl JournalWriter {
 
     /// Bytes free in the ring.
     pub(crate) fn room(&mut self) -> usize {
-        self.ring.get_mut().slots()
+        self.ring.get_mut().as_ref().map_or(0, rtrb::Producer::slots)
     }
 
     /// Records dropped because the ring was full.
@@ -328,7 +330,8 @@ impl JournalWriter {
         let len = self.scratch.len();
         let body = (len - 4) as u32;
         self.scratch[..4].copy_from_slice(&body.to_le_bytes());
-        let Ok(chunk) = self.ring.get_mut().write_chunk_uninit(len) else { return false };
+        let Some(ring) = self.ring.get_mut() else { return false };
+        let Ok(chunk) = ring.write_chunk_uninit(len) else { return false };
         // Commits the whole record at once: the reader never sees part of it.
         chunk.fill_from_iter(self.scratch.iter().copied());
         // Pairs with the reader's fence between raising `waiting` and looking again.
@@ -354,7 +357,10 @@ impl Drop for JournalWriter {
         {
             *list = owed;
         }
-        // The ring is abandoned: a sleeping reader must see the end.
+        // The ring is abandoned, then a sleeping reader is woken to see the end. Woken before
+        // the producer is gone, a reader could look, find the ring still held, and sleep for
+        // good (a publisher's replay never ending).
+        drop(self.ring.get_mut().take());
         self.shared.waker.wake();
     }
 }
