@@ -2,7 +2,7 @@
 //! number ends and what it is worth in one pass, instead of finding its end and then parsing
 //! the text it delimited.
 //!
-//! Both readers look at a 16-byte window that starts at the number, as one `u128`: the point
+//! Both readers look at a 16-byte window that starts at the number, as two words: the point
 //! and the first byte that is neither a digit nor the point are found with word arithmetic, and
 //! the digits are converted as [`super::parse`]'s plain parser converts them. They accept only
 //! what that parser's plain path accepts and decline the rest (`None`): the caller then
@@ -11,16 +11,8 @@
 //! parsed from the same text.
 
 use super::parse::{Parsed, plain_value};
-use super::swar::lanes_value;
+use super::swar::{ONES, lanes_and_flags, lanes_value, zero_bytes};
 use super::{NumText, POW10, Price, Qty};
-
-/// `b` in every byte of a word.
-const fn splat(b: u8) -> u64 {
-    u64::from_le_bytes([b; 8])
-}
-
-const ASCII_ZEROS: u64 = splat(b'0');
-const HIGHS: u64 = splat(0x80);
 
 /// The 16 bytes from `at` as two little-endian words (byte `at` lowest in the first); bytes past
 /// the end of `bytes` read as zero, which is neither a digit nor a point, so a number running to
@@ -39,17 +31,6 @@ fn window(bytes: &[u8], at: usize) -> Option<(u64, u64)> {
     let (lo, hi) = chunk.split_at(8);
     let word = |half: &[u8]| half.try_into().map(u64::from_le_bytes).unwrap_or(0);
     Some((word(lo), word(hi)))
-}
-
-/// A word's bytes minus `'0'`, and the high bit of every byte that is not an ASCII digit, exact
-/// up to the first such byte (a borrow or carry may flag bytes above it, never below): the
-/// lowest flag is the first non-digit.
-#[inline(always)]
-fn digit_lanes(word: u64) -> (u64, u64) {
-    let lanes = word.wrapping_sub(ASCII_ZEROS);
-    // Below '0' wraps to >= 0x80; above '9' reaches >= 0x80 once 0x76 is added.
-    let flags = (lanes | lanes.wrapping_add(splat(0x76))) & HIGHS;
-    (lanes, flags)
 }
 
 /// Index of the byte holding the lowest flag (8 when there is none).
@@ -79,21 +60,20 @@ impl PlainNumber {
     /// The plain decimal that starts at `at` in `bytes` and ends before the first byte that is
     /// neither a digit nor its point (the end of `bytes` included), with its length; `None` if
     /// the text there is not plain (a sign, an exponent, more than 8 digits either side, a
-    /// leading zero, no digit after the point, ...) or runs to 16 bytes or more (the window). The byte after the number is the caller's
-    /// to check: a number followed by `e` or a second `.` is longer than what was read.
+    /// leading zero, no digit after the point, ...) or runs to 16 bytes or more (the window).
+    /// The byte after the number is the caller's to check: a number followed by `e` or a
+    /// second `.` is longer than what was read.
     #[inline(always)]
     pub fn read(bytes: &[u8], at: usize) -> Option<(Self, usize)> {
         let (lo, hi) = window(bytes, at)?;
         // The first point among the first eight bytes, exact (only a '.' is zero after the xor,
         // and a borrow starts at the first of them): the lowest flag, isolated, is 0x80 in its
         // byte, or nothing. Read as a '0', it lets the digit check run over the whole number.
-        let points = {
-            let x = lo ^ splat(b'.');
-            x.wrapping_sub(splat(1)) & !x & HIGHS
-        };
+        let points = zero_bytes(lo ^ (ONES * u64::from(b'.')));
         let point_flag = points & points.wrapping_neg();
-        let (lo_lanes, lo_flags) = digit_lanes(lo ^ ((point_flag >> 7) * u64::from(b'.' ^ b'0')));
-        let (hi_lanes, hi_flags) = digit_lanes(hi);
+        let (lo_lanes, lo_flags) =
+            lanes_and_flags(lo ^ ((point_flag >> 7) * u64::from(b'.' ^ b'0')));
+        let (hi_lanes, hi_flags) = lanes_and_flags(hi);
         let end = first_non_digit(lo_flags, hi_flags);
         // Where the integer digits end: the point, unless it lies past the number (then it is not
         // the number's) or is the ninth byte (eight integer digits, the fraction in `hi`).
@@ -134,8 +114,8 @@ impl PlainNumber {
     /// the fraction is in the second word, after its first byte.
     #[cold]
     fn read_after_eight_digits(lo: u64, hi: u64) -> Option<(Self, usize)> {
-        let (lo_lanes, _) = digit_lanes(lo);
-        let (hi_lanes, hi_flags) = digit_lanes(hi ^ u64::from(b'.' ^ b'0'));
+        let (lo_lanes, _) = lanes_and_flags(lo);
+        let (hi_lanes, hi_flags) = lanes_and_flags(hi ^ u64::from(b'.' ^ b'0'));
         let end = 8 + first_flagged(hi_flags);
         let frac_len = end.saturating_sub(9);
         if end == 16 || frac_len == 0 || (lo as u8) == b'0' {
@@ -188,8 +168,8 @@ impl From<PlainNumber> for Qty {
 #[inline(always)]
 pub fn read_integer(bytes: &[u8], at: usize) -> Option<(u64, usize)> {
     let (lo, hi) = window(bytes, at)?;
-    let (lo_lanes, lo_flags) = digit_lanes(lo);
-    let (hi_lanes, hi_flags) = digit_lanes(hi);
+    let (lo_lanes, lo_flags) = lanes_and_flags(lo);
+    let (hi_lanes, hi_flags) = lanes_and_flags(hi);
     let len = first_non_digit(lo_flags, hi_flags);
     if len == 0 || len == 16 {
         return None;

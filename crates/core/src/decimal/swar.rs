@@ -37,12 +37,19 @@ pub(super) fn digit_lanes(digits: &[u8]) -> Option<u64> {
 /// byte; `None` if any byte is not a digit.
 #[inline(always)]
 pub(super) fn check_lanes(ascii: u64) -> Option<u64> {
-    let lanes = ascii.wrapping_sub(0x3030_3030_3030_3030);
-    // A byte below '0' wraps to >= 0x80; a byte above '9' reaches >= 0x80 once 0x76 is added.
-    // A valid byte (0..=9) does neither and carries into no neighbour, so any flag is an
-    // invalid byte of its own (a neighbour's borrow or carry only ever follows one).
-    let flags = (lanes | lanes.wrapping_add(0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080;
+    let (lanes, flags) = lanes_and_flags(ascii);
     (flags == 0).then_some(lanes)
+}
+
+/// `word`'s bytes minus `'0'`, and the high bit of every byte that is not an ASCII digit. A byte
+/// below '0' wraps to >= 0x80; a byte above '9' reaches >= 0x80 once 0x76 is added. A digit
+/// (0..=9) does neither and carries into no neighbour, so the flags are exact up to the first
+/// non-digit (a neighbour's borrow or carry only ever follows one): the lowest flag is it.
+#[inline(always)]
+pub(super) fn lanes_and_flags(word: u64) -> (u64, u64) {
+    let lanes = word.wrapping_sub(0x3030_3030_3030_3030);
+    let flags = (lanes | lanes.wrapping_add(0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080;
+    (lanes, flags)
 }
 
 /// The value of eight digit lanes (the first digit in the lowest byte): pairs, then quads,
