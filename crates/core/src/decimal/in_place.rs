@@ -10,7 +10,7 @@
 //! every spelling and report every error. So a value read in place always equals the value
 //! parsed from the same text.
 
-use super::parse::{Parsed, plain_value};
+use super::parse::plain_mantissa;
 use super::swar::{ONES, lanes_and_flags, lanes_value, zero_bytes};
 use super::{NumText, POW10, Price, Qty};
 
@@ -49,13 +49,27 @@ fn first_non_digit(lo_flags: u64, hi_flags: u64) -> usize {
 /// digits, the spelling venues use for nearly every price and size. It always fits both a
 /// [`Price`] and a [`Qty`] exactly (at most 16 digits, at most 8 decimals), so the conversions
 /// cannot fail.
+///
+/// Invariant: `mantissa × 10^-scale` is the value, normalized as [`Price`] is (no trailing zero
+/// digit unless `scale` is 0); `mantissa < 10^16` and `scale <= 8`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PlainNumber(Parsed);
+pub struct PlainNumber {
+    mantissa: u64,
+    scale: u8,
+    text: NumText,
+}
 
 impl PlainNumber {
     /// Zero, written `0`.
-    pub const ZERO: PlainNumber =
-        PlainNumber(Parsed { digits: 0, exp: 0, text: NumText::plain(0) });
+    pub const ZERO: PlainNumber = PlainNumber { mantissa: 0, scale: 0, text: NumText::plain(0) };
+
+    /// The number whose digit lanes are `int_lanes` and `frac_lanes` (see
+    /// [`plain_mantissa`]).
+    #[inline(always)]
+    fn of_lanes(int_lanes: u64, frac_lanes: u64, frac_len: usize) -> Self {
+        let (mantissa, scale) = plain_mantissa(int_lanes, frac_lanes, frac_len);
+        Self { mantissa, scale, text: NumText::plain(frac_len as u8) }
+    }
 
     /// The plain decimal that starts at `at` in `bytes` and ends before the first byte that is
     /// neither a digit nor its point (the end of `bytes` included), with its length; `None` if
@@ -107,7 +121,7 @@ impl PlainNumber {
             };
             last_eight & (u64::MAX << (8 * (8 - frac_len)))
         };
-        Some((Self(plain_value(int_lanes, frac_lanes, frac_len)), end))
+        Some((Self::of_lanes(int_lanes, frac_lanes, frac_len), end))
     }
 
     /// [`PlainNumber::read`] when the first eight bytes are digits and the ninth is the point:
@@ -122,43 +136,34 @@ impl PlainNumber {
             return None;
         }
         let frac_lanes = (hi_lanes << (8 * (16 - end))) & (u64::MAX << (8 * (8 - frac_len)));
-        Some((Self(plain_value(lo_lanes, frac_lanes, frac_len)), end))
+        Some((Self::of_lanes(lo_lanes, frac_lanes, frac_len), end))
     }
 
     /// How the number was written (its count of decimals).
     pub fn text(self) -> NumText {
-        self.0.text
+        self.text
     }
 
     /// Whether the value is zero.
     pub fn is_zero(self) -> bool {
-        self.0.digits == 0
+        self.mantissa == 0
     }
 }
 
 impl From<PlainNumber> for Price {
-    /// Exact: `digits × 10^exp` with at most 16 digits and `-8 <= exp <= 7`.
+    /// Exact: at most 16 digits, scale at most 8, normalized alike.
     #[inline(always)]
     fn from(plain: PlainNumber) -> Self {
-        let Parsed { digits, exp, .. } = plain.0;
-        if exp >= 0 {
-            // An integer of at most 8 digits: its trailing zeros restored, scale 0.
-            Price { mantissa: digits * POW10[exp as usize], scale: 0 }
-        } else {
-            Price { mantissa: digits, scale: exp.unsigned_abs() as u8 }
-        }
+        Price { mantissa: plain.mantissa as i64, scale: plain.scale }
     }
 }
 
 impl From<PlainNumber> for Qty {
-    /// Exact, as for [`Price`]: 16 digits stay far below [`Qty::MAX_MANTISSA`].
+    /// Exact, as for [`Price`]: 16 digits stay far below [`Qty::MAX_MANTISSA`], and zero (scale
+    /// 0, normalized) packs to [`Qty::ZERO`].
     #[inline(always)]
     fn from(plain: PlainNumber) -> Self {
-        let price = Price::from(plain);
-        if price.mantissa == 0 {
-            return Qty::ZERO;
-        }
-        Qty((price.mantissa << Qty::SCALE_BITS) | i64::from(price.scale))
+        Qty(((plain.mantissa as i64) << Qty::SCALE_BITS) | i64::from(plain.scale))
     }
 }
 

@@ -50,23 +50,43 @@ fn parse_plain(text: &[u8]) -> Option<Parsed> {
 #[inline(always)]
 pub(super) fn plain_value(int_lanes: u64, frac_lanes: u64, frac_len: usize) -> Parsed {
     let text = NumText::plain(frac_len as u8);
-    // Trailing zeros are the high zero bytes of the right-aligned lanes.
-    let trailing = |lanes: u64, len: usize| ((lanes.leading_zeros() / 8) as usize).min(len);
     let (digits, exp) = if frac_lanes != 0 {
-        let zeros = trailing(frac_lanes, frac_len);
-        let significant = frac_len - zeros;
-        let frac_value = lanes_value(frac_lanes << (8 * zeros));
-        let int_value = lanes_value(int_lanes);
-        (int_value * POW10[significant] as u64 + frac_value, -(significant as i32))
+        let (mantissa, scale) = plain_fraction(int_lanes, frac_lanes, frac_len);
+        (mantissa, -i32::from(scale))
     } else if int_lanes != 0 {
-        // Without a fraction the integer part is the whole text (or its fraction is zeros).
+        // Without a fraction the integer part is the whole text (or its fraction is zeros):
+        // its trailing zeros are the high zero bytes of its right-aligned lanes.
         let int_len = 8 - (int_lanes.trailing_zeros() / 8) as usize;
-        let zeros = trailing(int_lanes, int_len);
+        let zeros = ((int_lanes.leading_zeros() / 8) as usize).min(int_len);
         (lanes_value(int_lanes << (8 * zeros)), zeros as i32)
     } else {
         (0, 0)
     };
     Parsed { digits: digits as i64, exp, text }
+}
+
+/// A plain number's value as a normalized mantissa and scale (see [`Price`](super::Price)):
+/// the integer part's lanes are worth their value at scale 0, and a fraction that is not all
+/// zeros adds its significant digits.
+#[inline(always)]
+pub(super) fn plain_mantissa(int_lanes: u64, frac_lanes: u64, frac_len: usize) -> (u64, u8) {
+    if frac_lanes != 0 {
+        plain_fraction(int_lanes, frac_lanes, frac_len)
+    } else {
+        (lanes_value(int_lanes), 0)
+    }
+}
+
+/// [`plain_mantissa`] when the fraction has a digit other than zero (`frac_lanes != 0`): its
+/// trailing zeros, the high zero bytes of its right-aligned lanes, are shifted out before
+/// conversion, so the result needs no division.
+#[inline(always)]
+fn plain_fraction(int_lanes: u64, frac_lanes: u64, frac_len: usize) -> (u64, u8) {
+    // Fewer than `frac_len`: a digit of the fraction is not zero.
+    let zeros = (frac_lanes.leading_zeros() / 8) as usize;
+    let significant = frac_len - zeros;
+    let frac_value = lanes_value(frac_lanes << (8 * zeros));
+    (lanes_value(int_lanes) * POW10[significant] as u64 + frac_value, significant as u8)
 }
 
 /// The digit lanes of a plain number's integer and fractional parts (see [`digit_lanes`]) and
