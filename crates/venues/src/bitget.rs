@@ -48,7 +48,7 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
     scan.lit(br#","arg":{"instType":"#)?;
     scan.string()?;
     scan.lit(br#","channel":"books","instId":"#)?;
-    let symbol = scan.str()?;
+    let symbol = scan.string()?;
     scan.lit(br#"},"data":[{"#)?;
     let start = asks_then_bids(scan, ctx, 2)?;
     scan.lit(br#","checksum":"#)?;

@@ -107,12 +107,12 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
         (scan.int()?, kind)
     };
     scan.lit(br#","data":{"s":"#)?;
-    let symbol = scan.str()?;
+    let symbol = scan.string()?;
     let start = ctx.out.levels.len();
     scan.lit(br#","b":"#)?;
-    scan.levels(Side::Bid, "b", &mut ctx.out.levels, |s| s.string_array(2))?;
+    scan.levels(Side::Bid, &mut ctx.out.levels, |s| s.string_array(2))?;
     scan.lit(br#","a":"#)?;
-    scan.levels(Side::Ask, "a", &mut ctx.out.levels, |s| s.string_array(2))?;
+    scan.levels(Side::Ask, &mut ctx.out.levels, |s| s.string_array(2))?;
     scan.lit(br#","u":"#)?;
     let u = scan.int()?;
     scan.lit(br#","seq":"#)?;

@@ -335,10 +335,10 @@ impl Ctx<'_> {
     /// general path reports the error).
     pub(crate) fn resolve_read(
         &mut self,
-        name: &str,
+        name: &[u8],
         start: usize,
     ) -> Option<Option<InstrumentId>> {
-        let resolved = self.resolve(name).ok()?;
+        let resolved = self.symbols.resolve_bytes(name).ok()?;
         if resolved.is_none() {
             self.out.levels.truncate(start);
             self.not_book("untracked instrument").ok()?;
@@ -352,7 +352,7 @@ impl Ctx<'_> {
     /// resolving failed, and the fast path declines.
     pub(crate) fn finish_read(
         &mut self,
-        symbol: &str,
+        symbol: &[u8],
         start: usize,
         head: impl FnOnce(InstrumentId) -> EventHead,
     ) -> Option<()> {

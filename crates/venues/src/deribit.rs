@@ -91,14 +91,14 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
         false => None,
     };
     scan.lit(br#","instrument_name":"#)?;
-    let symbol = scan.str()?;
+    let symbol = scan.string()?;
     scan.lit(br#","change_id":"#)?;
     let last = scan.int()?;
     let start = ctx.out.levels.len();
     scan.lit(br#","bids":"#)?;
-    scan.levels(Side::Bid, "bids", &mut ctx.out.levels, action_numbers)?;
+    scan.levels(Side::Bid, &mut ctx.out.levels, action_numbers)?;
     scan.lit(br#","asks":"#)?;
-    scan.levels(Side::Ask, "asks", &mut ctx.out.levels, action_numbers)?;
+    scan.levels(Side::Ask, &mut ctx.out.levels, action_numbers)?;
     scan.lit(b"}}}")?;
     scan.end()?;
     // The whole frame is read: now what has effects, as `decode` does it.

@@ -97,14 +97,14 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
         scan.lit(br#""U":"#)?;
         let first = scan.int()?;
         scan.lit(br#","a":"#)?;
-        scan.levels(Side::Ask, "a", &mut ctx.out.levels, futures_level)?;
+        scan.levels(Side::Ask, &mut ctx.out.levels, futures_level)?;
         let asks = ctx.out.levels.len() - start;
         scan.lit(br#","b":"#)?;
-        scan.levels(Side::Bid, "b", &mut ctx.out.levels, futures_level)?;
+        scan.levels(Side::Bid, &mut ctx.out.levels, futures_level)?;
         // The general path pushes bids before asks.
         ctx.out.levels[start..].rotate_left(asks);
         scan.lit(br#","s":"#)?;
-        let symbol = scan.str()?;
+        let symbol = scan.string()?;
         scan.lit(br#","t":"#)?;
         let t = scan.int()?;
         scan.lit(br#","u":"#)?;
@@ -115,15 +115,15 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
         scan.lit(br#","e":"depthUpdate","E":"#)?;
         scan.int()?;
         scan.lit(br#","s":"#)?;
-        let symbol = scan.str()?;
+        let symbol = scan.string()?;
         scan.lit(br#","U":"#)?;
         let first = scan.int()?;
         scan.lit(br#","u":"#)?;
         let last = scan.int()?;
         scan.lit(br#","b":"#)?;
-        scan.levels(Side::Bid, "b", &mut ctx.out.levels, |s| s.string_array(2))?;
+        scan.levels(Side::Bid, &mut ctx.out.levels, |s| s.string_array(2))?;
         scan.lit(br#","a":"#)?;
-        scan.levels(Side::Ask, "a", &mut ctx.out.levels, |s| s.string_array(2))?;
+        scan.levels(Side::Ask, &mut ctx.out.levels, |s| s.string_array(2))?;
         (symbol, first, last, t)
     };
     scan.lit(b"}}")?;

@@ -92,19 +92,17 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
         scan.lit(br#","prevSeqNum":"#)?;
         let prev = scan.int()?;
         // An incremental message leaves out a side that did not change.
-        for (key, side, field) in
-            [(&br#","bids":"#[..], Side::Bid, "bids"), (br#","asks":"#, Side::Ask, "asks")]
-        {
+        for (key, side) in [(&br#","bids":"#[..], Side::Bid), (br#","asks":"#, Side::Ask)] {
             if scan.opt_lit(key) {
-                scan.levels(side, field, &mut ctx.out.levels, level)?;
+                scan.levels(side, &mut ctx.out.levels, level)?;
             }
         }
         Seq { first: None, last: Some(last), prev: Some(prev) }
     } else {
         scan.lit(br#""bids":"#)?;
-        scan.levels(Side::Bid, "bids", &mut ctx.out.levels, level)?;
+        scan.levels(Side::Bid, &mut ctx.out.levels, level)?;
         scan.lit(br#","asks":"#)?;
-        scan.levels(Side::Ask, "asks", &mut ctx.out.levels, level)?;
+        scan.levels(Side::Ask, &mut ctx.out.levels, level)?;
         scan.lit(br#","version":"#)?;
         let version = scan.int()?;
         scan.lit(br#","ts":"#)?;
@@ -114,7 +112,7 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
     scan.lit(b"}}")?;
     scan.end()?;
     // The whole frame is read: now what has effects, as `decode` does it.
-    ctx.finish_read(symbol, start, |id| EventHead {
+    ctx.finish_read(symbol.as_bytes(), start, |id| EventHead {
         exchange_ms: Some(exchange_ms),
         ..EventHead::new(id, kind, seq)
     })

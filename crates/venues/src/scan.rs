@@ -11,10 +11,10 @@
 //! `-?(0|[1-9][0-9]*)` of at most 18 digits (not `-0`, which simd-json reads as a float).
 
 use depthbook_core::decimal::{PlainNumber, read_integer};
-use depthbook_core::{LevelText, Price, Qty, Side};
+use depthbook_core::{LevelText, NumText, Price, Qty, Side};
 
 use crate::event::{BookKind, LevelUpdate};
-use crate::json::{is_json_number, level_bytes};
+use crate::json::is_json_number;
 
 /// Digits of the longest integer the fast path reads (anything longer might not fit an `i64`).
 const MAX_DIGITS: usize = 18;
@@ -22,49 +22,54 @@ const MAX_DIGITS: usize = 18;
 /// A level's price or size as the fast path found it: its text, and its value when the text was
 /// plain and read in place (see [`PlainNumber`]); a number that was not is parsed from its text.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Number<'a> {
-    text: &'a [u8],
-    plain: Option<PlainNumber>,
-}
-
-impl<'a> Number<'a> {
-    /// Zero, as a venue that deletes with a word instead of a size means it.
-    pub(crate) const ZERO: Number<'static> = Number { text: b"0", plain: Some(PlainNumber::ZERO) };
-
+pub(crate) enum Number<'a> {
+    /// Read in place.
+    Plain(PlainNumber),
     /// The text alone, to be parsed when the level is built.
-    pub(crate) fn text(text: &'a [u8]) -> Self {
-        Self { text, plain: None }
+    Text(&'a [u8]),
+}
+
+impl Number<'_> {
+    /// Zero, as a venue that deletes with a word instead of a size means it.
+    pub(crate) const ZERO: Number<'static> = Number::Plain(PlainNumber::ZERO);
+
+    /// Whether the number is a size the parsers accept (a venue's delete still names one).
+    pub(crate) fn is_qty(self) -> bool {
+        match self {
+            Number::Plain(_) => true,
+            Number::Text(text) => Qty::parse_bytes(text).is_ok(),
+        }
     }
 
-    /// Whether the text is a size the parsers accept (a venue's delete still names one).
-    pub(crate) fn is_qty(self) -> bool {
-        self.plain.is_some() || Qty::parse_bytes(self.text).is_ok()
+    /// The number as a price, and how it was written; `None` if it does not parse as one.
+    #[inline(always)]
+    fn price(self) -> Option<(Price, NumText)> {
+        match self {
+            Number::Plain(plain) => Some((Price::from(plain), plain.text())),
+            Number::Text(text) => Price::parse_bytes(text).ok(),
+        }
+    }
+
+    /// The number as a size, and how it was written; `None` if it does not parse as one.
+    #[inline(always)]
+    fn qty(self) -> Option<(Qty, NumText)> {
+        match self {
+            Number::Plain(plain) => Some((Qty::from(plain), plain.text())),
+            Number::Text(text) => Qty::parse_bytes(text).ok(),
+        }
     }
 }
 
-/// The level `price`/`qty` on `side`, as [`level_bytes`] builds it from their text; `None` where
-/// that is an error (which the simd-json path then reports).
+/// The level `price`/`qty` on `side`, as [`level_bytes`](crate::json::level_bytes) builds it
+/// from their text; `None` where that is an error (which the simd-json path then reports).
 #[inline(always)]
-pub(crate) fn level_of(
-    side: Side,
-    price: Number<'_>,
-    qty: Number<'_>,
-    field: &'static str,
-) -> Option<LevelUpdate> {
-    let (Some(plain_price), Some(plain_qty)) = (price.plain, qty.plain) else {
-        return level_bytes(side, price.text, qty.text, field).ok();
-    };
-    let price_value = Price::from(plain_price);
-    if !price_value.is_positive() {
+pub(crate) fn level_of(side: Side, price: Number<'_>, qty: Number<'_>) -> Option<LevelUpdate> {
+    let (price, price_text) = price.price()?;
+    if !price.is_positive() {
         return None;
     }
-    Some(LevelUpdate {
-        side,
-        price: price_value,
-        qty: Qty::from(plain_qty),
-        text: LevelText::new(plain_price.text(), plain_qty.text()),
-        order: None,
-    })
+    let (qty, qty_text) = qty.qty()?;
+    Some(LevelUpdate { side, price, qty, text: LevelText::new(price_text, qty_text), order: None })
 }
 
 /// A position in a frame.
@@ -128,13 +133,9 @@ impl<'a> Scan<'a> {
     #[inline]
     pub(crate) fn string_tail(&mut self) -> Option<&'a [u8]> {
         let rest = self.bytes.get(self.at..)?;
-        let len = rest.iter().position(|&b| b == b'"')?;
-        let text = &rest[..len];
-        if !text.iter().all(|&b| (b' '..=b'~').contains(&b) && b != b'\\') {
-            return None;
-        }
+        let len = plain_string_len(rest)?;
         self.at += len + 1;
-        Some(text)
+        Some(&rest[..len])
     }
 
     /// A string holding a number: its contents, not checked here (the number parsers accept
@@ -158,11 +159,10 @@ impl<'a> Scan<'a> {
             && let Some((plain, len)) = PlainNumber::read(self.bytes, start)
             && self.bytes.get(start + len) == Some(&b'"')
         {
-            let text = self.bytes.get(start..start + len)?;
             self.at = start + len + 1;
-            return Some(Number { text, plain: Some(plain) });
+            return Some(Number::Plain(plain));
         }
-        self.number_string().map(Number::text)
+        self.number_string().map(Number::Text)
     }
 
     /// A level's number as a JSON number token: read in place when plain and followed by
@@ -172,11 +172,10 @@ impl<'a> Scan<'a> {
         if let Some((plain, len)) = PlainNumber::read(self.bytes, self.at)
             && matches!(self.bytes.get(self.at + len), Some(b',' | b']' | b'}'))
         {
-            let text = self.bytes.get(self.at..self.at + len)?;
             self.at += len;
-            return Some(Number { text, plain: Some(plain) });
+            return Some(Number::Plain(plain));
         }
-        self.number().map(Number::text)
+        self.number().map(Number::Text)
     }
 
     /// A string's contents as `&str` (ASCII, so always UTF-8).
@@ -228,14 +227,13 @@ impl<'a> Scan<'a> {
         Some(text.iter().fold(0i64, |v, &d| v * 10 + i64::from(d - b'0')))
     }
 
-    /// An array of levels on `side`, each read by `element` (its price and size text), pushed
-    /// to `out` as the simd-json path pushes them (`field` names them in errors there).
-    /// Declines on an element of another shape or a level that does not parse.
+    /// An array of levels on `side`, each read by `element` (its price and size), pushed to
+    /// `out` as the simd-json path pushes them. Declines on an element of another shape or a
+    /// level that does not parse.
     #[inline]
     pub(crate) fn levels(
         &mut self,
         side: Side,
-        field: &'static str,
         out: &mut Vec<LevelUpdate>,
         element: impl Fn(&mut Self) -> Option<(Number<'a>, Number<'a>)>,
     ) -> Option<()> {
@@ -245,7 +243,7 @@ impl<'a> Scan<'a> {
         }
         loop {
             let (price, qty) = element(self)?;
-            out.push(level_of(side, price, qty, field)?);
+            out.push(level_of(side, price, qty)?);
             if !self.opt_lit(b",") {
                 return self.lit(b"]");
             }
@@ -288,6 +286,42 @@ impl<'a> Scan<'a> {
     }
 }
 
+/// The length of the plain string that starts `bytes`, up to its closing `"`: `None` if a byte
+/// before the quote is not a plain string character (below space, `\`, DEL or past ASCII) or
+/// there is no quote. Eight bytes at a time: each test flags its first match exactly (see
+/// [`find_quote`]), so the lowest flag of all is the first byte that is a quote or not plain.
+#[inline]
+fn plain_string_len(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS;
+    let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
+    for word in words.by_ref() {
+        let w = word.try_into().map(u64::from_le_bytes).unwrap_or(0);
+        let stops = zero(w ^ (ONES * u64::from(b'"')))
+            | zero(w ^ (ONES * u64::from(b'\\')))
+            | zero(w ^ (ONES * 0x7F))
+            // Below space: subtracting 0x20 borrows there and only there (up to the first).
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGHS)
+            | (w & HIGHS);
+        if stops != 0 {
+            let first = at + (stops.trailing_zeros() / 8) as usize;
+            return (bytes[first] == b'"').then_some(first);
+        }
+        at += 8;
+    }
+    for (i, &b) in words.remainder().iter().enumerate() {
+        if b == b'"' {
+            return Some(at + i);
+        }
+        if !(b' '..=b'~').contains(&b) || b == b'\\' {
+            return None;
+        }
+    }
+    None
+}
+
 /// The index of the first `"` in `bytes`: eight bytes at a time (a word's bytes equal to `"`
 /// become zero, and the lowest zero byte is found by the borrow trick), the tail one by one.
 #[inline]
@@ -314,6 +348,7 @@ fn find_quote(bytes: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json::level_bytes;
 
     #[test]
     fn integers_follow_the_json_grammar_and_fit() {
@@ -342,6 +377,29 @@ mod tests {
         }
     }
 
+    /// Every byte at every position of the words and the tail, before and after the quote, is
+    /// judged as a byte-by-byte reading judges it.
+    #[test]
+    fn plain_strings_are_found_in_words_and_tails() {
+        let reference = |bytes: &[u8]| {
+            let len = bytes.iter().position(|&b| b == b'"')?;
+            bytes[..len].iter().all(|&b| (b' '..=b'~').contains(&b) && b != b'\\').then_some(len)
+        };
+        for len in 0..20 {
+            for at in 0..len + 3 {
+                for byte in 0..=u8::MAX {
+                    let mut bytes = vec![b'a'; len];
+                    bytes.push(b'"');
+                    bytes.extend_from_slice(b"xyz");
+                    if let Some(slot) = bytes.get_mut(at) {
+                        *slot = byte;
+                    }
+                    assert_eq!(plain_string_len(&bytes), reference(&bytes), "{bytes:?}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn quotes_are_found_in_words_and_tails() {
         for len in 0..40 {
@@ -364,16 +422,23 @@ mod tests {
         let mut out = Vec::new();
         let pair = |s: &mut Scan<'static>| s.string_array(2);
         let mut scan = Scan::new(br#"[["1.50","2"],["1.4","0"]]"#);
-        assert_eq!(scan.levels(Side::Bid, "b", &mut out, pair), Some(()));
+        assert_eq!(scan.levels(Side::Bid, &mut out, pair), Some(()));
         assert_eq!(scan.end(), Some(()));
         assert_eq!(out.len(), 2);
         assert_eq!(out[0], level_bytes(Side::Bid, b"1.50", b"2", "b").unwrap());
+        // A level may mix a number read in place with one parsed from its text, either way.
+        out.clear();
+        let mut scan = Scan::new(br#"[["1.5","1e-3"],["1.0000000001","2"],["2E1","0"]]"#);
+        assert_eq!(scan.levels(Side::Bid, &mut out, pair), Some(()));
+        let general = [("1.5", "1e-3"), ("1.0000000001", "2"), ("2E1", "0")]
+            .map(|(p, q)| level_bytes(Side::Bid, p.as_bytes(), q.as_bytes(), "b").unwrap());
+        assert_eq!(out, general);
         let mut scan = Scan::new(br#"[["1","2","0","3"]]"#);
-        assert_eq!(scan.levels(Side::Ask, "asks", &mut out, |s| s.string_array(4)), Some(()));
+        assert_eq!(scan.levels(Side::Ask, &mut out, |s| s.string_array(4)), Some(()));
         for declined in [&br#"[["1","2","0"]]"#[..], br#"[["-1","2"]]"#, br#"[["1",2]]"#, b"[[]]"] {
-            assert_eq!(Scan::new(declined).levels(Side::Ask, "a", &mut out, pair), None);
+            assert_eq!(Scan::new(declined).levels(Side::Ask, &mut out, pair), None);
         }
-        assert_eq!(Scan::new(b"[]").levels(Side::Ask, "a", &mut out, pair), Some(()));
+        assert_eq!(Scan::new(b"[]").levels(Side::Ask, &mut out, pair), Some(()));
         let number = |s: &str| Scan::new(s.as_bytes()).number().map(<[u8]>::to_vec);
         assert_eq!(number("5.1e-05,"), Some(b"5.1e-05".to_vec()));
         assert_eq!(number("85592}"), Some(b"85592".to_vec()));

@@ -89,6 +89,28 @@ impl SymbolTable {
         {
             return Ok(Some(id));
         }
+        self.resolve_missed(name)
+    }
+
+    /// [`SymbolTable::resolve`] for a symbol still in a frame's bytes: the last id resolved is
+    /// checked byte for byte first, so a feed repeating one symbol never validates its text as
+    /// UTF-8 nor hashes it.
+    ///
+    /// # Errors
+    /// As [`SymbolTable::resolve`]; [`DecodeError::WrongType`] if `name` is not UTF-8.
+    #[inline]
+    pub fn resolve_bytes(&mut self, name: &[u8]) -> Result<Option<InstrumentId>, DecodeError> {
+        if let Some(id) = self.last_hit
+            && self.names[id as usize].as_bytes() == name
+        {
+            return Ok(Some(id));
+        }
+        let name = std::str::from_utf8(name).map_err(|_| DecodeError::WrongType("symbol"))?;
+        self.resolve_missed(name)
+    }
+
+    /// [`SymbolTable::resolve`] past the last hit.
+    fn resolve_missed(&mut self, name: &str) -> Result<Option<InstrumentId>, DecodeError> {
         if let Some(&id) = self.ids.get(name) {
             self.last_hit = Some(id);
             return Ok(Some(id));

@@ -170,7 +170,7 @@ pub(crate) fn fast(scan: &mut Scan<'_>, venue: Venue, ctx: &mut Ctx<'_>) -> Opti
         scan.int()?;
     }
     scan.lit(br#","s":"#)?;
-    let symbol = scan.str()?;
+    let symbol = scan.string()?;
     scan.lit(br#","U":"#)?;
     let first = scan.int()?;
     scan.lit(br#","u":"#)?;
@@ -184,9 +184,9 @@ pub(crate) fn fast(scan: &mut Scan<'_>, venue: Venue, ctx: &mut Ctx<'_>) -> Opti
     };
     let start = ctx.out.levels.len();
     scan.lit(br#","b":"#)?;
-    scan.levels(Side::Bid, "b", &mut ctx.out.levels, |s| s.string_array(2))?;
+    scan.levels(Side::Bid, &mut ctx.out.levels, |s| s.string_array(2))?;
     scan.lit(br#","a":"#)?;
-    scan.levels(Side::Ask, "a", &mut ctx.out.levels, |s| s.string_array(2))?;
+    scan.levels(Side::Ask, &mut ctx.out.levels, |s| s.string_array(2))?;
     scan.lit(b"}")?;
     if combined {
         scan.lit(b"}")?;

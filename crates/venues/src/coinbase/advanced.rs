@@ -64,7 +64,7 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
     scan.lit(br#","events":[{"type":"#)?;
     let kind = scan.snapshot_or(br#""update""#)?;
     scan.lit(br#","product_id":"#)?;
-    let symbol = scan.str()?;
+    let symbol = scan.string()?;
     scan.lit(br#","updates":["#)?;
     let start = ctx.out.levels.len();
     if !scan.opt_lit(b"]") {
@@ -83,7 +83,7 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
             scan.lit(br#","new_quantity":"#)?;
             let qty = scan.quoted_number()?;
             scan.lit(b"}")?;
-            ctx.out.levels.push(level_of(side, price, qty, "updates")?);
+            ctx.out.levels.push(level_of(side, price, qty)?);
             if !scan.opt_lit(b",") {
                 scan.lit(b"]")?;
                 break;

@@ -99,14 +99,14 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
     scan.lit(b",{")?;
     loop {
         loop {
-            let (side, field, snapshot) = if scan.opt_lit(br#""as":"#) {
-                (Side::Ask, "as", true)
+            let (side, snapshot) = if scan.opt_lit(br#""as":"#) {
+                (Side::Ask, true)
             } else if scan.opt_lit(br#""bs":"#) {
-                (Side::Bid, "bs", true)
+                (Side::Bid, true)
             } else if scan.opt_lit(br#""a":"#) {
-                (Side::Ask, "a", false)
+                (Side::Ask, false)
             } else if scan.opt_lit(br#""b":"#) {
-                (Side::Bid, "b", false)
+                (Side::Bid, false)
             } else {
                 scan.lit(br#""c":"#)?;
                 let text = scan.string()?;
@@ -119,7 +119,7 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
             if snapshot {
                 kind = BookKind::Snapshot;
             }
-            scan.levels(side, field, &mut ctx.out.levels, level)?;
+            scan.levels(side, &mut ctx.out.levels, level)?;
             if !scan.opt_lit(b",") {
                 break;
             }
@@ -132,7 +132,7 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
     scan.lit(br#","book"#)?;
     let channel_rest = scan.string_tail()?;
     scan.lit(b",")?;
-    let pair = scan.str()?;
+    let pair = scan.string()?;
     scan.lit(b"]")?;
     scan.end()?;
     // The whole frame is read: now what has effects, as `decode` does it.

@@ -108,12 +108,12 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
     scan.lit(br#"{"channel":"book","type":"#)?;
     let kind = scan.snapshot_or(br#""update""#)?;
     scan.lit(br#","data":[{"symbol":"#)?;
-    let symbol = scan.str()?;
+    let symbol = scan.string()?;
     let start = ctx.out.levels.len();
     scan.lit(br#","bids":"#)?;
-    scan.levels(Side::Bid, "bids", &mut ctx.out.levels, price_qty_numbers)?;
+    scan.levels(Side::Bid, &mut ctx.out.levels, price_qty_numbers)?;
     scan.lit(br#","asks":"#)?;
-    scan.levels(Side::Ask, "asks", &mut ctx.out.levels, price_qty_numbers)?;
+    scan.levels(Side::Ask, &mut ctx.out.levels, price_qty_numbers)?;
     let checksum = match scan.opt_lit(br#","checksum":"#) {
         true => Some(Checksum::Unsigned(u32::try_from(scan.int()?).ok()?)),
         false => None,

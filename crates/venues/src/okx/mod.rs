@@ -83,7 +83,7 @@ pub(crate) fn push_entries(
 /// `None`: not that shape, for the general path to decode (nothing was resolved).
 pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
     scan.lit(br#"{"arg":{"channel":"books","instId":"#)?;
-    let symbol = scan.str()?;
+    let symbol = scan.string()?;
     scan.lit(br#"},"action":"#)?;
     let kind = scan.snapshot_or(br#""update""#)?;
     scan.lit(br#","data":[{"#)?;
@@ -118,10 +118,10 @@ pub(crate) fn asks_then_bids(
 ) -> Option<usize> {
     scan.lit(br#""asks":"#)?;
     let start = ctx.out.levels.len();
-    scan.levels(Side::Ask, "asks", &mut ctx.out.levels, |s| s.string_array(width))?;
+    scan.levels(Side::Ask, &mut ctx.out.levels, |s| s.string_array(width))?;
     let asks = ctx.out.levels.len() - start;
     scan.lit(br#","bids":"#)?;
-    scan.levels(Side::Bid, "bids", &mut ctx.out.levels, |s| s.string_array(width))?;
+    scan.levels(Side::Bid, &mut ctx.out.levels, |s| s.string_array(width))?;
     ctx.out.levels[start..].rotate_left(asks);
     Some(start)
 }
