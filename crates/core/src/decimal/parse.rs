@@ -86,7 +86,8 @@ fn plain_fraction(int_lanes: u64, frac_lanes: u64, frac_len: usize) -> (u64, u8)
     let zeros = (frac_lanes.leading_zeros() / 8) as usize;
     let significant = frac_len - zeros;
     let frac_value = lanes_value(frac_lanes << (8 * zeros));
-    (lanes_value(int_lanes) * POW10[significant] as u64 + frac_value, significant as u8)
+    // `significant` is 1..=8: masked, the index needs no bounds check.
+    (lanes_value(int_lanes) * POW10[significant & 15] as u64 + frac_value, significant as u8)
 }
 
 /// The digit lanes of a plain number's integer and fractional parts (see [`digit_lanes`]) and
