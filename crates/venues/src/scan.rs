@@ -253,6 +253,17 @@ impl<'a> Scan<'a> {
     /// A level as an array of `width` strings: price, size, then strings the venue adds.
     #[inline(always)]
     pub(crate) fn string_array(&mut self, width: usize) -> Option<(Number<'a>, Number<'a>)> {
+        if width == 2
+            && let Some(pair) = self.plain_pair()
+        {
+            return Some(pair);
+        }
+        self.string_array_steps(width)
+    }
+
+    /// [`Scan::string_array`] step by step: any spelling of its numbers, any width.
+    #[inline(always)]
+    fn string_array_steps(&mut self, width: usize) -> Option<(Number<'a>, Number<'a>)> {
         self.lit(b"[")?;
         let price = self.quoted_number()?;
         self.lit(b",")?;
@@ -263,6 +274,30 @@ impl<'a> Scan<'a> {
         }
         self.lit(b"]")?;
         Some((price, qty))
+    }
+
+    /// `["price","size"]` with both numbers plain, the punctuation between them checked a few
+    /// bytes at a time; `None` (nothing consumed) for anything else, which
+    /// [`Scan::string_array`] then reads step by step.
+    #[inline(always)]
+    fn plain_pair(&mut self) -> Option<(Number<'a>, Number<'a>)> {
+        let bytes = self.bytes;
+        let at = self.at;
+        if bytes.get(at..at + 2)? != b"[\"" {
+            return None;
+        }
+        let (price, price_len) = PlainNumber::read(bytes, at + 2)?;
+        let between = at + 2 + price_len;
+        if bytes.get(between..between + 3)? != b"\",\"" {
+            return None;
+        }
+        let (qty, qty_len) = PlainNumber::read(bytes, between + 3)?;
+        let end = between + 3 + qty_len;
+        if bytes.get(end..end + 2)? != b"\"]" {
+            return None;
+        }
+        self.at = end + 2;
+        Some((Number::Plain(price), Number::Plain(qty)))
     }
 
     /// A JSON number token, as the simd-json path's quoting copy delimits and checks it (the
@@ -398,6 +433,39 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A `[price, size]` pair read whole is the pair read step by step, and anything it
+    /// declines it leaves unconsumed.
+    #[test]
+    fn plain_pairs_read_as_steps_read_them() {
+        use proptest::prelude::*;
+        let number = "[0-9]{1,9}(\\.[0-9]{1,9})?|1e5|-1|\\.5|";
+        // Each place's own punctuation most of the time, something else now and then.
+        let place = |right: &'static str, wrong: [&'static str; 2]| {
+            prop::sample::select(vec![right, right, right, wrong[0], wrong[1]])
+        };
+        let parts = (
+            place("[\"", ["[", "\""]),
+            number,
+            place("\",\"", [",", "\","]),
+            number,
+            place("\"]", ["]", "\"}"]),
+        );
+        proptest!(ProptestConfig::with_cases(5_000), |((a, price, b, qty, c) in parts)| {
+            let text = format!("{a}{price}{b}{qty}{c},");
+            let mut whole = Scan::new(text.as_bytes());
+            let read = whole.plain_pair();
+            let mut step = Scan::new(text.as_bytes());
+            match read {
+                Some((price, qty)) => {
+                    let (p, q) = step.string_array_steps(2).expect("steps read what the pair read");
+                    prop_assert_eq!(whole.at, step.at);
+                    prop_assert_eq!(level_of(Side::Bid, price, qty), level_of(Side::Bid, p, q));
+                }
+                None => prop_assert_eq!(whole.at, 0),
+            }
+        });
     }
 
     #[test]
