@@ -321,63 +321,63 @@ impl<'a> Scan<'a> {
     }
 }
 
-/// The length of the plain string that starts `bytes`, up to its closing `"`: `None` if a byte
-/// before the quote is not a plain string character (below space, `\`, DEL or past ASCII) or
-/// there is no quote. Eight bytes at a time: each test flags its first match exactly (see
-/// [`find_quote`]), so the lowest flag of all is the first byte that is a quote or not plain.
-#[inline]
-fn plain_string_len(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS;
-    let mut words = bytes.chunks_exact(8);
-    let mut at = 0;
-    for word in words.by_ref() {
-        let w = word.try_into().map(u64::from_le_bytes).unwrap_or(0);
-        let stops = zero(w ^ (ONES * u64::from(b'"')))
-            | zero(w ^ (ONES * u64::from(b'\\')))
-            | zero(w ^ (ONES * 0x7F))
-            // Below space: subtracting 0x20 borrows there and only there (up to the first).
-            | (w.wrapping_sub(ONES * 0x20) & !w & HIGHS)
-            | (w & HIGHS);
-        if stops != 0 {
-            let first = at + (stops.trailing_zeros() / 8) as usize;
-            return (bytes[first] == b'"').then_some(first);
-        }
-        at += 8;
-    }
-    for (i, &b) in words.remainder().iter().enumerate() {
-        if b == b'"' {
-            return Some(at + i);
-        }
-        if !(b' '..=b'~').contains(&b) || b == b'\\' {
-            return None;
-        }
-    }
-    None
+/// `0x01` in every byte of a word.
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// `0x80` in every byte of a word.
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each zero byte of `word`, exact up to the first zero byte (a borrow may flag
+/// bytes above it, never below): the lowest flag is the first zero byte.
+#[inline(always)]
+fn zero_bytes(word: u64) -> u64 {
+    word.wrapping_sub(ONES) & !word & HIGHS
 }
 
-/// The index of the first `"` in `bytes`: eight bytes at a time (a word's bytes equal to `"`
-/// become zero, and the lowest zero byte is found by the borrow trick), the tail one by one.
-#[inline]
-fn find_quote(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
+/// Where the first byte of `bytes` that stops a scan is: eight bytes at a time, `flags`
+/// marking a word's stopping bytes (exact up to the first of them, as [`zero_bytes`] is), the
+/// tail byte by byte with `stops`, which must judge a byte as `flags` does.
+#[inline(always)]
+fn first_stop(
+    bytes: &[u8],
+    flags: impl Fn(u64) -> u64,
+    stops: impl Fn(u8) -> bool,
+) -> Option<usize> {
     let mut words = bytes.chunks_exact(8);
     let mut at = 0;
     for word in words.by_ref() {
-        let w = u64::from_le_bytes([
-            word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7],
-        ]) ^ (ONES * u64::from(b'"'));
-        // A byte is flagged when it is zero; bytes above the first zero may be flagged wrongly
-        // (a borrow), never the ones below it, so the lowest flag is the first quote.
-        let zero = w.wrapping_sub(ONES) & !w & HIGHS;
-        if zero != 0 {
-            return Some(at + (zero.trailing_zeros() / 8) as usize);
+        let flagged = flags(word.try_into().map(u64::from_le_bytes).unwrap_or(0));
+        if flagged != 0 {
+            return Some(at + (flagged.trailing_zeros() / 8) as usize);
         }
         at += 8;
     }
-    words.remainder().iter().position(|&b| b == b'"').map(|i| at + i)
+    words.remainder().iter().position(|&b| stops(b)).map(|i| at + i)
+}
+
+/// The length of the plain string that starts `bytes`, up to its closing `"`: `None` if a byte
+/// before the quote is not a plain string character (below space, `\`, DEL or past ASCII) or
+/// there is no quote. Each word test flags its first match exactly, so the lowest flag of all
+/// is the first byte that is a quote or not plain.
+#[inline]
+fn plain_string_len(bytes: &[u8]) -> Option<usize> {
+    let flags = |w: u64| {
+        zero_bytes(w ^ (ONES * u64::from(b'"')))
+            | zero_bytes(w ^ (ONES * u64::from(b'\\')))
+            | zero_bytes(w ^ (ONES * 0x7F))
+            // Below space: subtracting 0x20 borrows there and only there (up to the first).
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGHS)
+            | (w & HIGHS)
+    };
+    let plain = |b: u8| (b' '..=b'~').contains(&b) && b != b'\\';
+    let first = first_stop(bytes, flags, |b| b == b'"' || !plain(b))?;
+    (bytes[first] == b'"').then_some(first)
+}
+
+/// The index of the first `"` in `bytes`.
+#[inline]
+fn find_quote(bytes: &[u8]) -> Option<usize> {
+    first_stop(bytes, |w| zero_bytes(w ^ (ONES * u64::from(b'"'))), |b| b == b'"')
 }
 
 #[cfg(test)]

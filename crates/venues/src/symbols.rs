@@ -84,9 +84,7 @@ impl SymbolTable {
     /// [`DecodeError::TooManyInstruments`] when a new symbol would exceed the cap.
     #[inline]
     pub fn resolve(&mut self, name: &str) -> Result<Option<InstrumentId>, DecodeError> {
-        if let Some(id) = self.last_hit
-            && *self.names[id as usize] == *name
-        {
+        if let Some(id) = self.last_hit_named(name.as_bytes()) {
             return Ok(Some(id));
         }
         self.resolve_missed(name)
@@ -100,13 +98,18 @@ impl SymbolTable {
     /// As [`SymbolTable::resolve`]; [`DecodeError::WrongType`] if `name` is not UTF-8.
     #[inline]
     pub fn resolve_bytes(&mut self, name: &[u8]) -> Result<Option<InstrumentId>, DecodeError> {
-        if let Some(id) = self.last_hit
-            && self.names[id as usize].as_bytes() == name
-        {
+        if let Some(id) = self.last_hit_named(name) {
             return Ok(Some(id));
         }
         let name = std::str::from_utf8(name).map_err(|_| DecodeError::WrongType("symbol"))?;
         self.resolve_missed(name)
+    }
+
+    /// The id resolved last, if `name` is its symbol: feeds repeat one symbol for long runs,
+    /// and comparing a few bytes beats hashing them.
+    #[inline]
+    fn last_hit_named(&self, name: &[u8]) -> Option<InstrumentId> {
+        self.last_hit.filter(|&id| self.names[id as usize].as_bytes() == name)
     }
 
     /// [`SymbolTable::resolve`] past the last hit.
