@@ -14,6 +14,7 @@ use std::cell::RefCell;
 use crate::book::Book;
 use crate::decimal::{NumBuf, NumText};
 pub use crate::fragments::FragmentCache;
+use crate::fragments::Fragments;
 use crate::ladder::{Level, Levels, Side};
 use crate::orders::Orders;
 
@@ -119,10 +120,33 @@ impl Sink for Vec<u8> {
 /// `price:size` in the venue's original spelling (trailing zeros kept), joined by `:`; a side that
 /// runs out is skipped. The venue compares the CRC32 as a signed 32-bit integer.
 pub fn interleaved_crc32(book: &Book, levels: usize, cache: &mut FragmentCache) -> i32 {
-    buffered_crc(|crc| {
-        let (bids, asks) = cache.refresh(book, levels, Spelling::Interleaved);
-        interleaved_walk(bids, asks, levels, Spelling::Interleaved, crc);
+    let spelling = Spelling::Interleaved;
+    cached_crc(book, cache, levels, spelling, |bids, asks, crc| {
+        interleaved_walk(bids, asks, levels, spelling, crc);
     }) as i32
+}
+
+/// The CRC32 of `walk` over `cache`'s fragments of `book`'s best `levels` a side in `spelling`:
+/// the one walked last time when none of those levels changed since (a message that changes
+/// only deeper levels costs no walk, and no read of the fragments), else `walk` over the
+/// refreshed fragments. Each checksum function passes its own spelling, so the spelling and
+/// the count of levels name the walk.
+fn cached_crc(
+    book: &Book,
+    cache: &mut FragmentCache,
+    levels: usize,
+    spelling: Spelling,
+    mut walk: impl FnMut(Fragments<'_>, Fragments<'_>, &mut BufferedCrc<'_>),
+) -> u32 {
+    if let Some(crc) = cache.unchanged_crc(book, levels, spelling) {
+        return crc;
+    }
+    let crc = buffered_crc(|sink| {
+        let (bids, asks) = cache.refresh(book, levels, spelling);
+        walk(bids, asks, sink);
+    });
+    cache.walked(levels, spelling, crc);
+    crc
 }
 
 /// The string [`interleaved_crc32`] hashes, for tests and diagnostics.
@@ -139,13 +163,13 @@ pub fn interleaved_string(book: &Book, levels: usize) -> String {
 /// order by order (a raw `R0` book, [`Book::orders`]) interleaves its best 25 orders of each
 /// side instead, each `order_id:amount`.
 pub fn bitfinex_crc32(book: &Book, cache: &mut FragmentCache) -> i32 {
-    buffered_crc(|crc| match book.orders() {
-        Some(orders) => bitfinex_orders_walk(orders, crc),
-        None => {
-            let (bids, asks) = cache.refresh(book, BITFINEX_LEVELS, Spelling::Bitfinex);
+    let crc = match book.orders() {
+        Some(orders) => buffered_crc(|crc| bitfinex_orders_walk(orders, crc)),
+        None => cached_crc(book, cache, BITFINEX_LEVELS, Spelling::Bitfinex, |bids, asks, crc| {
             interleaved_walk(bids, asks, BITFINEX_LEVELS, Spelling::Bitfinex, crc);
-        }
-    }) as i32
+        }),
+    };
+    crc as i32
 }
 
 /// The string [`bitfinex_crc32`] hashes, for tests and diagnostics.
@@ -397,8 +421,7 @@ pub enum KrakenSpelling {
 /// stripped, all concatenated. The venue compares the CRC32 unsigned.
 pub fn kraken_crc32(book: &Book, spelling: KrakenSpelling, cache: &mut FragmentCache) -> u32 {
     let spelling = Spelling::Kraken(spelling);
-    buffered_crc(|crc| {
-        let (bids, asks) = cache.refresh(book, KRAKEN_LEVELS, spelling);
+    cached_crc(book, cache, KRAKEN_LEVELS, spelling, |bids, asks, crc| {
         kraken_walk(bids, asks, spelling, crc);
     })
 }

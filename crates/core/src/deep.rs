@@ -209,6 +209,17 @@ impl DeepLevels {
         Some(Pos { chunk, index })
     }
 
+    /// The position of the best level ranked `rank` or worse, if any.
+    pub(crate) fn at_or_below(&self, rank: i64) -> Option<Pos> {
+        match self.find(rank) {
+            Ok(pos) => Some(pos),
+            // The level before the insertion point: in its chunk, or the last of the chunk
+            // before (chunks are never empty).
+            Err(Pos { chunk, index }) if index > 0 => Some(Pos { chunk, index: index - 1 }),
+            Err(pos) => self.prev(pos),
+        }
+    }
+
     /// The position of the next worse level than `pos`.
     pub(crate) fn prev(&self, pos: Pos) -> Option<Pos> {
         if pos.index > 0 {

@@ -87,6 +87,7 @@ impl SideCache {
             // Nothing among the best `n` changed: not even the ladder needs reading.
             return Fragments { cache: self, next: 0 };
         }
+        let unchanged = self.unchanged_above(ladder, spelling);
         // Read now: what changes later is told by the takes from the next one on (those also
         // repeat changes from before this read, which only makes the cache more careful).
         let now = ladder.tracking();
@@ -102,8 +103,12 @@ impl SideCache {
         // first refresh.
         self.keys.reserve((n + 1).saturating_sub(self.keys.len()));
         self.slots.reserve((n + 1).saturating_sub(self.slots.len()));
-        let mut i = 0;
-        let mut levels = ladder.ranked();
+        // The entries above the best change are the ladder's levels above it: the merge starts
+        // below them, in the cache and in the ladder.
+        let (mut i, mut levels) = match unchanged {
+            Some((entries, changed)) if entries <= n => (entries, ladder.ranked_from(changed)),
+            _ => (0, ladder.ranked()),
+        };
         while i < n
             && let Some(level) = levels.next()
         {
@@ -137,6 +142,28 @@ impl SideCache {
         self.keys.truncate(i);
         self.slots.truncate(i);
         Fragments { cache: self, next: 0 }
+    }
+
+    /// How many of the first entries are still `ladder`'s best levels, all of them ranked above
+    /// every change since the entries were read, and the best changed rank; `None` when that
+    /// is not known (no entry at or below the change, changes not told, another spelling or
+    /// scale), and the merge then starts at the top.
+    ///
+    /// When the entries were read they were the ladder's best levels, best first; levels ranked
+    /// above every change since are as they were. So if an entry lies at or below the best
+    /// change, every level above it was among the entries, and those entries are still exactly
+    /// the ladder's levels above the change.
+    fn unchanged_above(&self, ladder: &Ladder, spelling: Spelling) -> Option<(usize, i64)> {
+        let now = ladder.tracking();
+        if self.read_from != Some((now.lineage, now.take))
+            || self.spelling != Some(spelling)
+            || self.scale != ladder.scale()
+        {
+            return None;
+        }
+        let changed = self.told.max(now.changed)?;
+        let entries = self.keys.partition_point(|key| key.rank > changed);
+        (entries < self.keys.len()).then_some((entries, changed))
     }
 
     #[inline]
@@ -194,11 +221,30 @@ impl FragmentSource for Fragments<'_> {
 pub struct FragmentCache {
     bids: SideCache,
     asks: SideCache,
+    // The checksum walked over the fragments as they stand, with the levels a side and the
+    // spelling it was walked for (which name the walk: each checksum function has its own).
+    // Cleared by every refresh, set again once the refreshed fragments are walked.
+    walked: Option<Walked>,
+    // Checksums walked (the others reused `walked`).
+    walks: u64,
+}
+
+/// A checksum and what it was computed over (see [`FragmentCache::unchanged_crc`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Walked {
+    levels: usize,
+    spelling: Spelling,
+    crc: u32,
 }
 
 impl Default for FragmentCache {
     fn default() -> Self {
-        Self { bids: SideCache::new(Side::Bid), asks: SideCache::new(Side::Ask) }
+        Self {
+            bids: SideCache::new(Side::Bid),
+            asks: SideCache::new(Side::Ask),
+            walked: None,
+            walks: 0,
+        }
     }
 }
 
@@ -216,9 +262,28 @@ impl FragmentCache {
         n: usize,
         spelling: Spelling,
     ) -> (Fragments<'_>, Fragments<'_>) {
+        self.walked = None;
         let bids = self.bids.refresh(book.side(Side::Bid), n, spelling.for_side(Side::Bid));
         let asks = self.asks.refresh(book.side(Side::Ask), n, spelling.for_side(Side::Ask));
         (bids, asks)
+    }
+
+    /// The checksum [`FragmentCache::walked`] last recorded for `n` levels a side in
+    /// `spelling`, if both sides' fragments still hold `book`'s best `n` levels: the same
+    /// fragments walked the same way hash the same. `None` when anything among them may have
+    /// changed (or the cache was told too little to know): the caller refreshes and walks.
+    pub(crate) fn unchanged_crc(&self, book: &Book, n: usize, spelling: Spelling) -> Option<u32> {
+        let walked = self.walked.filter(|w| w.levels == n && w.spelling == spelling)?;
+        let holds =
+            |cache: &SideCache, side| cache.holds(book.side(side), n, spelling.for_side(side));
+        (holds(&self.bids, Side::Bid) && holds(&self.asks, Side::Ask)).then_some(walked.crc)
+    }
+
+    /// Records `crc` as the checksum of the fragments the last [`FragmentCache::refresh`] (for
+    /// `n` levels in `spelling`) left.
+    pub(crate) fn walked(&mut self, n: usize, spelling: Spelling, crc: u32) {
+        self.walked = Some(Walked { levels: n, spelling, crc });
+        self.walks += 1;
     }
 
     /// Bytes the cache holds on the heap.
@@ -263,6 +328,57 @@ mod tests {
 
     fn reads(cache: &FragmentCache) -> u64 {
         cache.bids.reads + cache.asks.reads
+    }
+
+    /// A checksum walks the fragments only when a level it covers may have changed, and never
+    /// hands one walk's checksum to another (each venue's string is its own).
+    #[test]
+    fn a_checksum_is_walked_again_only_when_its_levels_may_have_changed() {
+        use crate::checksum::{KrakenSpelling, bitfinex_crc32, bitfinex_string};
+        use crate::checksum::{kraken_crc32, kraken_string};
+        let mut book = Book::new(1_000);
+        for d in 1..=100 {
+            set(&mut book, Side::Bid, 1_000 - d, d);
+            set(&mut book, Side::Ask, 1_000 + d, d);
+        }
+        let mut cache = FragmentCache::new();
+        cache.sync(&mut book);
+        check(&book, &mut cache);
+        assert_eq!(cache.walks, 1);
+        // Nothing changed, then only deep levels: the walked checksum stands.
+        check(&book, &mut cache);
+        set(&mut book, Side::Bid, 1_000 - 90, 7);
+        set(&mut book, Side::Ask, 1_000 + 26, 0);
+        cache.sync(&mut book);
+        check(&book, &mut cache);
+        assert_eq!(cache.walks, 1);
+        // Another venue's walk over the same book: its own string, walked.
+        let kraken = crc32fast::hash(kraken_string(&book, KrakenSpelling::AsSent).as_bytes());
+        assert_eq!(kraken_crc32(&book, KrakenSpelling::AsSent, &mut cache), kraken);
+        let bitfinex = crc32fast::hash(bitfinex_string(&book).as_bytes()) as i32;
+        assert_eq!(bitfinex_crc32(&book, &mut cache), bitfinex);
+        assert_eq!(cache.walks, 3);
+        check(&book, &mut cache);
+        assert_eq!(cache.walks, 4);
+        // A change at the 25th ask, told or not: walked again.
+        set(&mut book, Side::Ask, 1_000 + 25, 3);
+        check(&book, &mut cache);
+        cache.sync(&mut book);
+        set(&mut book, Side::Bid, 1_000 - 25, 0);
+        cache.sync(&mut book);
+        check(&book, &mut cache);
+        assert_eq!(cache.walks, 6);
+        // Fewer levels than the walk covers: every change may matter.
+        let mut thin = Book::new(1_000);
+        set(&mut thin, Side::Bid, 990, 1);
+        set(&mut thin, Side::Ask, 1_010, 1);
+        let mut cache = FragmentCache::new();
+        cache.sync(&mut thin);
+        check(&thin, &mut cache);
+        set(&mut thin, Side::Ask, 1_020, 2);
+        cache.sync(&mut thin);
+        check(&thin, &mut cache);
+        assert_eq!(cache.walks, 2);
     }
 
     /// Fragments of every length, up to past a slot's size (those are rendered as walked),

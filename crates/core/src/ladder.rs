@@ -589,6 +589,28 @@ impl Ladder {
         }
     }
 
+    /// The levels ranked `rank` or worse, as stored, best first: [`Ladder::ranked`] without
+    /// reading the levels above `rank`.
+    pub(crate) fn ranked_from(&self, rank: i64) -> Ranked<'_> {
+        if rank >= self.base + self.width() as i64
+            || (self.n_window > 0 && rank >= self.base + self.top as i64)
+        {
+            return self.ranked();
+        }
+        if rank < self.base {
+            return Ranked {
+                ladder: self,
+                next_slot: None,
+                deep_next: self.deep.at_or_below(rank),
+            };
+        }
+        // In the window, below its best level: the best occupied slot at or below `rank`'s
+        // (`rank - base < top < width`, so the slot after it is inside the window).
+        let slot = (rank - self.base) as usize;
+        let next_slot = if self.n_window > 0 { self.occupied_below(slot + 1) } else { None };
+        Ranked { ladder: self, next_slot, deep_next: self.deep.last_pos() }
+    }
+
     /// The scale ranks count in (10^-scale).
     pub(crate) fn scale(&self) -> u8 {
         self.scale
@@ -836,6 +858,44 @@ mod tests {
         bids.set(p("99.25"), q("2"), LevelText::default()).unwrap();
         assert_eq!(prices(&bids), ["100", "99.25", "99", "98.5"]);
         assert_eq!(bids.qty_at(p("99.25")), Some(q("2")));
+    }
+
+    #[test]
+    fn ranked_from_a_rank_is_ranked_without_the_levels_above_it() {
+        // Levels in the window and deep below it, on both sides, with gaps.
+        for side in [Side::Bid, Side::Ask] {
+            let mut ladder = Ladder::with_window(side, 64);
+            for i in (0..400).filter(|i| i % 3 != 0) {
+                ladder
+                    .set(Price::new(1_000 + i, 0).unwrap(), q("1"), LevelText::default())
+                    .unwrap();
+            }
+            assert!(ladder.deep.len() > 0 && ladder.n_window > 0);
+            let check = |ladder: &Ladder| {
+                let all: Vec<RankedLevel> = ladder.ranked().collect();
+                let (worst, best) = (all.last().unwrap().rank, all[0].rank);
+                for rank in worst - 3..=best + 3 {
+                    let want: Vec<RankedLevel> =
+                        all.iter().copied().filter(|l| l.rank <= rank).collect();
+                    let got: Vec<RankedLevel> = ladder.ranked_from(rank).collect();
+                    assert_eq!(got, want, "{side:?} {rank}");
+                }
+                assert_eq!(ladder.ranked_from(i64::MAX).count(), all.len());
+            };
+            check(&ladder);
+            // The window emptied, the deep levels left.
+            let window: Vec<i64> = (0..ladder.width)
+                .filter(|&i| ladder.qty[i] != 0)
+                .map(|i| ladder.base + i as i64)
+                .collect();
+            for rank in window {
+                let price = ladder.price_of(rank);
+                ladder.set(price, Qty::ZERO, LevelText::default()).unwrap();
+            }
+            assert!(ladder.deep.len() > 0 && ladder.n_window == 0);
+            check(&ladder);
+            assert_eq!(Ladder::new(side).ranked_from(7).count(), 0);
+        }
     }
 
     #[test]
