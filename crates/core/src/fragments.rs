@@ -20,7 +20,7 @@ use crate::ladder::{Ladder, RankedLevel, Side, Taken};
 ///
 /// Invariant: `keys` and `slots` have the same length; ranks strictly descend; `slots[i]` is
 /// `keys[i]`'s level on a ladder of `side` at `scale`, rendered in `spelling` (or marked too
-/// long to cache).
+/// long to cache); `last_rank` is the last key's rank.
 #[derive(Debug, Clone)]
 struct SideCache {
     side: Side,
@@ -28,6 +28,9 @@ struct SideCache {
     spelling: Option<Spelling>,
     keys: Vec<RankedLevel>,
     slots: Vec<FragmentSlot>,
+    // The last key's rank (`None` with no keys): what `holds` compares changes with, kept here
+    // so that a message that changes only deeper levels does not read the keys.
+    last_rank: Option<i64>,
     // The ladder the entries were last read from, by lineage, and the number of the next take
     // of its changes the cache expects to be told of (`None`: not read yet, or the chain of
     // takes since was broken: a take the cache was not told of).
@@ -46,6 +49,7 @@ impl SideCache {
             spelling: None,
             keys: Vec::new(),
             slots: Vec::new(),
+            last_rank: None,
             read_from: None,
             told: None,
             reads: 0,
@@ -76,7 +80,7 @@ impl SideCache {
             && self.scale == ladder.scale()
             && n > 0
             && self.keys.len() == n
-            && changed.is_none_or(|rank| self.keys.last().is_some_and(|last| rank < last.rank))
+            && changed.is_none_or(|rank| self.last_rank.is_some_and(|last| rank < last))
     }
 
     /// Makes the cache hold `ladder`'s best `n` levels, editing it in place: a level that is
@@ -140,6 +144,7 @@ impl SideCache {
             i += 1;
         }
         self.keys.truncate(i);
+        self.last_rank = self.keys.last().map(|key| key.rank);
         self.slots.truncate(i);
         Fragments { cache: self, next: 0 }
     }
@@ -162,7 +167,8 @@ impl SideCache {
             return None;
         }
         let changed = self.told.max(now.changed)?;
-        let entries = self.keys.partition_point(|key| key.rank > changed);
+        // From the end: the merge reads the entries at or below the change anyway.
+        let entries = self.keys.iter().rposition(|key| key.rank > changed).map_or(0, |i| i + 1);
         (entries < self.keys.len()).then_some((entries, changed))
     }
 
