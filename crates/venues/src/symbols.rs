@@ -1,6 +1,8 @@
 //! The instrument registry: venue symbol text to a dense id, plus per-symbol metadata.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 
 use crate::error::DecodeError;
 
@@ -28,7 +30,7 @@ const MAX_META_ENTRIES: usize = 65_536;
 /// its metadata; `meta` holds metadata only for symbols not registered.
 #[derive(Debug, Clone)]
 pub struct SymbolTable {
-    ids: HashMap<Box<str>, InstrumentId>,
+    ids: HashMap<SymbolKey, InstrumentId, foldhash::fast::RandomState>,
     names: Vec<Box<str>>,
     // When set, only these symbols are tracked; frames for others are not book data for us.
     only: Option<Vec<Box<str>>>,
@@ -37,16 +39,71 @@ pub struct SymbolTable {
     metas: Vec<SymbolMeta>,
     // Metadata announced for symbols not registered (yet), moved to `metas` on registration.
     meta: HashMap<Box<str>, SymbolMeta>,
-    // The id resolved last: feeds repeat one symbol for long runs, and comparing a few bytes
-    // beats hashing them.
-    last_hit: Option<InstrumentId>,
+    // The id resolved last and its symbol: feeds repeat one symbol for long runs, and comparing
+    // a few bytes beats hashing them.
+    last_hit: Option<(InstrumentId, SymbolKey)>,
 }
+
+/// A symbol as the table holds it: its bytes inline when short (every venue's symbols are, the
+/// longest seen are option names of about 25 bytes), so that finding a frame's symbol among a
+/// thousand reads the table's own memory and nothing it points to.
+#[derive(Debug, Clone)]
+enum SymbolKey {
+    Inline { len: u8, bytes: [u8; SymbolKey::INLINE] },
+    Boxed(Box<[u8]>),
+}
+
+impl SymbolKey {
+    /// Bytes kept inline: a key is 32 bytes either way.
+    const INLINE: usize = 30;
+
+    fn new(name: &[u8]) -> Self {
+        let mut bytes = [0; Self::INLINE];
+        match bytes.get_mut(..name.len()) {
+            Some(head) => {
+                head.copy_from_slice(name);
+                SymbolKey::Inline { len: name.len() as u8, bytes }
+            }
+            None => SymbolKey::Boxed(name.into()),
+        }
+    }
+
+    #[inline]
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            SymbolKey::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            SymbolKey::Boxed(bytes) => bytes,
+        }
+    }
+}
+
+/// As the bytes: a key is found by a frame's slice of them.
+impl Borrow<[u8]> for SymbolKey {
+    fn borrow(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+/// Hashes as its bytes do (as `Borrow` requires).
+impl Hash for SymbolKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
+
+impl PartialEq for SymbolKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for SymbolKey {}
 
 impl SymbolTable {
     /// A table that accepts any symbol, up to `max_instruments`.
     pub fn new(max_instruments: usize) -> Self {
         Self {
-            ids: HashMap::new(),
+            ids: HashMap::default(),
             names: Vec::new(),
             only: None,
             max_instruments,
@@ -73,7 +130,7 @@ impl SymbolTable {
         }
         let id = self.names.len() as InstrumentId;
         self.names.push(Box::from(name));
-        self.ids.insert(Box::from(name), id);
+        self.ids.insert(SymbolKey::new(name.as_bytes()), id);
         self.metas.push(self.meta.remove(name).unwrap_or_default());
         Ok(id)
     }
@@ -84,10 +141,7 @@ impl SymbolTable {
     /// [`DecodeError::TooManyInstruments`] when a new symbol would exceed the cap.
     #[inline]
     pub fn resolve(&mut self, name: &str) -> Result<Option<InstrumentId>, DecodeError> {
-        if let Some(id) = self.last_hit_named(name.as_bytes()) {
-            return Ok(Some(id));
-        }
-        self.resolve_missed(name)
+        self.resolve_bytes(name.as_bytes())
     }
 
     /// [`SymbolTable::resolve`] for a symbol still in a frame's bytes: the last id resolved is
@@ -98,26 +152,22 @@ impl SymbolTable {
     /// As [`SymbolTable::resolve`]; [`DecodeError::WrongType`] if `name` is not UTF-8.
     #[inline]
     pub fn resolve_bytes(&mut self, name: &[u8]) -> Result<Option<InstrumentId>, DecodeError> {
-        if let Some(id) = self.last_hit_named(name) {
-            return Ok(Some(id));
+        if let Some((id, last)) = &self.last_hit
+            && last.as_bytes() == name
+        {
+            return Ok(Some(*id));
         }
-        let name = std::str::from_utf8(name).map_err(|_| DecodeError::WrongType("symbol"))?;
         self.resolve_missed(name)
     }
 
-    /// The id resolved last, if `name` is its symbol: feeds repeat one symbol for long runs,
-    /// and comparing a few bytes beats hashing them.
-    #[inline]
-    fn last_hit_named(&self, name: &[u8]) -> Option<InstrumentId> {
-        self.last_hit.filter(|&id| self.names[id as usize].as_bytes() == name)
-    }
-
-    /// [`SymbolTable::resolve`] past the last hit.
-    fn resolve_missed(&mut self, name: &str) -> Result<Option<InstrumentId>, DecodeError> {
+    /// [`SymbolTable::resolve_bytes`] past the last hit. A registered symbol was UTF-8 when
+    /// it registered, so only a new one is checked.
+    fn resolve_missed(&mut self, name: &[u8]) -> Result<Option<InstrumentId>, DecodeError> {
         if let Some(&id) = self.ids.get(name) {
-            self.last_hit = Some(id);
+            self.last_hit = Some((id, SymbolKey::new(name)));
             return Ok(Some(id));
         }
+        let name = std::str::from_utf8(name).map_err(|_| DecodeError::WrongType("symbol"))?;
         if self.only.is_some() {
             return Ok(None);
         }
@@ -135,7 +185,7 @@ impl SymbolTable {
 
     /// The id of `name` if it is registered.
     pub fn lookup(&self, name: &str) -> Option<InstrumentId> {
-        self.ids.get(name).copied()
+        self.ids.get(name.as_bytes()).copied()
     }
 
     /// The symbol of `id`.
@@ -155,7 +205,9 @@ impl SymbolTable {
 
     /// Records metadata the feed announced for `name` (registered or not).
     pub fn note_meta(&mut self, name: &str, update: impl FnOnce(&mut SymbolMeta)) {
-        if let Some(meta) = self.ids.get(name).and_then(|&id| self.metas.get_mut(id as usize)) {
+        if let Some(meta) =
+            self.ids.get(name.as_bytes()).and_then(|&id| self.metas.get_mut(id as usize))
+        {
             update(meta);
         } else if let Some(meta) = self.meta.get_mut(name) {
             update(meta);
@@ -175,6 +227,29 @@ impl SymbolTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn symbols_of_any_length_resolve_to_their_own_ids() {
+        // Around the inline limit, and past it; names sharing prefixes; the empty name.
+        let names: Vec<String> =
+            (0..=40).flat_map(|len| ["x".repeat(len), format!("{}y", "x".repeat(len))]).collect();
+        let mut t = SymbolTable::new(1_000);
+        for (i, name) in names.iter().enumerate() {
+            assert_eq!(t.resolve_bytes(name.as_bytes()).unwrap(), Some(i as InstrumentId));
+        }
+        // Again, in another order (no last hit to help), then each twice in a row.
+        for (i, name) in names.iter().enumerate().rev() {
+            assert_eq!(t.resolve(name).unwrap(), Some(i as InstrumentId), "{name}");
+            assert_eq!(t.lookup(name), Some(i as InstrumentId));
+            assert_eq!(t.name(i as InstrumentId), name);
+        }
+        for (i, name) in names.iter().enumerate() {
+            assert_eq!(t.resolve(name).unwrap(), Some(i as InstrumentId));
+            assert_eq!(t.resolve(name).unwrap(), Some(i as InstrumentId));
+        }
+        assert_eq!(t.len(), names.len());
+        assert_eq!(t.resolve_bytes(b"\xff"), Err(DecodeError::WrongType("symbol")));
+    }
 
     #[test]
     fn filter_and_cap() {
