@@ -6,6 +6,11 @@
 //! `bench-report`) and drawn to `target/depthbook-bench/scaling.svg`.
 //!
 //! Run: `cargo bench -p depthbook-benches --bench scaling`.
+//!
+//! With `DEPTHBOOK_SCALING_HUGE_PAGES=1` it runs the 400-level sweep alone and writes
+//! `scaling_huge_pages.json`: `benches/run` runs it so with glibc's heap on transparent huge
+//! pages (`GLIBC_TUNABLES=glibc.malloc.hugetlb=1`), the deployment a process holding thousands
+//! of books should use, and the report shows both.
 
 use std::time::Instant;
 
@@ -64,6 +69,26 @@ fn okx_books(n: usize, levels: usize) -> BooksPoint {
     BooksPoint { instruments: n, ns_per_message: best, heap_bytes, heap_per_level, live }
 }
 
+/// The 400-level sweep alone, printed and written to `scaling_huge_pages.json` (see the module
+/// docs): the environment, not this program, puts the heap on huge pages.
+fn huge_pages_only(points: &[BooksPoint]) {
+    println!(
+        "OKX books, 400 levels a side, GLIBC_TUNABLES={}",
+        std::env::var("GLIBC_TUNABLES").unwrap_or_default()
+    );
+    for p in points {
+        println!("{:<12} {:>14.1} ns per message", p.instruments, p.ns_per_message);
+    }
+    let figures = serde_json::json!({
+        "glibc_tunables": std::env::var("GLIBC_TUNABLES").unwrap_or_default(),
+        "instruments": points.iter().map(|p| [p.instruments as f64, p.ns_per_message]).collect::<Vec<_>>(),
+    });
+    let json = report_dir().join("scaling_huge_pages.json");
+    if let Err(e) = std::fs::write(&json, figures.to_string()) {
+        eprintln!("could not write {}: {e}", json.display());
+    }
+}
+
 /// ns per level update near the touch of a book holding `levels` per side.
 fn per_update_with_levels(levels: i64) -> f64 {
     let text = LevelText::new(NumText::plain(2), NumText::plain(8));
@@ -98,6 +123,10 @@ fn main() {
         counts.iter().map(|&n| okx_books(n, levels)).collect()
     };
     let books_400 = sweep(400, &[1, 10, 100, 1_000]);
+    if std::env::var_os("DEPTHBOOK_SCALING_HUGE_PAGES").is_some() {
+        huge_pages_only(&books_400);
+        return;
+    }
     let books_50 = sweep(50, &[1, 10, 100, 1_000, 5_000]);
     let levels: Vec<(f64, f64)> = [100i64, 1_000, 10_000, 100_000]
         .iter()

@@ -115,6 +115,10 @@ fn main() {
         .expect("target/depthbook-bench/latency.json: run `cargo bench --bench latency`");
     let scaling = read_json(&figures.join("scaling.json"))
         .expect("target/depthbook-bench/scaling.json: run `cargo bench --bench scaling`");
+    let huge_pages = read_json(&figures.join("scaling_huge_pages.json")).expect(
+        "target/depthbook-bench/scaling_huge_pages.json: run the scaling bench with \
+         DEPTHBOOK_SCALING_HUGE_PAGES=1 (benches/run)",
+    );
     let handoff = read_json(&figures.join("handoff.json"))
         .expect("target/depthbook-bench/handoff.json: run `cargo bench --bench handoff`");
     let whole = read_json(&figures.join("whole_process.json"))
@@ -142,8 +146,8 @@ fn main() {
     let kraken = r.get(false, "checksum/kraken_10_levels").median_ns;
     let f2v = &latency["frame_to_view"];
     let p = |v: &Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
-    let spread = |key: &str| {
-        let points: Vec<f64> = scaling[key]
+    let spread_of = |figures: &Value, key: &str| {
+        let points: Vec<f64> = figures[key]
             .as_array()
             .map(|a| a.iter().filter_map(|p| p[1].as_f64()).collect())
             .unwrap_or_default();
@@ -151,6 +155,9 @@ fn main() {
         let worst = points.iter().map(|v| (v / base - 1.0).abs()).fold(0.0, f64::max);
         (points, worst * 100.0)
     };
+    let spread = |key: &str| spread_of(&scaling, key);
+    let (huge_points, huge_spread) = spread_of(&huge_pages, "instruments");
+    let tunables = huge_pages["glibc_tunables"].as_str().unwrap_or("").to_owned();
     let (inst_points, inst_spread) = spread("instruments");
     let (inst50_points, inst50_spread) = spread("instruments_50");
     // The largest point of the 400-level sweep: [instruments, ns, heap per level, Live, heap].
@@ -274,6 +281,12 @@ fn main() {
             "flat ±20%".to_owned(),
             format!("{} ns (±{inst_spread:.0}%)", join(&inst_points)),
             inst_spread <= 20.0,
+        ),
+        (
+            "the same, the heap on transparent huge pages (a deployment option, not the goal's run)",
+            "flat ±20%".to_owned(),
+            format!("{} ns (±{huge_spread:.0}%), `GLIBC_TUNABLES={tunables}`", join(&huge_points)),
+            huge_spread <= 20.0,
         ),
         (
             "ns per OKX message, 1 / 10 / 100 / 1000 / 5000 books of 50 levels a side",
