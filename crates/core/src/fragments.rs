@@ -144,15 +144,16 @@ impl SideCache {
             i += 1;
         }
         self.keys.truncate(i);
-        self.last_rank = self.keys.last().map(|key| key.rank);
         self.slots.truncate(i);
+        self.last_rank = self.keys.last().map(|key| key.rank);
         Fragments { cache: self, next: 0 }
     }
 
     /// How many of the first entries are still `ladder`'s best levels, all of them ranked above
     /// every change since the entries were read, and the best changed rank; `None` when that
     /// is not known (no entry at or below the change, changes not told, another spelling or
-    /// scale), and the merge then starts at the top.
+    /// scale) or there is no change (the cache is refreshed for another count of levels), and
+    /// the merge then starts at the top.
     ///
     /// When the entries were read they were the ladder's best levels, best first; levels ranked
     /// above every change since are as they were. So if an entry lies at or below the best
@@ -385,6 +386,80 @@ mod tests {
         cache.sync(&mut thin);
         check(&thin, &mut cache);
         assert_eq!(cache.walks, 2);
+    }
+
+    /// Every walk through one cache (OKX's interleaved strings at several depths, Kraken's,
+    /// Bitfinex's), over a book whose levels reach deep below its window, with caps, truncations,
+    /// clears and the odd take the cache is not told of: each checksum is its string's.
+    #[test]
+    fn every_walk_through_one_cache_hashes_as_rendered() {
+        use crate::checksum::{KrakenSpelling, bitfinex_crc32, bitfinex_string};
+        use crate::checksum::{kraken_crc32, kraken_string};
+        let mut book = Book::with_window(300, 64);
+        let mut cache = FragmentCache::new();
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let (mut walks, mut reused) = (0, 0);
+        for step in 0..20_000 {
+            let side = if next(2) == 0 { Side::Bid } else { Side::Ask };
+            // Mostly near the touch, now and then far below the window.
+            let offset = if next(8) == 0 { next(2_000) } else { next(60) } as i64 + 1;
+            let price = match side {
+                Side::Bid => 1_000_000 - offset,
+                Side::Ask => 1_000_000 + offset,
+            };
+            let qty = if next(5) == 0 { 0 } else { next(1_000) as i64 + 1 };
+            set(&mut book, side, price, qty);
+            match next(400) {
+                0 => {
+                    book.truncate(next(40) as usize);
+                }
+                1 => {
+                    book.clear();
+                }
+                2 => {
+                    let _ = book.take_changes();
+                }
+                3 => {
+                    let floor = Price::new(1_000_000 - next(100) as i64, 0).unwrap();
+                    book.drop_worse_than(Side::Bid, floor);
+                }
+                _ => {}
+            }
+            if next(5) != 0 {
+                cache.sync(&mut book);
+            }
+            let before = cache.walks;
+            match next(6) {
+                0 => {
+                    let want =
+                        crc32fast::hash(kraken_string(&book, KrakenSpelling::AsSent).as_bytes());
+                    assert_eq!(
+                        kraken_crc32(&book, KrakenSpelling::AsSent, &mut cache),
+                        want,
+                        "{step}"
+                    );
+                }
+                1 => {
+                    let want = crc32fast::hash(bitfinex_string(&book).as_bytes()) as i32;
+                    assert_eq!(bitfinex_crc32(&book, &mut cache), want, "{step}");
+                }
+                k => {
+                    let n = [1, 5, 25, 25][k as usize - 2];
+                    let want = crc32fast::hash(interleaved_string(&book, n).as_bytes()) as i32;
+                    assert_eq!(interleaved_crc32(&book, n, &mut cache), want, "{step}");
+                }
+            }
+            walks += cache.walks - before;
+            reused += 1 - (cache.walks - before);
+        }
+        // Both paths taken, many times.
+        assert!(walks > 1_000 && reused > 1_000, "{walks} walked, {reused} reused");
     }
 
     /// Fragments of every length, up to past a slot's size (those are rendered as walked),

@@ -593,7 +593,8 @@ impl Ladder {
             };
         }
         // In the window, below its best level: the best occupied slot at or below `rank`'s
-        // (`rank - base < top < width`, so the slot after it is inside the window).
+        // (with levels in the window, `rank - base < top < width`, so the slot after it is
+        // inside the window; without, only the deep levels are below `rank`).
         let slot = (rank - self.base) as usize;
         let next_slot = if self.n_window > 0 { self.occupied_below(slot + 1) } else { None };
         Ranked { ladder: self, next_slot, deep_next: self.deep.last_pos() }

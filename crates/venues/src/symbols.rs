@@ -32,6 +32,8 @@ const MAX_META_ENTRIES: usize = 65_536;
 pub struct SymbolTable {
     ids: HashMap<SymbolKey, InstrumentId, foldhash::fast::RandomState>,
     names: Vec<Box<str>>,
+    // `keys[id]` is `names[id]` as the map keys it: what the last hit is compared with.
+    keys: Vec<SymbolKey>,
     // When set, only these symbols are tracked; frames for others are not book data for us.
     only: Option<Vec<Box<str>>>,
     max_instruments: usize,
@@ -39,9 +41,9 @@ pub struct SymbolTable {
     metas: Vec<SymbolMeta>,
     // Metadata announced for symbols not registered (yet), moved to `metas` on registration.
     meta: HashMap<Box<str>, SymbolMeta>,
-    // The id resolved last and its symbol: feeds repeat one symbol for long runs, and comparing
-    // a few bytes beats hashing them.
-    last_hit: Option<(InstrumentId, SymbolKey)>,
+    // The id resolved last: feeds repeat one symbol for long runs, and comparing a few bytes
+    // beats hashing them.
+    last_hit: Option<InstrumentId>,
 }
 
 /// A symbol as the table holds it: its bytes inline when short (every venue's symbols are, the
@@ -52,6 +54,8 @@ enum SymbolKey {
     Inline { len: u8, bytes: [u8; SymbolKey::INLINE] },
     Boxed(Box<[u8]>),
 }
+
+const _: () = assert!(std::mem::size_of::<SymbolKey>() == 32);
 
 impl SymbolKey {
     /// Bytes kept inline: a key is 32 bytes either way.
@@ -105,6 +109,7 @@ impl SymbolTable {
         Self {
             ids: HashMap::default(),
             names: Vec::new(),
+            keys: Vec::new(),
             only: None,
             max_instruments,
             metas: Vec::new(),
@@ -130,6 +135,7 @@ impl SymbolTable {
         }
         let id = self.names.len() as InstrumentId;
         self.names.push(Box::from(name));
+        self.keys.push(SymbolKey::new(name.as_bytes()));
         self.ids.insert(SymbolKey::new(name.as_bytes()), id);
         self.metas.push(self.meta.remove(name).unwrap_or_default());
         Ok(id)
@@ -152,10 +158,10 @@ impl SymbolTable {
     /// As [`SymbolTable::resolve`]; [`DecodeError::WrongType`] if `name` is not UTF-8.
     #[inline]
     pub fn resolve_bytes(&mut self, name: &[u8]) -> Result<Option<InstrumentId>, DecodeError> {
-        if let Some((id, last)) = &self.last_hit
-            && last.as_bytes() == name
+        if let Some(id) = self.last_hit
+            && self.keys.get(id as usize).is_some_and(|key| key.as_bytes() == name)
         {
-            return Ok(Some(*id));
+            return Ok(Some(id));
         }
         self.resolve_missed(name)
     }
@@ -164,7 +170,7 @@ impl SymbolTable {
     /// it registered, so only a new one is checked.
     fn resolve_missed(&mut self, name: &[u8]) -> Result<Option<InstrumentId>, DecodeError> {
         if let Some(&id) = self.ids.get(name) {
-            self.last_hit = Some((id, SymbolKey::new(name)));
+            self.last_hit = Some(id);
             return Ok(Some(id));
         }
         let name = std::str::from_utf8(name).map_err(|_| DecodeError::WrongType("symbol"))?;
