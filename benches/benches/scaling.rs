@@ -33,6 +33,9 @@ struct BooksPoint {
     heap_bytes: usize,
     heap_per_level: f64,
     live: usize,
+    // Bytes of the process's anonymous memory on huge pages with the books in memory (Linux's
+    // `AnonHugePages`; 0 where it cannot be read).
+    huge_page_bytes: u64,
 }
 
 /// ns per update message with `n` OKX books of `levels` a side, messages round-robin across
@@ -42,7 +45,7 @@ fn okx_books(n: usize, levels: usize) -> BooksPoint {
         OkxShape { instruments: n, levels, updates: UPDATES, changes_per_update: 4, seed: 7 }
             .generate();
     let mut best = f64::MAX;
-    let (mut heap_bytes, mut heap_per_level, mut live) = (0, f64::NAN, 0);
+    let (mut heap_bytes, mut heap_per_level, mut live, mut huge_page_bytes) = (0, f64::NAN, 0, 0);
     for _ in 0..PASSES {
         let mut config = EngineConfig::new(Venue::Okx);
         config.max_instruments = n + 1;
@@ -65,8 +68,27 @@ fn okx_books(n: usize, levels: usize) -> BooksPoint {
         heap_bytes = engine.heap_bytes();
         heap_per_level = heap_bytes as f64 / held.max(1) as f64;
         live = (0..n).filter(|&id| engine.state(id as u32).is_some_and(|s| s.is_live())).count();
+        huge_page_bytes = anon_huge_page_bytes();
     }
-    BooksPoint { instruments: n, ns_per_message: best, heap_bytes, heap_per_level, live }
+    BooksPoint {
+        instruments: n,
+        ns_per_message: best,
+        heap_bytes,
+        heap_per_level,
+        live,
+        huge_page_bytes,
+    }
+}
+
+/// The process's anonymous memory on transparent huge pages (`AnonHugePages` of
+/// `/proc/self/smaps_rollup`), 0 where that cannot be read: whether a huge-page setting took.
+fn anon_huge_page_bytes() -> u64 {
+    let rollup = std::fs::read_to_string("/proc/self/smaps_rollup").unwrap_or_default();
+    rollup
+        .lines()
+        .find_map(|line| line.strip_prefix("AnonHugePages:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
 }
 
 /// The 400-level sweep alone, printed and written to `scaling_huge_pages.json` (see the module
@@ -81,6 +103,7 @@ fn huge_pages_only(points: &[BooksPoint]) {
     }
     let figures = serde_json::json!({
         "glibc_tunables": std::env::var("GLIBC_TUNABLES").unwrap_or_default(),
+        "huge_page_bytes": points.last().map_or(0, |p| p.huge_page_bytes),
         "instruments": points.iter().map(|p| [p.instruments as f64, p.ns_per_message]).collect::<Vec<_>>(),
     });
     let json = report_dir().join("scaling_huge_pages.json");
