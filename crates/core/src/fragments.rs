@@ -337,12 +337,8 @@ mod tests {
         cache.bids.reads + cache.asks.reads
     }
 
-    /// A checksum walks the fragments only when a level it covers may have changed, and never
-    /// hands one walk's checksum to another (each venue's string is its own).
-    #[test]
-    fn a_checksum_is_walked_again_only_when_its_levels_may_have_changed() {
-        use crate::checksum::{KrakenSpelling, bitfinex_crc32, bitfinex_string};
-        use crate::checksum::{kraken_crc32, kraken_string};
+    /// A book of 100 levels a side, and a cache told of it that has checked it once.
+    fn hundred_levels_checked() -> (Book, FragmentCache) {
         let mut book = Book::new(1_000);
         for d in 1..=100 {
             set(&mut book, Side::Bid, 1_000 - d, d);
@@ -351,6 +347,16 @@ mod tests {
         let mut cache = FragmentCache::new();
         cache.sync(&mut book);
         check(&book, &mut cache);
+        (book, cache)
+    }
+
+    /// A checksum walks the fragments only when a level it covers may have changed, and never
+    /// hands one walk's checksum to another (each venue's string is its own).
+    #[test]
+    fn a_checksum_is_walked_again_only_when_its_levels_may_have_changed() {
+        use crate::checksum::{KrakenSpelling, bitfinex_crc32, bitfinex_string};
+        use crate::checksum::{kraken_crc32, kraken_string};
+        let (mut book, mut cache) = hundred_levels_checked();
         assert_eq!(cache.walks, 1);
         // Nothing changed, then only deep levels: the walked checksum stands.
         check(&book, &mut cache);
@@ -510,14 +516,7 @@ mod tests {
 
     #[test]
     fn told_changes_below_the_best_levels_reuse_the_cache_and_nothing_else_does() {
-        let mut book = Book::new(1_000);
-        for d in 1..=100 {
-            set(&mut book, Side::Bid, 1_000 - d, d);
-            set(&mut book, Side::Ask, 1_000 + d, d);
-        }
-        let mut cache = FragmentCache::new();
-        cache.sync(&mut book);
-        check(&book, &mut cache);
+        let (mut book, mut cache) = hundred_levels_checked();
         assert_eq!(reads(&cache), 2);
         // Deep changes, told: no side is read again.
         set(&mut book, Side::Bid, 1_000 - 90, 7);
