@@ -94,15 +94,13 @@ fn anon_huge_page_bytes() -> u64 {
 /// The 400-level sweep alone, printed and written to `scaling_huge_pages.json` (see the module
 /// docs): the environment, not this program, puts the heap on huge pages.
 fn huge_pages_only(points: &[BooksPoint]) {
-    println!(
-        "OKX books, 400 levels a side, GLIBC_TUNABLES={}",
-        std::env::var("GLIBC_TUNABLES").unwrap_or_default()
-    );
+    let tunables = std::env::var("GLIBC_TUNABLES").unwrap_or_default();
+    println!("OKX books, 400 levels a side, GLIBC_TUNABLES={tunables}");
     for p in points {
         println!("{:<12} {:>14.1} ns per message", p.instruments, p.ns_per_message);
     }
     let figures = serde_json::json!({
-        "glibc_tunables": std::env::var("GLIBC_TUNABLES").unwrap_or_default(),
+        "glibc_tunables": tunables,
         "huge_page_bytes": points.last().map_or(0, |p| p.huge_page_bytes),
         "instruments": points.iter().map(|p| [p.instruments as f64, p.ns_per_message]).collect::<Vec<_>>(),
     });

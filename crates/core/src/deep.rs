@@ -213,9 +213,7 @@ impl DeepLevels {
     pub(crate) fn at_or_below(&self, rank: i64) -> Option<Pos> {
         match self.find(rank) {
             Ok(pos) => Some(pos),
-            // The level before the insertion point: in its chunk, or the last of the chunk
-            // before (chunks are never empty).
-            Err(Pos { chunk, index }) if index > 0 => Some(Pos { chunk, index: index - 1 }),
+            // The level before the insertion point.
             Err(pos) => self.prev(pos),
         }
     }

@@ -73,14 +73,23 @@ impl SideCache {
     /// of them in that spelling and scale, read from this ladder, every take of its changes
     /// since was told, and neither those nor the changes not yet taken reach the `n`-th.
     fn holds(&self, ladder: &Ladder, n: usize, spelling: Spelling) -> bool {
+        self.changed_since_read(ladder, spelling).is_some_and(|changed| {
+            n > 0
+                && self.keys.len() == n
+                && changed.is_none_or(|rank| self.last_rank.is_some_and(|last| rank < last))
+        })
+    }
+
+    /// The best rank changed since the entries were read from `ladder` (`Some(None)`: none),
+    /// if that is known: the entries were read from this ladder in `spelling` at its scale, and
+    /// every take of its changes since was told. `None` when it is not.
+    #[inline]
+    fn changed_since_read(&self, ladder: &Ladder, spelling: Spelling) -> Option<Option<i64>> {
         let now = ladder.tracking();
-        let changed = self.told.max(now.changed);
-        self.read_from == Some((now.lineage, now.take))
+        (self.read_from == Some((now.lineage, now.take))
             && self.spelling == Some(spelling)
-            && self.scale == ladder.scale()
-            && n > 0
-            && self.keys.len() == n
-            && changed.is_none_or(|rank| self.last_rank.is_some_and(|last| rank < last))
+            && self.scale == ladder.scale())
+        .then(|| self.told.max(now.changed))
     }
 
     /// Makes the cache hold `ladder`'s best `n` levels, editing it in place: a level that is
@@ -160,14 +169,7 @@ impl SideCache {
     /// change, every level above it was among the entries, and those entries are still exactly
     /// the ladder's levels above the change.
     fn unchanged_above(&self, ladder: &Ladder, spelling: Spelling) -> Option<(usize, i64)> {
-        let now = ladder.tracking();
-        if self.read_from != Some((now.lineage, now.take))
-            || self.spelling != Some(spelling)
-            || self.scale != ladder.scale()
-        {
-            return None;
-        }
-        let changed = self.told.max(now.changed)?;
+        let changed = self.changed_since_read(ladder, spelling)??;
         // From the end: the merge reads the entries at or below the change anyway.
         let entries = self.keys.iter().rposition(|key| key.rank > changed).map_or(0, |i| i + 1);
         (entries < self.keys.len()).then_some((entries, changed))

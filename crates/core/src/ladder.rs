@@ -580,9 +580,7 @@ impl Ladder {
     /// The levels ranked `rank` or worse, as stored, best first: [`Ladder::ranked`] without
     /// reading the levels above `rank`.
     pub(crate) fn ranked_from(&self, rank: i64) -> Ranked<'_> {
-        if rank >= self.base + self.width() as i64
-            || (self.n_window > 0 && rank >= self.base + self.top as i64)
-        {
+        if self.n_window > 0 && rank >= self.base + self.top as i64 {
             return self.ranked();
         }
         if rank < self.base {
@@ -592,11 +590,14 @@ impl Ladder {
                 deep_next: self.deep.at_or_below(rank),
             };
         }
-        // In the window, below its best level: the best occupied slot at or below `rank`'s
-        // (with levels in the window, `rank - base < top < width`, so the slot after it is
-        // inside the window; without, only the deep levels are below `rank`).
-        let slot = (rank - self.base) as usize;
-        let next_slot = if self.n_window > 0 { self.occupied_below(slot + 1) } else { None };
+        // At or above the window's base and below its best level, if it has levels: the best
+        // occupied slot at or below `rank`'s (`rank - base < top < width`, so the slot after it
+        // is inside the window). Without levels in the window, only the deep ones are below.
+        let next_slot = if self.n_window > 0 {
+            self.occupied_below((rank - self.base) as usize + 1)
+        } else {
+            None
+        };
         Ranked { ladder: self, next_slot, deep_next: self.deep.last_pos() }
     }
 

@@ -31,9 +31,7 @@ const MAX_META_ENTRIES: usize = 65_536;
 #[derive(Debug, Clone)]
 pub struct SymbolTable {
     ids: HashMap<SymbolKey, InstrumentId, foldhash::fast::RandomState>,
-    names: Vec<Box<str>>,
-    // `keys[id]` is `names[id]` as the map keys it: what the last hit is compared with.
-    keys: Vec<SymbolKey>,
+    names: Vec<SymbolKey>,
     // When set, only these symbols are tracked; frames for others are not book data for us.
     only: Option<Vec<Box<str>>>,
     max_instruments: usize,
@@ -49,10 +47,12 @@ pub struct SymbolTable {
 /// A symbol as the table holds it: its bytes inline when short (every venue's symbols are, the
 /// longest seen are option names of about 25 bytes), so that finding a frame's symbol among a
 /// thousand reads the table's own memory and nothing it points to.
+///
+/// Invariant: the bytes are the UTF-8 of the `&str` the key was made from.
 #[derive(Debug, Clone)]
 enum SymbolKey {
     Inline { len: u8, bytes: [u8; SymbolKey::INLINE] },
-    Boxed(Box<[u8]>),
+    Boxed(Box<str>),
 }
 
 const _: () = assert!(std::mem::size_of::<SymbolKey>() == 32);
@@ -61,11 +61,11 @@ impl SymbolKey {
     /// Bytes kept inline: a key is 32 bytes either way.
     const INLINE: usize = 30;
 
-    fn new(name: &[u8]) -> Self {
+    fn new(name: &str) -> Self {
         let mut bytes = [0; Self::INLINE];
         match bytes.get_mut(..name.len()) {
             Some(head) => {
-                head.copy_from_slice(name);
+                head.copy_from_slice(name.as_bytes());
                 SymbolKey::Inline { len: name.len() as u8, bytes }
             }
             None => SymbolKey::Boxed(name.into()),
@@ -76,8 +76,13 @@ impl SymbolKey {
     fn as_bytes(&self) -> &[u8] {
         match self {
             SymbolKey::Inline { len, bytes } => &bytes[..usize::from(*len)],
-            SymbolKey::Boxed(bytes) => bytes,
+            SymbolKey::Boxed(name) => name.as_bytes(),
         }
+    }
+
+    /// The symbol (UTF-8 by the invariant: the fallback is never taken).
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
     }
 }
 
@@ -109,7 +114,6 @@ impl SymbolTable {
         Self {
             ids: HashMap::default(),
             names: Vec::new(),
-            keys: Vec::new(),
             only: None,
             max_instruments,
             metas: Vec::new(),
@@ -134,9 +138,9 @@ impl SymbolTable {
             return Err(DecodeError::TooManyInstruments(self.max_instruments));
         }
         let id = self.names.len() as InstrumentId;
-        self.names.push(Box::from(name));
-        self.keys.push(SymbolKey::new(name.as_bytes()));
-        self.ids.insert(SymbolKey::new(name.as_bytes()), id);
+        let key = SymbolKey::new(name);
+        self.ids.insert(key.clone(), id);
+        self.names.push(key);
         self.metas.push(self.meta.remove(name).unwrap_or_default());
         Ok(id)
     }
@@ -159,7 +163,7 @@ impl SymbolTable {
     #[inline]
     pub fn resolve_bytes(&mut self, name: &[u8]) -> Result<Option<InstrumentId>, DecodeError> {
         if let Some(id) = self.last_hit
-            && self.keys.get(id as usize).is_some_and(|key| key.as_bytes() == name)
+            && self.names.get(id as usize).is_some_and(|key| key.as_bytes() == name)
         {
             return Ok(Some(id));
         }
@@ -196,7 +200,7 @@ impl SymbolTable {
 
     /// The symbol of `id`.
     pub fn name(&self, id: InstrumentId) -> &str {
-        self.names.get(id as usize).map_or("", |s| s)
+        self.names.get(id as usize).map_or("", SymbolKey::as_str)
     }
 
     /// Number of registered instruments.
