@@ -17,6 +17,11 @@
 //! subscribers (they hold it Stale), the publisher publishes nothing more of it, and every
 //! 100 ms tries to send it again in full (a refresh) until the server takes it. Nothing waits
 //! in a queue of its own while the server is away.
+//!
+//! A book whose full message is larger than the server takes (its `max_payload`, 1 MiB by
+//! default) is not retried: it goes Stale on the bus with the reason `too_large_for_bus`,
+//! counted and logged once, and nothing more of it is published until it holds few enough
+//! levels to fit (then it is sent in full again) or its next snapshot.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -25,6 +30,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::{self, Context as JetStream};
 use bytes::Bytes;
 use depthbook_engine::{BookRecord, JournalReader, Record, Replica, StaleReason};
@@ -99,11 +105,14 @@ pub struct PublisherStats {
     pub kept: u64,
     /// Books whose journal records the engine dropped (its ring was full).
     pub lost: u64,
+    /// Messages larger than the server takes (its `max_payload`): each made its book Stale on
+    /// the bus until it is small enough.
+    pub too_large: u64,
 }
 
 impl PublisherStats {
     /// Every field with its name, for a counters line.
-    pub fn fields(&self) -> [(&'static str, u64); 8] {
+    pub fn fields(&self) -> [(&'static str, u64); 9] {
         [
             ("bus_records", self.records),
             ("bus_messages", self.messages),
@@ -113,12 +122,13 @@ impl PublisherStats {
             ("bus_refreshes", self.refreshes),
             ("bus_kept", self.kept),
             ("bus_lost", self.lost),
+            ("bus_too_large", self.too_large),
         ]
     }
 }
 
 #[derive(Debug, Default)]
-struct SharedStats([AtomicU64; 8]);
+struct SharedStats([AtomicU64; 9]);
 
 impl SharedStats {
     fn add(&self, field: usize, n: u64) {
@@ -135,6 +145,7 @@ impl SharedStats {
             refreshes: v(REFRESHES),
             kept: v(KEPT),
             lost: v(LOST),
+            too_large: v(TOO_LARGE),
         }
     }
 }
@@ -147,6 +158,7 @@ const FAILED: usize = 4;
 const REFRESHES: usize = 5;
 const KEPT: usize = 6;
 const LOST: usize = 7;
+const TOO_LARGE: usize = 8;
 
 /// How often books owed a refresh (a message of theirs was not delivered) are sent again.
 const REFRESH_TICK: Duration = Duration::from_millis(100);
@@ -304,6 +316,12 @@ struct Book {
     since_refresh: u64,
     /// A message of it could not be delivered: send it again in full.
     needs_refresh: bool,
+    /// Its full message was larger than the server takes: nothing of it is published until it
+    /// holds at most this many levels (the most that should fit, at the refused message's bytes
+    /// a level), or its next snapshot.
+    fits_within: Option<usize>,
+    /// The log has said the book does not fit (and has not since it did).
+    too_large_told: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -443,6 +461,7 @@ impl Mirror {
                 book.generation = r.generation;
                 book.head = Head::of(&r);
                 book.needs_refresh = false;
+                book.fits_within = None;
                 book.since_refresh = 0;
                 let body = Body::Snapshot(wire::levels_of(&book.replica));
                 self.publish(key, body, true).await;
@@ -457,9 +476,9 @@ impl Mirror {
                 book.generation = r.generation;
                 book.head = Head::of(&r);
                 book.since_refresh += 1;
-                if book.needs_refresh {
-                    // The refresh owed (sent on the next tick) covers this message: nothing is
-                    // queued while the server is away.
+                if book.needs_refresh || book.fits_within.is_some() {
+                    // The refresh owed (sent on the next tick, or once the book fits a message)
+                    // covers this message: nothing is queued while the server is away.
                     return;
                 }
                 let due = book.since_refresh >= self.config.refresh_every;
@@ -508,6 +527,8 @@ impl Mirror {
             head: Head::default(),
             since_refresh: 0,
             needs_refresh: false,
+            fits_within: None,
+            too_large_told: false,
         });
         key
     }
@@ -517,6 +538,7 @@ impl Mirror {
         book.live = false;
         book.stale_reason = reason;
         book.needs_refresh = false;
+        book.fits_within = None;
         if let Some(generation) = generation {
             book.generation = generation;
         }
@@ -527,6 +549,7 @@ impl Mirror {
     async fn refresh(&mut self, id: u32) {
         let Some(book) = self.books.get_mut(id as usize) else { return };
         book.needs_refresh = false;
+        book.fits_within = None;
         book.since_refresh = 0;
         self.stats.add(REFRESHES, 1);
         if book.live {
@@ -543,7 +566,9 @@ impl Mirror {
             if self.in_flight.len() >= self.config.max_in_flight {
                 return;
             }
-            if self.books[id].needs_refresh {
+            let book = &self.books[id];
+            let shrunk = book.fits_within.is_some_and(|levels| levels_of(book) <= levels);
+            if book.needs_refresh || shrunk {
                 self.refresh(id as u32).await;
             }
         }
@@ -555,6 +580,7 @@ impl Mirror {
         let Some(book) = self.books.get_mut(id as usize) else { return };
         book.book_seq += 1;
         let full = matches!(body, Body::Snapshot(_) | Body::Refresh(_));
+        let status = matches!(body, Body::Status(_));
         let message = schema::BookMessage {
             version: wire::SCHEMA_VERSION,
             run: self.run,
@@ -574,11 +600,41 @@ impl Mirror {
         self.stats.add(BYTES, payload.len() as u64);
         match self.bus.js.publish(book.subject.clone(), payload.clone()).await {
             Ok(ack) => {
+                if !status {
+                    book.too_large_told = false;
+                }
                 let kept = keep.then_some(payload);
                 self.in_flight.push_back(Box::pin(async move {
                     let result = ack.await.map(|a| a.sequence).map_err(|e| e.to_string());
                     Acked::Message { id, kept, result }
                 }));
+            }
+            Err(error) if error.kind() == PublishErrorKind::MaxPayloadExceeded => {
+                // Refused by the client before anything was sent: the chain goes on with the
+                // same number, and says why the book stops here.
+                self.stats.add(TOO_LARGE, 1);
+                book.book_seq -= 1;
+                let levels = levels_of(book);
+                let max_payload = self.bus.js.client().server_info().max_payload;
+                let fits_within = levels * max_payload / payload.len().max(1);
+                // Told once each time the book stops fitting, not at every retry.
+                if !book.too_large_told {
+                    tracing::warn!(
+                        subject = %book.subject,
+                        bytes = payload.len(),
+                        max_payload,
+                        levels,
+                        "a book's message is larger than the server takes: the book is Stale \
+                         on the bus until it holds at most {fits_within} levels"
+                    );
+                    book.too_large_told = true;
+                }
+                book.fits_within = Some(fits_within);
+                book.needs_refresh = false;
+                if !status {
+                    let body = Body::Status(wire::too_large_status());
+                    Box::pin(self.publish(id, body, false)).await;
+                }
             }
             Err(error) => {
                 tracing::warn!(%error, subject = %book.subject, "publish failed");
@@ -605,8 +661,11 @@ impl Mirror {
                         Acked::Kept { result }
                     })),
                     Err(error) => {
+                        // The bucket keeps an older snapshot: a new subscriber catches up from
+                        // there.
                         tracing::warn!(%error, key = %book.key, "keeping a snapshot failed");
-                        self.stats.add(FAILED, 1);
+                        let too_large = error.kind() == PublishErrorKind::MaxPayloadExceeded;
+                        self.stats.add(if too_large { TOO_LARGE } else { FAILED }, 1);
                     }
                 }
             }
@@ -625,6 +684,11 @@ impl Mirror {
             }
         }
     }
+}
+
+/// Levels a book's mirror holds, both sides.
+fn levels_of(book: &Book) -> usize {
+    book.replica.len(depthbook_core::Side::Bid) + book.replica.len(depthbook_core::Side::Ask)
 }
 
 /// The stream behind a key-value bucket that keeps one value a key, as the key-value

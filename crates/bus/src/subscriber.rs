@@ -81,7 +81,7 @@ pub struct RemoteBook {
     /// Best bid at or above best ask.
     pub crossed: bool,
     /// Why the book is not Live, if it is not: the publisher's reason (the engine's names:
-    /// `gap`, `checksum`, ...; `publisher_overflow`), or the subscriber's own (`bus_gap`: a
+    /// `gap`, `checksum`, ...; `publisher_overflow`, `too_large_for_bus`), or the subscriber's own (`bus_gap`: a
     /// message of the book missing on the bus or another publisher run; `bad_message`,
     /// `disconnect`, `awaiting_snapshot`).
     pub stale_reason: Option<String>,
@@ -602,6 +602,17 @@ impl Subscriber {
                 book.publisher_live = status.state == schema::State::Live as i32;
                 book.gap = status.gap_expected.zip(status.gap_got);
                 reason = if status.reason.is_empty() { "stale" } else { status.reason.as_str() };
+            }
+            Body::Status(status) if status.state == schema::State::Stale as i32 => {
+                // Out of the chain, but the publisher's word stands: Stale, and why (the
+                // subscriber's own `bus_gap` would say less).
+                gap = book.chain;
+                book.chain = false;
+                book.publisher_live = false;
+                if !status.reason.is_empty() {
+                    reason = status.reason.as_str();
+                    book.stale_reason = Some(reason.to_owned());
+                }
             }
             Body::Delta(_) | Body::Status(_) => {
                 gap = book.chain;

@@ -15,6 +15,9 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// The `reason` of a book the publisher lost messages of.
 pub(crate) const PUBLISHER_OVERFLOW: &str = "publisher_overflow";
 
+/// The `reason` of a book whose full message is larger than the server takes.
+pub(crate) const TOO_LARGE_FOR_BUS: &str = "too_large_for_bus";
+
 /// Appends levels to a side's columns.
 pub(crate) fn push_levels(side: &mut schema::Side, levels: impl Iterator<Item = (Price, Qty)>) {
     for (price, qty) in levels {
@@ -69,6 +72,16 @@ pub(crate) fn stale_status(reason: Option<StaleReason>) -> schema::Status {
         reason: reason.map_or(PUBLISHER_OVERFLOW, StaleReason::name).to_owned(),
         gap_expected,
         gap_got,
+    }
+}
+
+/// The Stale status of a book too large for the server's messages.
+pub(crate) fn too_large_status() -> schema::Status {
+    schema::Status {
+        state: schema::State::Stale as i32,
+        reason: TOO_LARGE_FOR_BUS.to_owned(),
+        gap_expected: None,
+        gap_got: None,
     }
 }
 

@@ -183,6 +183,8 @@ struct Shown {
     updates: BTreeMap<String, Vec<Seen>>,
     stale_events: u64,
     finals: BTreeMap<String, Final>,
+    /// Why each book the subscriber holds is not Live (`None`: it is).
+    stale_reasons: BTreeMap<String, Option<String>>,
     stats: SubscriberStats,
 }
 
@@ -235,6 +237,7 @@ fn subscriber(
                 })
                 .await;
             for view in subscriber.books() {
+                shown.stale_reasons.insert(view.symbol.to_owned(), view.book.stale_reason.clone());
                 let replica = &view.book.replica;
                 shown.finals.insert(
                     view.symbol.to_owned(),
@@ -348,6 +351,55 @@ fn subscribers_hold_every_view_of_every_capture_exactly() {
             published.bus.refreshes,
             after.stats.kept,
             after.stats.messages
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs nats-server (Debian's package): .ci/run runs it with --ignored"]
+fn a_book_larger_than_the_server_takes_is_stale_on_the_bus_and_not_retried() {
+    // A server taking at most 4 KiB a message: the USD-M capture's snapshot (1,000 levels a
+    // side) is far larger, its deltas are smaller.
+    let server = NatsServer::with_max_payload(4096);
+    let url = server.url();
+    let feed = feed_named("binance_usdm");
+    let names = BusNames::tagged("too-large");
+    let sub = subscriber(&url, &names, feed.venue.name(), Duration::from_secs(3), None);
+    let mut feeder = Feeder::new(&url, &names, &feed, true);
+    // Paced over a few seconds: the publisher's 100 ms retries have many chances to spam.
+    while feeder.feed(200, Duration::from_millis(1)) {}
+    let resyncs = feeder.engine.counters().resyncs;
+    let published = feeder.finish();
+    let sub = sub.join().unwrap();
+    eprintln!("publisher {:?}; subscriber {:?}", published.bus, sub.stats);
+    let bus = published.bus;
+    assert!(bus.too_large > 0, "the snapshot was refused for its size, counted");
+    assert_eq!(bus.failed, 0, "nothing else failed");
+    // Refused once per snapshot or refresh of a book that has not shrunk to fit, never at
+    // every 100 ms tick: at most one per snapshot the engine took, and one per retry.
+    let snapshots = (resyncs + published.finals.len() as u64).max(1);
+    assert!(
+        bus.too_large <= snapshots + bus.refreshes,
+        "{} refusals for {snapshots} snapshots and {} refreshes",
+        bus.too_large,
+        bus.refreshes
+    );
+    assert_eq!(bus.acked, bus.messages - bus.too_large, "every message sent was taken");
+    // The subscriber never showed a book the engine did not publish, holds none of the
+    // refused books Live, and says why.
+    judge_updates(&published, &sub, false, "a book too large for the server");
+    for (symbol, (engine_live, _, _)) in &published.finals {
+        if !engine_live {
+            continue;
+        }
+        assert!(
+            !sub.finals.get(symbol).is_some_and(|f| f.0),
+            "{symbol} is Live on the bus though its snapshot was refused"
+        );
+        assert_eq!(
+            sub.stale_reasons.get(symbol).cloned().flatten().as_deref(),
+            Some("too_large_for_bus"),
+            "{symbol}: the subscriber says why it is Stale"
         );
     }
 }

@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 pub struct NatsServer {
     port: u16,
     store: PathBuf,
+    /// The server's `max_payload` when not its default (1 MiB).
+    max_payload: Option<usize>,
     child: Option<Child>,
 }
 
@@ -26,6 +28,19 @@ impl NatsServer {
     /// If `nats-server` is not installed or does not come up within 10 s: a test that needs
     /// the bus fails loudly, never skips.
     pub fn start() -> NatsServer {
+        Self::start_with(None)
+    }
+
+    /// [`NatsServer::start`] with the largest message the server takes set to `bytes` (its
+    /// `max_payload`, from a configuration file in the server's store).
+    ///
+    /// # Panics
+    /// As [`NatsServer::start`].
+    pub fn with_max_payload(bytes: usize) -> NatsServer {
+        Self::start_with(Some(bytes))
+    }
+
+    fn start_with(max_payload: Option<usize>) -> NatsServer {
         let store = std::env::temp_dir().join(format!(
             "depthbook-nats-{}-{}",
             std::process::id(),
@@ -36,7 +51,7 @@ impl NatsServer {
         // a few.
         for _ in 0..5 {
             let port = free_port();
-            let mut server = NatsServer { port, store: store.clone(), child: None };
+            let mut server = NatsServer { port, store: store.clone(), max_payload, child: None };
             if server.spawn() {
                 return server;
             }
@@ -67,12 +82,19 @@ impl NatsServer {
     }
 
     fn spawn(&mut self) -> bool {
-        let child = Command::new("nats-server")
-            .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
-            .arg(&self.store)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
+        let mut command = Command::new("nats-server");
+        command.args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"]);
+        command.arg(&self.store);
+        if let Some(bytes) = self.max_payload {
+            let config = self.store.join("server.conf");
+            let written = std::fs::create_dir_all(&self.store)
+                .and_then(|()| std::fs::write(&config, format!("max_payload: {bytes}\n")));
+            if let Err(e) = written {
+                panic!("cannot write the nats-server configuration {}: {e}", config.display());
+            }
+            command.arg("-c").arg(config);
+        }
+        let child = command.stdout(Stdio::null()).stderr(Stdio::null()).spawn();
         let mut child = match child {
             Ok(child) => child,
             Err(e) => panic!(

@@ -107,8 +107,9 @@ pub struct Status {
     #[prost(enumeration = "State", tag = "1")]
     pub state: i32,
     /// Why a book is Stale: gap, checksum, bad_message, disconnect, watchdog, memory_budget,
-    /// depth_exhausted (the engine's reasons), or publisher_overflow (the publisher lost
-    /// messages of the book).
+    /// depth_exhausted (the engine's reasons), publisher_overflow (the publisher lost
+    /// messages of the book), or too_large_for_bus (the book's full message is larger than the
+    /// server's max_payload).
     #[prost(string, tag = "2")]
     pub reason: ::prost::alloc::string::String,
     /// For a gap: the sequence the venue's rule expected, and the one that came.
