@@ -16,7 +16,9 @@
 //! stream did not acknowledge, is dropped and counted: its book's chain breaks for
 //! subscribers (they hold it Stale), the publisher publishes nothing more of it, and every
 //! 100 ms tries to send it again in full (a refresh) until the server takes it. Nothing waits
-//! in a queue of its own while the server is away.
+//! in a queue of its own while the server is away. A book is also sent in full after 1,000
+//! messages of its own, and a minute after it was last if it changed since (see
+//! [`PublisherConfig::refresh_after`]).
 //!
 //! A book whose full message is larger than the server takes (its `max_payload`, 1 MiB by
 //! default) is not retried: it goes Stale on the bus with the reason `too_large_for_bus`,
@@ -59,6 +61,11 @@ pub struct PublisherConfig {
     /// A book is sent again in full (a refresh) after this many messages of its own, so a
     /// subscriber that starts from the key-value bucket has at most this many to catch up.
     pub refresh_every: u64,
+    /// A book with messages since it was last sent in full is sent again in full once that is
+    /// this long ago, however few they are: a subscriber starting from the bucket then needs
+    /// the stream to keep only this long's messages of a quiet book (not everything since its
+    /// snapshot, which a stream at its size limit may have dropped).
+    pub refresh_after: Duration,
     /// Messages published and not yet acknowledged by the stream, at most.
     pub max_in_flight: usize,
     /// The stream keeps at most this many bytes (oldest messages go first).
@@ -70,14 +77,16 @@ pub struct PublisherConfig {
 }
 
 impl PublisherConfig {
-    /// The defaults for `venue` on the server at `url`: refresh every 1,000 messages, 4,096
-    /// messages in flight, a stream of at most 1 GiB and 24 hours, 5-second timeouts.
+    /// The defaults for `venue` on the server at `url`: refresh every 1,000 messages or a
+    /// minute, 4,096 messages in flight, a stream of at most 1 GiB and 24 hours, 5-second
+    /// timeouts.
     pub fn new(url: impl Into<String>, venue: impl Into<String>) -> Self {
         PublisherConfig {
             url: url.into(),
             names: BusNames::default(),
             venue: venue.into(),
             refresh_every: 1_000,
+            refresh_after: Duration::from_secs(60),
             max_in_flight: 4_096,
             stream_max_bytes: DEFAULT_STREAM_MAX_BYTES,
             stream_max_age: Duration::from_secs(24 * 3600),
@@ -314,6 +323,8 @@ struct Book {
     head: Head,
     /// Messages since its last snapshot or refresh.
     since_refresh: u64,
+    /// When it was last sent in full.
+    sent_in_full: tokio::time::Instant,
     /// A message of it could not be delivered: send it again in full.
     needs_refresh: bool,
     /// Its full message was larger than the server takes: nothing of it is published until it
@@ -415,15 +426,17 @@ impl Mirror {
                 continue;
             }
             let room = self.in_flight.len() < self.config.max_in_flight;
+            // The tick first: it is ready once in 100 ms, and a busy stream of records and
+            // acknowledgements must not starve the refreshes it drives.
             let wake = tokio::select! {
                 biased;
+                _ = tick.tick() => Wake::Tick,
                 Some(acked) = self.in_flight.next(), if !self.in_flight.is_empty() => {
                     Wake::Acked(acked)
                 }
                 ready = ready_journal(&mut journals, &mut done), if room && !finished => {
                     Wake::Journal(ready)
                 }
-                _ = tick.tick() => Wake::Tick,
             };
             match wake {
                 Wake::Acked(acked) => self.acked(acked).await,
@@ -526,6 +539,7 @@ impl Mirror {
             generation: 0,
             head: Head::default(),
             since_refresh: 0,
+            sent_in_full: tokio::time::Instant::now(),
             needs_refresh: false,
             fits_within: None,
             too_large_told: false,
@@ -561,14 +575,21 @@ impl Mirror {
         }
     }
 
+    /// Sends in full every book owed it: a message of it was not delivered, it shrank to fit
+    /// a message again, or it was last sent in full `refresh_after` ago and changed since.
     async fn retry_refreshes(&mut self) {
+        let now = tokio::time::Instant::now();
         for id in 0..self.books.len() {
             if self.in_flight.len() >= self.config.max_in_flight {
                 return;
             }
             let book = &self.books[id];
             let shrunk = book.fits_within.is_some_and(|levels| levels_of(book) <= levels);
-            if book.needs_refresh || shrunk {
+            let aged = book.live
+                && book.since_refresh > 0
+                && book.fits_within.is_none()
+                && now.duration_since(book.sent_in_full) >= self.config.refresh_after;
+            if book.needs_refresh || shrunk || aged {
                 self.refresh(id as u32).await;
             }
         }
@@ -602,6 +623,9 @@ impl Mirror {
             Ok(ack) => {
                 if !status {
                     book.too_large_told = false;
+                }
+                if full {
+                    book.sent_in_full = tokio::time::Instant::now();
                 }
                 let kept = keep.then_some(payload);
                 self.in_flight.push_back(Box::pin(async move {

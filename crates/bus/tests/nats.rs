@@ -90,6 +90,18 @@ impl Feeder {
         lossless: bool,
         journal_bytes: usize,
     ) -> Feeder {
+        Self::with_config(url, names, feed, lossless, journal_bytes, |_| {})
+    }
+
+    /// [`Feeder::with_journal`] with the publisher's configuration adjusted by `adjust`.
+    fn with_config(
+        url: &str,
+        names: &BusNames,
+        feed: &Feed,
+        lossless: bool,
+        journal_bytes: usize,
+        adjust: impl FnOnce(&mut PublisherConfig),
+    ) -> Feeder {
         let lines = (feed.load)();
         let config = EngineConfig::new(feed.venue);
         let max_line = config.limits.max_frame_bytes + 1;
@@ -106,6 +118,7 @@ impl Feeder {
             // A small outbox: a server away for a moment fills it.
             bus.max_in_flight = 64;
         }
+        adjust(&mut bus);
         let publisher = Publisher::spawn(bus, journal).expect("the publisher connects");
         let reader = capture_reader(&[&lines], max_line).unwrap();
         Feeder {
@@ -402,6 +415,38 @@ fn a_book_larger_than_the_server_takes_is_stale_on_the_bus_and_not_retried() {
             "{symbol}: the subscriber says why it is Stale"
         );
     }
+}
+
+#[test]
+#[ignore = "needs nats-server (Debian's package): .ci/run runs it with --ignored"]
+fn books_sent_in_full_by_time_let_a_late_subscriber_start_from_a_stream_that_keeps_little() {
+    let server = NatsServer::start();
+    let url = server.url();
+    let feed = feed_named("binance_usdm");
+    let names = BusNames::tagged("refresh-after");
+    // No refresh by count, and a stream that keeps 64 KiB, a fraction of what the feed
+    // publishes: the snapshot kept first is soon followed by messages the stream dropped. Only
+    // the books sent in full every 200 ms keep the bucket's snapshot within what it holds.
+    let mut feeder = Feeder::with_config(&url, &names, &feed, true, 32 << 20, |bus| {
+        bus.refresh_every = u64::MAX;
+        bus.refresh_after = Duration::from_millis(200);
+        bus.stream_max_bytes = 64 << 10;
+    });
+    // Paced over a few seconds.
+    while feeder.feed(100, Duration::from_millis(2)) {}
+    let published = feeder.finish();
+    eprintln!("publisher {:?}", published.bus);
+    assert!(
+        published.bus.bytes > 64 << 10,
+        "the stream dropped some of what was published ({} bytes)",
+        published.bus.bytes
+    );
+    assert!(published.bus.refreshes > 0, "books were sent in full by time");
+    let after = subscriber(&url, &names, feed.venue.name(), Duration::from_secs(2), None);
+    let after = after.join().unwrap();
+    eprintln!("late subscriber {:?}", after.stats);
+    judge_updates(&published, &after, false, "a late subscriber, a small stream");
+    judge_finals(&published, &after, "a late subscriber, a small stream");
 }
 
 /// The size limit of `names`' stream, as the server holds it.
