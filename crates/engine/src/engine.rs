@@ -310,7 +310,9 @@ impl Engine {
         }
         if let Err(_error) = result {
             books.counters.decode_errors += 1;
-            if let Some(id) = self.decoded.failed_instrument {
+            // The frame is rejected whole: every book it named lost a message, not only the
+            // one whose message failed (a Coinbase frame carries several products' events).
+            for id in self.decoded.named_instruments() {
                 books.go_stale(id, StaleReason::BadMessage);
             }
             return;

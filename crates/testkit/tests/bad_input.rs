@@ -152,3 +152,76 @@ fn the_instrument_cap_is_a_decode_error_not_growth() {
     assert_eq!(engine.counters().decode_errors, 1);
     assert_eq!(engine.counters().published, 2);
 }
+
+/// A Coinbase Advanced Trade message of `events` (each `(type, product, updates)`), numbered
+/// `sequence` on its connection.
+fn coinbase(sequence: i64, events: &[(&str, &str, &str)]) -> String {
+    let events: Vec<String> = events
+        .iter()
+        .map(|(kind, product, updates)| {
+            format!(r#"{{"type":"{kind}","product_id":"{product}","updates":[{updates}]}}"#)
+        })
+        .collect();
+    format!(
+        r#"{{"channel":"l2_data","client_id":"","timestamp":"2026-08-09T20:32:50.714964855Z","sequence_num":{sequence},"events":[{}]}}"#,
+        events.join(",")
+    )
+}
+
+fn update(side: &str, price: &str, qty: &str) -> String {
+    format!(
+        r#"{{"side":"{side}","event_time":"2026-08-09T20:32:50Z","price_level":"{price}","new_quantity":"{qty}"}}"#
+    )
+}
+
+/// A Coinbase Advanced Trade engine with BTC-USD and ETH-USD Live.
+fn live_coinbase() -> Engine {
+    let mut engine = Engine::new(EngineConfig::new(Venue::Coinbase));
+    let book = [update("bid", "100.00", "1.5"), update("offer", "100.01", "2")].join(",");
+    for (sequence, product) in [(0, "BTC-USD"), (1, "ETH-USD")] {
+        let frame = coinbase(sequence, &[("snapshot", product, &book)]);
+        engine.ingest(&Frame::stream(frame.as_bytes()), 0);
+    }
+    for product in ["BTC-USD", "ETH-USD"] {
+        let id = engine.instrument(product).unwrap();
+        assert_eq!(engine.state(id), Some(BookState::Live), "{product}");
+    }
+    engine
+}
+
+#[test]
+fn a_frame_rejected_for_one_event_makes_every_book_it_named_stale() {
+    // BTC-USD's update decodes, ETH-USD's does not: the frame goes whole, BTC-USD's update
+    // with it, so BTC-USD is not Live either (the connection's numbering is unbroken and
+    // would not tell).
+    let mut engine = live_coinbase();
+    let good = update("bid", "99.99", "3");
+    let bad = update("bid", "x", "1");
+    let frame = coinbase(2, &[("update", "BTC-USD", &good), ("update", "ETH-USD", &bad)]);
+    engine.ingest(&Frame::stream(frame.as_bytes()), 0);
+    assert_eq!(engine.counters().decode_errors, 1);
+    for product in ["BTC-USD", "ETH-USD"] {
+        let id = engine.instrument(product).unwrap();
+        assert_eq!(
+            engine.state(id),
+            Some(BookState::Stale(StaleReason::BadMessage)),
+            "{product} lost a message with the frame"
+        );
+    }
+}
+
+#[test]
+fn an_event_of_a_type_coinbase_has_not_documented_is_skipped() {
+    let mut engine = live_coinbase();
+    let good = update("bid", "99.99", "3");
+    let frame = coinbase(2, &[("novelty", "BTC-USD", &good), ("update", "ETH-USD", &good)]);
+    engine.ingest(&Frame::stream(frame.as_bytes()), 0);
+    let c = engine.counters();
+    assert_eq!(c.decode_errors, 0);
+    assert_eq!(c.applied, 3, "two snapshots and ETH-USD's update");
+    let (btc, eth) = (engine.instrument("BTC-USD").unwrap(), engine.instrument("ETH-USD").unwrap());
+    assert_eq!(engine.state(btc), Some(BookState::Live));
+    assert_eq!(engine.state(eth), Some(BookState::Live));
+    let bids = |id| levels(engine.book(id).unwrap(), usize::MAX).0.len();
+    assert_eq!((bids(btc), bids(eth)), (1, 2), "only ETH-USD's book changed");
+}

@@ -129,7 +129,9 @@ pub struct Decoded {
     pub events: Vec<BookEvent>,
     /// The levels of all events.
     pub levels: Vec<LevelUpdate>,
-    /// On error: the instrument whose book message could not be decoded, if it was identified.
+    /// On error: the instrument whose book message could not be decoded, if it was identified
+    /// (the events before it in `events`, also lost with the frame: see
+    /// [`Decoded::named_instruments`]).
     pub failed_instrument: Option<InstrumentId>,
     /// The connection-wide sequence number the frame carried, on venues that number every
     /// message of a connection ([`crate::SeqRule::Connection`]: Coinbase `sequence_num`,
@@ -138,6 +140,13 @@ pub struct Decoded {
 }
 
 impl Decoded {
+    /// Every instrument the frame's book messages named, as far as decoding got: the events
+    /// decoded, then (after an error) the one being decoded. Repeats possible. A frame is
+    /// rejected whole, so on an error each of these books lost a message.
+    pub fn named_instruments(&self) -> impl Iterator<Item = InstrumentId> + '_ {
+        self.events.iter().map(|event| event.instrument).chain(self.failed_instrument)
+    }
+
     /// Clears the output for the next frame, keeping capacity.
     pub fn clear(&mut self) {
         self.kind = FrameKind::Book;

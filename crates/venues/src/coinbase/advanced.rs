@@ -29,7 +29,9 @@ pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), Decode
         let kind = match str_field(event, "type")? {
             "snapshot" => BookKind::Snapshot,
             "update" => BookKind::Delta,
-            _ => return Err(DecodeError::WrongType("type")),
+            // "New message types can be added at any time. Clients are expected to ignore
+            // messages they do not support" (Coinbase's WebSocket docs).
+            _ => continue,
         };
         let Some(instrument) = ctx.resolve(str_field(event, "product_id")?)? else {
             continue;
