@@ -220,6 +220,53 @@ fn docs_only_htx_mbp_buffers_updates_and_bridges_the_req_snapshot() {
     assert_eq!(engine.counters().decode_errors, 1);
 }
 
+fn gate_push(full: bool, first: i64, last: i64, bids: &str) -> String {
+    let full = if full { r#""full":true,"# } else { "" };
+    format!(
+        r#"{{"time":1748572394,"time_ms":1748572394325,"channel":"spot.order_book_update","event":"update","result":{{"t":1748572394325,{full}"e":"depthUpdate","E":1748572394,"s":"BTC_USDT","U":{first},"u":{last},"b":{bids},"a":[["105960.1","0.5"]]}}}}"#
+    )
+}
+
+#[test]
+fn docs_only_gate_full_pushes_replace_the_book() {
+    let rest = br#"{"id":100,"current":1748572393000,"update":1748572393000,"asks":[["105970","1"]],"bids":[["105950","2"],["105940","3"]]}"#;
+    let mut engine = Engine::new(EngineConfig::new(Venue::GateIo));
+    let url = "https://api.gateio.ws/api/v4/spot/order_book?currency_pair=BTC_USDT&limit=100&with_id=true";
+    let stream =
+        |engine: &mut Engine, frame: String| engine.ingest(&Frame::stream(frame.as_bytes()), 0);
+    stream(&mut engine, gate_push(false, 101, 102, r#"[["105955","1"]]"#));
+    engine.ingest(&Frame::rest(rest, Some(url)), 0);
+    assert_eq!(engine.state(0), Some(BookState::Live));
+    let bids = |engine: &Engine| -> Vec<String> {
+        engine
+            .book(0)
+            .unwrap()
+            .side(depthbook_core::Side::Bid)
+            .iter()
+            .map(|l| l.price.to_string())
+            .collect()
+    };
+    assert_eq!(bids(&engine), ["105955", "105950", "105940"]);
+    // A full push: the whole book, whatever was there (105950 and 105940 are gone), its `u`
+    // the book's id from now on.
+    stream(&mut engine, gate_push(true, 103, 150, r#"[["105958.9","0.00908"]]"#));
+    assert_eq!(engine.state(0), Some(BookState::Live));
+    assert_eq!(bids(&engine), ["105958.9"]);
+    assert_eq!(engine.book(0).unwrap().side(depthbook_core::Side::Ask).len(), 1);
+    // The next incremental push follows the full one's `u`; one that does not is a gap.
+    stream(&mut engine, gate_push(false, 151, 152, r#"[["105957","1"]]"#));
+    assert_eq!(bids(&engine), ["105958.9", "105957"]);
+    assert_eq!(engine.counters().gaps, 0);
+    stream(&mut engine, gate_push(false, 160, 161, r#"[["105956","1"]]"#));
+    assert_eq!(engine.counters().gaps, 1);
+    assert!(!engine.state(0).is_some_and(|s| s.is_live()));
+    // A full push makes it Live again without a REST snapshot.
+    stream(&mut engine, gate_push(true, 162, 170, r#"[["105959","4"]]"#));
+    assert_eq!(engine.state(0), Some(BookState::Live));
+    assert_eq!(bids(&engine), ["105959"]);
+    assert_eq!(engine.counters().decode_errors, 0);
+}
+
 fn bitget(action: &str, seq: i64, pseq: i64, bids: &str) -> String {
     format!(
         r#"{{"action":"{action}","arg":{{"instType":"SPOT","channel":"books","instId":"BTCUSDT"}},"data":[{{"asks":[["27000.5","8.760"]],"bids":{bids},"checksum":0,"seq":{seq},"pseq":{pseq},"ts":"1695716059516"}}],"ts":1695716059516}}"#

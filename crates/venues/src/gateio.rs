@@ -3,7 +3,8 @@
 //! rule.
 //!
 //! Wire reference: Gate.io API v4 "Spot WebSocket v4 / Changed order book levels" and
-//! "Futures WebSocket v4 / Order book update". Spot levels are `[price, size]` strings;
+//! "Futures WebSocket v4 / Order book update". A push with `full: true` carries the whole book
+//! and replaces it (a snapshot from the stream). Spot levels are `[price, size]` strings;
 //! futures levels are `{"p": price, "s": size}` with integer sizes (contracts), so the JSON
 //! layer quotes numbers for this venue.
 
@@ -34,17 +35,23 @@ pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), Decode
         return ctx.not_book("untracked instrument");
     };
     let start = ctx.begin(instrument);
-    push_sides(result, ("b", "a"), &mut ctx.out.levels, gate_level)?;
-    let seq = Seq {
-        first: Some(as_int(field(result, "U")?, "U")?),
-        last: Some(as_int(field(result, "u")?, "u")?),
-        prev: None,
+    // "The system will push full order book data at irregular intervals": `full: true` marks
+    // a push of the whole book (to the subscribed depth) that replaces the local one, its
+    // `u` the book's new id (Gate's announcement 44678, spot.order_book_update).
+    let full = match result.get("full") {
+        None => false,
+        Some(flag) => flag.as_bool().ok_or(DecodeError::WrongType("full"))?,
     };
+    push_sides(result, ("b", "a"), &mut ctx.out.levels, gate_level)?;
+    let last = Some(as_int(field(result, "u")?, "u")?);
+    let (kind, first) = if full {
+        (BookKind::Snapshot, opt_int_field(result, "U")?)
+    } else {
+        (BookKind::Delta, Some(as_int(field(result, "U")?, "U")?))
+    };
+    let seq = Seq { first, last, prev: None };
     let exchange_ms = opt_int_field(result, "t")?;
-    ctx.finish(
-        EventHead { exchange_ms, ..EventHead::new(instrument, BookKind::Delta, seq) },
-        start,
-    );
+    ctx.finish(EventHead { exchange_ms, ..EventHead::new(instrument, kind, seq) }, start);
     Ok(())
 }
 
