@@ -87,6 +87,9 @@ impl Classifier {
                 // Kraken v1 and Bitfinex name books by a channel id at the frame's start.
                 let by_channel = matches!(self.dialect, Dialect::KrakenV1 | Dialect::Bitfinex);
                 let channel_id = by_channel.then(|| leading_integer(bytes)).flatten();
+                // Bybit names the depth in its topic: the capture's book channel.
+                let topic_depth =
+                    (self.dialect == Dialect::Bybit).then(|| bybit_topic_depth(bytes)).flatten();
                 for event in &self.decoded.events {
                     let name = self.symbols.name(event.instrument);
                     let list = match event.kind {
@@ -98,7 +101,7 @@ impl Classifier {
                     }
                     if let Some(facts) = facts_entry(&mut self.facts, name) {
                         facts.exchange_ms = event.exchange_ms.or(facts.exchange_ms);
-                        facts.depth = event.depth.or(facts.depth);
+                        facts.depth = event.depth.or(topic_depth).or(facts.depth);
                         facts.channel_id = channel_id.or(facts.channel_id);
                     }
                 }
@@ -168,6 +171,13 @@ fn facts_entry<'a>(
 }
 
 /// The integer a Kraken v1 book frame starts with: `[992,{...` is channel 992.
+/// The depth of a Bybit `{"topic":"orderbook.{depth}.{symbol}"` frame (not `orderbook.full`).
+fn bybit_topic_depth(frame: &[u8]) -> Option<u32> {
+    let rest = frame.trim_ascii_start().strip_prefix(br#"{"topic":"orderbook."#)?;
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()
+}
+
 fn leading_integer(frame: &[u8]) -> Option<i64> {
     let rest = frame.trim_ascii_start().strip_prefix(b"[")?;
     let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();

@@ -649,8 +649,12 @@ impl Replay {
             Dialect::Htx => Some(snapshot::htx_step0(symbol, &view)),
             Dialect::CoinbaseAdvanced => Some(snapshot::coinbase_advanced(symbol, &view)),
             Dialect::Bybit => {
+                // Named as the capture's channel, whatever depth the client asked for: its
+                // recorded deltas go on with that topic, and a book's snapshot and deltas
+                // share one (they are one book only on one channel).
+                let topic = facts.depth.or(depth);
                 let depth = depth.map_or(usize::MAX, |d| usize::try_from(d).unwrap_or(usize::MAX));
-                Some(snapshot::bybit(symbol, &view, depth))
+                Some(snapshot::bybit(symbol, &view, depth, topic))
             }
             Dialect::Bitfinex => {
                 Some(snapshot::bitfinex(self.classifier.channel_id(symbol), &view))

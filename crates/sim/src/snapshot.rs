@@ -253,15 +253,24 @@ pub(crate) fn bitfinex(channel_id: i64, view: &BookView<'_>) -> String {
 }
 
 /// Bybit `orderbook.{depth}.{symbol}` snapshot: the best `depth` levels a side as
-/// `[price, size]` strings, `u` = the truth book's.
-pub(crate) fn bybit(symbol: &str, view: &BookView<'_>, depth: usize) -> String {
+/// `[price, size]` strings, `u` = the truth book's; its topic names `topic_depth` where the
+/// capture's own topic does (the book's channel), else `depth`.
+pub(crate) fn bybit(
+    symbol: &str,
+    view: &BookView<'_>,
+    depth: usize,
+    topic_depth: Option<u32>,
+) -> String {
     let mut out = String::with_capacity(128 + 2 * 32 * depth.min(MAX_SNAPSHOT_LEVELS));
     let ms = view.time_ms();
     let name = json_str(symbol);
     let _ = write!(
         out,
         "{{\"topic\":{},\"type\":\"snapshot\",\"ts\":{ms},\"data\":{{\"s\":{name},\"b\":",
-        json_str(&format!("orderbook.{depth}.{symbol}"))
+        json_str(&match topic_depth {
+            Some(topic) => format!("orderbook.{topic}.{symbol}"),
+            None => format!("orderbook.{depth}.{symbol}"),
+        })
     );
     push_side(&mut out, view.book, Side::Bid, depth, |o, l, b| string_pair(o, l, b, ""));
     out.push_str(",\"a\":");

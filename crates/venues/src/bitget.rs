@@ -8,6 +8,7 @@
 //!
 //! [`SeqRule`]: crate::SeqRule::PrevEqualsLastObserved
 
+use crate::book_channels::BookChannel;
 use crate::decoder::{Ctx, EventHead};
 use crate::error::DecodeError;
 use crate::event::{BookKind, Seq};
@@ -30,7 +31,9 @@ pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), Decode
         (false, "update") => BookKind::Delta,
         _ => return Err(DecodeError::WrongType("action")),
     };
-    let Some(instrument) = ctx.resolve(str_field(arg, "instId")?)? else {
+    // `books1`, `books5` and `books15` push the top levels whole: a book of their own.
+    let channel = BookChannel { name: str_field(arg, "channel")?.as_bytes(), top: whole_books };
+    let Some(instrument) = ctx.resolve_on(str_field(arg, "instId")?.as_bytes(), channel)? else {
         return ctx.not_book("untracked instrument");
     };
     let keys = SeqKeys { last: "seq", prev: "pseq" };
@@ -73,7 +76,8 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
     scan.end()?;
     // The whole frame is read: now what has effects, as `decode` does it.
     let seq = Seq { first: None, last, prev };
-    ctx.finish_read(symbol, start, |id| EventHead {
+    let channel = BookChannel { name: b"books", top: false };
+    ctx.finish_read_on(symbol, channel, start, |id| EventHead {
         checksum,
         exchange_ms: Some(exchange_ms),
         ..EventHead::new(id, kind, seq)

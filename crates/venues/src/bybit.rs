@@ -12,6 +12,7 @@
 use depthbook_core::Side;
 use simd_json::prelude::*;
 
+use crate::book_channels::BookChannel;
 use crate::decoder::{Ctx, EventHead};
 use crate::error::DecodeError;
 use crate::event::{BookKind, Origin, Seq};
@@ -36,7 +37,8 @@ pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), Decode
     }
     let full = topic.starts_with("orderbook.full.");
     let data = field(root, "data")?;
-    let Some(instrument) = ctx.resolve(str_field(data, "s")?)? else {
+    let channel = topic_channel(topic.as_bytes());
+    let Some(instrument) = ctx.resolve_on(str_field(data, "s")?.as_bytes(), channel)? else {
         return ctx.not_book("untracked instrument");
     };
     let start = ctx.begin(instrument);
@@ -57,6 +59,20 @@ pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), Decode
     Ok(())
 }
 
+/// The channel of `orderbook.full.{symbol}`.
+const FULL_CHANNEL: &[u8] = b"orderbook.full";
+
+/// The book channel of a topic `orderbook.{depth}.{symbol}`: the topic without its symbol;
+/// depth 1 is Bybit's best bid and offer, pushed whole (a book of its own beside the deeper
+/// ones).
+fn topic_channel(topic: &[u8]) -> BookChannel<'_> {
+    let name = match topic.iter().rposition(|&b| b == b'.') {
+        Some(dot) => &topic[..dot],
+        None => topic,
+    };
+    BookChannel { name, top: name == b"orderbook.1" }
+}
+
 /// `GET /v5/market/full_orderbook` (or `/v5/market/orderbook`): `{"retCode":0,"result":{"s",
 /// "b","a","u","seq","ts"}}`, the snapshot `orderbook.full` deltas are bridged onto.
 fn rest_snapshot(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeError> {
@@ -64,7 +80,9 @@ fn rest_snapshot(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), DecodeErro
         return ctx.not_book("REST error");
     }
     let result = field(root, "result")?;
-    let Some(instrument) = ctx.resolve(str_field(result, "s")?)? else {
+    // The snapshot `orderbook.full` deltas are bridged onto: that channel's book.
+    let channel = BookChannel { name: FULL_CHANNEL, top: false };
+    let Some(instrument) = ctx.resolve_on(str_field(result, "s")?.as_bytes(), channel)? else {
         return ctx.not_book("untracked instrument");
     };
     let start = ctx.begin(instrument);
@@ -128,7 +146,7 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
     let kind = if !full && u == 1 { BookKind::Snapshot } else { kind };
     let seq = Seq { first: Some(seq), last: Some(u), prev: None };
     let rule = full.then_some(SeqRule::NextStrictBridged);
-    ctx.finish_read(symbol, start, |id| EventHead {
+    ctx.finish_read_on(symbol, topic_channel(topic), start, |id| EventHead {
         exchange_ms: Some(exchange_ms),
         rule,
         ..EventHead::new(id, kind, seq)

@@ -1,5 +1,6 @@
 //! The one decoder shape: frame in, normalized events out, dispatched per venue.
 
+use crate::book_channels::{BookChannel, ChannelClaims};
 use crate::channels::ChannelMap;
 use crate::error::DecodeError;
 use crate::event::{BookEvent, BookKind, Checksum, Decoded, Frame, FrameKind, Origin, Seq};
@@ -117,6 +118,9 @@ pub(crate) struct Session {
     pub(crate) channels: ChannelMap,
     /// Bitfinex `conf` flags the server confirmed (`None` until a `conf` reply is seen).
     pub(crate) flags: Option<i64>,
+    /// Which book channel each symbol's plain name names (kept across reconnections, as the
+    /// instruments are).
+    pub(crate) claims: ChannelClaims,
 }
 
 impl VenueDecoder {
@@ -328,6 +332,16 @@ impl Ctx<'_> {
         self.symbols.resolve(name)
     }
 
+    /// Resolves `symbol`'s book on `channel`, where a venue may send one symbol on several
+    /// book channels (see [`crate::book_channels`]); `None` means it is not tracked.
+    pub(crate) fn resolve_on(
+        &mut self,
+        symbol: &[u8],
+        channel: BookChannel<'_>,
+    ) -> Result<Option<InstrumentId>, DecodeError> {
+        self.session.claims.resolve(self.symbols, symbol, channel)
+    }
+
     /// A fast path's resolution of its frame's symbol, once the whole frame is read and its
     /// levels pushed from `start`: `Some(Some(id))` to go on; `Some(None)` for an untracked
     /// instrument (the frame is then not book data and its levels are dropped, as the general
@@ -339,6 +353,15 @@ impl Ctx<'_> {
         start: usize,
     ) -> Option<Option<InstrumentId>> {
         let resolved = self.symbols.resolve_bytes(name).ok()?;
+        self.read_resolved(resolved, start)
+    }
+
+    /// [`Ctx::resolve_read`] of what a resolution found.
+    fn read_resolved(
+        &mut self,
+        resolved: Option<InstrumentId>,
+        start: usize,
+    ) -> Option<Option<InstrumentId>> {
         if resolved.is_none() {
             self.out.levels.truncate(start);
             self.not_book("untracked instrument").ok()?;
@@ -357,6 +380,21 @@ impl Ctx<'_> {
         head: impl FnOnce(InstrumentId) -> EventHead,
     ) -> Option<()> {
         if let Some(instrument) = self.resolve_read(symbol, start)? {
+            self.finish(head(instrument), start);
+        }
+        Some(())
+    }
+
+    /// [`Ctx::finish_read`] for `symbol`'s book on `channel` ([`Ctx::resolve_on`]).
+    pub(crate) fn finish_read_on(
+        &mut self,
+        symbol: &[u8],
+        channel: BookChannel<'_>,
+        start: usize,
+        head: impl FnOnce(InstrumentId) -> EventHead,
+    ) -> Option<()> {
+        let resolved = self.resolve_on(symbol, channel).ok()?;
+        if let Some(instrument) = self.read_resolved(resolved, start)? {
             self.finish(head(instrument), start);
         }
         Some(())

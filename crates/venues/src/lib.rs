@@ -30,6 +30,7 @@
 mod binance;
 mod bitfinex;
 mod bitget;
+mod book_channels;
 mod bybit;
 mod capabilities;
 mod channels;

@@ -7,6 +7,7 @@
 use depthbook_core::Side;
 use simd_json::tape::Array;
 
+use crate::book_channels::BookChannel;
 use crate::decoder::{Ctx, EventHead};
 use crate::error::DecodeError;
 use crate::event::{BookKind, Checksum, Seq};
@@ -19,7 +20,8 @@ pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), Decode
         return ctx.not_book("event");
     }
     let arg = field(root, "arg")?;
-    let kind = match str_field(arg, "channel")? {
+    let channel = str_field(arg, "channel")?;
+    let kind = match channel {
         "books" | "books-l2-tbt" | "books50-l2-tbt" | "books-elp" => {
             match str_field(root, "action")? {
                 "snapshot" => BookKind::Snapshot,
@@ -30,10 +32,17 @@ pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), Decode
         "books5" | "bbo-tbt" => BookKind::Snapshot,
         _ => return ctx.not_book("non-book channel"),
     };
-    let Some(instrument) = ctx.resolve(str_field(arg, "instId")?)? else {
+    // `books5` and `bbo-tbt` push the top levels whole: a book of their own beside `books`.
+    let channel = BookChannel { name: channel.as_bytes(), top: kind_is_top(channel) };
+    let Some(instrument) = ctx.resolve_on(str_field(arg, "instId")?.as_bytes(), channel)? else {
         return ctx.not_book("untracked instrument");
     };
     push_entries(array_field(root, "data")?, instrument, kind, SeqKeys::OKX, ctx)
+}
+
+/// Whether an OKX book channel pushes only the top levels, each push whole.
+fn kind_is_top(channel: &str) -> bool {
+    matches!(channel, "books5" | "bbo-tbt")
 }
 
 /// The names of the sequence fields in a `data` entry.
@@ -101,7 +110,8 @@ pub(crate) fn fast(scan: &mut Scan<'_>, ctx: &mut Ctx<'_>) -> Option<()> {
     // The whole frame is read: now what has effects, as `decode` does it. The general path
     // pushes bids before asks whatever their order in the frame.
     let seq = Seq { first: None, last: Some(last), prev: Some(prev) };
-    ctx.finish_read(symbol, start, |id| EventHead {
+    let channel = BookChannel { name: b"books", top: false };
+    ctx.finish_read_on(symbol, channel, start, |id| EventHead {
         checksum,
         exchange_ms: Some(exchange_ms),
         ..EventHead::new(id, kind, seq)
