@@ -331,8 +331,6 @@ struct Book {
     /// holds at most this many levels (the most that should fit, at the refused message's bytes
     /// a level), or its next snapshot.
     fits_within: Option<usize>,
-    /// The log has said the book does not fit (and has not since it did).
-    too_large_told: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -474,7 +472,6 @@ impl Mirror {
                 book.generation = r.generation;
                 book.head = Head::of(&r);
                 book.needs_refresh = false;
-                book.fits_within = None;
                 book.since_refresh = 0;
                 let body = Body::Snapshot(wire::levels_of(&book.replica));
                 self.publish(key, body, true).await;
@@ -542,7 +539,6 @@ impl Mirror {
             sent_in_full: tokio::time::Instant::now(),
             needs_refresh: false,
             fits_within: None,
-            too_large_told: false,
         });
         key
     }
@@ -563,7 +559,6 @@ impl Mirror {
     async fn refresh(&mut self, id: u32) {
         let Some(book) = self.books.get_mut(id as usize) else { return };
         book.needs_refresh = false;
-        book.fits_within = None;
         book.since_refresh = 0;
         self.stats.add(REFRESHES, 1);
         if book.live {
@@ -584,7 +579,7 @@ impl Mirror {
                 return;
             }
             let book = &self.books[id];
-            let shrunk = book.fits_within.is_some_and(|levels| levels_of(book) <= levels);
+            let shrunk = book.fits_within.is_some_and(|levels| level_count(book) <= levels);
             let aged = book.live
                 && book.since_refresh > 0
                 && book.fits_within.is_none()
@@ -621,11 +616,9 @@ impl Mirror {
         self.stats.add(BYTES, payload.len() as u64);
         match self.bus.js.publish(book.subject.clone(), payload.clone()).await {
             Ok(ack) => {
-                if !status {
-                    book.too_large_told = false;
-                }
                 if full {
                     book.sent_in_full = tokio::time::Instant::now();
+                    book.fits_within = None;
                 }
                 let kept = keep.then_some(payload);
                 self.in_flight.push_back(Box::pin(async move {
@@ -638,11 +631,11 @@ impl Mirror {
                 // same number, and says why the book stops here.
                 self.stats.add(TOO_LARGE, 1);
                 book.book_seq -= 1;
-                let levels = levels_of(book);
+                let levels = level_count(book);
                 let max_payload = self.bus.js.client().server_info().max_payload;
                 let fits_within = levels * max_payload / payload.len().max(1);
                 // Told once each time the book stops fitting, not at every retry.
-                if !book.too_large_told {
+                if book.fits_within.is_none() {
                     tracing::warn!(
                         subject = %book.subject,
                         bytes = payload.len(),
@@ -651,7 +644,6 @@ impl Mirror {
                         "a book's message is larger than the server takes: the book is Stale \
                          on the bus until it holds at most {fits_within} levels"
                     );
-                    book.too_large_told = true;
                 }
                 book.fits_within = Some(fits_within);
                 book.needs_refresh = false;
@@ -711,7 +703,7 @@ impl Mirror {
 }
 
 /// Levels a book's mirror holds, both sides.
-fn levels_of(book: &Book) -> usize {
+fn level_count(book: &Book) -> usize {
     book.replica.len(depthbook_core::Side::Bid) + book.replica.len(depthbook_core::Side::Ask)
 }
 

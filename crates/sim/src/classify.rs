@@ -170,7 +170,6 @@ fn facts_entry<'a>(
     facts.get_mut(symbol)
 }
 
-/// The integer a Kraken v1 book frame starts with: `[992,{...` is channel 992.
 /// The depth of a Bybit `{"topic":"orderbook.{depth}.{symbol}"` frame (not `orderbook.full`).
 fn bybit_topic_depth(frame: &[u8]) -> Option<u32> {
     let rest = frame.trim_ascii_start().strip_prefix(br#"{"topic":"orderbook."#)?;
@@ -178,6 +177,7 @@ fn bybit_topic_depth(frame: &[u8]) -> Option<u32> {
     std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()
 }
 
+/// The integer a Kraken v1 book frame starts with: `[992,{...` is channel 992.
 fn leading_integer(frame: &[u8]) -> Option<i64> {
     let rest = frame.trim_ascii_start().strip_prefix(b"[")?;
     let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();

@@ -21,28 +21,23 @@ pub(crate) fn decode(root: Json<'_, '_>, ctx: &mut Ctx<'_>) -> Result<(), Decode
     }
     let arg = field(root, "arg")?;
     let channel = str_field(arg, "channel")?;
-    let kind = match channel {
+    // `books5` and `bbo-tbt` push the top levels whole: a book of their own beside `books`.
+    let (kind, top) = match channel {
         "books" | "books-l2-tbt" | "books50-l2-tbt" | "books-elp" => {
             match str_field(root, "action")? {
-                "snapshot" => BookKind::Snapshot,
-                "update" => BookKind::Delta,
+                "snapshot" => (BookKind::Snapshot, false),
+                "update" => (BookKind::Delta, false),
                 _ => return Err(DecodeError::WrongType("action")),
             }
         }
-        "books5" | "bbo-tbt" => BookKind::Snapshot,
+        "books5" | "bbo-tbt" => (BookKind::Snapshot, true),
         _ => return ctx.not_book("non-book channel"),
     };
-    // `books5` and `bbo-tbt` push the top levels whole: a book of their own beside `books`.
-    let channel = BookChannel { name: channel.as_bytes(), top: kind_is_top(channel) };
+    let channel = BookChannel { name: channel.as_bytes(), top };
     let Some(instrument) = ctx.resolve_on(str_field(arg, "instId")?.as_bytes(), channel)? else {
         return ctx.not_book("untracked instrument");
     };
     push_entries(array_field(root, "data")?, instrument, kind, SeqKeys::OKX, ctx)
-}
-
-/// Whether an OKX book channel pushes only the top levels, each push whole.
-fn kind_is_top(channel: &str) -> bool {
-    matches!(channel, "books5" | "bbo-tbt")
 }
 
 /// The names of the sequence fields in a `data` entry.
