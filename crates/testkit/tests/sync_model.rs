@@ -110,6 +110,12 @@ fn fuzz_findings_stay_fixed() {
         (1, 5),
         "rejected, the five Live books Stale by the gap"
     );
+    // A digit corruption in a Bybit topic (`orderbook.200` made another depth) names another
+    // channel: a book of its own, awaiting its snapshot, on both sides (the reference applied
+    // the delta to the symbol's book and published a view).
+    let bybit_other_channel =
+        [Mutation::CorruptDigit { line: 274, nth: 3_097_212_005_271_625_745, delta: 1 }];
+    check_window(10, WINDOW, &bybit_other_channel).unwrap();
 }
 
 #[test]

@@ -26,6 +26,9 @@ pub struct Msg {
     pub checksum: Option<i64>,
     /// Depth the venue truncates the book to (Kraken's subscribed depth).
     pub depth: Option<usize>,
+    /// The book channel, where a venue sends one symbol on several (Bybit's topic without its
+    /// symbol), and whether it pushes only the top levels whole (`orderbook.1`).
+    pub channel: Option<(String, bool)>,
     /// A field the rules need is out of its documented range (a checksum that is not a 32-bit
     /// CRC): the message cannot be trusted.
     pub malformed: bool,
@@ -290,9 +293,11 @@ fn bybit(v: &Value) -> Option<Vec<Msg>> {
         // Acks and pongs carry `op` or `success`; anything else is not Bybit's.
         return (v.get("op").is_some() || v.get("success").is_some()).then(Vec::new);
     };
-    if !topic.as_str()?.starts_with("orderbook.") {
+    let topic = topic.as_str()?;
+    if !topic.starts_with("orderbook.") {
         return Some(Vec::new());
     }
+    let channel = topic.rsplit_once('.').map_or(topic, |(channel, _)| channel);
     let d = &v["data"];
     let optional_int = |f: &Value| match f {
         Value::Null => Some(()),
@@ -312,6 +317,7 @@ fn bybit(v: &Value) -> Option<Vec<Msg>> {
         bids: pairs(&d["b"])?,
         asks: pairs(&d["a"])?,
         last: Some(u),
+        channel: Some((channel.to_owned(), channel == "orderbook.1")),
         ..Msg::default()
     }])
 }

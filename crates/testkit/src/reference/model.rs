@@ -92,6 +92,10 @@ pub struct Model {
     conn_last: Option<i64>,
     /// Kraken v2: each pair's depth and precisions, as the feed announced them.
     kraken: BTreeMap<String, PairMeta>,
+    /// The channel each symbol's plain name belongs to (and whether it is top-of-book): the
+    /// first to send it, a top-of-book one giving way to the first other; a message of another
+    /// channel is the book `{symbol}@{channel}`.
+    claims: BTreeMap<String, (String, bool)>,
 }
 
 impl Model {
@@ -107,6 +111,7 @@ impl Model {
             bitfinex: bitfinex::Session::default(),
             conn_last: None,
             kraken: BTreeMap::new(),
+            claims: BTreeMap::new(),
         }
     }
 
@@ -174,11 +179,25 @@ impl Model {
         })
     }
 
+    /// Names `m`'s book by its channel (see `claims`).
+    fn name_by_channel(&mut self, m: &mut Msg) {
+        let Some((channel, top)) = m.channel.clone() else { return };
+        match self.claims.get(&m.symbol) {
+            Some((held, _)) if *held == channel => {}
+            Some((_, held_top)) if !*held_top || top => {
+                m.symbol = format!("{}@{channel}", m.symbol);
+            }
+            _ => {
+                self.claims.insert(m.symbol.clone(), (channel, top));
+            }
+        }
+    }
+
     /// [`Model::step`] of `line`, given its [`Model::read_alone`] reading if the caller has it
     /// (it must be this line's, of this model's venue).
     pub fn step_read(&mut self, line: &[u8], reading: Option<&Reading>) -> Step {
         let mut step = Step::default();
-        let frame = match self.read(line, reading) {
+        let mut frame = match self.read(line, reading) {
             Ok(frame) => frame,
             Err(Unreadable) => {
                 step.rejected = Some(None);
@@ -192,6 +211,9 @@ impl Model {
         if frame.broken {
             step.rejected = Some(None);
             return step;
+        }
+        for m in &mut frame.msgs {
+            self.name_by_channel(m);
         }
         // A frame with one bad number is rejected whole.
         if let Some(bad) = frame.msgs.iter().find(|m| !m.valid()) {
